@@ -1,0 +1,187 @@
+//! The `userinfo` function: OIDC discovery, JWKS, userinfo, the patient's profile and the API documentation.
+//!
+//! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
+
+use async_trait::async_trait;
+use lambda_http::http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use shared::bearer::{self, AccessClaims, BearerError};
+use shared::boot::{Context, Handler};
+use shared::cors;
+use shared::http::error::ErrorBody;
+use shared::http::{response, ApiError, PathParams, Router};
+use shared::oidc::discovery::{self, ProviderMetadata};
+use shared::oidc::{profile, userinfo, SubjectError};
+use shared::repo::{PatientRepo, RepoError};
+
+/// The routes this function serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /.well-known/openid-configuration`
+    OpenidConfiguration,
+    /// `GET /.well-known/oauth-authorization-server`
+    AuthorizationServerMetadata,
+    /// `GET /.well-known/jwks.json`
+    Jwks,
+    /// `GET /oauth/userinfo, POST /oauth/userinfo`
+    Userinfo,
+    /// `GET /api/portal/v1/profile`
+    Profile,
+    /// `GET /api-docs`
+    ApiDocs,
+    /// `GET /api-docs/openapi.json`
+    OpenApi,
+}
+
+/// Method + path of every route of this function, as API Gateway and `cargo lambda watch` route them.
+pub fn router() -> Router<Route> {
+    Router::new(vec![
+        (
+            Method::GET,
+            "/.well-known/openid-configuration",
+            Route::OpenidConfiguration,
+        ),
+        (
+            Method::GET,
+            "/.well-known/oauth-authorization-server",
+            Route::AuthorizationServerMetadata,
+        ),
+        (Method::GET, "/.well-known/jwks.json", Route::Jwks),
+        (Method::GET, "/oauth/userinfo", Route::Userinfo),
+        (Method::POST, "/oauth/userinfo", Route::Userinfo),
+        (Method::GET, "/api/portal/v1/profile", Route::Profile),
+        (Method::GET, "/api-docs", Route::ApiDocs),
+        (Method::GET, "/api-docs/openapi.json", Route::OpenApi),
+    ])
+}
+
+/// The function's state, built once per instance.
+pub struct App {
+    context: Context,
+    router: Router<Route>,
+    patients: PatientRepo,
+    /// The provider metadata, built once from the configuration (it never changes while the
+    /// instance lives).
+    metadata: serde_json::Value,
+    /// The JWKS of the keys this instance loaded at init.
+    jwks: serde_json::Value,
+}
+
+impl App {
+    /// Builds the function around the shared init state.
+    pub fn new(context: Context) -> Self {
+        Self {
+            metadata: ProviderMetadata::from_config(&context.config).to_json(),
+            jwks: context.keys.jwks(),
+            patients: PatientRepo::new(context.store.clone()),
+            router: router(),
+            context,
+        }
+    }
+
+    async fn dispatch(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+        let (route, _params): (Route, PathParams) = self
+            .router
+            .resolve(request.method(), request.uri().path())?;
+        match route {
+            Route::OpenidConfiguration | Route::AuthorizationServerMetadata => Ok(
+                response::public_json(&self.metadata, discovery::CACHE_MAX_AGE_SECS),
+            ),
+            Route::Jwks => Ok(response::public_json(
+                &self.jwks,
+                discovery::CACHE_MAX_AGE_SECS,
+            )),
+            Route::Userinfo => self.userinfo(request).await,
+            Route::Profile => self.profile(request).await,
+            Route::ApiDocs => Err(ApiError::NotImplemented("ApiDocs")),
+            Route::OpenApi => Err(ApiError::NotImplemented("OpenApi")),
+        }
+    }
+
+    /// `GET|POST /oauth/userinfo`: the token may come in the `Authorization` header or, on POST, as
+    /// the form field `access_token` (RFC 6750 §2.2); never in the query.
+    async fn userinfo(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+        let token = match self.authenticate(request, &[userinfo::REQUIRED_SCOPE], true) {
+            Ok(token) => token,
+            Err(error) => return Ok(error.into_response()),
+        };
+        match userinfo::userinfo(&self.patients, &token).await {
+            Ok(info) => Ok(response::json(StatusCode::OK, &info)),
+            Err(error) => subject_error(error),
+        }
+    }
+
+    /// `GET /api/portal/v1/profile`: the resource owner's own profile.
+    async fn profile(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+        let token = match self.authenticate(request, &profile::REQUIRED_SCOPES, false) {
+            Ok(token) => token,
+            Err(error) => return Ok(error.into_response()),
+        };
+        match profile::profile(&self.patients, &token).await {
+            Ok(profile) => Ok(response::json(StatusCode::OK, &profile)),
+            Err(error) => subject_error(error),
+        }
+    }
+
+    fn authenticate(
+        &self,
+        request: &Request,
+        required: &[&str],
+        allow_form_body: bool,
+    ) -> Result<AccessClaims, BearerError> {
+        let config = &self.context.config;
+        bearer::authenticate(
+            request,
+            &self.context.keys,
+            config.issuer_str(),
+            &config.api_audience,
+            required,
+            allow_form_body,
+        )
+    }
+}
+
+/// A token whose patient is gone is no longer a valid token (401 `invalid_token`, with the same
+/// challenge format as [`BearerError::into_response`]); store failures go through [`ApiError`].
+fn subject_error(error: SubjectError) -> Result<Response<Body>, ApiError> {
+    match error {
+        SubjectError::Gone => {
+            let description = error.to_string();
+            let mut answer = response::json(
+                StatusCode::UNAUTHORIZED,
+                &ErrorBody {
+                    error: "invalid_token",
+                    error_description: &description,
+                },
+            );
+            let challenge = format!(
+                "Bearer realm=\"{}\", error=\"invalid_token\", error_description=\"{description}\"",
+                bearer::REALM
+            );
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                answer.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            }
+            Ok(answer)
+        }
+        SubjectError::Repo(RepoError::Store(error)) => Err(error.into()),
+        SubjectError::Repo(other) => Err(ApiError::Internal(other.to_string())),
+    }
+}
+
+#[async_trait]
+impl Handler for App {
+    /// Answers CORS preflights for the CORS paths this function serves, then routes; every answer
+    /// on a CORS path (errors included) carries the CORS headers for an allowed origin.
+    async fn handle(&self, request: Request) -> Response<Body> {
+        let config = &self.context.config;
+        let methods = cors::methods_for(&self.router, request.uri().path());
+        if let Some(answer) = cors::preflight(&request, config, &methods) {
+            return answer;
+        }
+        let response = self
+            .dispatch(&request)
+            .await
+            .unwrap_or_else(ApiError::into_response);
+        cors::decorate(&request, config, response)
+    }
+}

@@ -1,0 +1,373 @@
+//! `portal-admin`: administration of a MyPatientPortal store.
+//!
+//! It reads the same configuration as the functions (`PORTAL_STORE`, ...), so with nothing set and run
+//! from the repository root it works on the very store `make run` serves.
+
+mod demo;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use shared::config::{Config, StoreConfig};
+use shared::store::dynamo::DynamoStore;
+
+#[derive(Parser)]
+#[command(
+    name = "portal-admin",
+    version,
+    about = "Administer a MyPatientPortal store"
+)]
+struct Cli {
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prepare the configured store: create the SQLite file and schema, or the DynamoDB table
+    /// (key schema, index, TTL and stream as template.yaml declares them) if it does not exist.
+    Init,
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage patient accounts.
+    #[command(subcommand)]
+    Patient(PatientCommand),
+    /// Manage the token signing and sealing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Seed the demo patient and demo client of `make run` (local SQLite store only; idempotent)
+    /// and print their credentials and a ready-to-open authorization URL.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new signing key (and a new sealing key) active.
+    ///
+    /// The key material is read from and written back to where the functions load it:
+    /// the Secrets Manager secret named by PORTAL_KEYS_SECRET_ARN, else PORTAL_DATA_DIR/keys.json.
+    /// The previous signing key stays in the JWKS (and previous sealing keys stay usable) until
+    /// every token made with it has expired and cached copies of the JWKS have been refreshed;
+    /// keys retired longer ago than that are dropped. Running functions keep the keys they loaded
+    /// and switch to the new active key at their next cold start. Run one rotation at a time:
+    /// two concurrent rotations can overwrite each other's new key.
+    #[command(verbatim_doc_comment)]
+    Rotate,
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register an OAuth client. A confidential client's secret is printed once and stored hashed.
+    Create(ClientCreate),
+}
+
+#[derive(Args)]
+struct ClientCreate {
+    /// Display name shown to patients on the consent page.
+    #[arg(long)]
+    name: String,
+    /// Allowed redirect URI (exact match; https, or http on 127.0.0.1, [::1], localhost). Repeatable.
+    #[arg(long = "redirect-uri", value_name = "URI", required = true)]
+    redirect_uris: Vec<String>,
+    /// Allowed post-logout redirect URI (same rules). Repeatable.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Scope the client may request (repeatable, or space-separated); default: every scope.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// Public client (browser or native app): no secret, PKCE required.
+    #[arg(long)]
+    public: bool,
+}
+
+#[derive(Subcommand)]
+enum PatientCommand {
+    /// Create a patient account; the password is read from standard input.
+    Create(PatientCreate),
+}
+
+#[derive(Args)]
+struct PatientCreate {
+    /// Sign-in email address (unique, case-insensitive).
+    #[arg(long)]
+    email: String,
+    /// Given name.
+    #[arg(long)]
+    first_name: String,
+    /// Family name.
+    #[arg(long)]
+    last_name: String,
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    birth_date: String,
+    /// Phone number in international form, e.g. "+49 30 1234567".
+    #[arg(long)]
+    phone: Option<String>,
+    /// Read the password (8 to 1024 characters) from standard input, up to a final newline.
+    #[arg(long, required = true)]
+    password_stdin: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("portal-admin: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    match cli.command {
+        Command::Init => init(&config, cli.json).await,
+        Command::Client(ClientCommand::Create(args)) => {
+            client_create(&config, args, cli.json).await
+        }
+        Command::Patient(PatientCommand::Create(args)) => {
+            patient_create(&config, args, cli.json).await
+        }
+        Command::Keys(KeysCommand::Rotate) => keys_rotate(&config, cli.json).await,
+        Command::Demo => {
+            let store = shared::boot::connect_store(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            demo::seed(&config, store, cli.json).await
+        }
+    }
+}
+
+async fn init(config: &Config, json: bool) -> Result<(), String> {
+    let description = match &config.store {
+        StoreConfig::Sqlite { path } => {
+            shared::boot::connect_store(config)
+                .await
+                .map_err(|e| e.to_string())?;
+            format!("sqlite:{}", path.display())
+        }
+        StoreConfig::Dynamo { table } => {
+            let client = shared::store::dynamo::client(config.aws_endpoint.as_deref()).await;
+            DynamoStore::create_table(&client, table)
+                .await
+                .map_err(|e| e.to_string())?;
+            format!("dynamodb:{table}")
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "store": description, "ready": true })
+        );
+    } else {
+        println!("store ready: {description}");
+    }
+    Ok(())
+}
+
+/// Validates everything before touching the store, so a typo never leaves a half-made client.
+async fn client_create(config: &Config, args: ClientCreate, json: bool) -> Result<(), String> {
+    use shared::domain::client::{Client, RedirectUri};
+    use shared::scope::Scopes;
+
+    let parse_uris = |list: &[String]| -> Result<Vec<RedirectUri>, String> {
+        list.iter()
+            .map(|u| RedirectUri::parse(u).map_err(|e| e.to_string()))
+            .collect()
+    };
+    let redirect_uris = parse_uris(&args.redirect_uris)?;
+    let post_logout = parse_uris(&args.post_logout_redirect_uris)?;
+    let scopes = if args.scopes.is_empty() {
+        Scopes::all()
+    } else {
+        Scopes::parse(&args.scopes.join(" ")).map_err(|e| e.to_string())?
+    };
+    let (client, secret) = if args.public {
+        (
+            Client::new_public(&args.name, redirect_uris, scopes).map_err(|e| e.to_string())?,
+            None,
+        )
+    } else {
+        let (client, secret) = Client::new_confidential(&args.name, redirect_uris, scopes)
+            .map_err(|e| e.to_string())?;
+        (client, Some(secret))
+    };
+    let client = client
+        .with_post_logout_redirect_uris(post_logout)
+        .map_err(|e| e.to_string())?;
+
+    let store = shared::boot::connect_store(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    shared::repo::ClientRepo::new(store)
+        .create(&client)
+        .await
+        .map_err(|e| format!("cannot save the client: {e}"))?;
+
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "client_id": client.id.as_str(), "client_secret": secret })
+        );
+    } else {
+        println!("client created: {}", client.name);
+        println!("  client_id:     {}", client.id);
+        match &secret {
+            Some(secret) => {
+                println!("  client_secret: {secret}");
+                println!("  (the secret is shown only now; it is stored hashed)");
+            }
+            None => println!("  public client: no secret, PKCE (S256) required"),
+        }
+        println!("  scopes:        {}", client.allowed_scopes);
+        for uri in &client.redirect_uris {
+            println!("  redirect_uri:  {uri}");
+        }
+    }
+    Ok(())
+}
+
+/// Validates and hashes before touching the store; a duplicate email is refused by the store itself.
+async fn patient_create(config: &Config, args: PatientCreate, json: bool) -> Result<(), String> {
+    use shared::domain::password;
+    use shared::domain::patient::{BirthDate, Email, Name, Patient, Phone};
+    use shared::repo::{PatientRepo, RepoError};
+
+    let email = Email::parse(&args.email).map_err(|e| e.to_string())?;
+    let first_name = Name::parse(&args.first_name, "first name").map_err(|e| e.to_string())?;
+    let last_name = Name::parse(&args.last_name, "last name").map_err(|e| e.to_string())?;
+    let birth_date = BirthDate::parse(&args.birth_date).map_err(|e| e.to_string())?;
+    let phone = args
+        .phone
+        .as_deref()
+        .map(Phone::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    if !args.password_stdin {
+        return Err("the password must be given on standard input with --password-stdin".into());
+    }
+    let password = read_password_from_stdin()?;
+    password::check_policy(&password).map_err(|e| e.to_string())?;
+    let hash = password::hash_password(&password).map_err(|e| e.to_string())?;
+    let patient = Patient::new(email, first_name, last_name, birth_date, phone);
+
+    let store = shared::boot::connect_store(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    match PatientRepo::new(store).create(&patient, &hash).await {
+        Ok(()) => {}
+        Err(RepoError::AlreadyExists) => {
+            return Err(format!(
+                "a patient with the email {} already exists",
+                patient.email
+            ))
+        }
+        Err(e) => return Err(format!("cannot save the patient: {e}")),
+    }
+
+    if json {
+        println!("{}", serde_json::json!({ "id": patient.id.as_str() }));
+    } else {
+        println!(
+            "patient created: {} {}",
+            patient.first_name, patient.last_name
+        );
+        println!("  id:    {}", patient.id);
+        println!("  email: {}", patient.email);
+    }
+    Ok(())
+}
+
+/// The whole of standard input minus one final line break, so `echo pw |` and `printf pw |` agree
+/// while spaces inside or around the password are kept.
+fn read_password_from_stdin() -> Result<String, String> {
+    use std::io::Read as _;
+
+    let mut input = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut input)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = input
+        .strip_suffix("\r\n")
+        .or_else(|| input.strip_suffix('\n'))
+        .unwrap_or(&input);
+    Ok(password.to_owned())
+}
+
+/// Loads the key material, rotates it and saves it back, then reports which kids are published.
+///
+/// The old signing key stays in the JWKS for [`shared::keys::RETENTION_SECS`] after it retires,
+/// so tokens it signed keep verifying (here and in API Gateway's cached JWKS) while they live;
+/// functions pick the new key up at their next cold start.
+async fn keys_rotate(config: &Config, json: bool) -> Result<(), String> {
+    use shared::keys::KeySource;
+
+    let source = KeySource::from_env(&config.data_dir);
+    let location = match &source {
+        KeySource::LocalFile(path) => format!("file:{}", path.display()),
+        KeySource::SecretsManager { arn } => format!("secretsmanager:{arn}"),
+    };
+    let endpoint = config.aws_endpoint.as_deref();
+    let mut material = source
+        .load_material(endpoint)
+        .await
+        .map_err(|e| e.to_string())?;
+    let previous_kid = material.active_kid.clone();
+    let before: Vec<String> = material
+        .signing_keys
+        .iter()
+        .map(|k| k.kid.clone())
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| "the system clock is before 1970".to_owned())?
+        .as_secs();
+    let now = i64::try_from(now).map_err(|_| "the system clock is out of range".to_owned())?;
+    material.rotate(now).map_err(|e| e.to_string())?;
+    source
+        .save_material(endpoint, &material)
+        .await
+        .map_err(|e| format!("the rotated keys were not saved: {e}"))?;
+
+    let published: Vec<&str> = material
+        .signing_keys
+        .iter()
+        .map(|k| k.kid.as_str())
+        .collect();
+    let removed: Vec<&str> = before
+        .iter()
+        .map(String::as_str)
+        .filter(|kid| !published.contains(kid))
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "active_kid": material.active_kid,
+                "previous_kid": previous_kid,
+                "published_kids": published,
+                "removed_kids": removed,
+                "source": location,
+            })
+        );
+    } else {
+        println!("signing key rotated ({location})");
+        println!("  active kid:     {}", material.active_kid);
+        println!("  previous kid:   {previous_kid} (stays in the JWKS until its tokens expire)");
+        for kid in &published {
+            println!("  published kid:  {kid}");
+        }
+        for kid in &removed {
+            println!("  removed kid:    {kid} (retired long enough ago)");
+        }
+        println!("  functions use the new key from their next cold start");
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+# Helpers shared by run.sh and test.sh.
+
+# The venv's tools first on PATH: cargo-lambda finds zig through `python3 -m ziglang`.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export PATH="$ROOT/.venv/bin:$PATH"
+
+# A free TCP port on loopback.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Waits until something answers HTTP on the URL (no fixed sleeps), or fails after $2 seconds.
+wait_http() {
+  local url=$1 limit=${2:-60} start=$SECONDS
+  until curl -s -o /dev/null "$url"; do
+    if (( SECONDS - start > limit )); then echo "timed out waiting for $url" >&2; return 1; fi
+    sleep 0.2
+  done
+}

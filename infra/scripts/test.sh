@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make test`: format and lint checks, then every test against both storage adapters.
+# Starts one moto server (DynamoDB + SES emulator) on a free loopback port and always stops it.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+RUN_DIR=$(mktemp -d)
+MOTO_PID=""
+WATCH_PGID=""
+cleanup() {
+  [ -n "$WATCH_PGID" ] && kill -- "-$WATCH_PGID" 2>/dev/null || true
+  [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT INT TERM
+
+MOTO_PORT=$(free_port)
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$RUN_DIR/moto.log" 2>&1 &
+MOTO_PID=$!
+wait_http "http://127.0.0.1:$MOTO_PORT/moto-api/" 30 || { cat "$RUN_DIR/moto.log"; exit 1; }
+echo "== moto on 127.0.0.1:$MOTO_PORT"
+
+# One local portal (cargo lambda watch, as `make run` serves it) for the end-to-end tests, on its own
+# data folder; each test creates its own clients and patients in it.
+echo "== building the functions"
+cargo build --workspace --bins --quiet
+WATCH_PORT=$(free_port)
+E2E_DATA="$RUN_DIR/portal"
+mkdir -p "$E2E_DATA"
+setsid cargo lambda watch --quiet -A 127.0.0.1 -P "$WATCH_PORT" --disable-cors \
+  --env-var "PORTAL_DATA_DIR=$E2E_DATA" \
+  --env-var "PORTAL_STORE=sqlite:$E2E_DATA/portal.db" \
+  --env-var "PORTAL_ISSUER=http://127.0.0.1:$WATCH_PORT" \
+  >"$RUN_DIR/watch.log" 2>&1 &
+WATCH_PGID=$!
+wait_http "http://127.0.0.1:$WATCH_PORT/" 120 || { cat "$RUN_DIR/watch.log"; exit 1; }
+echo "== cargo lambda watch on 127.0.0.1:$WATCH_PORT"
+export PORTAL_TEST_BASE_URL="http://127.0.0.1:$WATCH_PORT"
+export PORTAL_TEST_DATA_DIR="$E2E_DATA"
+
+export PORTAL_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+# Tests must not pick up a developer's real AWS profile.
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast --failure-output final
+else
+  cargo test --workspace --no-fail-fast
+fi

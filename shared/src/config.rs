@@ -1,0 +1,329 @@
+//! Configuration from the environment, read once at start-up and validated.
+//!
+//! Every variable has a local default so `make run` needs none; a bad value stops the function at init
+//! with a one-line message that names the variable and what it expected.
+
+use std::path::PathBuf;
+
+use url::Url;
+
+/// Where the data lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// Embedded SQLite database file (local default).
+    Sqlite {
+        /// Path of the database file.
+        path: PathBuf,
+    },
+    /// DynamoDB single table (deployed).
+    Dynamo {
+        /// Table name.
+        table: String,
+    },
+}
+
+/// Where mail goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailConfig {
+    /// One `.eml` file per message in a folder (local default).
+    Outbox {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// Amazon SES.
+    Ses,
+}
+
+/// The validated configuration of a function or of the admin CLI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// `PORTAL_STORE`: `sqlite:PATH` or `dynamodb:TABLE`.
+    pub store: StoreConfig,
+    /// `PORTAL_AWS_ENDPOINT`: endpoint override for AWS services (the moto emulator), if any.
+    pub aws_endpoint: Option<String>,
+    /// `PORTAL_ISSUER`: the OAuth/OIDC issuer, also the public base URL.
+    pub issuer: Url,
+    /// `PORTAL_API_AUDIENCE`: `aud` of access tokens; default issuer + `/api/portal/v1`.
+    pub api_audience: String,
+    /// `PORTAL_DATA_DIR`: local state (SQLite file, signing keys, outbox); default `.data`.
+    pub data_dir: PathBuf,
+    /// `PORTAL_MAIL`: `outbox:DIR` or `ses`; default `outbox:<data dir>/outbox`.
+    pub mail: MailConfig,
+    /// `PORTAL_MAIL_FROM`: sender address of notification mail.
+    pub mail_from: String,
+    /// `PORTAL_CORS_ORIGINS`: comma-separated allowed browser origins; empty means loopback origins only.
+    pub cors_origins: Vec<String>,
+}
+
+/// A configuration value that cannot be used; the message names the variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error: {variable}: {message}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+/// Default local issuer (`make run`).
+pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:9000";
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests). Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let data_dir = PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| ".data".to_owned()));
+
+        let store = match get("PORTAL_STORE") {
+            None => StoreConfig::Sqlite {
+                path: data_dir.join("portal.db"),
+            },
+            Some(value) => parse_store(&value)?,
+        };
+
+        let aws_endpoint = match get("PORTAL_AWS_ENDPOINT") {
+            None => None,
+            Some(value) => {
+                let url = Url::parse(&value).map_err(|e| {
+                    ConfigError::new("PORTAL_AWS_ENDPOINT", format!("`{value}` is not a URL ({e})"))
+                })?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(ConfigError::new(
+                        "PORTAL_AWS_ENDPOINT",
+                        format!("`{value}` must be an http(s) URL"),
+                    ));
+                }
+                Some(value.trim_end_matches('/').to_owned())
+            }
+        };
+
+        let issuer_text = get("PORTAL_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
+        let issuer = parse_issuer(&issuer_text)?;
+
+        let api_audience = get("PORTAL_API_AUDIENCE")
+            .unwrap_or_else(|| format!("{}/api/portal/v1", issuer_text.trim_end_matches('/')));
+
+        let mail = match get("PORTAL_MAIL") {
+            None => MailConfig::Outbox {
+                dir: data_dir.join("outbox"),
+            },
+            Some(value) if value == "ses" => MailConfig::Ses,
+            Some(value) => match value.strip_prefix("outbox:") {
+                Some(dir) if !dir.is_empty() => MailConfig::Outbox { dir: dir.into() },
+                _ => {
+                    return Err(ConfigError::new(
+                        "PORTAL_MAIL",
+                        format!("expected `outbox:DIR` or `ses`, got `{value}`"),
+                    ))
+                }
+            },
+        };
+
+        let mail_from = get("PORTAL_MAIL_FROM")
+            .unwrap_or_else(|| "MyPatientPortal <no-reply@mypatientportal.example>".to_owned());
+        if !mail_from.contains('@') {
+            return Err(ConfigError::new(
+                "PORTAL_MAIL_FROM",
+                format!("`{mail_from}` is not an email address"),
+            ));
+        }
+
+        let cors_origins = match get("PORTAL_CORS_ORIGINS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|origin| {
+                    let url = Url::parse(origin).map_err(|_| {
+                        ConfigError::new(
+                            "PORTAL_CORS_ORIGINS",
+                            format!("`{origin}` is not an origin like https://app.example"),
+                        )
+                    })?;
+                    Ok(url.origin().ascii_serialization())
+                })
+                .collect::<Result<_, ConfigError>>()?,
+        };
+
+        Ok(Self {
+            store,
+            aws_endpoint,
+            issuer,
+            api_audience,
+            data_dir,
+            mail,
+            mail_from,
+            cors_origins,
+        })
+    }
+
+    /// The issuer exactly as published in discovery and `iss` claims (no trailing slash).
+    pub fn issuer_str(&self) -> &str {
+        self.issuer.as_str().trim_end_matches('/')
+    }
+}
+
+fn parse_store(value: &str) -> Result<StoreConfig, ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            "PORTAL_STORE",
+            format!("expected `sqlite:PATH` or `dynamodb:TABLE`, got `{value}`"),
+        )
+    };
+    let (kind, rest) = value.split_once(':').ok_or_else(bad)?;
+    match kind {
+        "sqlite" if !rest.is_empty() => Ok(StoreConfig::Sqlite { path: rest.into() }),
+        "dynamodb" => {
+            let valid = (3..=255).contains(&rest.len())
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            if valid {
+                Ok(StoreConfig::Dynamo {
+                    table: rest.to_owned(),
+                })
+            } else {
+                Err(ConfigError::new(
+                    "PORTAL_STORE",
+                    format!("`{rest}` is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)"),
+                ))
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Issuers are https URLs without query or fragment; plain http is allowed only on loopback (local runs).
+fn parse_issuer(value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value)
+        .map_err(|e| ConfigError::new("PORTAL_ISSUER", format!("`{value}` is not a URL ({e})")))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(ConfigError::new(
+                "PORTAL_ISSUER",
+                format!("`{value}` must use https (http is only allowed on loopback)"),
+            ))
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            "PORTAL_ISSUER",
+            format!("`{value}` must not have a query or fragment"),
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_everything_is_local() {
+        let c = config(&[]).unwrap();
+        assert_eq!(
+            c.store,
+            StoreConfig::Sqlite {
+                path: PathBuf::from(".data/portal.db")
+            }
+        );
+        assert_eq!(c.issuer_str(), "http://127.0.0.1:9000");
+        assert_eq!(c.api_audience, "http://127.0.0.1:9000/api/portal/v1");
+        assert_eq!(
+            c.mail,
+            MailConfig::Outbox {
+                dir: PathBuf::from(".data/outbox")
+            }
+        );
+    }
+
+    #[test]
+    fn a_dynamodb_store_names_its_table() {
+        let c = config(&[("PORTAL_STORE", "dynamodb:portal-prod")]).unwrap();
+        assert_eq!(
+            c.store,
+            StoreConfig::Dynamo {
+                table: "portal-prod".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_store_value_names_the_variable_and_the_expected_forms() {
+        for bad in ["postgres:x", "sqlite:", "dynamodb:a", "dynamodb:bad name!", "nonsense"] {
+            let err = config(&[("PORTAL_STORE", bad)]).unwrap_err();
+            assert_eq!(err.variable, "PORTAL_STORE", "{bad}");
+            let line = err.to_string();
+            assert!(line.contains("PORTAL_STORE") && !line.contains('\n'), "{line}");
+        }
+    }
+
+    #[test]
+    fn an_http_issuer_is_refused_unless_it_is_loopback() {
+        assert_eq!(
+            config(&[("PORTAL_ISSUER", "http://portal.example")])
+                .unwrap_err()
+                .variable,
+            "PORTAL_ISSUER"
+        );
+        assert!(config(&[("PORTAL_ISSUER", "http://localhost:9000")]).is_ok());
+        assert!(config(&[("PORTAL_ISSUER", "https://portal.example")]).is_ok());
+        assert!(config(&[("PORTAL_ISSUER", "https://portal.example/?x=1")]).is_err());
+    }
+
+    #[test]
+    fn the_api_audience_follows_a_custom_issuer() {
+        let c = config(&[("PORTAL_ISSUER", "https://id.example/")]).unwrap();
+        assert_eq!(c.issuer_str(), "https://id.example");
+        assert_eq!(c.api_audience, "https://id.example/api/portal/v1");
+    }
+
+    #[test]
+    fn mail_and_endpoint_values_are_checked() {
+        assert_eq!(
+            config(&[("PORTAL_MAIL", "smtp")]).unwrap_err().variable,
+            "PORTAL_MAIL"
+        );
+        assert_eq!(config(&[("PORTAL_MAIL", "ses")]).unwrap().mail, MailConfig::Ses);
+        assert_eq!(
+            config(&[("PORTAL_AWS_ENDPOINT", "not a url")])
+                .unwrap_err()
+                .variable,
+            "PORTAL_AWS_ENDPOINT"
+        );
+        assert_eq!(
+            config(&[("PORTAL_CORS_ORIGINS", "https://app.example, nope")])
+                .unwrap_err()
+                .variable,
+            "PORTAL_CORS_ORIGINS"
+        );
+    }
+}

@@ -1,0 +1,25 @@
+//! MyPatientPortal's common crate: everything the Lambda functions share.
+//!
+//! Functions stay thin: they parse the request, call into this crate and map the result to a response.
+//! - [`config`]: configuration from the environment, read and validated once at start-up.
+//! - [`store`]: the storage port and its SQLite and DynamoDB adapters.
+//! - [`http`]: request parsing, routing, responses, and the one error-to-response mapping.
+//! - [`telemetry`]: structured JSON logs.
+//! - [`boot`]: what every function does once at init (config, logs, store).
+
+pub mod boot;
+pub mod config;
+pub mod http;
+pub mod oauth;
+pub mod store;
+pub mod telemetry;
+pub mod crypto;
+pub mod keys;
+pub mod jwt;
+pub mod bearer;
+pub mod scope;
+pub mod domain;
+pub mod repo;
+pub mod pages;
+pub mod oidc;
+pub mod cors;

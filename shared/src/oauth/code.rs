@@ -1,0 +1,39 @@
+//! The authorization code: sealed (AES-256-GCM) so it carries everything the token endpoint needs,
+//! and the authorization endpoint writes nothing to issue it. One-time use is enforced at redemption,
+//! where the grant it names is created with a not-exists condition.
+
+use serde::{Deserialize, Serialize};
+
+use super::claims::IdentityClaims;
+
+/// What an authorization code is bound to (RFC 6749 §4.1.2, RFC 7636, OIDC Core §3.1.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationCode {
+    /// The grant (refresh-token family) this code starts; its creation makes the code used.
+    pub grant_id: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The exact redirect URI of the authorization request.
+    pub redirect_uri: String,
+    /// PKCE S256 challenge, if the request had one.
+    pub code_challenge: Option<String>,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// The patient (`sub`).
+    pub patient_id: String,
+    /// OIDC nonce to echo in the id_token.
+    pub nonce: Option<String>,
+    /// When the patient authenticated (unix seconds).
+    pub auth_time: i64,
+    /// When the code stops being redeemable (unix seconds).
+    pub expires_at: i64,
+    /// Identity claims for the id_token, already filtered by the granted scopes.
+    pub claims: IdentityClaims,
+}
+
+impl AuthorizationCode {
+    /// Purpose bound into the seal, so no other sealed value can pass for a code.
+    pub const PURPOSE: &'static str = "authorization_code";
+    /// Lifetime of a code in seconds (RFC 6749 §4.1.2 recommends at most 10 minutes; we use 60 s).
+    pub const TTL_SECONDS: i64 = 60;
+}

@@ -1,0 +1,616 @@
+//! The authorization flow between `/oauth/authorize` and the code: who must sign in, who must
+//! consent, and issuing the code. No HTTP here: the `authorize` function maps [`Next`], [`SignIn`]
+//! and [`FlowError`] to responses.
+//!
+//! Decision (OIDC Core §3.1.2.3 and §3.1.2.4):
+//! 1. Sign-in is needed when no live session exists, when `prompt=login` and the patient last
+//!    entered their password before the request was made, or when that was more than `max_age`
+//!    seconds before the request. Then `prompt=none` fails with `login_required`; otherwise the
+//!    patient goes to the login page.
+//! 2. Signed in: if the patient already allowed this client every requested scope and `prompt` does
+//!    not ask for consent, the code is issued; else `prompt=none` fails with `consent_required`, and
+//!    otherwise the patient goes to the consent page.
+//!
+//! Both age rules compare with the request's `created_at`, not the current time: a patient who signs
+//! in after the request was made satisfies `prompt=login` and even `max_age=0`, and is not sent back
+//! to the login page when they reach the consent page a few seconds later.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::authorize::{needs_profile, AuthorizationRequest};
+use super::claims::IdentityClaims;
+use super::code::AuthorizationCode;
+use super::error::append_query;
+use super::{csrf, OAuthError, OAuthErrorCode};
+use crate::boot::Context;
+use crate::config::Config;
+use crate::domain::password::{verify_dummy, verify_password};
+use crate::domain::patient::{Email, Patient};
+use crate::http::request::Params;
+use crate::keys::KeySet;
+use crate::repo::{
+    ClientRepo, ConsentRepo, GrantId, PatientRepo, RepoError, Session, SessionRepo, ThrottleRepo,
+};
+use crate::scope::{Scope, Scopes};
+use crate::store::{now_unix, StoreError};
+
+/// How long a sign-in lasts at the authorization server (the patient is asked for their password
+/// again after this, whatever the apps do).
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// Session cookie name over https: `__Host-` pins it to this host, path `/` and Secure.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-portal_session";
+
+/// Session cookie name over plain http (loopback development), where `__Host-` cookies are refused.
+pub const DEV_SESSION_COOKIE: &str = "portal_session";
+
+/// The session cookie's name for an issuer served over https (`secure`) or plain http.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        DEV_SESSION_COOKIE
+    }
+}
+
+/// `Set-Cookie` value holding a raw session id. No `Max-Age`: the cookie ends with the browser
+/// session, which on a shared computer is the safer default; the server ends it after [`SESSION_TTL`].
+pub fn session_set_cookie(sid: &str, secure: bool) -> String {
+    csrf::cookie_header(session_cookie_name(secure), sid, None, secure)
+}
+
+/// `Set-Cookie` value that deletes the session cookie.
+pub fn session_clear_cookie(secure: bool) -> String {
+    csrf::cookie_header(session_cookie_name(secure), "", Some(0), secure)
+}
+
+/// Whether cookies must be `Secure` (and `__Host-` prefixed): the issuer is served over https.
+pub fn secure_cookies(config: &Config) -> bool {
+    config.issuer.scheme() == "https"
+}
+
+/// An error shown to the patient as a page, never sent to the client's redirect URI.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    /// `client_id` is missing, repeated, malformed or not registered.
+    #[error("unknown client")]
+    UnknownClient,
+    /// `redirect_uri` is missing, repeated or not exactly one the client registered.
+    #[error("unregistered redirect_uri")]
+    BadRedirectUri,
+    /// The sealed request is altered or expired.
+    #[error("sign-in request expired or invalid")]
+    RequestExpired,
+    /// The CSRF cookie and form field are missing or differ.
+    #[error("CSRF check failed")]
+    Csrf,
+    /// The form is not what the page sends (wrong content type, missing decision...).
+    #[error("bad form: {0}")]
+    BadForm(String),
+    /// The store is unavailable or busy: worth retrying.
+    #[error("temporarily unavailable")]
+    Unavailable,
+    /// A bug or corrupt data; the cause is logged where it happened.
+    #[error("internal error")]
+    Internal,
+}
+
+impl PageError {
+    /// HTTP status of the page.
+    pub fn status(&self) -> u16 {
+        match self {
+            PageError::Csrf => 403,
+            PageError::Unavailable => 503,
+            PageError::Internal => 500,
+            _ => 400,
+        }
+    }
+
+    /// Heading of the page.
+    pub fn title(&self) -> &'static str {
+        match self {
+            PageError::UnknownClient => "This app is not recognised",
+            PageError::BadRedirectUri => "This sign-in link is not valid",
+            PageError::RequestExpired => "Your sign-in request expired",
+            PageError::Csrf => "This form could not be accepted",
+            PageError::BadForm(_) => "Something is missing",
+            PageError::Unavailable => "Please try again in a moment",
+            PageError::Internal => "Something went wrong",
+        }
+    }
+
+    /// What happened and what the patient can do, in plain words (with a hint for the app's developer
+    /// where the app is at fault). Never contains request input.
+    pub fn message(&self) -> String {
+        match self {
+            PageError::UnknownClient => "The app that sent you here is not registered with \
+                MyPatientPortal, so you cannot sign in to it. (For the app's developer: the \
+                client_id is missing or unknown.)"
+                .into(),
+            PageError::BadRedirectUri => "The app that sent you here asked to be sent back to an \
+                address it has not registered, so for your safety you are not sent there. (For the \
+                app's developer: the redirect_uri is missing or does not exactly match a registered \
+                one.)"
+                .into(),
+            PageError::RequestExpired => "Your sign-in request expired or is no longer valid. Go \
+                back to the app and start again."
+                .into(),
+            PageError::Csrf => "For your security, this form could not be accepted. Go back to the \
+                app and start signing in again. If this keeps happening, allow cookies for this site."
+                .into(),
+            PageError::BadForm(what) => format!("{what} Go back and try again."),
+            PageError::Unavailable => "The service is busy or briefly unavailable. Please try \
+                again in a moment."
+                .into(),
+            PageError::Internal => "We could not complete your request. Please go back to the app \
+                and try again later."
+                .into(),
+        }
+    }
+}
+
+impl From<RepoError> for PageError {
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::Store(StoreError::Unavailable(cause)) => {
+                tracing::warn!(cause = %cause, "store unavailable during sign-in");
+                PageError::Unavailable
+            }
+            RepoError::Store(StoreError::Conflict) => PageError::Unavailable,
+            other => {
+                tracing::error!(cause = %other, "storage failure during sign-in");
+                PageError::Internal
+            }
+        }
+    }
+}
+
+/// An error for the client, sent to its (verified) redirect URI (RFC 6749 §4.1.2.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorRedirect {
+    /// The OAuth error.
+    pub error: OAuthError,
+    /// The verified redirect URI.
+    pub redirect_uri: String,
+    /// The client's `state`, if it sent a usable one.
+    pub state: Option<String>,
+}
+
+/// Why the flow stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlowError {
+    /// Show a page.
+    Page(PageError),
+    /// Send an error back to the client.
+    Redirect(ErrorRedirect),
+}
+
+impl From<PageError> for FlowError {
+    fn from(error: PageError) -> Self {
+        FlowError::Page(error)
+    }
+}
+
+impl From<RepoError> for FlowError {
+    fn from(error: RepoError) -> Self {
+        FlowError::Page(error.into())
+    }
+}
+
+/// Where the browser goes next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// To the login page (303), carrying the sealed request.
+    Login(String),
+    /// To the consent page (303), carrying the sealed request.
+    Consent(String),
+    /// Back to the client with an authorization code (302).
+    Code(String),
+}
+
+impl Next {
+    /// The URL to redirect to.
+    pub fn location(&self) -> &str {
+        match self {
+            Next::Login(location) | Next::Consent(location) | Next::Code(location) => location,
+        }
+    }
+}
+
+/// The result of a login form submission.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignIn {
+    /// The password was right: a new session (raw id for the cookie) and the next step. The next
+    /// step can still fail (the store, say); the session cookie is set either way.
+    SignedIn {
+        /// Raw session id for the cookie.
+        sid: String,
+        /// What comes after signing in.
+        next: Result<Next, FlowError>,
+    },
+    /// Unknown email or wrong password: one answer for both.
+    Rejected,
+    /// Too many failures for this account or address: try again after this many seconds.
+    Locked {
+        /// Seconds until the lock lifts.
+        retry_after: u64,
+    },
+    /// The email or password field is empty.
+    Incomplete,
+}
+
+/// Whether the request needs the patient to (re-)enter their password, given their session.
+pub fn needs_login(request: &AuthorizationRequest, session: Option<&Session>) -> bool {
+    let Some(session) = session else {
+        return true;
+    };
+    if request.prompt.login && session.auth_time < request.created_at {
+        return true;
+    }
+    match request.max_age {
+        Some(max_age) => request.created_at.saturating_sub(session.auth_time) > max_age,
+        None => false,
+    }
+}
+
+/// The identity claims the granted scopes release (OIDC Core §5.4).
+pub fn identity_claims(patient: &Patient, scopes: &Scopes) -> IdentityClaims {
+    let mut claims = IdentityClaims::default();
+    if scopes.contains(Scope::Profile) {
+        claims.name = Some(format!("{} {}", patient.first_name, patient.last_name));
+        claims.given_name = Some(patient.first_name.to_string());
+        claims.family_name = Some(patient.last_name.to_string());
+        claims.birthdate = Some(patient.birth_date.to_string());
+    }
+    if scopes.contains(Scope::Email) {
+        claims.email = Some(patient.email.as_str().to_owned());
+        claims.email_verified = Some(patient.email_verified);
+    }
+    if scopes.contains(Scope::Phone) {
+        claims.phone_number = patient.phone.as_ref().map(|p| p.as_str().to_owned());
+    }
+    claims
+}
+
+/// The flow over the function's context.
+#[derive(Clone)]
+pub struct Flow {
+    config: Arc<Config>,
+    keys: Arc<KeySet>,
+    clients: ClientRepo,
+    patients: PatientRepo,
+    sessions: SessionRepo,
+    consents: ConsentRepo,
+    throttle: ThrottleRepo,
+}
+
+impl Flow {
+    /// The flow over a function's init state.
+    pub fn new(context: &Context) -> Self {
+        Self {
+            config: context.config.clone(),
+            keys: context.keys.clone(),
+            clients: ClientRepo::new(context.store.clone()),
+            patients: PatientRepo::new(context.store.clone()),
+            sessions: SessionRepo::new(context.store.clone()),
+            consents: ConsentRepo::new(context.store.clone()),
+            throttle: ThrottleRepo::new(context.store.clone()),
+        }
+    }
+
+    /// Whether this server's cookies must be `Secure` (https issuer).
+    pub fn secure_cookies(&self) -> bool {
+        secure_cookies(&self.config)
+    }
+
+    /// `/oauth/authorize`: validates the request and decides the next step. Storage: the client,
+    /// the session if a cookie is present, then the consent if signed in (and the profile if a code
+    /// with identity claims is issued). Writes nothing.
+    pub async fn authorize(
+        &self,
+        params: &Params,
+        session_cookie: Option<&str>,
+    ) -> Result<Next, FlowError> {
+        let request = super::authorize::validate(params, &self.clients, now_unix()).await?;
+        let session = self.session(session_cookie).await?;
+        self.proceed(&request, session.as_ref()).await
+    }
+
+    /// The live session a cookie names, if any.
+    pub async fn session(&self, cookie: Option<&str>) -> Result<Option<Session>, PageError> {
+        match cookie {
+            Some(sid) => Ok(self.sessions.get(sid).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Opens the sealed request of a login or consent page.
+    pub fn open_request(&self, sealed: Option<&str>) -> Result<AuthorizationRequest, PageError> {
+        let sealed = sealed.ok_or(PageError::RequestExpired)?;
+        AuthorizationRequest::open(self.keys.sealer(), sealed, now_unix())
+            .map_err(|_| PageError::RequestExpired)
+    }
+
+    /// The decision of the module documentation, for a validated request.
+    pub async fn proceed(
+        &self,
+        request: &AuthorizationRequest,
+        session: Option<&Session>,
+    ) -> Result<Next, FlowError> {
+        let session = match session {
+            Some(session) if !needs_login(request, Some(session)) => session,
+            _ if request.prompt.none => {
+                return Err(request.reject(OAuthError::new(
+                    OAuthErrorCode::LoginRequired,
+                    "the patient must sign in",
+                )))
+            }
+            _ => return self.page_location(request, "login").map(Next::Login),
+        };
+        let consented = self
+            .consents
+            .get(&session.patient_id, &request.client_id)
+            .await?
+            .is_some_and(|granted| request.scopes.is_subset(&granted));
+        if consented && !request.prompt.consent {
+            return self.issue_code(request, session).await;
+        }
+        if request.prompt.none {
+            return Err(request.reject(OAuthError::new(
+                OAuthErrorCode::ConsentRequired,
+                "the patient must approve this app's access",
+            )));
+        }
+        self.page_location(request, "consent").map(Next::Consent)
+    }
+
+    /// Checks a login form: throttling, then the password (argon2 off the async threads; an unknown
+    /// email spends the same time on a dummy hash), then starts a session and continues the flow.
+    ///
+    /// `ip` is the caller's address as API Gateway saw it; `previous_sid` a session cookie the
+    /// browser already had, which is ended so one browser never holds two live sessions.
+    pub async fn sign_in(
+        &self,
+        request: &AuthorizationRequest,
+        email: &str,
+        password: &str,
+        ip: &str,
+        previous_sid: Option<&str>,
+    ) -> Result<SignIn, PageError> {
+        if email.trim().is_empty() || password.is_empty() {
+            return Ok(SignIn::Incomplete);
+        }
+        let parsed = Email::parse(email).ok();
+        // Malformed addresses are throttled too, under their own text, so they cost the same.
+        let account = parsed
+            .as_ref()
+            .map(Email::lookup_key)
+            .unwrap_or_else(|| email.trim().to_ascii_lowercase());
+        if let Some(retry_after) = self.throttle.is_locked(&account, ip).await? {
+            return Ok(SignIn::Locked { retry_after });
+        }
+        let credentials = match &parsed {
+            Some(email) => self.patients.credentials_by_email(email).await?,
+            None => None,
+        };
+        let password = password.to_owned();
+        let verified = tokio::task::spawn_blocking(move || match credentials {
+            Some((patient_id, phc)) => verify_password(&phc, &password).then_some(patient_id),
+            None => {
+                verify_dummy(&password);
+                None
+            }
+        })
+        .await
+        .map_err(|error| {
+            tracing::error!(cause = %error, "password verification task failed");
+            PageError::Internal
+        })?;
+        let Some(patient_id) = verified else {
+            let counts = self.throttle.record_failure(&account, ip).await?;
+            tracing::info!(locked = counts.is_locked(), "failed sign-in");
+            return Ok(SignIn::Rejected);
+        };
+        self.throttle.clear_account(&account).await?;
+        if let Some(previous) = previous_sid {
+            if let Err(error) = self.sessions.delete(previous).await {
+                tracing::warn!(cause = %error, "could not end the previous session");
+            }
+        }
+        let auth_time = now_unix();
+        let sid = self
+            .sessions
+            .create(&patient_id, auth_time, SESSION_TTL)
+            .await?;
+        let session = Session {
+            patient_id,
+            auth_time,
+            expires_at: auth_time.saturating_add(SESSION_TTL.as_secs() as i64),
+        };
+        tracing::info!(client_id = %request.client_id, "patient signed in");
+        let next = self.proceed(request, Some(&session)).await;
+        Ok(SignIn::SignedIn { sid, next })
+    }
+
+    /// The consent form's answer. Allow records the consent (added to any earlier one) and issues
+    /// the code; deny sends `access_denied` to the client.
+    pub async fn consent(
+        &self,
+        request: &AuthorizationRequest,
+        session: &Session,
+        allow: bool,
+    ) -> Result<Next, FlowError> {
+        if !allow {
+            return Err(request.reject(OAuthError::new(
+                OAuthErrorCode::AccessDenied,
+                "the patient denied the request",
+            )));
+        }
+        self.consents
+            .grant(&session.patient_id, &request.client_id, &request.scopes)
+            .await?;
+        self.issue_code(request, session).await
+    }
+
+    /// The redirect back to the client with a sealed code (nothing stored: the token endpoint makes
+    /// it single-use when it creates the grant). Reads the profile only when identity claims are
+    /// granted.
+    pub async fn issue_code(
+        &self,
+        request: &AuthorizationRequest,
+        session: &Session,
+    ) -> Result<Next, FlowError> {
+        let claims = if needs_profile(&request.scopes) {
+            match self.patients.get(&session.patient_id).await? {
+                Some(patient) => identity_claims(&patient, &request.scopes),
+                None => {
+                    tracing::error!("a live session names a patient that does not exist");
+                    return Err(PageError::Internal.into());
+                }
+            }
+        } else {
+            IdentityClaims::default()
+        };
+        let code = AuthorizationCode {
+            grant_id: GrantId::generate().to_string(),
+            client_id: request.client_id.to_string(),
+            redirect_uri: request.redirect_uri.clone(),
+            code_challenge: request.code_challenge.clone(),
+            scope: request.scopes.to_string(),
+            patient_id: session.patient_id.to_string(),
+            nonce: request.nonce.clone(),
+            auth_time: session.auth_time,
+            expires_at: now_unix().saturating_add(AuthorizationCode::TTL_SECONDS),
+            claims,
+        };
+        let sealed = self
+            .keys
+            .sealer()
+            .seal_json(AuthorizationCode::PURPOSE, &code)
+            .map_err(|error| {
+                tracing::error!(cause = %error, "sealing an authorization code failed");
+                PageError::Internal
+            })?;
+        let mut pairs = vec![("code", sealed.as_str())];
+        if let Some(state) = &request.state {
+            pairs.push(("state", state));
+        }
+        pairs.push(("iss", self.config.issuer_str()));
+        tracing::info!(client_id = %request.client_id, "authorization code issued");
+        Ok(Next::Code(append_query(&request.redirect_uri, &pairs)))
+    }
+
+    /// The login or consent page URL for a request (`page` is `login` or `consent`).
+    fn page_location(&self, request: &AuthorizationRequest, page: &str) -> Result<String, FlowError> {
+        let sealed = request.seal(self.keys.sealer()).map_err(|error| {
+            tracing::error!(cause = %error, "sealing an authorization request failed");
+            PageError::Internal
+        })?;
+        Ok(append_query(
+            &format!("{}/oauth/{page}", self.config.issuer_str()),
+            &[("request", &sealed)],
+        ))
+    }
+
+    /// The login page URL for a request (where the consent page sends a patient who is not signed in).
+    pub fn login_location(&self, request: &AuthorizationRequest) -> Result<String, FlowError> {
+        self.page_location(request, "login")
+    }
+
+    /// The issuer, as `iss` of error redirects.
+    pub fn issuer(&self) -> &str {
+        self.config.issuer_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::client::ClientId;
+    use crate::domain::patient::{BirthDate, Name, PatientId, Phone};
+    use crate::oauth::authorize::Prompt;
+
+    fn request(prompt: Prompt, max_age: Option<i64>) -> AuthorizationRequest {
+        AuthorizationRequest {
+            client_id: ClientId::parse("c1").unwrap(),
+            client_name: "App".into(),
+            redirect_uri: "https://app.example/cb".into(),
+            scopes: Scopes::parse("openid").unwrap(),
+            state: None,
+            code_challenge: None,
+            nonce: None,
+            prompt,
+            max_age,
+            login_hint: None,
+            created_at: 10_000,
+            expires_at: 10_900,
+        }
+    }
+
+    fn session(auth_time: i64) -> Session {
+        Session {
+            patient_id: PatientId::generate(),
+            auth_time,
+            expires_at: auth_time + 3600,
+        }
+    }
+
+    #[test]
+    fn no_session_always_needs_login() {
+        assert!(needs_login(&request(Prompt::default(), None), None));
+    }
+
+    #[test]
+    fn prompt_login_needs_a_sign_in_made_after_the_request() {
+        let login = Prompt {
+            login: true,
+            ..Prompt::default()
+        };
+        assert!(needs_login(&request(login, None), Some(&session(9_999))));
+        assert!(!needs_login(&request(login, None), Some(&session(10_000))));
+        assert!(!needs_login(&request(Prompt::default(), None), Some(&session(1))));
+    }
+
+    #[test]
+    fn max_age_counts_from_the_request_so_a_fresh_sign_in_satisfies_even_zero() {
+        assert!(needs_login(&request(Prompt::default(), Some(0)), Some(&session(9_999))));
+        assert!(!needs_login(&request(Prompt::default(), Some(0)), Some(&session(10_005))));
+        assert!(!needs_login(&request(Prompt::default(), Some(60)), Some(&session(9_940))));
+        assert!(needs_login(&request(Prompt::default(), Some(60)), Some(&session(9_939))));
+    }
+
+    #[test]
+    fn identity_claims_follow_the_granted_scopes() {
+        let patient = Patient::new(
+            Email::parse("anna@example.org").unwrap(),
+            Name::parse("Anna", "first name").unwrap(),
+            Name::parse("Muster", "last name").unwrap(),
+            BirthDate::parse("1985-02-28").unwrap(),
+            Some(Phone::parse("+49 30 1234567").unwrap()),
+        );
+        let none = identity_claims(&patient, &Scopes::parse("openid").unwrap());
+        assert_eq!(none, IdentityClaims::default());
+        let profile = identity_claims(&patient, &Scopes::parse("openid profile").unwrap());
+        assert_eq!(profile.name.as_deref(), Some("Anna Muster"));
+        assert_eq!(profile.birthdate.as_deref(), Some("1985-02-28"));
+        assert!(profile.email.is_none() && profile.phone_number.is_none());
+        let contact = identity_claims(&patient, &Scopes::parse("email phone").unwrap());
+        assert_eq!(contact.email.as_deref(), Some("anna@example.org"));
+        assert_eq!(contact.email_verified, Some(false));
+        assert!(contact.phone_number.is_some() && contact.name.is_none());
+    }
+
+    #[test]
+    fn session_cookies_use_the_host_prefix_over_https_only() {
+        assert_eq!(
+            session_set_cookie("abc", true),
+            "__Host-portal_session=abc; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
+        assert_eq!(
+            session_set_cookie("abc", false),
+            "portal_session=abc; Path=/; HttpOnly; SameSite=Lax"
+        );
+        assert!(session_clear_cookie(true).contains("Max-Age=0"));
+    }
+}

@@ -1,0 +1,404 @@
+//! The token endpoint (RFC 6749 §3.2): the `authorization_code` grant here, the `refresh_token`
+//! grant in [`super::refresh`], revocation and introspection in [`super::revoke`] and
+//! [`super::introspect`] — all methods of one [`TokenService`].
+//!
+//! Cost: a successful code exchange and a successful refresh are ONE storage round trip each. The
+//! authorization code and the refresh token are sealed (AES-256-GCM) and carry everything the
+//! exchange needs, so the checks on them (expiry, client binding, redirect URI, PKCE, scopes) run in
+//! memory; the one transaction then authenticates the client on its record and creates (or rotates)
+//! the grant under a condition that makes the code (or refresh token) single-use. Only exceptional
+//! paths — a replayed code or refresh token — pay a second round trip to revoke the grant.
+//!
+//! A consequence worth knowing: the in-memory checks run before the client's secret is verified,
+//! so a caller holding a code but not the secret can learn that the code is expired or its PKCE
+//! verifier wrong. It learns nothing it could use: no grant is written and no token issued unless
+//! the transaction authenticates the client.
+
+use std::sync::Arc;
+
+use super::access::{GrantSubject, Signer, TokenResponse};
+use super::claims::IdentityClaims;
+use super::client_auth::{self, param, ClientCredentials};
+use super::code::AuthorizationCode;
+use super::refresh::RefreshToken;
+use super::{OAuthError, OAuthErrorCode};
+use crate::boot::Context;
+use crate::crypto;
+use crate::domain::patient::PatientId;
+use crate::http::request::Params;
+use crate::keys::{KeySet, REFRESH_TTL_SECS, SIGNED_TOKEN_TTL_SECS};
+use crate::repo::{ClientRepo, Grant, GrantError, GrantId, GrantRepo, RepoError, RevokedTokenRepo};
+use crate::scope::Scopes;
+use crate::store::now_unix;
+
+/// How long a grant without refresh tokens is kept: as long as its access tokens live, plus a
+/// minute of margin. Introspection reports an access token inactive once its grant is gone, and
+/// replay detection of the code needs the grant only while the code is redeemable (60 s).
+pub const SHORT_GRANT_TTL_SECS: i64 = SIGNED_TOKEN_TTL_SECS + 60;
+
+/// Description of every failure to open or use an authorization code, so the answer does not
+/// reveal which check failed for codes the caller cannot read anyway.
+const INVALID_CODE: &str = "the authorization code is invalid or expired";
+
+/// The grant types this server supports (RFC 6749 §4.1.3 and §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantType {
+    /// `authorization_code`
+    AuthorizationCode,
+    /// `refresh_token`
+    RefreshToken,
+}
+
+impl GrantType {
+    /// The `grant_type` parameter: missing is `invalid_request`, anything but the two supported
+    /// types is `unsupported_grant_type` (including `client_credentials`, `password` and the
+    /// implicit flow, which this server does not offer to any client).
+    pub fn parse(value: Option<&str>) -> Result<GrantType, OAuthError> {
+        match value {
+            None => Err(OAuthError::invalid_request(
+                "parameter `grant_type` is required",
+            )),
+            Some("authorization_code") => Ok(GrantType::AuthorizationCode),
+            Some("refresh_token") => Ok(GrantType::RefreshToken),
+            Some(_) => Err(OAuthError::new(
+                OAuthErrorCode::UnsupportedGrantType,
+                "supported grant types are authorization_code and refresh_token",
+            )),
+        }
+    }
+}
+
+/// The parameters of an `authorization_code` token request (RFC 6749 §4.1.3, RFC 7636 §4.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeRequest<'a> {
+    /// The sealed code.
+    pub code: &'a str,
+    /// Must equal the authorization request's `redirect_uri` exactly.
+    pub redirect_uri: &'a str,
+    /// The PKCE verifier, if the client sent one.
+    pub code_verifier: Option<&'a str>,
+}
+
+/// The token, revocation and introspection endpoints over the function's context.
+#[derive(Clone)]
+pub struct TokenService {
+    pub(crate) keys: Arc<KeySet>,
+    pub(crate) issuer: String,
+    pub(crate) audience: String,
+    pub(crate) grants: GrantRepo,
+    pub(crate) revoked: RevokedTokenRepo,
+    pub(crate) clients: ClientRepo,
+}
+
+impl TokenService {
+    /// The service over the function's store, keys and configuration.
+    pub fn new(context: &Context) -> Self {
+        Self {
+            keys: context.keys.clone(),
+            issuer: context.config.issuer_str().to_owned(),
+            audience: context.config.api_audience.clone(),
+            grants: GrantRepo::new(context.store.clone()),
+            revoked: RevokedTokenRepo::new(context.store.clone()),
+            clients: ClientRepo::new(context.store.clone()),
+        }
+    }
+
+    pub(crate) fn signer(&self) -> Signer<'_> {
+        Signer {
+            keys: &self.keys,
+            issuer: &self.issuer,
+            audience: &self.audience,
+        }
+    }
+
+    /// A token request: dispatches on `grant_type` and reads that grant's parameters from the form.
+    pub async fn token(
+        &self,
+        credentials: ClientCredentials,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
+        match GrantType::parse(param(params, "grant_type")?)? {
+            GrantType::AuthorizationCode => {
+                let code = require(params, "code")?;
+                // RFC 6749 §4.1.3: REQUIRED when the authorization request had one, which it
+                // always does here (the authorization endpoint requires it).
+                let redirect_uri = require(params, "redirect_uri")?;
+                let code_verifier = param(params, "code_verifier")?;
+                let request = CodeRequest {
+                    code,
+                    redirect_uri,
+                    code_verifier,
+                };
+                self.exchange_code(credentials, request).await
+            }
+            GrantType::RefreshToken => {
+                let refresh_token = require(params, "refresh_token")?;
+                let scope = param(params, "scope")?;
+                self.refresh(credentials, refresh_token, scope).await
+            }
+        }
+    }
+
+    /// The `authorization_code` grant (RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9700 §2.1.1). One
+    /// storage round trip when it succeeds.
+    ///
+    /// Errors: a code that does not open, has expired, or belongs to another client, a different
+    /// `redirect_uri`, a failed PKCE check, a verifier without a challenge (downgrade) or a missing
+    /// verifier: `invalid_grant`; a malformed verifier: `invalid_request`; a code without PKCE
+    /// presented by a public client: `unauthorized_client` (public clients must use PKCE); client
+    /// authentication failing in the transaction: `invalid_client`; a code redeemed before: the
+    /// grant is revoked (its refresh token stops working and its access tokens introspect inactive)
+    /// and the answer is `invalid_grant`.
+    pub async fn exchange_code(
+        &self,
+        credentials: ClientCredentials,
+        request: CodeRequest<'_>,
+    ) -> Result<TokenResponse, OAuthError> {
+        if let Some(verifier) = request.code_verifier {
+            check_verifier_syntax(verifier)?;
+        }
+        let code: AuthorizationCode = self
+            .keys
+            .sealer()
+            .open_json(AuthorizationCode::PURPOSE, request.code)
+            .map_err(|_| OAuthError::invalid_grant(INVALID_CODE))?;
+        let now = now_unix();
+        if now >= code.expires_at {
+            return Err(OAuthError::invalid_grant(INVALID_CODE));
+        }
+        if code.client_id != credentials.client_id.as_str() {
+            return Err(OAuthError::invalid_grant(
+                "the authorization code was issued to another client",
+            ));
+        }
+        if code.redirect_uri != request.redirect_uri {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the one of the authorization request",
+            ));
+        }
+        check_pkce(&code, request.code_verifier, credentials.is_public())?;
+
+        let subject = subject_of(&code)?;
+        let scopes = Scopes::parse(&code.scope).map_err(|e| corrupt_code("scope", e))?;
+        let with_refresh = scopes.grants_refresh_token();
+        let expires_at = now
+            + if with_refresh {
+                REFRESH_TTL_SECS
+            } else {
+                SHORT_GRANT_TTL_SECS
+            };
+        let grant = Grant::new(
+            subject.grant_id.clone(),
+            subject.client_id.clone(),
+            subject.patient_id.clone(),
+            scopes.clone(),
+            subject.auth_time,
+            expires_at,
+        );
+        let (_, check) = credentials.into_parts();
+        match self.grants.create_with_client_check(&grant, check).await {
+            Ok(()) => {}
+            Err(GrantError::InvalidClient) => return Err(client_auth::failed()),
+            Err(GrantError::AlreadyRedeemed) => {
+                self.revoke_after_replay(&grant.id, "authorization code replayed")
+                    .await;
+                return Err(OAuthError::invalid_grant(
+                    "authorization code was already used; tokens issued from it are revoked",
+                ));
+            }
+            Err(other) => return Err(grant_error(other)),
+        }
+
+        let refresh_token = if with_refresh {
+            let token = RefreshToken::first(&subject, &scopes, expires_at);
+            Some(token.seal(self.keys.sealer())?)
+        } else {
+            None
+        };
+        self.signer()
+            .respond(&subject, &scopes, refresh_token, true, now)
+    }
+
+    /// The exception path of a replayed code or refresh token (RFC 9700 §4.14.2, RFC 6749 §4.1.2):
+    /// revoke the whole grant. A failure here is logged, not returned: the request is refused
+    /// either way, and the replay is already on record in the log.
+    pub(crate) async fn revoke_after_replay(&self, grant_id: &GrantId, what: &'static str) {
+        match self.grants.revoke(grant_id).await {
+            Ok(()) => tracing::warn!(grant_id = %grant_id, "{what}: grant revoked"),
+            Err(RepoError::NotFound) => {
+                tracing::warn!(grant_id = %grant_id, "{what}: grant already gone")
+            }
+            Err(error) => tracing::error!(
+                grant_id = %grant_id,
+                error = %error,
+                "{what}: revoking the grant FAILED"
+            ),
+        }
+    }
+}
+
+/// A required form parameter (`invalid_request` when missing or repeated).
+pub(crate) fn require<'a>(params: &'a Params, name: &str) -> Result<&'a str, OAuthError> {
+    param(params, name)?
+        .ok_or_else(|| OAuthError::invalid_request(format!("parameter `{name}` is required")))
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
+fn check_verifier_syntax(verifier: &str) -> Result<(), OAuthError> {
+    let ok = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    if ok {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_request(
+            "code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' and '~'",
+        ))
+    }
+}
+
+/// PKCE (RFC 7636 §4.6) and its downgrade protection (RFC 9700 §2.1.1).
+fn check_pkce(
+    code: &AuthorizationCode,
+    verifier: Option<&str>,
+    public_client: bool,
+) -> Result<(), OAuthError> {
+    match (code.code_challenge.as_deref(), verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = crypto::sha256_b64url(verifier.as_bytes());
+            if crypto::constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
+                Ok(())
+            } else {
+                Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ))
+            }
+        }
+        (Some(_), None) => Err(OAuthError::invalid_grant(
+            "code_verifier is required: the authorization request had a code_challenge",
+        )),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier was sent but the authorization request had no code_challenge",
+        )),
+        // The authorization endpoint never issues a PKCE-less code to a public client; if one
+        // arrives anyway (say the client was re-registered as public), refuse it without
+        // burning it: the client may not use this grant without PKCE (RFC 9700 §2.1.1).
+        (None, None) if public_client => Err(OAuthError::new(
+            OAuthErrorCode::UnauthorizedClient,
+            "public clients must use PKCE: this authorization code was issued without a code_challenge",
+        )),
+        (None, None) => Ok(()),
+    }
+}
+
+fn subject_of(code: &AuthorizationCode) -> Result<GrantSubject, OAuthError> {
+    Ok(GrantSubject {
+        grant_id: GrantId::parse(&code.grant_id).map_err(|e| corrupt_code("grant_id", e))?,
+        client_id: crate::domain::client::ClientId::parse(&code.client_id)
+            .map_err(|e| corrupt_code("client_id", e))?,
+        patient_id: PatientId::parse(&code.patient_id)
+            .map_err(|e| corrupt_code("patient_id", e))?,
+        auth_time: code.auth_time,
+        nonce: code.nonce.clone(),
+        claims: IdentityClaims::clone(&code.claims),
+    })
+}
+
+/// An authentic code whose content is unusable is our own bug: log it loudly, and answer as for
+/// any unusable code (the client can only start over).
+fn corrupt_code(field: &str, error: impl std::fmt::Display) -> OAuthError {
+    tracing::error!(field, error = %error, "an authentic authorization code has an invalid field");
+    OAuthError::invalid_grant(INVALID_CODE)
+}
+
+/// Storage errors as OAuth errors: unavailable or contended → `temporarily_unavailable` (503),
+/// anything else → `server_error` (logged).
+pub(crate) fn repo_error(error: RepoError) -> OAuthError {
+    match error {
+        RepoError::Store(store) => store.into(),
+        other => OAuthError::server_error(other),
+    }
+}
+
+/// Grant errors outside the ones each flow handles itself.
+pub(crate) fn grant_error(error: GrantError) -> OAuthError {
+    match error {
+        GrantError::Repo(repo) => repo_error(repo),
+        other => OAuthError::server_error(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_types_are_parsed_strictly() {
+        assert_eq!(
+            GrantType::parse(Some("authorization_code")).unwrap(),
+            GrantType::AuthorizationCode
+        );
+        assert_eq!(
+            GrantType::parse(Some("refresh_token")).unwrap(),
+            GrantType::RefreshToken
+        );
+        assert_eq!(
+            GrantType::parse(None).unwrap_err().code,
+            OAuthErrorCode::InvalidRequest
+        );
+        for other in [
+            "password",
+            "client_credentials",
+            "implicit",
+            "Refresh_Token",
+        ] {
+            assert_eq!(
+                GrantType::parse(Some(other)).unwrap_err().code,
+                OAuthErrorCode::UnsupportedGrantType,
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn verifier_syntax_follows_rfc_7636() {
+        assert!(check_verifier_syntax(&"a".repeat(43)).is_ok());
+        assert!(check_verifier_syntax(&"-._~AZaz09".repeat(12)).is_ok());
+        assert!(check_verifier_syntax(&"a".repeat(42)).is_err());
+        assert!(check_verifier_syntax(&"a".repeat(129)).is_err());
+        assert!(check_verifier_syntax(&format!("{}+", "a".repeat(43))).is_err());
+    }
+
+    fn code(challenge: Option<&str>) -> AuthorizationCode {
+        AuthorizationCode {
+            grant_id: "g".into(),
+            client_id: "c".into(),
+            redirect_uri: "https://app.example/cb".into(),
+            code_challenge: challenge.map(str::to_owned),
+            scope: "openid".into(),
+            patient_id: "p".into(),
+            nonce: None,
+            auth_time: 0,
+            expires_at: 0,
+            claims: IdentityClaims::default(),
+        }
+    }
+
+    #[test]
+    fn pkce_accepts_the_rfc_7636_example_and_refuses_downgrades() {
+        // RFC 7636 Appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(check_pkce(&code(Some(challenge)), Some(verifier), true).is_ok());
+        let wrong = check_pkce(&code(Some(challenge)), Some(&"x".repeat(43)), false);
+        assert_eq!(wrong.unwrap_err().code, OAuthErrorCode::InvalidGrant);
+        let missing = check_pkce(&code(Some(challenge)), None, false);
+        assert_eq!(missing.unwrap_err().code, OAuthErrorCode::InvalidGrant);
+        let downgrade = check_pkce(&code(None), Some(verifier), false);
+        assert_eq!(downgrade.unwrap_err().code, OAuthErrorCode::InvalidGrant);
+        assert!(check_pkce(&code(None), None, false).is_ok());
+        let public = check_pkce(&code(None), None, true);
+        assert_eq!(public.unwrap_err().code, OAuthErrorCode::UnauthorizedClient);
+    }
+}

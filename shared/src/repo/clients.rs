@@ -1,0 +1,194 @@
+//! OAuth clients: `CLIENT#{id}` / `CLIENT`.
+//!
+//! Attributes: `name`, `kind` (`"confidential"` | `"public"`), `secret_hash` (confidential only),
+//! `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes` (lists), `created_at` (unix seconds).
+//! `kind` and `secret_hash` are plain attributes on purpose: the token endpoint authenticates a client
+//! inside its storage transaction with `Equals("secret_hash", ..)` or `Equals("kind", "public")`
+//! (see [`super::grants::ClientCheck`]), so a public client, having no `secret_hash`, can never pass
+//! a secret check.
+
+use std::sync::Arc;
+
+use super::{corrupt, RepoError};
+use crate::domain::client::{Client, ClientId, ClientKind, RedirectUri};
+use crate::scope::{Scope, Scopes};
+use crate::store::{Condition, Item, Key, Store, StoreError};
+
+pub(crate) const KIND_PUBLIC: &str = "public";
+pub(crate) const KIND_CONFIDENTIAL: &str = "confidential";
+pub(crate) const ATTR_KIND: &str = "kind";
+pub(crate) const ATTR_SECRET_HASH: &str = "secret_hash";
+
+/// The storage key of a client record.
+pub(crate) fn client_key(id: &ClientId) -> Key {
+    Key::new(format!("CLIENT#{id}"), "CLIENT")
+}
+
+/// Registered clients.
+#[derive(Clone)]
+pub struct ClientRepo {
+    store: Arc<dyn Store>,
+}
+
+impl ClientRepo {
+    /// A repository over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// Registers a client. [`RepoError::AlreadyExists`] if the id is taken. One round trip.
+    pub async fn create(&self, client: &Client) -> Result<(), RepoError> {
+        match self.store.put(to_item(client), Condition::NotExists).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => Err(RepoError::AlreadyExists),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The client with this id, if registered. One round trip.
+    pub async fn get(&self, id: &ClientId) -> Result<Option<Client>, RepoError> {
+        match self.store.get(&client_key(id)).await? {
+            Some(item) => from_item(id, &item).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+fn uri_names(uris: &[RedirectUri]) -> Vec<String> {
+    uris.iter().map(|u| u.as_str().to_owned()).collect()
+}
+
+fn to_item(client: &Client) -> Item {
+    let mut item = Item::new(client_key(&client.id))
+        .with("name", client.name.as_str())
+        .with("redirect_uris", uri_names(&client.redirect_uris))
+        .with(
+            "post_logout_redirect_uris",
+            uri_names(&client.post_logout_redirect_uris),
+        )
+        .with("allowed_scopes", client.allowed_scopes.names())
+        .with("created_at", client.created_at);
+    item = match &client.kind {
+        ClientKind::Confidential { secret_hash } => item
+            .with(ATTR_KIND, KIND_CONFIDENTIAL)
+            .with(ATTR_SECRET_HASH, secret_hash.as_str()),
+        ClientKind::Public => item.with(ATTR_KIND, KIND_PUBLIC),
+    };
+    item
+}
+
+fn from_item(id: &ClientId, item: &Item) -> Result<Client, RepoError> {
+    let record = &item.key;
+    let kind = match item.string(ATTR_KIND)? {
+        KIND_PUBLIC => ClientKind::Public,
+        KIND_CONFIDENTIAL => ClientKind::Confidential {
+            secret_hash: item.string(ATTR_SECRET_HASH)?.to_owned(),
+        },
+        other => {
+            return Err(corrupt(
+                record,
+                format_args!("unknown client kind `{other}`"),
+            ))
+        }
+    };
+    let uris = |name: &str| -> Result<Vec<RedirectUri>, RepoError> {
+        item.list(name)?
+            .iter()
+            .map(|u| RedirectUri::parse(u).map_err(|e| corrupt(record, e)))
+            .collect()
+    };
+    let allowed_scopes = item
+        .list("allowed_scopes")?
+        .iter()
+        .map(|s| Scope::parse(s))
+        .collect::<Result<Scopes, _>>()
+        .map_err(|e| corrupt(record, e))?;
+    Ok(Client {
+        id: id.clone(),
+        name: item.string("name")?.to_owned(),
+        kind,
+        redirect_uris: uris("redirect_uris")?,
+        post_logout_redirect_uris: uris("post_logout_redirect_uris")?,
+        allowed_scopes,
+        created_at: item.number("created_at")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    fn store(dir: &tempfile::TempDir) -> Arc<dyn Store> {
+        Arc::new(SqliteStore::open(dir.path().join("t.db")).unwrap())
+    }
+
+    fn uris(list: &[&str]) -> Vec<RedirectUri> {
+        list.iter()
+            .map(|u| RedirectUri::parse(u).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_confidential_client_round_trips_and_its_secret_still_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = ClientRepo::new(store(&dir));
+        let (client, secret) = Client::new_confidential(
+            "Demo app",
+            uris(&["https://app.example.com/cb", "http://127.0.0.1:8765/cb"]),
+            Scopes::parse("openid profile_read").unwrap(),
+        )
+        .unwrap();
+        let client = client
+            .with_post_logout_redirect_uris(uris(&["https://app.example.com/bye"]))
+            .unwrap();
+        repo.create(&client).await.unwrap();
+        let loaded = repo.get(&client.id).await.unwrap().unwrap();
+        assert_eq!(loaded, client);
+        assert!(loaded.verify_secret(&secret));
+    }
+
+    #[tokio::test]
+    async fn a_public_client_round_trips_without_a_secret_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let repo = ClientRepo::new(store.clone());
+        let client =
+            Client::new_public("Spa", uris(&["https://spa.example.com/"]), Scopes::all()).unwrap();
+        repo.create(&client).await.unwrap();
+        assert_eq!(repo.get(&client.id).await.unwrap().unwrap(), client);
+        let item = store.get(&client_key(&client.id)).await.unwrap().unwrap();
+        assert_eq!(item.string(ATTR_KIND).unwrap(), KIND_PUBLIC);
+        assert!(item.get(ATTR_SECRET_HASH).is_none());
+    }
+
+    #[tokio::test]
+    async fn creating_the_same_id_twice_is_already_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = ClientRepo::new(store(&dir));
+        let client =
+            Client::new_public("Spa", uris(&["https://spa.example.com/"]), Scopes::all()).unwrap();
+        repo.create(&client).await.unwrap();
+        assert!(matches!(
+            repo.create(&client).await,
+            Err(RepoError::AlreadyExists)
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_client_is_none_and_a_malformed_record_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let repo = ClientRepo::new(store.clone());
+        let id = ClientId::parse("nobody").unwrap();
+        assert!(repo.get(&id).await.unwrap().is_none());
+        store
+            .put(
+                Item::new(client_key(&id)).with(ATTR_KIND, "admin"),
+                Condition::None,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(repo.get(&id).await, Err(RepoError::Corrupt(_))));
+    }
+}

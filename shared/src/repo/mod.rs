@@ -1,0 +1,67 @@
+//! Repositories: the domain's records on top of the storage port.
+//!
+//! These are the only modules that build storage [`Key`](crate::store::Key)s or read item attributes.
+//! Each holds an `Arc<dyn Store>` and offers the few operations the functions need, each sized to
+//! one storage round trip unless its documentation says otherwise. Key layout (single table):
+//!
+//! | Record | pk | sk |
+//! |---|---|---|
+//! | client | `CLIENT#{client_id}` | `CLIENT` |
+//! | patient profile | `PATIENT#{patient_id}` | `PROFILE` |
+//! | email index + password hash | `EMAIL#{lowercase email}` | `EMAIL` |
+//! | browser session | `SESSION#{sha256(sid)}` | `SESSION` |
+//! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` |
+//! | login throttle | `THROTTLE#ACCOUNT#{sha256(account)}` / `THROTTLE#IP#{ip or /64}` | `WINDOW#{n}` |
+//! | refresh-token family | `GRANT#{grant_id}` | `GRANT` |
+//! | revoked access token | `REVOKED#{jti}` | `JTI` |
+
+pub mod clients;
+pub mod consents;
+pub mod grants;
+pub mod patients;
+pub mod sessions;
+pub mod throttle;
+
+pub use clients::ClientRepo;
+pub use consents::ConsentRepo;
+pub use grants::{
+    ClientCheck, Grant, GrantError, GrantId, GrantRepo, InvalidGrantId, RevokedTokenRepo,
+};
+pub use patients::PatientRepo;
+pub use sessions::{Session, SessionRepo};
+pub use throttle::{FailureCounts, ThrottleRepo};
+
+use crate::store::StoreError;
+
+/// What a repository operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// The record does not exist (for operations that require it to).
+    #[error("not found")]
+    NotFound,
+    /// A record with the same identity (id, email) already exists.
+    #[error("already exists")]
+    AlreadyExists,
+    /// The store failed (unreachable, throttling, conflict, invalid request).
+    #[error(transparent)]
+    Store(StoreError),
+    /// A stored record does not have the shape this code expects.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+impl From<StoreError> for RepoError {
+    /// Keeps corrupt data distinguishable from an unavailable store: the first is a bug or a bad
+    /// migration, the second is worth retrying.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Corrupt(message) => RepoError::Corrupt(message),
+            other => RepoError::Store(other),
+        }
+    }
+}
+
+/// A `Corrupt` error naming the record and what is wrong with it.
+pub(crate) fn corrupt(record: impl std::fmt::Display, what: impl std::fmt::Display) -> RepoError {
+    RepoError::Corrupt(format!("{record}: {what}"))
+}

@@ -1,0 +1,59 @@
+//! A function context for handler tests: a fresh SQLite store in its own temporary folder, freshly
+//! generated keys, and the local configuration (issuer `http://127.0.0.1:9000`).
+
+use std::sync::Arc;
+
+use shared::boot::Context;
+use shared::config::Config;
+use shared::keys::{KeyMaterial, KeySet};
+use shared::store::sqlite::SqliteStore;
+use shared::store::{CountingStore, Store};
+use tempfile::TempDir;
+
+/// A handler-test context; keep the `TempDir` alive as long as the context.
+pub struct TestContext {
+    /// What functions are built with.
+    pub context: Context,
+    /// The store behind it, counting round trips.
+    pub counter: Arc<CountingStore>,
+    /// The key material the context's keys were parsed from.
+    pub material: KeyMaterial,
+    /// Owns the data folder.
+    pub dir: TempDir,
+}
+
+impl TestContext {
+    /// A new context with its own store and keys.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sqlite = SqliteStore::open(dir.path().join("portal.db")).expect("open store");
+        let counter = Arc::new(CountingStore::new(Arc::new(sqlite)));
+        let store: Arc<dyn Store> = counter.clone();
+        let material = KeyMaterial::generate().expect("generate keys");
+        let keys = KeySet::from_material(&material).expect("parse keys");
+        let data_dir = dir.path().display().to_string();
+        let config = Config::from_lookup(|name| match name {
+            "PORTAL_DATA_DIR" => Some(data_dir.clone()),
+            _ => None,
+        })
+        .expect("default configuration");
+        let context = shared::boot::context(config, store, keys);
+        Self {
+            context,
+            counter,
+            material,
+            dir,
+        }
+    }
+
+    /// The store (uncounted calls go through the counter too; call `counter.take()` to reset).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.context.store.clone()
+    }
+}
+
+impl Default for TestContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}

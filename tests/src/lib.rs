@@ -1,0 +1,15 @@
+//! Support code for MyPatientPortal's cross-function tests.
+//!
+//! Every test owns its data: a SQLite store lives in its own temporary directory and a DynamoDB
+//! store in its own freshly created table, so tests run in parallel without seeing each other.
+//! DynamoDB is emulated by one moto server per test run (see [`moto_endpoint`]).
+
+pub mod context;
+pub mod events;
+pub mod moto;
+pub mod stores;
+pub mod watch;
+pub mod browser;
+
+pub use moto::{moto_endpoint, unique_table_name};
+pub use stores::{dynamo_adapter, dynamo_client, dynamo_store, sqlite_store};

@@ -1,0 +1,155 @@
+//! The portal served by `cargo lambda watch`, as `make run` serves it, for end-to-end tests.
+//!
+//! `make test` starts one server for the whole run and exports its address (`PORTAL_TEST_BASE_URL`) and
+//! data folder (`PORTAL_TEST_DATA_DIR`); tests then own their data by creating their own clients and
+//! patients. Run alone (`cargo test`), a test process starts its own server on a free port instead.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use shared::config::Config;
+
+/// A running local portal.
+#[derive(Debug, Clone)]
+pub struct LocalPortal {
+    /// `http://127.0.0.1:PORT` — also the issuer.
+    pub base_url: String,
+    /// Its data folder (SQLite file, keys, outbox).
+    pub data_dir: PathBuf,
+}
+
+impl LocalPortal {
+    /// The store path functions use, as a `PORTAL_STORE` value.
+    pub fn store_setting(&self) -> String {
+        format!("sqlite:{}", self.data_dir.join("portal.db").display())
+    }
+
+    /// The configuration the functions of this portal run with.
+    pub fn config(&self) -> Config {
+        let vars = [
+            ("PORTAL_DATA_DIR", self.data_dir.display().to_string()),
+            ("PORTAL_STORE", self.store_setting()),
+            ("PORTAL_ISSUER", self.base_url.clone()),
+        ];
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        })
+        .expect("test portal configuration is valid")
+    }
+
+    /// A URL on this portal.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+}
+
+/// Workspace root (the folder holding the top-level Cargo.toml).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests crate sits in the workspace")
+        .to_path_buf()
+}
+
+/// The shared portal of this test run: the one `make test` started, or one started for this process.
+pub fn portal() -> &'static LocalPortal {
+    static PORTAL: OnceLock<LocalPortal> = OnceLock::new();
+    PORTAL.get_or_init(|| {
+        match (
+            std::env::var("PORTAL_TEST_BASE_URL"),
+            std::env::var("PORTAL_TEST_DATA_DIR"),
+        ) {
+            (Ok(base_url), Ok(data_dir)) => LocalPortal {
+                base_url,
+                data_dir: data_dir.into(),
+            },
+            _ => start_own(),
+        }
+    })
+}
+
+fn start_own() -> LocalPortal {
+    let root = workspace_root();
+    let data_dir = std::env::temp_dir().join(format!(
+        "portal-e2e-{}-{}",
+        std::process::id(),
+        shared_suffix()
+    ));
+    std::fs::create_dir_all(&data_dir).expect("create test data dir");
+    let port = free_port();
+    let portal = LocalPortal {
+        base_url: format!("http://127.0.0.1:{port}"),
+        data_dir,
+    };
+    let venv_bin = root.join(".venv/bin");
+    assert!(
+        venv_bin.join("cargo-lambda").exists(),
+        "cargo-lambda is not installed in {}: run `make test`, which installs it",
+        venv_bin.display()
+    );
+    let path = format!(
+        "{}:{}",
+        venv_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // The server runs in its own process group under a watchdog that ends the group once this test
+    // process is gone, so no server outlives the test run.
+    let script = format!(
+        "cargo lambda watch --quiet -A 127.0.0.1 -P {port} --disable-cors \
+         --env-var PORTAL_DATA_DIR={data} --env-var PORTAL_STORE={store} --env-var PORTAL_ISSUER={issuer} \
+         >{data}/watch.log 2>&1 & \
+         while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill -- -$$",
+        data = portal.data_dir.display(),
+        store = portal.store_setting(),
+        issuer = portal.base_url,
+        parent = std::process::id(),
+    );
+    let mut child = Command::new("setsid")
+        .arg("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(&root)
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cargo lambda watch");
+    // Reap the wrapper when it ends (it outlives this process only by the watchdog's last second).
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    wait_for_port(port, Duration::from_secs(120));
+    portal
+}
+
+fn shared_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn wait_for_port(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < limit,
+            "cargo lambda watch did not listen on {port} within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,232 @@
+//! Every contract route reaches the right function, locally (the `cargo lambda watch` router in the
+//! root Cargo.toml) and in each function's own router; unknown paths are 404 and wrong methods 405.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use http::Method;
+use portal_tests::watch::{portal, workspace_root};
+
+/// The contract's routes (CONTRACT.md), as (method, path, function).
+const CONTRACT: &[(&str, &str, &str)] = &[
+    ("GET", "/oauth/authorize", "authorize"),
+    ("POST", "/oauth/authorize", "authorize"),
+    ("GET", "/oauth/login", "authorize"),
+    ("POST", "/oauth/login", "authorize"),
+    ("GET", "/oauth/consent", "authorize"),
+    ("POST", "/oauth/consent", "authorize"),
+    ("GET", "/oauth/logout", "authorize"),
+    ("POST", "/oauth/logout", "authorize"),
+    ("POST", "/oauth/token", "token"),
+    ("POST", "/oauth/revoke", "token"),
+    ("POST", "/oauth/introspect", "token"),
+    ("GET", "/.well-known/openid-configuration", "userinfo"),
+    ("GET", "/.well-known/oauth-authorization-server", "userinfo"),
+    ("GET", "/.well-known/jwks.json", "userinfo"),
+    ("GET", "/oauth/userinfo", "userinfo"),
+    ("POST", "/oauth/userinfo", "userinfo"),
+    ("GET", "/api/portal/v1/profile", "userinfo"),
+    ("GET", "/api-docs", "userinfo"),
+    ("GET", "/api-docs/openapi.json", "userinfo"),
+    ("GET", "/api/portal/v1/insurances", "booking"),
+    ("GET", "/api/portal/v1/appointment_categories", "booking"),
+    ("GET", "/api/portal/v1/appointment_types", "booking"),
+    ("GET", "/api/portal/v1/availabilities", "booking"),
+    ("POST", "/api/portal/v1/booking", "booking"),
+    ("GET", "/api/portal/v1/appointments", "booking"),
+    ("GET", "/api/portal/v1/appointments/{id}", "booking"),
+    ("PUT", "/api/portal/v1/appointments/{id}", "booking"),
+    ("DELETE", "/api/portal/v1/appointments/{id}", "booking"),
+    (
+        "GET",
+        "/api/portal/v1/appointments/{id}/availabilities",
+        "booking",
+    ),
+    (
+        "GET",
+        "/api/portal/v1/appointments/{id}/video_consultation",
+        "booking",
+    ),
+    ("POST", "/api/portal/v1/appointments/{id}/asap_list", "asap"),
+    (
+        "DELETE",
+        "/api/portal/v1/appointments/{id}/asap_list",
+        "asap",
+    ),
+    (
+        "GET",
+        "/api/portal/v1/appointments/{id}/earlier_availability",
+        "asap",
+    ),
+];
+
+fn contract() -> BTreeSet<(String, String, String)> {
+    CONTRACT
+        .iter()
+        .map(|(m, p, f)| (m.to_string(), p.to_string(), f.to_string()))
+        .collect()
+}
+
+fn function_routes() -> BTreeSet<(String, String, String)> {
+    let mut all = BTreeSet::new();
+    let mut add = |function: &str, routes: Vec<(Method, &str)>| {
+        for (m, p) in routes {
+            all.insert((m.to_string(), p.to_string(), function.to_string()));
+        }
+    };
+    add(
+        "authorize",
+        authorize_fn::router()
+            .routes()
+            .map(|(m, p)| (m.clone(), p))
+            .collect(),
+    );
+    add(
+        "token",
+        token_fn::router()
+            .routes()
+            .map(|(m, p)| (m.clone(), p))
+            .collect(),
+    );
+    add(
+        "userinfo",
+        userinfo_fn::router()
+            .routes()
+            .map(|(m, p)| (m.clone(), p))
+            .collect(),
+    );
+    add(
+        "booking",
+        booking_fn::router()
+            .routes()
+            .map(|(m, p)| (m.clone(), p))
+            .collect(),
+    );
+    add(
+        "asap",
+        asap_fn::router()
+            .routes()
+            .map(|(m, p)| (m.clone(), p))
+            .collect(),
+    );
+    all
+}
+
+/// path -> (method -> function) from the `cargo lambda watch` router.
+fn watch_router() -> BTreeMap<String, BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
+    let doc: toml::Table = text.parse().unwrap();
+    let router = doc["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .expect("router table");
+    router
+        .iter()
+        .map(|(path, entries)| {
+            let methods = entries
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    (
+                        e["method"].as_str().unwrap().to_owned(),
+                        e["function"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            (path.clone(), methods)
+        })
+        .collect()
+}
+
+#[test]
+fn each_function_serves_exactly_its_contract_routes() {
+    assert_eq!(function_routes(), contract());
+}
+
+#[test]
+fn the_local_router_sends_every_method_of_a_contract_path_to_its_function() {
+    let router = watch_router();
+    let contract_paths: BTreeSet<&str> = CONTRACT.iter().map(|(_, p, _)| *p).collect();
+    let router_paths: BTreeSet<&str> = router.keys().map(String::as_str).collect();
+    assert_eq!(
+        router_paths, contract_paths,
+        "router paths differ from the contract"
+    );
+    for (method, path, function) in CONTRACT {
+        let methods = &router[*path];
+        assert_eq!(
+            methods.get(*method).map(String::as_str),
+            Some(*function),
+            "{method} {path}"
+        );
+        for m in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+            assert_eq!(
+                methods.get(m).map(String::as_str),
+                Some(*function),
+                "{m} {path} must reach {function} so it can answer 405"
+            );
+        }
+    }
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "doesnotexist0000000000000000")
+}
+
+#[tokio::test]
+async fn every_contract_route_reaches_a_function_through_cargo_lambda_watch() {
+    let portal = portal();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (method, path, function) in CONTRACT {
+        let url = portal.url(&concrete(path));
+        let response = client
+            .request(method.parse().unwrap(), &url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        // The watch server's own answer to an unrouted request names "Default function".
+        assert!(
+            !body.contains("Default function"),
+            "{method} {path} did not reach {function}: {status} {body}"
+        );
+        assert!(
+            status.as_u16() < 500 || status.as_u16() == 501,
+            "{method} {path}: {status} {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_with_allow_and_an_unknown_path_is_404_json() {
+    let portal = portal();
+    let client = reqwest::Client::new();
+    let response = client
+        .delete(portal.url("/oauth/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "method_not_allowed");
+
+    let response = client
+        .patch(portal.url("/api/portal/v1/appointments/abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET, PUT, DELETE");
+
+    let response = client
+        .get(portal.url("/no/such/route"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let _: serde_json::Value = response.json().await.expect("404 body is JSON");
+}
