@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 MOTO_PORT=$(free_port)
-moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$RUN_DIR/moto.log" 2>&1 &
+python3 "$ROOT/infra/scripts/moto_server.py" "$MOTO_PORT" >"$RUN_DIR/moto.log" 2>&1 &
 MOTO_PID=$!
 wait_http "http://127.0.0.1:$MOTO_PORT/moto-api/" 30 || { cat "$RUN_DIR/moto.log"; exit 1; }
 echo "== moto on 127.0.0.1:$MOTO_PORT"

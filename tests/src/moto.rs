@@ -71,13 +71,30 @@ fn set_dummy_aws_env() {
     std::env::remove_var("AWS_PROFILE");
 }
 
-fn moto_binary() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server")
+fn venv_bin(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../.venv/bin")
+        .join(name)
 }
 
+/// Starts moto's server (what `moto_server` runs) with Python's thread switch interval raised to a
+/// minute, passing the `-H HOST -p PORT` arguments through.
+///
+/// Why: moto serves each request on its own thread and evaluates a conditional write as "read,
+/// check, write" in plain Python, and a transaction as "copy the table, apply, put the copy back
+/// if cancelled". DynamoDB does each atomically. With the default 5 ms switch interval, a busy
+/// machine preempts moto threads inside those steps, so concurrent conditional puts both win and
+/// concurrent transactions undo each other: races then test moto, not the adapter. With a long
+/// interval a moto thread only yields the interpreter when it blocks on I/O, which it does between
+/// requests, not inside one, so each request is atomic, as in DynamoDB. An adapter that reads
+/// before it writes still loses races, since its read and its write are separate requests.
+pub const MOTO_LAUNCHER: &str =
+    "import sys; sys.setswitchinterval(60); from moto.server import main; main()";
+
 fn start_moto() -> Moto {
-    let binary = moto_binary();
-    if !binary.is_file() {
+    let binary = venv_bin("moto_server");
+    let python = venv_bin("python3");
+    if !binary.is_file() || !python.is_file() {
         panic!(
             "moto_server not found at {}: run `make test`, which installs moto \
              (or set {ENDPOINT_ENV} to the URL of a running moto server)",
@@ -96,23 +113,24 @@ fn start_moto() -> Moto {
         .unwrap_or_else(|e| panic!("cannot share moto log {}: {e}", log_path.display()));
 
     // The wrapper starts moto, then waits for end-of-file on its stdin, which happens exactly when
-    // this test process is gone (the pipe's only writer is held in `MOTO`). It ignores the signals a
-    // Ctrl-C or hang-up sends to the whole process group so that it outlives the test process and
-    // can stop moto, which as a background job of a non-interactive shell ignores SIGINT itself.
-    let script = r#""$0" -H 127.0.0.1 -p "$1" & moto=$!
+    // this test process is gone, however it ends (the pipe's only writer is held in `MOTO`). It
+    // ignores the signals a Ctrl-C or hang-up sends to the whole process group, so it outlives the
+    // test process and stops moto even if moto itself was spared.
+    let script = r#""$0" -c "$1" -H 127.0.0.1 -p "$2" & moto=$!
 trap '' INT HUP TERM
 cat >/dev/null
 kill "$moto" 2>/dev/null"#;
     let mut wrapper = Command::new("sh")
         .arg("-c")
         .arg(script)
-        .arg(&binary)
+        .arg(&python)
+        .arg(MOTO_LAUNCHER)
         .arg(port.to_string())
         .stdin(Stdio::piped())
         .stdout(log_for_stdout)
         .stderr(log)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        .unwrap_or_else(|e| panic!("cannot start moto with {}: {e}", python.display()));
     let lifeline = wrapper.stdin.take();
 
     let address = SocketAddr::from(([127, 0, 0, 1], port));

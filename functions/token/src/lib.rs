@@ -197,7 +197,7 @@ impl Handler for App {
     async fn handle(&self, request: Request) -> Response<Body> {
         let methods = cors::methods_for(&self.router, request.uri().path());
         if let Some(answer) = cors::preflight(&request, &self.config, &methods) {
-            return answer;
+            return with_pragma(answer);
         }
         let response = self
             .dispatch(&request)
