@@ -10,6 +10,7 @@ cargo fmt --all -- --check
 
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+"$(dirname "$0")/validate-template.sh"
 
 RUN_DIR=$(mktemp -d)
 MOTO_PID=""
@@ -31,11 +32,17 @@ echo "== moto on 127.0.0.1:$MOTO_PORT"
 # One local portal (cargo lambda watch, as `make run` serves it) for the end-to-end tests, on its own
 # data folder; each test creates its own clients and patients in it.
 echo "== building the functions"
-cargo build --workspace --bins --quiet
+# The watch server builds the functions in a target dir of its own: test builds unify features
+# differently, and sharing one dir would make the two keep rebuilding each other's binaries.
+WATCH_TARGET_DIR="$CARGO_TARGET_DIR/watch"
+for fn in authorize token userinfo booking asap; do
+  CARGO_TARGET_DIR="$WATCH_TARGET_DIR" cargo build --quiet --bin "$fn"
+done
+export PORTAL_TEST_FUNCTION_BIN_DIR="$WATCH_TARGET_DIR/debug"
 WATCH_PORT=$(free_port)
 E2E_DATA="$RUN_DIR/portal"
 mkdir -p "$E2E_DATA"
-setsid cargo lambda watch --quiet -A 127.0.0.1 -P "$WATCH_PORT" --disable-cors \
+CARGO_TARGET_DIR="$WATCH_TARGET_DIR" setsid cargo lambda watch --quiet -A 127.0.0.1 -P "$WATCH_PORT" --disable-cors \
   --env-var "PORTAL_DATA_DIR=$E2E_DATA" \
   --env-var "PORTAL_STORE=sqlite:$E2E_DATA/portal.db" \
   --env-var "PORTAL_ISSUER=http://127.0.0.1:$WATCH_PORT" \

@@ -23,3 +23,4 @@ pub mod repo;
 pub mod pages;
 pub mod oidc;
 pub mod cors;
+pub mod booking;

@@ -53,7 +53,12 @@ pub struct ConsentPage<'a> {
 
 impl<'a> ConsentPage<'a> {
     /// The consent page for `scopes`, each described in plain words.
-    pub fn new(client_name: &'a str, scopes: &Scopes, csrf_token: &'a str, request: &'a str) -> Self {
+    pub fn new(
+        client_name: &'a str,
+        scopes: &Scopes,
+        csrf_token: &'a str,
+        request: &'a str,
+    ) -> Self {
         Self {
             client_name,
             scopes: scopes.iter().map(|s| s.description()).collect(),
@@ -129,7 +134,10 @@ mod tests {
         assert!(html.contains(r#"role="alert""#));
         assert!(html.contains("name=\"viewport\""));
         assert!(!html.contains("<script"), "no scripts at all");
-        assert!(!html.contains("http://") && !html.contains("https://"), "no external assets");
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "no external assets"
+        );
     }
 
     #[test]
@@ -139,7 +147,10 @@ mod tests {
         for scope in scopes.iter() {
             assert!(html.contains(scope.description()), "{}", scope.as_str());
         }
-        assert!(html.contains("Demo &#38; Co") || html.contains("Demo &amp; Co"), "{html}");
+        assert!(
+            html.contains("Demo &#38; Co") || html.contains("Demo &amp; Co"),
+            "{html}"
+        );
         assert!(html.contains(r#"name="decision" value="allow""#));
         assert!(html.contains(r#"name="decision" value="deny""#));
         assert!(html.contains(r#"name="csrf_token" value="tok""#));

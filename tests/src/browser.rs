@@ -50,6 +50,10 @@ pub enum Landing {
 /// Most redirects followed inside the portal before giving up (a loop is a bug worth reporting).
 const MAX_HOPS: usize = 10;
 
+/// Per-request limit. Generous because `cargo lambda watch` compiles a function on its first
+/// request, which on a busy 2-core machine can take minutes.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// A browser with its own cookies.
 pub struct Browser {
     http: reqwest::Client,
@@ -63,7 +67,7 @@ impl Browser {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
-            .timeout(Duration::from_secs(120))
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Browser { http, base })
@@ -192,8 +196,8 @@ impl Browser {
             .map_err(|e| format!("bad form action {action}: {e}"))?;
         let csrf = hidden_field(html, "csrf_token")
             .ok_or_else(|| format!("no csrf_token field on {page}"))?;
-        let request = hidden_field(html, "request")
-            .ok_or_else(|| format!("no request field on {page}"))?;
+        let request =
+            hidden_field(html, "request").ok_or_else(|| format!("no request field on {page}"))?;
         let mut all = vec![("csrf_token", csrf.as_str()), ("request", request.as_str())];
         all.extend_from_slice(fields);
         self.post_form(&target, &all).await
@@ -324,7 +328,10 @@ mod tests {
 
     #[test]
     fn hidden_fields_and_the_action_are_scraped_and_decoded() {
-        assert_eq!(hidden_field(PAGE, "csrf_token").as_deref(), Some("abc_-123"));
+        assert_eq!(
+            hidden_field(PAGE, "csrf_token").as_deref(),
+            Some("abc_-123")
+        );
         assert_eq!(hidden_field(PAGE, "request").as_deref(), Some("k1.a+b&c"));
         assert_eq!(hidden_field(PAGE, "email").as_deref(), Some(""));
         assert_eq!(hidden_field(PAGE, "missing"), None);
@@ -334,6 +341,9 @@ mod tests {
 
     #[test]
     fn entities_decode_and_stray_ampersands_survive() {
-        assert_eq!(decode_entities("a&#60;b&#x3E;&quot;&bogus;&"), "a<b>\"&bogus;&");
+        assert_eq!(
+            decode_entities("a&#60;b&#x3E;&quot;&bogus;&"),
+            "a<b>\"&bogus;&"
+        );
     }
 }

@@ -4,12 +4,13 @@
 //! store in its own freshly created table, so tests run in parallel without seeing each other.
 //! DynamoDB is emulated by one moto server per test run (see [`moto_endpoint`]).
 
+pub mod browser;
 pub mod context;
+pub mod e2e;
 pub mod events;
 pub mod moto;
 pub mod stores;
 pub mod watch;
-pub mod browser;
 
 pub use moto::{moto_endpoint, unique_table_name};
 pub use stores::{dynamo_adapter, dynamo_client, dynamo_store, sqlite_store};

@@ -77,19 +77,13 @@ fn venv_bin(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Starts moto's server (what `moto_server` runs) with Python's thread switch interval raised to a
-/// minute, passing the `-H HOST -p PORT` arguments through.
-///
-/// Why: moto serves each request on its own thread and evaluates a conditional write as "read,
-/// check, write" in plain Python, and a transaction as "copy the table, apply, put the copy back
-/// if cancelled". DynamoDB does each atomically. With the default 5 ms switch interval, a busy
-/// machine preempts moto threads inside those steps, so concurrent conditional puts both win and
-/// concurrent transactions undo each other: races then test moto, not the adapter. With a long
-/// interval a moto thread only yields the interpreter when it blocks on I/O, which it does between
-/// requests, not inside one, so each request is atomic, as in DynamoDB. An adapter that reads
-/// before it writes still loses races, since its read and its write are separate requests.
-pub const MOTO_LAUNCHER: &str =
-    "import sys; sys.setswitchinterval(60); from moto.server import main; main()";
+/// The project's moto launcher (also used by `make test`): moto serving one request at a time,
+/// which makes each request atomic as in DynamoDB (threaded moto lets concurrent conditional
+/// writes both succeed and concurrent transactions undo each other). An adapter that reads before
+/// it writes still loses the race tests, because its read and its write are separate requests.
+fn moto_launcher() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/scripts/moto_server.py")
+}
 
 fn start_moto() -> Moto {
     let binary = venv_bin("moto_server");
@@ -100,6 +94,10 @@ fn start_moto() -> Moto {
              (or set {ENDPOINT_ENV} to the URL of a running moto server)",
             binary.display()
         );
+    }
+    let launcher = moto_launcher();
+    if !launcher.is_file() {
+        panic!("the moto launcher {} is missing", launcher.display());
     }
     let port = free_port();
     let log_path = std::env::temp_dir().join(format!(
@@ -116,7 +114,7 @@ fn start_moto() -> Moto {
     // this test process is gone, however it ends (the pipe's only writer is held in `MOTO`). It
     // ignores the signals a Ctrl-C or hang-up sends to the whole process group, so it outlives the
     // test process and stops moto even if moto itself was spared.
-    let script = r#""$0" -c "$1" -H 127.0.0.1 -p "$2" & moto=$!
+    let script = r#""$0" "$1" "$2" & moto=$!
 trap '' INT HUP TERM
 cat >/dev/null
 kill "$moto" 2>/dev/null"#;
@@ -124,7 +122,7 @@ kill "$moto" 2>/dev/null"#;
         .arg("-c")
         .arg(script)
         .arg(&python)
-        .arg(MOTO_LAUNCHER)
+        .arg(&launcher)
         .arg(port.to_string())
         .stdin(Stdio::piped())
         .stdout(log_for_stdout)

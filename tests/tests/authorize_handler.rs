@@ -13,8 +13,8 @@ use serde_json::json;
 use shared::boot::{Context, Handler};
 use shared::config::Config;
 use shared::domain::client::{Client, RedirectUri};
-use shared::domain::patient::{BirthDate, Email, Name, Patient, Phone};
 use shared::domain::password::hash_password;
+use shared::domain::patient::{BirthDate, Email, Name, Patient, Phone};
 use shared::oauth::code::AuthorizationCode;
 use shared::pages::{BAD_CREDENTIALS, TOO_MANY_ATTEMPTS};
 use shared::repo::{ClientRepo, PatientRepo};
@@ -146,7 +146,10 @@ impl Reply {
 
     fn assert_error_page(&self, status: u16) {
         assert_eq!(self.status, status, "{}", self.body);
-        assert!(self.headers.get("location").is_none(), "an error page never redirects");
+        assert!(
+            self.headers.get("location").is_none(),
+            "an error page never redirects"
+        );
         assert!(self.headers["content-type"]
             .to_str()
             .unwrap()
@@ -160,7 +163,11 @@ impl Reply {
         let location = self.location();
         assert!(location.as_str().starts_with(redirect), "{location}");
         let params = self.redirect_params();
-        assert_eq!(params.get("error").map(String::as_str), Some(error), "{params:?}");
+        assert_eq!(
+            params.get("error").map(String::as_str),
+            Some(error),
+            "{params:?}"
+        );
         assert!(params.contains_key("error_description"));
         assert_eq!(params.get("state").map(String::as_str), state);
         assert_eq!(params.get("iss").map(String::as_str), Some(ISSUER));
@@ -211,7 +218,11 @@ impl<'a> Browser<'a> {
     async fn sign_in(&mut self, authorize: &str, password: &str) -> Reply {
         let reply = self.get(authorize).await;
         assert_eq!(reply.status, 303, "{}", reply.body);
-        assert!(reply.location().path() == "/oauth/login", "{}", reply.location());
+        assert!(
+            reply.location().path() == "/oauth/login",
+            "{}",
+            reply.location()
+        );
         let page = self.get(&reply.next_path()).await;
         assert_eq!(page.status, 200, "{}", page.body);
         self.post(
@@ -339,7 +350,9 @@ async fn an_unknown_or_missing_client_gets_a_400_page_and_no_redirect() {
         "/oauth/authorize?response_type=code&client_id={0}&client_id={0}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid",
         w.client.id
     );
-    send(&w.app, Event::get(&repeated)).await.assert_error_page(400);
+    send(&w.app, Event::get(&repeated))
+        .await
+        .assert_error_page(400);
 }
 
 #[tokio::test]
@@ -352,15 +365,25 @@ async fn an_unregistered_missing_or_slightly_different_redirect_uri_gets_a_400_p
         "https://APP.example/cb",
         "",
     ] {
-        let reply = send(&w.app, Event::get(&authorize_path(&w.client, &[("redirect_uri", redirect)]))).await;
+        let reply = send(
+            &w.app,
+            Event::get(&authorize_path(&w.client, &[("redirect_uri", redirect)])),
+        )
+        .await;
         reply.assert_error_page(400);
-        assert!(reply.body.contains("redirect_uri"), "{redirect}: {}", reply.body);
+        assert!(
+            reply.body.contains("redirect_uri"),
+            "{redirect}: {}",
+            reply.body
+        );
     }
     let twice = format!(
         "{}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb",
         authorize_path(&w.client, &[])
     );
-    send(&w.app, Event::get(&twice)).await.assert_error_page(400);
+    send(&w.app, Event::get(&twice))
+        .await
+        .assert_error_page(400);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,7 +392,11 @@ async fn an_unregistered_missing_or_slightly_different_redirect_uri_gets_a_400_p
 #[tokio::test]
 async fn a_missing_response_type_is_an_invalid_request_redirect_with_state_and_iss() {
     let w = world().await;
-    let reply = send(&w.app, Event::get(&authorize_path(&w.client, &[("response_type", "")]))).await;
+    let reply = send(
+        &w.app,
+        Event::get(&authorize_path(&w.client, &[("response_type", "")])),
+    )
+    .await;
     reply.assert_error_redirect(REDIRECT, "invalid_request", Some("st-123"));
 }
 
@@ -379,7 +406,10 @@ async fn response_type_token_is_unsupported() {
     for response_type in ["token", "code id_token", "id_token"] {
         let reply = send(
             &w.app,
-            Event::get(&authorize_path(&w.client, &[("response_type", response_type)])),
+            Event::get(&authorize_path(
+                &w.client,
+                &[("response_type", response_type)],
+            )),
         )
         .await;
         reply.assert_error_redirect(REDIRECT, "unsupported_response_type", Some("st-123"));
@@ -390,12 +420,19 @@ async fn response_type_token_is_unsupported() {
 async fn an_unknown_missing_or_unallowed_scope_is_invalid_scope() {
     let w = world().await;
     for scope in ["openid admin", "", "OPENID"] {
-        let reply = send(&w.app, Event::get(&authorize_path(&w.client, &[("scope", scope)]))).await;
+        let reply = send(
+            &w.app,
+            Event::get(&authorize_path(&w.client, &[("scope", scope)])),
+        )
+        .await;
         reply.assert_error_redirect(REDIRECT, "invalid_scope", Some("st-123"));
     }
     let reply = send(
         &w.app,
-        Event::get(&authorize_path(&w.narrow, &[("scope", "openid appointment_write")])),
+        Event::get(&authorize_path(
+            &w.narrow,
+            &[("scope", "openid appointment_write")],
+        )),
     )
     .await;
     reply.assert_error_redirect(REDIRECT, "invalid_scope", Some("st-123"));
@@ -448,7 +485,11 @@ async fn oidc_parameters_are_checked() {
         reply.assert_error_redirect(REDIRECT, "invalid_request", Some("st-123"));
     }
     let long_nonce = "n".repeat(513);
-    let reply = send(&w.app, Event::get(&authorize_path(&w.client, &[("nonce", &long_nonce)]))).await;
+    let reply = send(
+        &w.app,
+        Event::get(&authorize_path(&w.client, &[("nonce", &long_nonce)])),
+    )
+    .await;
     reply.assert_error_redirect(REDIRECT, "invalid_request", Some("st-123"));
 }
 
@@ -456,19 +497,28 @@ async fn oidc_parameters_are_checked() {
 async fn a_repeated_parameter_is_an_invalid_request_and_an_oversized_state_is_not_echoed() {
     let w = world().await;
     let path = format!("{}&scope=phone", authorize_path(&w.client, &[]));
-    send(&w.app, Event::get(&path))
-        .await
-        .assert_error_redirect(REDIRECT, "invalid_request", Some("st-123"));
+    send(&w.app, Event::get(&path)).await.assert_error_redirect(
+        REDIRECT,
+        "invalid_request",
+        Some("st-123"),
+    );
     let long_state = "s".repeat(1025);
-    send(&w.app, Event::get(&authorize_path(&w.client, &[("state", &long_state)])))
-        .await
-        .assert_error_redirect(REDIRECT, "invalid_request", None);
+    send(
+        &w.app,
+        Event::get(&authorize_path(&w.client, &[("state", &long_state)])),
+    )
+    .await
+    .assert_error_redirect(REDIRECT, "invalid_request", None);
 }
 
 #[tokio::test]
 async fn prompt_none_without_a_session_is_login_required() {
     let w = world().await;
-    let reply = send(&w.app, Event::get(&authorize_path(&w.client, &[("prompt", "none")]))).await;
+    let reply = send(
+        &w.app,
+        Event::get(&authorize_path(&w.client, &[("prompt", "none")])),
+    )
+    .await;
     reply.assert_error_redirect(REDIRECT, "login_required", Some("st-123"));
 }
 
@@ -505,13 +555,21 @@ async fn the_full_flow_signs_in_asks_consent_and_returns_a_code_bound_to_the_req
 
     let login = b.get(&reply.next_path()).await;
     assert_eq!(login.status, 200);
-    assert!(login.body.contains("Demo &#60;Health&#62; App"), "client name, escaped: {}", login.body);
+    assert!(
+        login.body.contains("Demo &#60;Health&#62; App"),
+        "client name, escaped: {}",
+        login.body
+    );
     let csrf_cookie = login
         .set_cookies()
         .into_iter()
         .find(|c| c.starts_with("portal_csrf="))
         .expect("a CSRF cookie");
-    assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax") && csrf_cookie.contains("Path=/"));
+    assert!(
+        csrf_cookie.contains("HttpOnly")
+            && csrf_cookie.contains("SameSite=Lax")
+            && csrf_cookie.contains("Path=/")
+    );
     assert_eq!(login.hidden("csrf_token"), b.jar["portal_csrf"]);
 
     let after_login = b
@@ -532,12 +590,23 @@ async fn the_full_flow_signs_in_asks_consent_and_returns_a_code_bound_to_the_req
         .into_iter()
         .find(|c| c.starts_with("portal_session="))
         .expect("a session cookie");
-    assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax") && session_cookie.contains("Path=/"));
+    assert!(
+        session_cookie.contains("HttpOnly")
+            && session_cookie.contains("SameSite=Lax")
+            && session_cookie.contains("Path=/")
+    );
 
     let consent = b.get(&after_login.next_path()).await;
     assert_eq!(consent.status, 200, "{}", consent.body);
-    for scope in Scopes::parse("openid profile email appointment_read").unwrap().iter() {
-        assert!(consent.body.contains(scope.description()), "{}", scope.as_str());
+    for scope in Scopes::parse("openid profile email appointment_read")
+        .unwrap()
+        .iter()
+    {
+        assert!(
+            consent.body.contains(scope.description()),
+            "{}",
+            scope.as_str()
+        );
     }
     assert!(consent.body.contains(r#"name="decision" value="allow""#));
     assert!(consent.body.contains(r#"name="decision" value="deny""#));
@@ -553,7 +622,10 @@ async fn the_full_flow_signs_in_asks_consent_and_returns_a_code_bound_to_the_req
         )
         .await;
     assert_eq!(done.status, 302, "{}", done.body);
-    assert!(done.location().as_str().starts_with("https://app.example/cb?code="));
+    assert!(done
+        .location()
+        .as_str()
+        .starts_with("https://app.example/cb?code="));
     let params = done.redirect_params();
     assert_eq!(params["state"], "st-123");
     assert_eq!(params["iss"], ISSUER);
@@ -591,7 +663,10 @@ async fn a_code_redirect_keeps_the_query_of_the_registered_uri() {
         .location()
         .as_str()
         .starts_with("https://app.example/cb?tenant=7&code="));
-    assert_eq!(open_code(&w, &done).redirect_uri, "https://app.example/cb?tenant=7");
+    assert_eq!(
+        open_code(&w, &done).redirect_uri,
+        "https://app.example/cb?tenant=7"
+    );
 }
 
 #[tokio::test]
@@ -603,18 +678,26 @@ async fn remembered_consent_skips_the_page_and_costs_only_reads() {
 
     w.ctx.counter.take();
     let again = b
-        .get(&authorize_path(&w.client, &[("state", "second"), ("scope", "openid email")]))
+        .get(&authorize_path(
+            &w.client,
+            &[("state", "second"), ("scope", "openid email")],
+        ))
         .await;
     assert_eq!(again.status, 302, "{}", again.body);
     assert_eq!(again.redirect_params()["state"], "second");
     let code = open_code(&w, &again);
     assert_eq!(code.scope, "openid email");
     assert_ne!(code.grant_id, first_code.grant_id);
-    assert_eq!(code.claims.name, None, "profile was not asked for this time");
+    assert_eq!(
+        code.claims.name, None,
+        "profile was not asked for this time"
+    );
     // Client, session, consent and profile: four reads, no write.
     assert_eq!(w.ctx.counter.take(), 4);
 
-    let silent = b.get(&authorize_path(&w.client, &[("prompt", "none")])).await;
+    let silent = b
+        .get(&authorize_path(&w.client, &[("prompt", "none")]))
+        .await;
     assert_eq!(silent.status, 302);
     assert!(silent.redirect_params().contains_key("code"));
 }
@@ -624,7 +707,9 @@ async fn prompt_consent_shows_the_consent_page_again() {
     let w = world().await;
     let mut b = Browser::new(&w);
     b.authorize_fully(&authorize_path(&w.client, &[])).await;
-    let reply = b.get(&authorize_path(&w.client, &[("prompt", "consent")])).await;
+    let reply = b
+        .get(&authorize_path(&w.client, &[("prompt", "consent")]))
+        .await;
     assert_eq!(reply.status, 303);
     assert_eq!(reply.location().path(), "/oauth/consent");
     let done = b.answer_consent(&reply, "allow").await;
@@ -643,7 +728,10 @@ async fn a_new_scope_asks_for_consent_again_and_prompt_none_then_fails() {
     let consent = b.get(&reply.next_path()).await;
     assert!(consent.body.contains(Scope::AppointmentWrite.description()));
 
-    let silent = authorize_path(&w.client, &[("scope", "openid appointment_write"), ("prompt", "none")]);
+    let silent = authorize_path(
+        &w.client,
+        &[("scope", "openid appointment_write"), ("prompt", "none")],
+    );
     b.get(&silent)
         .await
         .assert_error_redirect(REDIRECT, "consent_required", Some("st-123"));
@@ -685,8 +773,13 @@ async fn post_to_the_authorization_endpoint_works_like_get() {
     let w = world().await;
     let path = authorize_path(&w.client, &[]);
     let query = path.split_once('?').unwrap().1;
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let form: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let reply = send(&w.app, Event::post("/oauth/authorize").form(&form)).await;
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert_eq!(reply.location().path(), "/oauth/login");
@@ -696,9 +789,16 @@ async fn post_to_the_authorization_endpoint_works_like_get() {
 async fn the_login_hint_prefills_the_email_field() {
     let w = world().await;
     let mut b = Browser::new(&w);
-    let reply = b.get(&authorize_path(&w.client, &[("login_hint", EMAIL)])).await;
+    let reply = b
+        .get(&authorize_path(&w.client, &[("login_hint", EMAIL)]))
+        .await;
     let page = b.get(&reply.next_path()).await;
-    assert!(page.body.contains(&format!(r#"name="email" value="{EMAIL}""#)), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!(r#"name="email" value="{EMAIL}""#)),
+        "{}",
+        page.body
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -726,11 +826,22 @@ async fn a_wrong_password_and_an_unknown_email_get_the_identical_answer() {
         let reply = b.post("/oauth/login", &form).await;
         assert_eq!(reply.status, 401, "{}", reply.body);
         assert!(reply.body.contains(BAD_CREDENTIALS));
-        assert!(reply.body.contains(&format!(r#"name="email" value="{email}""#)), "the email is kept");
-        assert!(reply.set_cookies().iter().all(|c| !c.starts_with("portal_session")));
+        assert!(
+            reply
+                .body
+                .contains(&format!(r#"name="email" value="{email}""#)),
+            "the email is kept"
+        );
+        assert!(reply
+            .set_cookies()
+            .iter()
+            .all(|c| !c.starts_with("portal_session")));
         replies.push(reply.body.replace(email, "EMAIL"));
     }
-    assert_eq!(replies[0], replies[1], "the two pages differ only by the typed email");
+    assert_eq!(
+        replies[0], replies[1],
+        "the two pages differ only by the typed email"
+    );
 }
 
 #[tokio::test]
@@ -745,11 +856,19 @@ async fn a_login_without_a_matching_csrf_token_is_forbidden() {
         let reply = b
             .post(
                 "/oauth/login",
-                &[("csrf_token", csrf), ("request", &request), ("email", EMAIL), ("password", PASSWORD)],
+                &[
+                    ("csrf_token", csrf),
+                    ("request", &request),
+                    ("email", EMAIL),
+                    ("password", PASSWORD),
+                ],
             )
             .await;
         reply.assert_error_page(403);
-        assert!(reply.set_cookies().iter().all(|c| !c.starts_with("portal_session")));
+        assert!(reply
+            .set_cookies()
+            .iter()
+            .all(|c| !c.starts_with("portal_session")));
     }
     // The right field but no cookie (a cross-site form cannot set it).
     let reply = send(
@@ -783,7 +902,10 @@ async fn a_consent_without_a_matching_csrf_token_is_forbidden() {
         .await;
     reply.assert_error_page(403);
     let reply = b
-        .post("/oauth/consent", &[("request", &page.hidden("request")), ("decision", "allow")])
+        .post(
+            "/oauth/consent",
+            &[("request", &page.hidden("request")), ("decision", "allow")],
+        )
         .await;
     reply.assert_error_page(403);
 }
@@ -794,7 +916,11 @@ async fn sixth_attempt(b: &mut Browser<'_>, client: &Client, email: &str, passwo
     let page = b.get(&reply.next_path()).await;
     let (csrf, request) = (page.hidden("csrf_token"), page.hidden("request"));
     for attempt in 1..=6 {
-        let typed = if attempt == 6 { password } else { "not the password" };
+        let typed = if attempt == 6 {
+            password
+        } else {
+            "not the password"
+        };
         let form = [
             ("csrf_token", csrf.as_str()),
             ("request", request.as_str()),
@@ -819,7 +945,10 @@ async fn after_five_failures_even_the_right_password_is_throttled() {
     assert!(reply.body.contains(TOO_MANY_ATTEMPTS));
     assert!(!reply.body.contains(BAD_CREDENTIALS));
     assert!(reply.headers.contains_key("retry-after"));
-    assert!(reply.set_cookies().iter().all(|c| !c.starts_with("portal_session")));
+    assert!(reply
+        .set_cookies()
+        .iter()
+        .all(|c| !c.starts_with("portal_session")));
 
     // An account that does not exist locks the same way, with the same page: lockout does not
     // reveal which accounts exist.
@@ -847,7 +976,11 @@ async fn an_empty_login_form_asks_for_both_fields() {
     let reply = b
         .post(
             "/oauth/login",
-            &[("csrf_token", &page.hidden("csrf_token")), ("request", &page.hidden("request")), ("email", EMAIL)],
+            &[
+                ("csrf_token", &page.hidden("csrf_token")),
+                ("request", &page.hidden("request")),
+                ("email", EMAIL),
+            ],
         )
         .await;
     assert_eq!(reply.status, 400);
@@ -869,7 +1002,11 @@ async fn max_age_zero_forces_a_new_sign_in() {
     assert_eq!(reply.status, 303);
     assert_eq!(reply.location().path(), "/oauth/login");
     let after = b.sign_in(&path, PASSWORD).await;
-    assert_eq!(after.status, 302, "a fresh sign-in satisfies max_age=0: {}", after.body);
+    assert_eq!(
+        after.status, 302,
+        "a fresh sign-in satisfies max_age=0: {}",
+        after.body
+    );
     assert!(after.redirect_params().contains_key("code"));
 }
 
@@ -883,7 +1020,10 @@ async fn prompt_login_forces_a_new_sign_in() {
     let after = b.sign_in(&path, PASSWORD).await;
     assert_eq!(after.status, 302, "{}", after.body);
     let code = open_code(&w, &after);
-    assert!(code.auth_time >= now_unix() - 1, "auth_time is the new sign-in");
+    assert!(
+        code.auth_time >= now_unix() - 1,
+        "auth_time is the new sign-in"
+    );
 }
 
 #[tokio::test]
@@ -967,7 +1107,10 @@ async fn pages_carry_the_security_headers_and_no_cors_headers() {
     .await;
     for page in [&login, &error] {
         let h = &page.headers;
-        assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+        assert!(h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["referrer-policy"], "no-referrer");
         assert_eq!(h["cache-control"], "no-store");
@@ -975,7 +1118,10 @@ async fn pages_carry_the_security_headers_and_no_cors_headers() {
     }
     for reply in [&reply, &login, &error] {
         assert!(
-            reply.headers.keys().all(|k| !k.as_str().starts_with("access-control-")),
+            reply
+                .headers
+                .keys()
+                .all(|k| !k.as_str().starts_with("access-control-")),
             "{:?}",
             reply.headers
         );
@@ -995,29 +1141,50 @@ async fn over_https_the_cookies_are_host_prefixed_and_secure() {
     let w = world_with(ctx, Some(config)).await;
     let reply = send(&w.app, Event::get(&authorize_path(&w.client, &[]))).await;
     let location = reply.location();
-    assert!(location.as_str().starts_with("https://portal.example/oauth/login?request="));
+    assert!(location
+        .as_str()
+        .starts_with("https://portal.example/oauth/login?request="));
     let path = format!("{}?{}", location.path(), location.query().unwrap());
     let page = send(&w.app, Event::get(&path)).await;
     let csrf = page.set_cookies().into_iter().next().unwrap();
-    assert!(csrf.starts_with("__Host-portal_csrf=") && csrf.contains("; Secure"), "{csrf}");
+    assert!(
+        csrf.starts_with("__Host-portal_csrf=") && csrf.contains("; Secure"),
+        "{csrf}"
+    );
     let token = page.hidden("csrf_token");
     let after = send(
         &w.app,
         Event::post("/oauth/login")
             .cookie("__Host-portal_csrf", &token)
-            .form(&[("csrf_token", &token), ("request", &page.hidden("request")), ("email", EMAIL), ("password", PASSWORD)]),
+            .form(&[
+                ("csrf_token", &token),
+                ("request", &page.hidden("request")),
+                ("email", EMAIL),
+                ("password", PASSWORD),
+            ]),
     )
     .await;
     assert_eq!(after.status, 303, "{}", after.body);
-    let session = after.set_cookies().into_iter().find(|c| c.contains("portal_session")).unwrap();
+    let session = after
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.contains("portal_session"))
+        .unwrap();
     assert!(session.starts_with("__Host-portal_session="), "{session}");
-    assert!(session.contains("; Secure") && session.contains("HttpOnly") && session.contains("Path=/"));
+    assert!(
+        session.contains("; Secure") && session.contains("HttpOnly") && session.contains("Path=/")
+    );
     // The development cookie name means nothing over https.
     let dev = send(
         &w.app,
         Event::post("/oauth/login")
             .cookie("portal_csrf", &token)
-            .form(&[("csrf_token", &token), ("request", &page.hidden("request")), ("email", EMAIL), ("password", PASSWORD)]),
+            .form(&[
+                ("csrf_token", &token),
+                ("request", &page.hidden("request")),
+                ("email", EMAIL),
+                ("password", PASSWORD),
+            ]),
     )
     .await;
     dev.assert_error_page(403);
@@ -1034,11 +1201,18 @@ async fn logout_with_a_valid_hint_returns_to_the_registered_uri_and_ends_the_ses
     let sid = b.session_cookie().expect("signed in");
     let hint = id_token(&w, w.client.id.as_str(), 300);
     let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("id_token_hint", hint.as_str()), ("post_logout_redirect_uri", LOGOUT_REDIRECT), ("state", "bye-1")])
+        .extend_pairs([
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+            ("state", "bye-1"),
+        ])
         .finish();
     let reply = b.get(&format!("/oauth/logout?{query}")).await;
     assert_eq!(reply.status, 302, "{}", reply.body);
-    assert_eq!(reply.location().as_str(), "https://app.example/bye?state=bye-1");
+    assert_eq!(
+        reply.location().as_str(),
+        "https://app.example/bye?state=bye-1"
+    );
     assert!(reply
         .set_cookies()
         .iter()
@@ -1046,7 +1220,8 @@ async fn logout_with_a_valid_hint_returns_to_the_registered_uri_and_ends_the_ses
     // The old cookie no longer names a session on the server.
     let silent = send(
         &w.app,
-        Event::get(&authorize_path(&w.client, &[("prompt", "none")])).cookie("portal_session", &sid),
+        Event::get(&authorize_path(&w.client, &[("prompt", "none")]))
+            .cookie("portal_session", &sid),
     )
     .await;
     silent.assert_error_redirect(REDIRECT, "login_required", Some("st-123"));
@@ -1085,22 +1260,35 @@ async fn logout_with_a_bad_hint_is_a_400_page_but_still_signs_out() {
     let mut b = Browser::new(&w);
     b.authorize_fully(&authorize_path(&w.client, &[])).await;
     let sid = b.session_cookie().unwrap();
-    let other_keys = shared::keys::KeySet::from_material(&shared::keys::KeyMaterial::generate().unwrap()).unwrap();
+    let other_keys =
+        shared::keys::KeySet::from_material(&shared::keys::KeyMaterial::generate().unwrap())
+            .unwrap();
     let forged = other_keys
-        .sign_jwt("JWT", &json!({"iss": ISSUER, "aud": w.client.id.as_str(), "exp": now_unix() + 300}))
+        .sign_jwt(
+            "JWT",
+            &json!({"iss": ISSUER, "aud": w.client.id.as_str(), "exp": now_unix() + 300}),
+        )
         .unwrap();
     for hint in ["garbage", forged.as_str()] {
         let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([("id_token_hint", hint), ("post_logout_redirect_uri", LOGOUT_REDIRECT)])
+            .extend_pairs([
+                ("id_token_hint", hint),
+                ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+            ])
             .finish();
-        let reply = send(&w.app, Event::get(&format!("/oauth/logout?{query}")).cookie("portal_session", &sid)).await;
+        let reply = send(
+            &w.app,
+            Event::get(&format!("/oauth/logout?{query}")).cookie("portal_session", &sid),
+        )
+        .await;
         reply.assert_error_page(400);
         assert!(reply.body.contains("id_token_hint"), "{}", reply.body);
         assert!(reply.set_cookies().iter().any(|c| c.contains("Max-Age=0")));
     }
     let silent = send(
         &w.app,
-        Event::get(&authorize_path(&w.client, &[("prompt", "none")])).cookie("portal_session", &sid),
+        Event::get(&authorize_path(&w.client, &[("prompt", "none")]))
+            .cookie("portal_session", &sid),
     )
     .await;
     silent.assert_error_redirect(REDIRECT, "login_required", Some("st-123"));
@@ -1112,18 +1300,33 @@ async fn logout_never_redirects_to_an_unregistered_or_unproven_uri() {
     let hint = id_token(&w, w.client.id.as_str(), 300);
     let cases: Vec<Vec<(&str, &str)>> = vec![
         // Not registered for this client.
-        vec![("id_token_hint", &hint), ("post_logout_redirect_uri", "https://evil.example/bye")],
+        vec![
+            ("id_token_hint", &hint),
+            ("post_logout_redirect_uri", "https://evil.example/bye"),
+        ],
         // Registered, but for another client than the hint's.
-        vec![("id_token_hint", &hint), ("post_logout_redirect_uri", "https://spa.example/bye")],
+        vec![
+            ("id_token_hint", &hint),
+            ("post_logout_redirect_uri", "https://spa.example/bye"),
+        ],
         // No way to know the client.
         vec![("post_logout_redirect_uri", LOGOUT_REDIRECT)],
         // client_id and hint disagree.
-        vec![("id_token_hint", &hint), ("client_id", w.public.id.as_str()), ("post_logout_redirect_uri", LOGOUT_REDIRECT)],
+        vec![
+            ("id_token_hint", &hint),
+            ("client_id", w.public.id.as_str()),
+            ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+        ],
         // A redirect URI is not a post-logout URI.
-        vec![("id_token_hint", &hint), ("post_logout_redirect_uri", REDIRECT)],
+        vec![
+            ("id_token_hint", &hint),
+            ("post_logout_redirect_uri", REDIRECT),
+        ],
     ];
     for case in cases {
-        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&case).finish();
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&case)
+            .finish();
         let reply = send(&w.app, Event::get(&format!("/oauth/logout?{query}"))).await;
         reply.assert_error_page(400);
     }
@@ -1140,7 +1343,11 @@ async fn logout_without_a_redirect_uri_shows_the_signed_out_page() {
     assert!(reply.headers.get("location").is_none());
     assert!(b.session_cookie().is_none(), "the cookie was expired");
     let hint = id_token(&w, w.client.id.as_str(), 300);
-    let reply = send(&w.app, Event::get(&format!("/oauth/logout?id_token_hint={hint}"))).await;
+    let reply = send(
+        &w.app,
+        Event::get(&format!("/oauth/logout?id_token_hint={hint}")),
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
@@ -1149,6 +1356,10 @@ async fn other_methods_and_paths_are_refused() {
     let w = world().await;
     let reply = send(&w.app, Event::new("DELETE", "/oauth/login")).await;
     assert_eq!(reply.status, 405);
-    let reply = send(&w.app, Event::post("/oauth/login").json(&json!({"email": EMAIL}))).await;
+    let reply = send(
+        &w.app,
+        Event::post("/oauth/login").json(&json!({"email": EMAIL})),
+    )
+    .await;
     assert_eq!(reply.status, 415);
 }

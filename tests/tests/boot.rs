@@ -4,11 +4,17 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The `token` function's binary, built beside this test binary.
+/// A function's binary: where `make test` built it for the watch server, else beside this test binary.
 fn function_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/debug/deps/boot-xxxx -> target/debug/<name>
-    let path = exe.parent().unwrap().parent().unwrap().join(name);
+    let dir = match std::env::var("PORTAL_TEST_FUNCTION_BIN_DIR") {
+        Ok(dir) => PathBuf::from(dir),
+        // target/debug/deps/boot-xxxx -> target/debug
+        Err(_) => {
+            let exe = std::env::current_exe().unwrap();
+            exe.parent().unwrap().parent().unwrap().to_path_buf()
+        }
+    };
+    let path = dir.join(name);
     assert!(
         path.exists(),
         "{} is missing: build the functions first (`cargo build --workspace --bins`, done by make test)",

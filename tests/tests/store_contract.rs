@@ -39,16 +39,11 @@ async fn dynamodb_fixture() -> Fixture {
     }
 }
 
-/// Instantiates every contract test for one adapter, as `$adapter::<test name>`; the attributes
-/// given for `transaction_race` go on that one test (an adapter whose emulator cannot race
-/// transactions ignores it, with the reason).
+/// Instantiates every contract test for one adapter, as `$adapter::<test name>`.
 macro_rules! contract_tests {
-    ($adapter:ident, $fixture:ident, transaction_race: [$($race_attr:meta),*]) => {
+    ($adapter:ident, $fixture:ident) => {
         mod $adapter {
-            contract_tests!(@each [$($race_attr),*] $fixture;
-                twenty_concurrent_claiming_transactions_have_one_winner_and_losers_leave_nothing,
-            );
-            contract_tests!(@each [] $fixture;
+            contract_tests!(@each $fixture;
                 get_of_a_missing_key_returns_none,
                 put_then_get_round_trips_every_value_kind_with_expiry_and_index_key,
                 empty_strings_empty_bytes_and_empty_lists_round_trip,
@@ -115,34 +110,24 @@ macro_rules! contract_tests {
                 an_item_over_400_kb_is_invalid,
                 an_update_touching_one_attribute_twice_is_invalid,
                 twenty_concurrent_not_exists_puts_have_exactly_one_winner_in_each_of_50_rounds,
+                twenty_concurrent_claiming_transactions_have_one_winner_and_losers_leave_nothing,
                 twenty_concurrent_capped_increments_stop_exactly_at_the_cap,
             );
         }
     };
-    (@each $attrs:tt $fixture:ident; $($test:ident),* $(,)?) => {
-        $(contract_tests!(@one $attrs $fixture $test);)*
-    };
-    (@one [$($attr:meta),*] $fixture:ident $test:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        $(#[$attr])*
-        async fn $test() {
-            let fixture = super::$fixture().await;
-            super::$test(fixture.store.clone()).await;
-        }
+    (@each $fixture:ident; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() {
+                let fixture = super::$fixture().await;
+                super::$test(fixture.store.clone()).await;
+            }
+        )*
     };
 }
 
-contract_tests!(sqlite, sqlite_fixture, transaction_race: []);
-// Moto's TransactWriteItems is not safe under concurrent requests: it deep-copies the table before
-// each transaction and, when the transaction is cancelled, puts that copy back, undoing (or
-// reviving) whatever other requests wrote meanwhile. Racing cancelled transactions against it
-// tests moto, not the adapter; real DynamoDB applies transactions atomically. The adapter's
-// transaction mapping is covered by the sequential transaction tests above.
-contract_tests!(
-    dynamodb,
-    dynamodb_fixture,
-    transaction_race: [ignore = "moto's TransactWriteItems restores a whole-table snapshot on cancellation, so concurrent transactions corrupt each other there"]
-);
+contract_tests!(sqlite, sqlite_fixture);
+contract_tests!(dynamodb, dynamodb_fixture);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

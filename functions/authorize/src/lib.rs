@@ -95,7 +95,10 @@ impl App {
     /// `/oauth/authorize` (GET query or POST form, OIDC Core §3.1.2.1).
     async fn authorize(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = self.params(request)?;
-        let next = self.flow.authorize(&params, self.session_cookie(request)).await;
+        let next = self
+            .flow
+            .authorize(&params, self.session_cookie(request))
+            .await;
         Ok(self.next_or_error(next))
     }
 
@@ -129,7 +132,13 @@ impl App {
         let ip = source_ip(request).unwrap_or_else(|| "unknown".to_owned());
         let outcome = self
             .flow
-            .sign_in(&authorization, email, password, &ip, self.session_cookie(request))
+            .sign_in(
+                &authorization,
+                email,
+                password,
+                &ip,
+                self.session_cookie(request),
+            )
             .await
             .map_err(|error| self.error_page(&error))?;
         let retry = |status: StatusCode, message: &str| {
@@ -224,7 +233,8 @@ impl App {
                      back could not be accepted, so you stay here. You can close this window. (For \
                      the app's developer: {error}.)"
                 );
-                let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                let status =
+                    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
                 response::html(
                     status,
                     pages::render(&MessagePage::error("You are signed out", &message)),

@@ -1,11 +1,27 @@
 //! The `booking` function: catalog, availabilities, booking, rescheduling, cancellation and video consultations.
 //!
 //! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
+//! The flows live in [`shared::booking`]; this crate authenticates, parses and maps results.
+//!
+//! Storage round trips per request: catalog lists 0 (warm cache) or 1; availability search 1 (+1
+//! on a cold catalog); `POST /booking` 1 (one transaction); `GET /appointments[/{id}]` 1;
+//! `PUT` and `DELETE /appointments/{id}` 2 (the appointment must be read to know which slot it
+//! holds, then one transaction); `…/availabilities` 2; `…/video_consultation` 1.
 
 use async_trait::async_trait;
-use lambda_http::{http::Method, Body, Request, Response};
+use lambda_http::http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shared::bearer::{self, AccessClaims, BearerError};
+use shared::booking::repo::Idempotency;
+use shared::booking::video::VideoLinks;
+use shared::booking::{BookRequest, BookingRepo, BookingService, SearchQuery};
 use shared::boot::{Context, Handler};
-use shared::http::{ApiError, PathParams, Router};
+use shared::cors;
+use shared::http::request::{self, Params};
+use shared::http::{response, ApiError, PathParams, Router};
+use shared::store::now_unix;
 
 /// The routes this function serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,64 +50,313 @@ pub enum Route {
     VideoConsultation,
 }
 
+impl Route {
+    /// The scopes a token needs for this route (CONTRACT: both, always).
+    pub fn required_scopes(self) -> [&'static str; 2] {
+        match self {
+            Route::Book | Route::Reschedule | Route::Cancel => {
+                ["profile_read", "appointment_write"]
+            }
+            _ => ["profile_read", "appointment_read"],
+        }
+    }
+}
+
 /// Method + path of every route of this function, as API Gateway and `cargo lambda watch` route them.
 pub fn router() -> Router<Route> {
     Router::new(vec![
-            (Method::GET, "/api/portal/v1/insurances", Route::Insurances),
-            (Method::GET, "/api/portal/v1/appointment_categories", Route::Categories),
-            (Method::GET, "/api/portal/v1/appointment_types", Route::Types),
-            (Method::GET, "/api/portal/v1/availabilities", Route::Availabilities),
-            (Method::POST, "/api/portal/v1/booking", Route::Book),
-            (Method::GET, "/api/portal/v1/appointments", Route::Appointments),
-            (Method::GET, "/api/portal/v1/appointments/{id}", Route::Appointment),
-            (Method::PUT, "/api/portal/v1/appointments/{id}", Route::Reschedule),
-            (Method::DELETE, "/api/portal/v1/appointments/{id}", Route::Cancel),
-            (Method::GET, "/api/portal/v1/appointments/{id}/availabilities", Route::AppointmentAvailabilities),
-            (Method::GET, "/api/portal/v1/appointments/{id}/video_consultation", Route::VideoConsultation),
+        (Method::GET, "/api/portal/v1/insurances", Route::Insurances),
+        (
+            Method::GET,
+            "/api/portal/v1/appointment_categories",
+            Route::Categories,
+        ),
+        (
+            Method::GET,
+            "/api/portal/v1/appointment_types",
+            Route::Types,
+        ),
+        (
+            Method::GET,
+            "/api/portal/v1/availabilities",
+            Route::Availabilities,
+        ),
+        (Method::POST, "/api/portal/v1/booking", Route::Book),
+        (
+            Method::GET,
+            "/api/portal/v1/appointments",
+            Route::Appointments,
+        ),
+        (
+            Method::GET,
+            "/api/portal/v1/appointments/{id}",
+            Route::Appointment,
+        ),
+        (
+            Method::PUT,
+            "/api/portal/v1/appointments/{id}",
+            Route::Reschedule,
+        ),
+        (
+            Method::DELETE,
+            "/api/portal/v1/appointments/{id}",
+            Route::Cancel,
+        ),
+        (
+            Method::GET,
+            "/api/portal/v1/appointments/{id}/availabilities",
+            Route::AppointmentAvailabilities,
+        ),
+        (
+            Method::GET,
+            "/api/portal/v1/appointments/{id}/video_consultation",
+            Route::VideoConsultation,
+        ),
     ])
 }
 
-/// The function's state, built once per instance.
+/// The function's state, built once per instance (the catalog cache lives in it).
 pub struct App {
-    #[allow(dead_code)]
     context: Context,
     router: Router<Route>,
+    service: BookingService,
+}
+
+/// `PUT /appointments/{id}` body.
+#[derive(Deserialize)]
+struct RescheduleBody {
+    availability_id: String,
 }
 
 impl App {
-    /// Builds the function around the shared init state.
+    /// Builds the function around the shared init state. The video service URL comes from
+    /// `PORTAL_VIDEO_BASE_URL`; an unusable value is logged and the default is used.
     pub fn new(context: Context) -> Self {
+        let video = VideoLinks::from_env().unwrap_or_else(|error| {
+            tracing::error!(%error, "PORTAL_VIDEO_BASE_URL is unusable; using the default");
+            VideoLinks::default()
+        });
+        Self::with_video(context, video)
+    }
+
+    /// Like [`App::new`] with an explicit video service.
+    pub fn with_video(context: Context, video: VideoLinks) -> Self {
+        let service = BookingService::new(
+            BookingRepo::new(context.store.clone()),
+            context.keys.clone(),
+            context.config.issuer_str(),
+            video,
+        );
         Self {
             context,
             router: router(),
+            service,
         }
     }
 
-    async fn dispatch(&self, request: Request) -> Result<Response<Body>, ApiError> {
-        let (route, _params): (Route, PathParams) = self
+    /// The booking flows (tests use it to reach the repository).
+    pub fn service(&self) -> &BookingService {
+        &self.service
+    }
+
+    async fn dispatch(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+        let (route, params): (Route, PathParams) = self
             .router
             .resolve(request.method(), request.uri().path())?;
+        let claims = match self.authenticate(request, &route.required_scopes()) {
+            Ok(claims) => claims,
+            Err(error) => return Ok(error.into_response()),
+        };
+        let patient = claims.sub.as_str();
+        let now = now_unix();
+        let query = request::query(request);
+        let id = params.get("id").unwrap_or_default();
+        let ok = |value: &Value| response::json(StatusCode::OK, value);
         match route {
-            Route::Insurances => Err(ApiError::NotImplemented("Insurances")),
-            Route::Categories => Err(ApiError::NotImplemented("Categories")),
-            Route::Types => Err(ApiError::NotImplemented("Types")),
-            Route::Availabilities => Err(ApiError::NotImplemented("Availabilities")),
-            Route::Book => Err(ApiError::NotImplemented("Book")),
-            Route::Appointments => Err(ApiError::NotImplemented("Appointments")),
-            Route::Appointment => Err(ApiError::NotImplemented("Appointment")),
-            Route::Reschedule => Err(ApiError::NotImplemented("Reschedule")),
-            Route::Cancel => Err(ApiError::NotImplemented("Cancel")),
-            Route::AppointmentAvailabilities => Err(ApiError::NotImplemented("AppointmentAvailabilities")),
-            Route::VideoConsultation => Err(ApiError::NotImplemented("VideoConsultation")),
+            Route::Insurances => Ok(ok(&self.service.insurances().await?)),
+            Route::Categories => {
+                let insurance = optional_id(&query, "insurance_id")?;
+                Ok(ok(&self.service.categories(insurance).await?))
+            }
+            Route::Types => {
+                let category = optional_id(&query, "category_id")?;
+                let insurance = optional_id(&query, "insurance_id")?;
+                Ok(ok(&self.service.types(category, insurance).await?))
+            }
+            Route::Availabilities => {
+                let search = search_query(&query, true)?;
+                let page = self.service.search(&search, now).await?;
+                Ok(response::json(StatusCode::OK, &page))
+            }
+            Route::Book => self.book(request, patient, now).await,
+            Route::Appointments => {
+                let list = self
+                    .service
+                    .list(patient, query.get("limit")?, query.get("cursor")?)
+                    .await?;
+                Ok(ok(&list))
+            }
+            Route::Appointment => {
+                let appointment = self.service.appointment(patient, id).await?;
+                Ok(ok(&appointment.to_json()))
+            }
+            Route::Reschedule => {
+                let body: RescheduleBody = json_object(request)?;
+                let appointment = self
+                    .service
+                    .reschedule(patient, id, &body.availability_id, now)
+                    .await?;
+                Ok(ok(&appointment.to_json()))
+            }
+            Route::Cancel => {
+                self.service.cancel(patient, id, now).await?;
+                Ok(ok(&json!({ "id": id })))
+            }
+            Route::AppointmentAvailabilities => {
+                let search = search_query(&query, false)?;
+                let page = self.service.alternatives(patient, id, &search, now).await?;
+                Ok(response::json(StatusCode::OK, &page))
+            }
+            Route::VideoConsultation => {
+                let link = self.service.video(patient, id, now).await?;
+                Ok(response::json(StatusCode::OK, &link))
+            }
         }
     }
+
+    /// `POST /booking`: `201 {"id"}` with `Location`; a retry with the same `Idempotency-Key` and
+    /// body gets the same answer (and `Idempotent-Replayed: true`).
+    async fn book(
+        &self,
+        request: &Request,
+        patient: &str,
+        now: i64,
+    ) -> Result<Response<Body>, ApiError> {
+        let value: Value = json_object(request)?;
+        let body: BookRequest = serde_json::from_value(value.clone()).map_err(|e| {
+            ApiError::invalid_request(format!("the booking request is not valid: {e}"))
+        })?;
+        let idempotency = match single_header(request, "idempotency-key")? {
+            None => None,
+            Some(key) => Some(Idempotency::new(key, &value)?),
+        };
+        let booked = self.service.book(patient, &body, idempotency, now).await?;
+        let mut answer = response::json(StatusCode::CREATED, &json!({ "id": booked.id }));
+        let headers = answer.headers_mut();
+        if let Ok(location) =
+            HeaderValue::from_str(&format!("/api/portal/v1/appointments/{}", booked.id))
+        {
+            headers.insert(header::LOCATION, location);
+        }
+        if booked.replayed {
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+        }
+        Ok(answer)
+    }
+
+    fn authenticate(
+        &self,
+        request: &Request,
+        required: &[&str],
+    ) -> Result<AccessClaims, BearerError> {
+        let config = &self.context.config;
+        bearer::authenticate(
+            request,
+            &self.context.keys,
+            config.issuer_str(),
+            &config.api_audience,
+            required,
+            false,
+        )
+    }
+}
+
+/// A JSON object body decoded into `T` (400 naming the problem otherwise).
+fn json_object<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
+    let value: Value = request::json(request)?;
+    if !value.is_object() {
+        return Err(ApiError::BadRequest {
+            code: "invalid_json",
+            description: "the request body must be a JSON object".into(),
+        });
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::invalid_request(format!("the request body is not valid: {e}")))
+}
+
+/// A header sent at most once, as text.
+fn single_header<'a>(request: &'a Request, name: &str) -> Result<Option<&'a str>, ApiError> {
+    let mut values = request.headers().get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::invalid_request(format!(
+            "the {name} header is repeated"
+        )));
+    }
+    value
+        .to_str()
+        .map(|v| Some(v.trim()))
+        .map_err(|_| ApiError::invalid_request(format!("the {name} header is not valid text")))
+}
+
+fn optional_id(query: &Params, name: &str) -> Result<Option<i64>, ApiError> {
+    match query.get(name)? {
+        None => Ok(None),
+        Some(text) => match text.trim().parse::<i64>() {
+            Ok(id) if id > 0 => Ok(Some(id)),
+            _ => Err(ApiError::invalid_request(format!(
+                "`{name}` must be a positive integer, got `{text}`"
+            ))),
+        },
+    }
+}
+
+fn required_id(query: &Params, name: &str) -> Result<i64, ApiError> {
+    optional_id(query, name)?
+        .ok_or_else(|| ApiError::invalid_request(format!("parameter `{name}` is required")))
+}
+
+/// The search parameters; the three ids are required unless they come from an appointment.
+fn search_query(query: &Params, with_ids: bool) -> Result<SearchQuery, ApiError> {
+    let owned = |name: &str| -> Result<Option<String>, ApiError> {
+        Ok(query.get(name)?.map(str::to_owned))
+    };
+    let (category_id, type_id, insurance_id) = if with_ids {
+        (
+            required_id(query, "category_id")?,
+            required_id(query, "type_id")?,
+            required_id(query, "insurance_id")?,
+        )
+    } else {
+        (0, 0, 0)
+    };
+    Ok(SearchQuery {
+        category_id,
+        type_id,
+        insurance_id,
+        from: owned("from")?,
+        to: owned("to")?,
+        limit: owned("limit")?,
+        cursor: owned("cursor")?,
+    })
 }
 
 #[async_trait]
 impl Handler for App {
+    /// Answers CORS preflights for this function's paths, then routes; every answer (errors
+    /// included) carries the CORS headers for an allowed origin.
     async fn handle(&self, request: Request) -> Response<Body> {
-        self.dispatch(request)
+        let config = &self.context.config;
+        let methods = cors::methods_for(&self.router, request.uri().path());
+        if let Some(answer) = cors::preflight(&request, config, &methods) {
+            return answer;
+        }
+        let response = self
+            .dispatch(&request)
             .await
-            .unwrap_or_else(ApiError::into_response)
+            .unwrap_or_else(ApiError::into_response);
+        cors::decorate(&request, config, response)
     }
 }

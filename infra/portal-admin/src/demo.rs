@@ -64,11 +64,7 @@ pub async fn seed(config: &Config, store: SharedStore, json: bool) -> Result<(),
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
-    ignore_existing(
-        PatientRepo::new(store)
-            .create(&patient, &hash)
-            .await,
-    )?;
+    ignore_existing(PatientRepo::new(store).create(&patient, &hash).await)?;
 
     let verifier = crypto::random_token(32);
     let challenge = crypto::sha256_b64url(verifier.as_bytes());

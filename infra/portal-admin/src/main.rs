@@ -3,6 +3,7 @@
 //! It reads the same configuration as the functions (`PORTAL_STORE`, ...), so with nothing set and run
 //! from the repository root it works on the very store `make run` serves.
 
+mod catalog;
 mod demo;
 
 use std::process::ExitCode;
@@ -39,9 +40,22 @@ enum Command {
     /// Manage the token signing and sealing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage the institution's catalog (insurances, categories, types, schedules).
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Seed the demo patient and demo client of `make run` (local SQLite store only; idempotent)
     /// and print their credentials and a ready-to-open authorization URL.
     Demo,
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Validate a catalog file (YAML or JSON) and make it the current catalog, replacing the
+    /// previous one. Every problem is reported, naming its entry; nothing is written then.
+    Load {
+        /// The catalog file, e.g. infra/catalog/demo.yaml.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,6 +147,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Patient(PatientCommand::Create(args)) => {
             patient_create(&config, args, cli.json).await
+        }
+        Command::Catalog(CatalogCommand::Load { file }) => {
+            catalog::load(&config, &file, cli.json).await
         }
         Command::Keys(KeysCommand::Rotate) => keys_rotate(&config, cli.json).await,
         Command::Demo => {

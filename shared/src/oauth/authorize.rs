@@ -192,11 +192,13 @@ pub async fn validate(
             ))
         }
     };
-    let checked = check_parameters(params, &client).map_err(|error| FlowError::Redirect(ErrorRedirect {
-        error,
-        redirect_uri: redirect_uri.clone(),
-        state: state.clone(),
-    }))?;
+    let checked = check_parameters(params, &client).map_err(|error| {
+        FlowError::Redirect(ErrorRedirect {
+            error,
+            redirect_uri: redirect_uri.clone(),
+            state: state.clone(),
+        })
+    })?;
     Ok(AuthorizationRequest {
         client_id: client.id,
         client_name: client.name,
@@ -410,7 +412,11 @@ mod tests {
         let p = Prompt::parse(Some("login consent")).unwrap();
         assert!(p.login && p.consent && !p.none);
         assert!(Prompt::parse(Some("none")).unwrap().none);
-        assert!(Prompt::parse(Some("select_account")).unwrap().select_account);
+        assert!(
+            Prompt::parse(Some("select_account"))
+                .unwrap()
+                .select_account
+        );
         assert!(Prompt::parse(Some("none login")).is_err());
         assert!(Prompt::parse(Some("bogus")).is_err());
         assert_eq!(Prompt::parse(None).unwrap(), Prompt::default());
@@ -421,10 +427,12 @@ mod tests {
         let c = confidential();
         let with = |q: &str| check(&format!("response_type=code&scope=openid&{q}"), &c);
         assert_eq!(
-            with(&format!("code_challenge={CHALLENGE}&code_challenge_method=S256"))
-                .unwrap()
-                .code_challenge
-                .as_deref(),
+            with(&format!(
+                "code_challenge={CHALLENGE}&code_challenge_method=S256"
+            ))
+            .unwrap()
+            .code_challenge
+            .as_deref(),
             Some(CHALLENGE)
         );
         assert!(with("").unwrap().code_challenge.is_none());
@@ -433,13 +441,25 @@ mod tests {
             format!("code_challenge={CHALLENGE}"),
             "code_challenge_method=S256".to_owned(),
             "code_challenge=short&code_challenge_method=S256".to_owned(),
-            format!("code_challenge={}&code_challenge_method=S256", "a".repeat(129)),
-            format!("code_challenge={}%2B&code_challenge_method=S256", &CHALLENGE[1..]),
+            format!(
+                "code_challenge={}&code_challenge_method=S256",
+                "a".repeat(129)
+            ),
+            format!(
+                "code_challenge={}%2B&code_challenge_method=S256",
+                &CHALLENGE[1..]
+            ),
         ] {
             let err = with(&bad).err().unwrap_or_else(|| panic!("{bad} accepted"));
-            assert_eq!(err.code, super::super::OAuthErrorCode::InvalidRequest, "{bad}");
+            assert_eq!(
+                err.code,
+                super::super::OAuthErrorCode::InvalidRequest,
+                "{bad}"
+            );
         }
-        let err = check("response_type=code&scope=openid", &public()).err().unwrap();
+        let err = check("response_type=code&scope=openid", &public())
+            .err()
+            .unwrap();
         assert!(err.description.contains("PKCE"));
     }
 
@@ -453,9 +473,20 @@ mod tests {
                 .to_string(),
             "openid profile"
         );
-        for bad in ["", "&scope=", "&scope=admin", "&scope=openid+appointment_write"] {
-            let err = check(&format!("response_type=code{bad}"), &c).err().unwrap();
-            assert_eq!(err.code, super::super::OAuthErrorCode::InvalidScope, "{bad}");
+        for bad in [
+            "",
+            "&scope=",
+            "&scope=admin",
+            "&scope=openid+appointment_write",
+        ] {
+            let err = check(&format!("response_type=code{bad}"), &c)
+                .err()
+                .unwrap();
+            assert_eq!(
+                err.code,
+                super::super::OAuthErrorCode::InvalidScope,
+                "{bad}"
+            );
         }
     }
 
@@ -478,10 +509,17 @@ mod tests {
             super::super::OAuthErrorCode::InvalidRequest
         );
         assert_eq!(
-            check("response_type=token&scope=admin", &c).err().unwrap().code,
+            check("response_type=token&scope=admin", &c)
+                .err()
+                .unwrap()
+                .code,
             super::super::OAuthErrorCode::UnsupportedResponseType
         );
-        assert!(check("response_type=code&scope=openid&response_mode=form_post", &c).is_err());
+        assert!(check(
+            "response_type=code&scope=openid&response_mode=form_post",
+            &c
+        )
+        .is_err());
         assert!(check("response_type=code&response_type=code&scope=openid", &c).is_err());
     }
 
@@ -492,7 +530,10 @@ mod tests {
         assert!(q(&format!("nonce={}", "n".repeat(512))).is_ok());
         assert!(q(&format!("nonce={}", "n".repeat(513))).is_err());
         assert_eq!(
-            q("login_hint=anna%40example.org").unwrap().login_hint.as_deref(),
+            q("login_hint=anna%40example.org")
+                .unwrap()
+                .login_hint
+                .as_deref(),
             Some("anna@example.org")
         );
         assert!(q(&format!("login_hint={}", "a".repeat(300)))
@@ -523,13 +564,18 @@ mod tests {
             AuthorizationRequest::open(keys.sealer(), &sealed, 1001).unwrap(),
             request
         );
-        assert!(AuthorizationRequest::open(keys.sealer(), &sealed, 1000 + REQUEST_TTL_SECS).is_err());
+        assert!(
+            AuthorizationRequest::open(keys.sealer(), &sealed, 1000 + REQUEST_TTL_SECS).is_err()
+        );
         let mut tampered = sealed.clone().into_bytes();
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         assert!(AuthorizationRequest::open(keys.sealer(), &tampered, 1001).is_err());
-        let as_code = keys.sealer().seal_json("authorization_code", &request).unwrap();
+        let as_code = keys
+            .sealer()
+            .seal_json("authorization_code", &request)
+            .unwrap();
         assert!(AuthorizationRequest::open(keys.sealer(), &as_code, 1001).is_err());
     }
 }

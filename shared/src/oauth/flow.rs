@@ -502,7 +502,11 @@ impl Flow {
     }
 
     /// The login or consent page URL for a request (`page` is `login` or `consent`).
-    fn page_location(&self, request: &AuthorizationRequest, page: &str) -> Result<String, FlowError> {
+    fn page_location(
+        &self,
+        request: &AuthorizationRequest,
+        page: &str,
+    ) -> Result<String, FlowError> {
         let sealed = request.seal(self.keys.sealer()).map_err(|error| {
             tracing::error!(cause = %error, "sealing an authorization request failed");
             PageError::Internal
@@ -569,15 +573,30 @@ mod tests {
         };
         assert!(needs_login(&request(login, None), Some(&session(9_999))));
         assert!(!needs_login(&request(login, None), Some(&session(10_000))));
-        assert!(!needs_login(&request(Prompt::default(), None), Some(&session(1))));
+        assert!(!needs_login(
+            &request(Prompt::default(), None),
+            Some(&session(1))
+        ));
     }
 
     #[test]
     fn max_age_counts_from_the_request_so_a_fresh_sign_in_satisfies_even_zero() {
-        assert!(needs_login(&request(Prompt::default(), Some(0)), Some(&session(9_999))));
-        assert!(!needs_login(&request(Prompt::default(), Some(0)), Some(&session(10_005))));
-        assert!(!needs_login(&request(Prompt::default(), Some(60)), Some(&session(9_940))));
-        assert!(needs_login(&request(Prompt::default(), Some(60)), Some(&session(9_939))));
+        assert!(needs_login(
+            &request(Prompt::default(), Some(0)),
+            Some(&session(9_999))
+        ));
+        assert!(!needs_login(
+            &request(Prompt::default(), Some(0)),
+            Some(&session(10_005))
+        ));
+        assert!(!needs_login(
+            &request(Prompt::default(), Some(60)),
+            Some(&session(9_940))
+        ));
+        assert!(needs_login(
+            &request(Prompt::default(), Some(60)),
+            Some(&session(9_939))
+        ));
     }
 
     #[test]

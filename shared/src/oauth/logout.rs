@@ -203,7 +203,10 @@ mod tests {
         let keys = keyset();
         let fresh = id_token(&keys, json!("c1"), ISS, 300);
         assert_eq!(verify_hint(&keys, ISS, &fresh, None), Ok(client("c1")));
-        assert_eq!(verify_hint(&keys, ISS, &fresh, Some(&client("c1"))), Ok(client("c1")));
+        assert_eq!(
+            verify_hint(&keys, ISS, &fresh, Some(&client("c1"))),
+            Ok(client("c1"))
+        );
         let expired = id_token(&keys, json!("c1"), ISS, -86_400);
         assert_eq!(verify_hint(&keys, ISS, &expired, None), Ok(client("c1")));
     }
@@ -232,7 +235,10 @@ mod tests {
         let keys = keyset();
         let other = KeySet::from_material(&KeyMaterial::generate().unwrap()).unwrap();
         let foreign = id_token(&other, json!("c1"), ISS, -86_400);
-        assert_eq!(verify_hint(&keys, ISS, &foreign, None), Err(LogoutError::InvalidHint));
+        assert_eq!(
+            verify_hint(&keys, ISS, &foreign, None),
+            Err(LogoutError::InvalidHint)
+        );
         // Our expired token with its claims changed under the original signature.
         let token = id_token(&keys, json!("c1"), ISS, -86_400);
         let parts: Vec<&str> = token.split('.').collect();
@@ -241,11 +247,20 @@ mod tests {
             json!({"iss": ISS, "sub": "p2", "aud": "c1", "exp": now() - 86_400}).to_string(),
         );
         let forged = format!("{}.{}.{}", parts[0], forged_claims, parts[2]);
-        assert_eq!(verify_hint(&keys, ISS, &forged, None), Err(LogoutError::InvalidHint));
+        assert_eq!(
+            verify_hint(&keys, ISS, &forged, None),
+            Err(LogoutError::InvalidHint)
+        );
         let access_token = keys
-            .sign_jwt("at+jwt", &json!({"iss": ISS, "aud": "c1", "exp": now() + 300}))
+            .sign_jwt(
+                "at+jwt",
+                &json!({"iss": ISS, "aud": "c1", "exp": now() + 300}),
+            )
             .unwrap();
-        assert_eq!(verify_hint(&keys, ISS, &access_token, None), Err(LogoutError::InvalidHint));
+        assert_eq!(
+            verify_hint(&keys, ISS, &access_token, None),
+            Err(LogoutError::InvalidHint)
+        );
         for garbage in ["", "x", "a.b.c", "....."] {
             assert!(verify_hint(&keys, ISS, garbage, None).is_err(), "{garbage}");
         }
@@ -255,7 +270,13 @@ mod tests {
     fn a_hint_with_several_audiences_needs_client_id() {
         let keys = keyset();
         let token = id_token(&keys, json!(["c1", "c2"]), ISS, 300);
-        assert_eq!(verify_hint(&keys, ISS, &token, None), Err(LogoutError::ClientRequired));
-        assert_eq!(verify_hint(&keys, ISS, &token, Some(&client("c2"))), Ok(client("c2")));
+        assert_eq!(
+            verify_hint(&keys, ISS, &token, None),
+            Err(LogoutError::ClientRequired)
+        );
+        assert_eq!(
+            verify_hint(&keys, ISS, &token, Some(&client("c2"))),
+            Ok(client("c2"))
+        );
     }
 }

@@ -1,0 +1,56 @@
+//! `portal-admin catalog load FILE`: validate a catalog document and make it the current catalog.
+
+use std::path::Path;
+
+use shared::booking::{BookingRepo, Catalog};
+use shared::config::Config;
+
+/// Largest catalog file read (the stored JSON form must stay well under DynamoDB's item limit).
+const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Reads and validates `path` (YAML or JSON) before touching the store, then replaces the stored
+/// catalog in one write. Every validation problem is reported, each naming its entry.
+pub async fn load(config: &Config, path: &Path, json: bool) -> Result<(), String> {
+    let catalog = read(path)?;
+    let store = shared::boot::connect_store(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    BookingRepo::new(store)
+        .save_catalog(&catalog, shared::store::now_unix())
+        .await
+        .map_err(|e| format!("cannot save the catalog: {e}"))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "loaded": path.display().to_string(),
+                "insurances": catalog.insurances.len(),
+                "categories": catalog.categories.len(),
+                "types": catalog.types.len(),
+            })
+        );
+    } else {
+        println!("catalog loaded from {}", path.display());
+        println!("  insurances: {}", catalog.insurances.len());
+        println!("  categories: {}", catalog.categories.len());
+        println!("  types:      {}", catalog.types.len());
+        println!("  running functions use it within a minute (catalog cache)");
+    }
+    Ok(())
+}
+
+/// The validated catalog of a file.
+pub fn read(path: &Path) -> Result<Catalog, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} is {size} bytes; a catalog file may have at most {MAX_FILE_BYTES}",
+            path.display()
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Catalog::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}

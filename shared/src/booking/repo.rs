@@ -1,0 +1,513 @@
+//! Booking records on the storage port. Key layout (single table):
+//!
+//! | Record | pk | sk | notes |
+//! |---|---|---|---|
+//! | catalog | `CATALOG` | `CURRENT` | `json`: the catalog document |
+//! | slot counter | `SLOTS#{type_id}` | start, unix seconds, 12 digits | `taken` (N); expires a week after the slot |
+//! | appointment | `PATIENT#{patient_id}` | `APPT#{id}` | gsi1 `APPTS#{patient_id}` / `{start 12 digits}#{id}` |
+//! | idempotency record | `IDEMP#{patient_id}#{sha256(key)}` | `IDEMP` | `body_hash`, `appointment_id`; expires after 24 h |
+//!
+//! Appointments live under their patient's partition, so another patient's id is simply absent.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono_tz::Tz;
+
+use super::appointments::{Appointment, AppointmentStatus};
+use super::catalog::Catalog;
+use super::schedule::Slot;
+use super::BookingError;
+use crate::crypto::sha256_b64url;
+use crate::store::{
+    Condition, Cursor, Item, Key, Query, SharedStore, StoreError, Update, Value, Write,
+    MAX_QUERY_LIMIT,
+};
+
+/// How long a function instance reuses the catalog it read (catalog loads show up within this).
+pub const CATALOG_TTL: Duration = Duration::from_secs(60);
+
+/// Idempotency records live this long.
+pub const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
+
+/// Slot counters outlive their slot by this much (nothing changes a past slot).
+const SLOT_RETENTION_SECONDS: i64 = 7 * 24 * 3600;
+
+fn catalog_key() -> Key {
+    Key::new("CATALOG", "CURRENT")
+}
+
+fn slot_key(type_id: i64, start: i64) -> Key {
+    Key::new(format!("SLOTS#{type_id}"), slot_sort_key(start))
+}
+
+fn slot_sort_key(start: i64) -> String {
+    format!("{:012}", start.max(0))
+}
+
+fn appointment_key(patient_id: &str, id: &str) -> Key {
+    Key::new(format!("PATIENT#{patient_id}"), format!("APPT#{id}"))
+}
+
+fn appointment_index(patient_id: &str, starts_at: i64, id: &str) -> Key {
+    Key::new(
+        format!("APPTS#{patient_id}"),
+        format!("{}#{id}", slot_sort_key(starts_at)),
+    )
+}
+
+fn idempotency_key(patient_id: &str, key: &str) -> Key {
+    Key::new(
+        format!("IDEMP#{patient_id}#{}", sha256_b64url(key.as_bytes())),
+        "IDEMP",
+    )
+}
+
+/// An `Idempotency-Key` with the hash of the request it guards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Idempotency {
+    /// The client's key.
+    pub key: String,
+    /// SHA-256 of the canonical request body.
+    pub body_hash: String,
+}
+
+impl Idempotency {
+    /// Longest accepted `Idempotency-Key`.
+    pub const MAX_KEY_LEN: usize = 255;
+
+    /// Checks the key (1 to 255 visible ASCII characters) and hashes the body in a canonical form
+    /// (object keys sorted, no whitespace), so the same JSON sent with other spacing or key order
+    /// counts as the same request.
+    pub fn new(key: &str, body: &serde_json::Value) -> Result<Self, BookingError> {
+        if key.is_empty()
+            || key.len() > Self::MAX_KEY_LEN
+            || !key.bytes().all(|b| (0x20..0x7f).contains(&b))
+        {
+            return Err(BookingError::InvalidRequest(format!(
+                "the Idempotency-Key header must be 1 to {} visible ASCII characters",
+                Self::MAX_KEY_LEN
+            )));
+        }
+        let mut text = String::new();
+        canonical(body, &mut text);
+        Ok(Self {
+            key: key.to_owned(),
+            body_hash: sha256_b64url(text.as_bytes()),
+        })
+    }
+}
+
+fn canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value as J;
+    match value {
+        J::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&J::String(k.clone()).to_string());
+                out.push(':');
+                canonical(v, out);
+            }
+            out.push('}');
+        }
+        J::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// What a booking transaction did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BookOutcome {
+    /// A new appointment was written.
+    Created,
+    /// The same request was already made with this key: its appointment id.
+    Replayed(String),
+}
+
+/// The booking repository. Holds the catalog cache, so keep one per function instance.
+pub struct BookingRepo {
+    store: SharedStore,
+    cache: Mutex<Option<(Instant, Arc<Catalog>)>>,
+    ttl: Duration,
+}
+
+impl BookingRepo {
+    /// A repository over `store` with the default catalog TTL.
+    pub fn new(store: SharedStore) -> Self {
+        Self::with_ttl(store, CATALOG_TTL)
+    }
+
+    /// A repository with another catalog TTL (zero disables the cache).
+    pub fn with_ttl(store: SharedStore, ttl: Duration) -> Self {
+        Self {
+            store,
+            cache: Mutex::new(None),
+            ttl,
+        }
+    }
+
+    /// The current catalog: from the in-process cache while fresh (0 round trips), else 1 read.
+    pub async fn catalog(&self) -> Result<Arc<Catalog>, BookingError> {
+        if let Some(catalog) = self.cached() {
+            return Ok(catalog);
+        }
+        let item = self
+            .store
+            .get(&catalog_key())
+            .await?
+            .ok_or(BookingError::CatalogMissing)?;
+        let text = item.string("json")?;
+        let catalog = Arc::new(
+            Catalog::from_json(text)
+                .map_err(|e| BookingError::Internal(format!("stored catalog: {e}")))?,
+        );
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Some((Instant::now(), catalog.clone()));
+        }
+        Ok(catalog)
+    }
+
+    fn cached(&self) -> Option<Arc<Catalog>> {
+        let cache = self.cache.lock().ok()?;
+        let (at, catalog) = cache.as_ref()?;
+        (at.elapsed() < self.ttl).then(|| catalog.clone())
+    }
+
+    /// Replaces the stored catalog (1 round trip). Running functions see it within [`CATALOG_TTL`].
+    pub async fn save_catalog(&self, catalog: &Catalog, now: i64) -> Result<(), BookingError> {
+        let json = catalog
+            .to_json()
+            .map_err(|e| BookingError::Internal(e.to_string()))?;
+        let item = Item::new(catalog_key())
+            .with("json", json)
+            .with("loaded_at", now);
+        self.store.put(item, Condition::None).await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = None;
+        }
+        Ok(())
+    }
+
+    /// Taken places per slot start of a type in `[from, to)`: one query (more pages only when over
+    /// a thousand slots in the window hold bookings).
+    pub async fn taken(
+        &self,
+        type_id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<BTreeMap<i64, i64>, BookingError> {
+        let mut taken = BTreeMap::new();
+        if to <= from {
+            return Ok(taken);
+        }
+        let mut cursor = None;
+        loop {
+            let query = Query::partition(format!("SLOTS#{type_id}"), MAX_QUERY_LIMIT)
+                .between(slot_sort_key(from), slot_sort_key(to - 1))
+                .after(cursor);
+            let page = self.store.query(query).await?;
+            for item in &page.items {
+                let start: i64 = item.key.sk.parse().map_err(|_| {
+                    BookingError::Internal(format!("slot counter {} has a bad sort key", item.key))
+                })?;
+                taken.insert(start, item.number("taken")?);
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(taken),
+            }
+        }
+    }
+
+    /// Books in ONE transaction: the idempotency record (if any) must be new, the slot counter must
+    /// be below `capacity` and is incremented, the appointment is written.
+    pub async fn book(
+        &self,
+        appointment: &Appointment,
+        capacity: i64,
+        idempotency: Option<&Idempotency>,
+        now: i64,
+    ) -> Result<BookOutcome, BookingError> {
+        let mut writes = Vec::with_capacity(3);
+        if let Some(idem) = idempotency {
+            writes.push(Write::Put {
+                item: Item::new(idempotency_key(&appointment.patient_id, &idem.key))
+                    .with("body_hash", idem.body_hash.clone())
+                    .with("appointment_id", appointment.id.clone())
+                    .expiring_at(now + IDEMPOTENCY_TTL_SECONDS),
+                condition: Condition::NotExists,
+            });
+        }
+        let slot_index = writes.len();
+        writes.push(claim(appointment.type_id, appointment.slot(), capacity));
+        writes.push(Write::Put {
+            item: appointment_item(appointment),
+            condition: Condition::NotExists,
+        });
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(BookOutcome::Created),
+            Err(StoreError::TransactionFailed { index, current }) => match idempotency {
+                Some(idem) if index == 0 => {
+                    let record = match current {
+                        Some(item) => Some(*item),
+                        None => {
+                            self.store
+                                .get(&idempotency_key(&appointment.patient_id, &idem.key))
+                                .await?
+                        }
+                    };
+                    let Some(record) = record else {
+                        return Err(BookingError::Conflict {
+                            code: "idempotency_conflict",
+                            description:
+                                "a request with this Idempotency-Key was in flight; retry it".into(),
+                        });
+                    };
+                    if record.string("body_hash")? == idem.body_hash {
+                        Ok(BookOutcome::Replayed(
+                            record.string("appointment_id")?.to_owned(),
+                        ))
+                    } else {
+                        Err(BookingError::IdempotencyMismatch)
+                    }
+                }
+                _ if index == slot_index => Err(BookingError::SlotUnavailable),
+                _ => Err(BookingError::Internal(format!(
+                    "booking transaction failed at write {index} (appointment id collision)"
+                ))),
+            },
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The patient's appointment, if it exists (1 round trip).
+    pub async fn appointment(
+        &self,
+        patient_id: &str,
+        id: &str,
+    ) -> Result<Option<Appointment>, BookingError> {
+        if !Appointment::is_valid_id(id) {
+            return Ok(None);
+        }
+        match self.store.get(&appointment_key(patient_id, id)).await? {
+            None => Ok(None),
+            Some(item) => Ok(Some(read_appointment(&item)?)),
+        }
+    }
+
+    /// The patient's appointments, latest start first, one page (1 round trip, on the index, which
+    /// is eventually consistent when deployed: a booking a moment old may not be listed yet).
+    pub async fn list(
+        &self,
+        patient_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Appointment>, Option<String>), BookingError> {
+        let index_pk = format!("APPTS#{patient_id}");
+        let cursor = match cursor {
+            None => None,
+            Some(text) => {
+                let cursor = Cursor::decode(text).map_err(|_| BookingError::InvalidCursor)?;
+                let own = cursor.key.pk == format!("PATIENT#{patient_id}")
+                    && cursor.key.sk.starts_with("APPT#")
+                    && cursor.gsi1.as_ref().is_some_and(|k| k.pk == index_pk);
+                if !own {
+                    return Err(BookingError::InvalidCursor);
+                }
+                Some(cursor)
+            }
+        };
+        let query = Query::partition(index_pk, limit)
+            .on_index()
+            .descending()
+            .after(cursor);
+        let page = self.store.query(query).await?;
+        let appointments = page
+            .items
+            .iter()
+            .map(read_appointment)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((appointments, page.next.map(|c| c.encode())))
+    }
+
+    /// Moves a booked appointment to `slot` in ONE transaction: claim the new slot (below
+    /// `capacity`), release the old one, update the appointment only if it is still booked at the
+    /// start it was read with, so of two racing reschedules exactly one wins.
+    pub async fn reschedule(
+        &self,
+        current: &Appointment,
+        slot: Slot,
+        capacity: i64,
+        now: i64,
+    ) -> Result<(), BookingError> {
+        let update = Update::default()
+            .set("starts_at", slot.start)
+            .set("ends_at", slot.end)
+            .set("updated_at", now)
+            .index(appointment_index(
+                &current.patient_id,
+                slot.start,
+                &current.id,
+            ));
+        let writes = vec![
+            claim(current.type_id, slot, capacity),
+            release(current),
+            Write::Update {
+                key: appointment_key(&current.patient_id, &current.id),
+                update,
+                condition: unchanged(current),
+            },
+        ];
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionFailed { index: 0, .. }) => {
+                Err(BookingError::SlotUnavailable)
+            }
+            Err(StoreError::TransactionFailed { .. }) => Err(changed()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Cancels a booked appointment and releases its slot in ONE transaction (only if it is still
+    /// booked at the start it was read with).
+    pub async fn cancel(&self, current: &Appointment, now: i64) -> Result<(), BookingError> {
+        let writes = vec![
+            Write::Update {
+                key: appointment_key(&current.patient_id, &current.id),
+                update: Update::default()
+                    .set("status", AppointmentStatus::Cancelled.as_str())
+                    .set("cancelled_at", now)
+                    .set("updated_at", now),
+                condition: unchanged(current),
+            },
+            release(current),
+        ];
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionFailed { .. }) => Err(changed()),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+fn changed() -> BookingError {
+    BookingError::Conflict {
+        code: "appointment_changed",
+        description: "the appointment was changed by another request at the same time; reload it and try again".into(),
+    }
+}
+
+fn unchanged(current: &Appointment) -> Condition {
+    Condition::AllEqual(vec![
+        (
+            "status".into(),
+            Value::from(AppointmentStatus::Booked.as_str()),
+        ),
+        ("starts_at".into(), Value::N(current.starts_at)),
+    ])
+}
+
+fn claim(type_id: i64, slot: Slot, capacity: i64) -> Write {
+    Write::Update {
+        key: slot_key(type_id, slot.start),
+        update: Update::default()
+            .add("taken", 1)
+            .expire_at(slot.end + SLOT_RETENTION_SECONDS),
+        condition: Condition::Below("taken".into(), capacity),
+    }
+}
+
+fn release(current: &Appointment) -> Write {
+    Write::Update {
+        key: slot_key(current.type_id, current.starts_at),
+        update: Update::default()
+            .add("taken", -1)
+            .expire_at(current.ends_at + SLOT_RETENTION_SECONDS),
+        condition: Condition::None,
+    }
+}
+
+impl Appointment {
+    /// The slot it holds.
+    pub fn slot(&self) -> Slot {
+        Slot {
+            start: self.starts_at,
+            end: self.ends_at,
+        }
+    }
+}
+
+fn appointment_item(a: &Appointment) -> Item {
+    let mut item = Item::new(appointment_key(&a.patient_id, &a.id))
+        .with("id", a.id.clone())
+        .with("patient_id", a.patient_id.clone())
+        .with("status", a.status.as_str())
+        .with("type_id", a.type_id)
+        .with("type_name", a.type_name.clone())
+        .with("category_id", a.category_id)
+        .with("category_name", a.category_name.clone())
+        .with("insurance_id", a.insurance_id)
+        .with("starts_at", a.starts_at)
+        .with("ends_at", a.ends_at)
+        .with("time_zone", a.time_zone.name())
+        .with("video_consultation", a.video_consultation)
+        .with("asap_list_opt_in", a.asap_opt_in)
+        .with("cancellation_notice_hours", a.cancellation_notice_hours)
+        .with("created_at", a.created_at)
+        .indexed(appointment_index(&a.patient_id, a.starts_at, &a.id));
+    if let Some(email) = &a.email {
+        item = item.with("email", email.clone());
+    }
+    if let Some(comment) = &a.comment {
+        item = item.with("comment", comment.clone());
+    }
+    item
+}
+
+fn read_appointment(item: &Item) -> Result<Appointment, BookingError> {
+    let corrupt = |what: &str| BookingError::Internal(format!("appointment {}: {what}", item.key));
+    let status = AppointmentStatus::parse(item.string("status")?)
+        .ok_or_else(|| corrupt("unknown status"))?;
+    let time_zone: Tz = item
+        .string("time_zone")?
+        .parse()
+        .map_err(|_| corrupt("unknown time zone"))?;
+    let optional = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
+    Ok(Appointment {
+        id: item.string("id")?.to_owned(),
+        patient_id: item.string("patient_id")?.to_owned(),
+        status,
+        type_id: item.number("type_id")?,
+        type_name: item.string("type_name")?.to_owned(),
+        category_id: item.number("category_id")?,
+        category_name: item.string("category_name")?.to_owned(),
+        insurance_id: item.number("insurance_id")?,
+        starts_at: item.number("starts_at")?,
+        ends_at: item.number("ends_at")?,
+        time_zone,
+        video_consultation: item.boolean("video_consultation")?,
+        asap_opt_in: item
+            .get("asap_list_opt_in")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        email: optional("email"),
+        comment: optional("comment"),
+        cancellation_notice_hours: item.number("cancellation_notice_hours")?,
+        created_at: item.number("created_at")?,
+    })
+}

@@ -1,0 +1,458 @@
+//! The booking flows, free of HTTP: the `booking` function parses requests, calls these, and maps
+//! results and [`BookingError`]s to responses.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::appointments::{Appointment, AppointmentStatus, BookRequest, ID_LEN};
+use super::availability::{
+    free_page, Availability, AvailabilityPage, AvailabilityToken, SearchQuery, SearchWindow,
+    ID_TTL_SECONDS,
+};
+use super::catalog::{AppointmentType, Catalog};
+use super::repo::{BookOutcome, BookingRepo, Idempotency};
+use super::video::{VideoLink, VideoLinks};
+use super::BookingError;
+use crate::crypto::random_id;
+use crate::keys::KeySet;
+
+/// Default page size of the appointment list.
+pub const DEFAULT_LIST_LIMIT: u32 = 20;
+/// Largest page size of the appointment list.
+pub const MAX_LIST_LIMIT: u32 = 100;
+
+/// The result of `POST /booking`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Booked {
+    /// The appointment id.
+    pub id: String,
+    /// Whether this answered a retry of an earlier request with the same `Idempotency-Key`.
+    pub replayed: bool,
+}
+
+/// Everything the booking routes need, built once per function instance.
+pub struct BookingService {
+    repo: BookingRepo,
+    keys: Arc<KeySet>,
+    issuer: String,
+    video: VideoLinks,
+}
+
+impl BookingService {
+    /// A service over a repository (which holds the catalog cache), the key set (availability ids,
+    /// video links), the issuer (`iss` of video tokens) and the video service.
+    pub fn new(repo: BookingRepo, keys: Arc<KeySet>, issuer: &str, video: VideoLinks) -> Self {
+        Self {
+            repo,
+            keys,
+            issuer: issuer.to_owned(),
+            video,
+        }
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &BookingRepo {
+        &self.repo
+    }
+
+    /// `{"data": [insurance, ...]}`.
+    pub async fn insurances(&self) -> Result<Value, BookingError> {
+        let catalog = self.repo.catalog().await?;
+        let data: Vec<Value> = catalog
+            .insurances
+            .values()
+            .map(|i| json!({ "id": i.id, "name": i.name }))
+            .collect();
+        Ok(json!({ "data": data }))
+    }
+
+    /// `{"data": [category, ...]}`, only those the insurance may book when it is given.
+    pub async fn categories(&self, insurance_id: Option<i64>) -> Result<Value, BookingError> {
+        let catalog = self.repo.catalog().await?;
+        if let Some(id) = insurance_id {
+            insurance_exists(&catalog, id)?;
+        }
+        let data: Vec<Value> = catalog
+            .categories_for(insurance_id)
+            .into_iter()
+            .map(|c| json!({ "id": c.id, "name": c.name }))
+            .collect();
+        Ok(json!({ "data": data }))
+    }
+
+    /// `{"data": [type, ...]}` of the category and insurance, when given.
+    pub async fn types(
+        &self,
+        category_id: Option<i64>,
+        insurance_id: Option<i64>,
+    ) -> Result<Value, BookingError> {
+        let catalog = self.repo.catalog().await?;
+        if let Some(id) = insurance_id {
+            insurance_exists(&catalog, id)?;
+        }
+        if let Some(id) = category_id {
+            if !catalog.categories.contains_key(&id) {
+                return Err(BookingError::NotFound(format!(
+                    "appointment category {id} does not exist"
+                )));
+            }
+            if let Some(insurance) = insurance_id {
+                if !catalog.categories[&id].insurance_ids.contains(&insurance) {
+                    return Err(BookingError::InsuranceNotAllowed(format!(
+                        "insurance {insurance} may not book appointment category {id}"
+                    )));
+                }
+            }
+        }
+        let data: Vec<Value> = catalog
+            .types_for(category_id, insurance_id)
+            .into_iter()
+            .map(type_json)
+            .collect();
+        Ok(json!({ "data": data }))
+    }
+
+    /// Free slots of a type for an insurance: 0–1 catalog reads plus one query of slot counters.
+    pub async fn search(
+        &self,
+        query: &SearchQuery,
+        now: i64,
+    ) -> Result<AvailabilityPage, BookingError> {
+        self.search_excluding(query, None, now).await
+    }
+
+    async fn search_excluding(
+        &self,
+        query: &SearchQuery,
+        exclude: Option<i64>,
+        now: i64,
+    ) -> Result<AvailabilityPage, BookingError> {
+        let catalog = self.repo.catalog().await?;
+        let kind = bookable(
+            &catalog,
+            query.type_id,
+            query.category_id,
+            query.insurance_id,
+        )?;
+        let window = SearchWindow::parse(query, &kind.schedule, now)?;
+        let slots = kind.schedule.slots(window.effective_from(), window.to, now);
+        let taken = match (slots.first(), slots.last()) {
+            (Some(first), Some(last)) => {
+                self.repo
+                    .taken(kind.id, first.start, last.start + 1)
+                    .await?
+            }
+            _ => BTreeMap::new(),
+        };
+        let (page, next_cursor) = free_page(
+            &slots,
+            &taken,
+            kind.schedule.capacity,
+            exclude,
+            &window,
+            kind.id,
+        );
+        let sealer = self.keys.sealer();
+        let data = page
+            .into_iter()
+            .map(|slot| {
+                let token = AvailabilityToken {
+                    type_id: kind.id,
+                    category_id: kind.category_id,
+                    insurance_id: query.insurance_id,
+                    starts_at: slot.start,
+                    ends_at: slot.end,
+                    exp: (now + ID_TTL_SECONDS).min(slot.start),
+                };
+                Ok(Availability {
+                    id: token.seal(sealer)?,
+                    starts_at: kind.schedule.format(slot.start),
+                    ends_at: kind.schedule.format(slot.end),
+                })
+            })
+            .collect::<Result<Vec<_>, BookingError>>()?;
+        Ok(AvailabilityPage { data, next_cursor })
+    }
+
+    /// Books the availability for the patient: all checks in memory, then ONE storage transaction
+    /// (0 catalog reads when warm).
+    pub async fn book(
+        &self,
+        patient_id: &str,
+        request: &BookRequest,
+        idempotency: Option<Idempotency>,
+        now: i64,
+    ) -> Result<Booked, BookingError> {
+        let (comment, email) = request.validate()?;
+        let token = AvailabilityToken::open(self.keys.sealer(), &request.availability_id, now)?;
+        if request.insurance_id != token.insurance_id {
+            return Err(BookingError::InsuranceNotAllowed(format!(
+                "insurance_id {} is not the insurance this availability was found for ({})",
+                request.insurance_id, token.insurance_id
+            )));
+        }
+        let catalog = self.repo.catalog().await?;
+        let kind = bookable(
+            &catalog,
+            token.type_id,
+            token.category_id,
+            request.insurance_id,
+        )?;
+        if !kind.schedule.offers(token.slot(), now) {
+            return Err(no_longer_offered());
+        }
+        let asap = request.asap_list_opt_in.unwrap_or(false);
+        if asap && !kind.asap_notifications_enabled {
+            return Err(BookingError::Conflict {
+                code: "asap_unavailable",
+                description: format!(
+                    "appointment type {} has no ASAP list; book without asap_list_opt_in",
+                    kind.id
+                ),
+            });
+        }
+        let category = catalog
+            .categories
+            .get(&kind.category_id)
+            .ok_or_else(|| BookingError::Internal("validated catalog lost a category".into()))?;
+        let appointment = Appointment {
+            id: random_id(ID_LEN),
+            patient_id: patient_id.to_owned(),
+            status: AppointmentStatus::Booked,
+            type_id: kind.id,
+            type_name: kind.name.clone(),
+            category_id: category.id,
+            category_name: category.name.clone(),
+            insurance_id: request.insurance_id,
+            starts_at: token.starts_at,
+            ends_at: token.ends_at,
+            time_zone: kind.schedule.time_zone,
+            video_consultation: kind.video_consultation,
+            asap_opt_in: asap,
+            email,
+            comment,
+            cancellation_notice_hours: kind.cancellation_notice_hours,
+            created_at: now,
+        };
+        match self
+            .repo
+            .book(
+                &appointment,
+                kind.schedule.capacity,
+                idempotency.as_ref(),
+                now,
+            )
+            .await?
+        {
+            BookOutcome::Created => Ok(Booked {
+                id: appointment.id,
+                replayed: false,
+            }),
+            BookOutcome::Replayed(id) => Ok(Booked { id, replayed: true }),
+        }
+    }
+
+    /// The patient's appointment (404 for unknown ids and other patients' ids alike).
+    pub async fn appointment(
+        &self,
+        patient_id: &str,
+        id: &str,
+    ) -> Result<Appointment, BookingError> {
+        self.repo
+            .appointment(patient_id, id)
+            .await?
+            .ok_or_else(|| BookingError::NotFound(format!("no appointment {id}")))
+    }
+
+    /// `{"data": [appointment, ...], "next_cursor"}`, latest start first.
+    pub async fn list(
+        &self,
+        patient_id: &str,
+        limit: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<Value, BookingError> {
+        let limit = match limit {
+            None => DEFAULT_LIST_LIMIT,
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if (1..=MAX_LIST_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(BookingError::InvalidRequest(format!(
+                        "`limit` must be an integer from 1 to {MAX_LIST_LIMIT}"
+                    )))
+                }
+            },
+        };
+        let (appointments, next) = self.repo.list(patient_id, limit, cursor).await?;
+        let data: Vec<Value> = appointments.iter().map(Appointment::to_json).collect();
+        Ok(json!({ "data": data, "next_cursor": next }))
+    }
+
+    /// Free slots to move the appointment to: same type, category and insurance, without its own
+    /// slot. `query`'s ids are ignored (they come from the appointment).
+    pub async fn alternatives(
+        &self,
+        patient_id: &str,
+        id: &str,
+        query: &SearchQuery,
+        now: i64,
+    ) -> Result<AvailabilityPage, BookingError> {
+        let current = self.appointment(patient_id, id).await?;
+        let query = SearchQuery {
+            category_id: current.category_id,
+            type_id: current.type_id,
+            insurance_id: current.insurance_id,
+            ..query.clone()
+        };
+        let exclude = (current.status == AppointmentStatus::Booked).then_some(current.starts_at);
+        self.search_excluding(&query, exclude, now).await
+    }
+
+    /// Moves the appointment to the availability: one read, then ONE transaction. Refused (409)
+    /// when cancelled or inside the cancellation notice period.
+    pub async fn reschedule(
+        &self,
+        patient_id: &str,
+        id: &str,
+        availability_id: &str,
+        now: i64,
+    ) -> Result<Appointment, BookingError> {
+        let token = AvailabilityToken::open(self.keys.sealer(), availability_id, now)?;
+        let current = self.appointment(patient_id, id).await?;
+        changeable(&current, now, "rescheduled")?;
+        if (token.type_id, token.category_id, token.insurance_id)
+            != (current.type_id, current.category_id, current.insurance_id)
+        {
+            return Err(BookingError::InvalidAvailability(
+                "the availability is for another appointment type, category or insurance than this appointment".into(),
+            ));
+        }
+        if token.starts_at == current.starts_at {
+            return Ok(current);
+        }
+        let catalog = self.repo.catalog().await?;
+        let kind = bookable(
+            &catalog,
+            token.type_id,
+            token.category_id,
+            token.insurance_id,
+        )?;
+        if !kind.schedule.offers(token.slot(), now) {
+            return Err(no_longer_offered());
+        }
+        self.repo
+            .reschedule(&current, token.slot(), kind.schedule.capacity, now)
+            .await?;
+        Ok(Appointment {
+            starts_at: token.starts_at,
+            ends_at: token.ends_at,
+            ..current
+        })
+    }
+
+    /// Cancels the appointment and frees its slot: one read, then ONE transaction.
+    pub async fn cancel(&self, patient_id: &str, id: &str, now: i64) -> Result<(), BookingError> {
+        let current = self.appointment(patient_id, id).await?;
+        changeable(&current, now, "cancelled")?;
+        self.repo.cancel(&current, now).await
+    }
+
+    /// The join link of a video consultation (409 for other types).
+    pub async fn video(
+        &self,
+        patient_id: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<VideoLink, BookingError> {
+        let current = self.appointment(patient_id, id).await?;
+        self.video.link(&self.keys, &self.issuer, &current, now)
+    }
+}
+
+/// The API shape of an appointment type.
+pub fn type_json(kind: &AppointmentType) -> Value {
+    json!({
+        "id": kind.id,
+        "name": kind.name,
+        "category_id": kind.category_id,
+        "duration_minutes": kind.duration_minutes,
+        "asap_notifications_enabled": kind.asap_notifications_enabled,
+        "video_consultation": kind.video_consultation,
+        "cancellation_notice_hours": kind.cancellation_notice_hours,
+    })
+}
+
+fn no_longer_offered() -> BookingError {
+    BookingError::InvalidAvailability(
+        "this slot is no longer offered; search availabilities again".into(),
+    )
+}
+
+fn insurance_exists(catalog: &Catalog, id: i64) -> Result<(), BookingError> {
+    if catalog.insurances.contains_key(&id) {
+        Ok(())
+    } else {
+        Err(BookingError::NotFound(format!(
+            "insurance {id} does not exist"
+        )))
+    }
+}
+
+/// The type, after checking the ids exist, fit together and the insurance may book both the
+/// category and the type.
+fn bookable(
+    catalog: &Catalog,
+    type_id: i64,
+    category_id: i64,
+    insurance_id: i64,
+) -> Result<&AppointmentType, BookingError> {
+    insurance_exists(catalog, insurance_id)?;
+    let category = catalog.categories.get(&category_id).ok_or_else(|| {
+        BookingError::NotFound(format!("appointment category {category_id} does not exist"))
+    })?;
+    let kind = catalog.types.get(&type_id).ok_or_else(|| {
+        BookingError::NotFound(format!("appointment type {type_id} does not exist"))
+    })?;
+    if kind.category_id != category_id {
+        return Err(BookingError::InvalidRequest(format!(
+            "appointment type {type_id} does not belong to category {category_id}"
+        )));
+    }
+    if !category.insurance_ids.contains(&insurance_id) {
+        return Err(BookingError::InsuranceNotAllowed(format!(
+            "insurance {insurance_id} may not book appointment category {category_id}"
+        )));
+    }
+    if !kind.insurance_ids.contains(&insurance_id) {
+        return Err(BookingError::InsuranceNotAllowed(format!(
+            "insurance {insurance_id} may not book appointment type {type_id}"
+        )));
+    }
+    Ok(kind)
+}
+
+/// Booked, and not yet inside the cancellation notice period (which also covers the past).
+fn changeable(current: &Appointment, now: i64, verb: &str) -> Result<(), BookingError> {
+    if current.status == AppointmentStatus::Cancelled {
+        return Err(BookingError::Conflict {
+            code: "already_cancelled",
+            description: format!("the appointment was cancelled and cannot be {verb}"),
+        });
+    }
+    let deadline = current.starts_at - current.cancellation_notice_hours * 3600;
+    if now >= deadline {
+        return Err(BookingError::Conflict {
+            code: "cancellation_period",
+            description: if current.cancellation_notice_hours > 0 {
+                format!(
+                    "the appointment can only be {verb} up to {} hours before it starts",
+                    current.cancellation_notice_hours
+                )
+            } else {
+                format!("the appointment has started and cannot be {verb}")
+            },
+        });
+    }
+    Ok(())
+}

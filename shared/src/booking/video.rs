@@ -1,0 +1,149 @@
+//! Signed, expiring join links for video consultations.
+//!
+//! The link carries a JWT signed with the portal's active RS256 key (`typ: video+jwt`, so it can
+//! never pass as an access token or id token): the video service verifies it with the public JWKS,
+//! so no shared secret has to be handed to it, and key rotation works as it does for tokens. The
+//! token names the appointment (`sub`, also the room in the path) and expires shortly after the
+//! consultation ends.
+
+use serde::Serialize;
+use url::Url;
+
+use super::appointments::{Appointment, AppointmentStatus};
+use super::schedule::format_in;
+use super::BookingError;
+use crate::keys::KeySet;
+
+/// Environment variable with the video service's join URL.
+pub const BASE_URL_VARIABLE: &str = "PORTAL_VIDEO_BASE_URL";
+
+/// Join URL used when [`BASE_URL_VARIABLE`] is not set.
+pub const DEFAULT_BASE_URL: &str = "https://video.mypatientportal.example/join";
+
+/// The JWT `typ` of join tokens.
+pub const TOKEN_TYPE: &str = "video+jwt";
+
+/// A join link stays valid this long after the consultation's scheduled end.
+pub const GRACE_SECONDS: i64 = 30 * 60;
+
+/// Builds join links for one video service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VideoLinks {
+    base: Url,
+}
+
+#[derive(Serialize)]
+struct JoinClaims<'a> {
+    iss: &'a str,
+    aud: &'a str,
+    sub: &'a str,
+    iat: i64,
+    exp: i64,
+}
+
+/// A join link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VideoLink {
+    /// The URL to open.
+    pub url: String,
+    /// When it stops working, ISO 8601 with the institution's offset.
+    pub expires_at: String,
+}
+
+impl Default for VideoLinks {
+    /// Links under [`DEFAULT_BASE_URL`].
+    fn default() -> Self {
+        Self {
+            base: Url::parse(DEFAULT_BASE_URL).expect("the default video URL is a valid constant"),
+        }
+    }
+}
+
+impl VideoLinks {
+    /// Links under `base` (https, or http on a loopback host for local runs).
+    pub fn new(base: &str) -> Result<Self, String> {
+        let url = Url::parse(base).map_err(|e| format!("`{base}` is not a URL: {e}"))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+            return Err(format!("`{base}` must be an https URL"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!("`{base}` must not have a query or fragment"));
+        }
+        Ok(Self { base: url })
+    }
+
+    /// From [`BASE_URL_VARIABLE`], else [`DEFAULT_BASE_URL`].
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var(BASE_URL_VARIABLE) {
+            Ok(value) if !value.trim().is_empty() => Self::new(value.trim()),
+            _ => Self::new(DEFAULT_BASE_URL),
+        }
+    }
+
+    /// The join link of a booked video appointment; 409 for other appointments or once it is over.
+    pub fn link(
+        &self,
+        keys: &KeySet,
+        issuer: &str,
+        appointment: &Appointment,
+        now: i64,
+    ) -> Result<VideoLink, BookingError> {
+        if !appointment.video_consultation {
+            return Err(BookingError::Conflict {
+                code: "not_video_consultation",
+                description: "this appointment is not a video consultation".into(),
+            });
+        }
+        if appointment.status != AppointmentStatus::Booked {
+            return Err(BookingError::Conflict {
+                code: "appointment_cancelled",
+                description: "this appointment was cancelled".into(),
+            });
+        }
+        let exp = appointment.ends_at + GRACE_SECONDS;
+        if now >= exp {
+            return Err(BookingError::Conflict {
+                code: "consultation_over",
+                description: "this video consultation is over".into(),
+            });
+        }
+        let aud = self.base.as_str().trim_end_matches('/');
+        let token = keys
+            .sign_jwt(
+                TOKEN_TYPE,
+                &JoinClaims {
+                    iss: issuer,
+                    aud,
+                    sub: &appointment.id,
+                    iat: now,
+                    exp,
+                },
+            )
+            .map_err(|e| BookingError::Internal(format!("signing a video link: {e}")))?;
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| BookingError::Internal("video base URL cannot have a path".into()))?
+            .pop_if_empty()
+            .push(&appointment.id);
+        url.query_pairs_mut().append_pair("token", &token);
+        Ok(VideoLink {
+            url: url.to_string(),
+            expires_at: format_in(appointment.time_zone, exp),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_bases_are_accepted() {
+        assert!(VideoLinks::new(DEFAULT_BASE_URL).is_ok());
+        assert!(VideoLinks::new("http://127.0.0.1:8080/join").is_ok());
+        assert!(VideoLinks::new("http://video.example/join").is_err());
+        assert!(VideoLinks::new("https://video.example/join?x=1").is_err());
+        assert!(VideoLinks::new("not a url").is_err());
+    }
+}
