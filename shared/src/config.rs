@@ -100,7 +100,10 @@ impl Config {
             None => None,
             Some(value) => {
                 let url = Url::parse(&value).map_err(|e| {
-                    ConfigError::new("PORTAL_AWS_ENDPOINT", format!("`{value}` is not a URL ({e})"))
+                    ConfigError::new(
+                        "PORTAL_AWS_ENDPOINT",
+                        format!("`{value}` is not a URL ({e})"),
+                    )
                 })?;
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err(ConfigError::new(
@@ -201,7 +204,9 @@ fn parse_store(value: &str) -> Result<StoreConfig, ConfigError> {
             } else {
                 Err(ConfigError::new(
                     "PORTAL_STORE",
-                    format!("`{rest}` is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)"),
+                    format!(
+                        "`{rest}` is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)"
+                    ),
                 ))
             }
         }
@@ -278,11 +283,20 @@ mod tests {
 
     #[test]
     fn a_bad_store_value_names_the_variable_and_the_expected_forms() {
-        for bad in ["postgres:x", "sqlite:", "dynamodb:a", "dynamodb:bad name!", "nonsense"] {
+        for bad in [
+            "postgres:x",
+            "sqlite:",
+            "dynamodb:a",
+            "dynamodb:bad name!",
+            "nonsense",
+        ] {
             let err = config(&[("PORTAL_STORE", bad)]).unwrap_err();
             assert_eq!(err.variable, "PORTAL_STORE", "{bad}");
             let line = err.to_string();
-            assert!(line.contains("PORTAL_STORE") && !line.contains('\n'), "{line}");
+            assert!(
+                line.contains("PORTAL_STORE") && !line.contains('\n'),
+                "{line}"
+            );
         }
     }
 
@@ -312,7 +326,10 @@ mod tests {
             config(&[("PORTAL_MAIL", "smtp")]).unwrap_err().variable,
             "PORTAL_MAIL"
         );
-        assert_eq!(config(&[("PORTAL_MAIL", "ses")]).unwrap().mail, MailConfig::Ses);
+        assert_eq!(
+            config(&[("PORTAL_MAIL", "ses")]).unwrap().mail,
+            MailConfig::Ses
+        );
         assert_eq!(
             config(&[("PORTAL_AWS_ENDPOINT", "not a url")])
                 .unwrap_err()

@@ -7,20 +7,20 @@
 //! - [`telemetry`]: structured JSON logs.
 //! - [`boot`]: what every function does once at init (config, logs, store).
 
+pub mod bearer;
+pub mod booking;
 pub mod boot;
 pub mod config;
+pub mod cors;
+pub mod crypto;
+pub mod domain;
 pub mod http;
+pub mod jwt;
+pub mod keys;
 pub mod oauth;
+pub mod oidc;
+pub mod pages;
+pub mod repo;
+pub mod scope;
 pub mod store;
 pub mod telemetry;
-pub mod crypto;
-pub mod keys;
-pub mod jwt;
-pub mod bearer;
-pub mod scope;
-pub mod domain;
-pub mod repo;
-pub mod pages;
-pub mod oidc;
-pub mod cors;
-pub mod booking;

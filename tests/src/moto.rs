@@ -29,7 +29,8 @@ static MOTO: OnceLock<Moto> = OnceLock::new();
 /// The DynamoDB endpoint URL tests talk to (`http://127.0.0.1:PORT`).
 ///
 /// Uses the server named by `PORTAL_TEST_DYNAMODB_ENDPOINT` when set; otherwise starts one moto
-/// server for this test process from the workspace's `.venv` and stops it when the process exits.
+/// server for this test process (the workspace's `.venv` Python running `infra/scripts/moto_server.py`,
+/// as `make test` does) and stops it when the process exits.
 /// Also sets dummy AWS credentials and region in the environment, so SDK clients built afterwards
 /// never look for real ones.
 ///

@@ -21,9 +21,21 @@ pub enum Route {
 /// Method + path of every route of this function, as API Gateway and `cargo lambda watch` route them.
 pub fn router() -> Router<Route> {
     Router::new(vec![
-            (Method::POST, "/api/portal/v1/appointments/{id}/asap_list", Route::Subscribe),
-            (Method::DELETE, "/api/portal/v1/appointments/{id}/asap_list", Route::Unsubscribe),
-            (Method::GET, "/api/portal/v1/appointments/{id}/earlier_availability", Route::EarlierAvailability),
+        (
+            Method::POST,
+            "/api/portal/v1/appointments/{id}/asap_list",
+            Route::Subscribe,
+        ),
+        (
+            Method::DELETE,
+            "/api/portal/v1/appointments/{id}/asap_list",
+            Route::Unsubscribe,
+        ),
+        (
+            Method::GET,
+            "/api/portal/v1/appointments/{id}/earlier_availability",
+            Route::EarlierAvailability,
+        ),
     ])
 }
 

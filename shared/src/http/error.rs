@@ -141,10 +141,9 @@ impl ApiError {
                 "too_many_requests",
                 "too many attempts; try again later".to_owned(),
             ),
-            ApiError::NotImplemented(route) => (
-                "not_implemented",
-                format!("{route} is not available yet"),
-            ),
+            ApiError::NotImplemented(route) => {
+                ("not_implemented", format!("{route} is not available yet"))
+            }
             ApiError::Unavailable(cause) => {
                 tracing::warn!(cause = %cause, "dependency unavailable");
                 (

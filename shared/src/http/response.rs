@@ -107,7 +107,10 @@ mod tests {
 
     #[test]
     fn json_is_not_cached_but_public_documents_are() {
-        assert_eq!(json(StatusCode::OK, &1).headers()["cache-control"], "no-store");
+        assert_eq!(
+            json(StatusCode::OK, &1).headers()["cache-control"],
+            "no-store"
+        );
         assert_eq!(
             public_json(&1, 300).headers()["cache-control"],
             "public, max-age=300"

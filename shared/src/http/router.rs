@@ -80,9 +80,10 @@ fn match_path(pattern: &'static str, path: &str) -> Option<PathParams> {
 }
 
 fn percent_decode(segment: &str) -> Option<String> {
-    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned().into_bytes())?;
+    let bytes: Vec<u8> =
+        url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned().into_bytes())?;
     String::from_utf8(bytes).ok()
 }
 
@@ -95,7 +96,11 @@ mod tests {
             (Method::GET, "/api/portal/v1/appointments", 1),
             (Method::GET, "/api/portal/v1/appointments/{id}", 2),
             (Method::PUT, "/api/portal/v1/appointments/{id}", 3),
-            (Method::GET, "/api/portal/v1/appointments/{id}/availabilities", 4),
+            (
+                Method::GET,
+                "/api/portal/v1/appointments/{id}/availabilities",
+                4,
+            ),
         ])
     }
 

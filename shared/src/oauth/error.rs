@@ -151,7 +151,12 @@ impl OAuthError {
 
     /// The authorization error response (RFC 6749 §4.1.2.1): a redirect to the client's registered
     /// `redirect_uri` with `error`, `error_description`, `state` and `iss` (RFC 9207).
-    pub fn into_redirect(self, redirect_uri: &str, state: Option<&str>, issuer: &str) -> Response<Body> {
+    pub fn into_redirect(
+        self,
+        redirect_uri: &str,
+        state: Option<&str>,
+        issuer: &str,
+    ) -> Response<Body> {
         let mut pairs = vec![
             ("error", self.code.as_str()),
             ("error_description", self.description.as_str()),
@@ -215,7 +220,10 @@ mod tests {
             OAuthErrorCode::UnsupportedGrantType,
             OAuthErrorCode::InvalidScope,
         ] {
-            assert_eq!(OAuthError::new(code, "x").into_token_response().status(), 400);
+            assert_eq!(
+                OAuthError::new(code, "x").into_token_response().status(),
+                400
+            );
         }
     }
 

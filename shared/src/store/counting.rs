@@ -87,9 +87,14 @@ mod tests {
         let inner: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).unwrap());
         let store = CountingStore::new(inner);
         let key = Key::new("P", "S");
-        store.put(Item::new(key.clone()), Condition::NotExists).await.unwrap();
+        store
+            .put(Item::new(key.clone()), Condition::NotExists)
+            .await
+            .unwrap();
         store.get(&key).await.unwrap();
-        let _ = store.put(Item::new(key.clone()), Condition::NotExists).await;
+        let _ = store
+            .put(Item::new(key.clone()), Condition::NotExists)
+            .await;
         assert_eq!(store.take(), 3);
         assert_eq!(store.round_trips(), 0);
     }

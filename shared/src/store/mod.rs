@@ -258,7 +258,10 @@ impl Item {
     }
 
     fn missing(&self, name: &str, kind: &str) -> StoreError {
-        StoreError::Corrupt(format!("item {} has no {kind} attribute `{name}`", self.key))
+        StoreError::Corrupt(format!(
+            "item {} has no {kind} attribute `{name}`",
+            self.key
+        ))
     }
 
     /// Whether the item has expired at `now` (unix seconds).
@@ -639,7 +642,9 @@ pub mod validate {
                 return Err(StoreError::Invalid(format!("empty {name}")));
             }
             if part.len() > 1024 {
-                return Err(StoreError::Invalid(format!("{name} longer than 1024 bytes")));
+                return Err(StoreError::Invalid(format!(
+                    "{name} longer than 1024 bytes"
+                )));
             }
         }
         Ok(())
@@ -685,7 +690,9 @@ pub mod validate {
             Condition::Equals(name, _) | Condition::Below(name, _) => attribute_name(name),
             Condition::AllEqual(pairs) => {
                 if pairs.is_empty() {
-                    return Err(StoreError::Invalid("AllEqual needs at least one attribute".into()));
+                    return Err(StoreError::Invalid(
+                        "AllEqual needs at least one attribute".into(),
+                    ));
                 }
                 pairs.iter().try_for_each(|(name, _)| attribute_name(name))
             }
@@ -733,7 +740,9 @@ pub mod validate {
             condition(write.condition())?;
             match write {
                 Write::Put { item, .. } => self::item(item)?,
-                Write::Update { key: k, update: u, .. } => self::update(k, u)?,
+                Write::Update {
+                    key: k, update: u, ..
+                } => self::update(k, u)?,
                 Write::Delete { key: k, .. } | Write::Check { key: k, .. } => key(k)?,
             }
         }
