@@ -8,6 +8,8 @@
 //! returns, and each function starts on its first request (the HTTP clients allow for that).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -98,6 +100,16 @@ impl E2e {
     /// A URL on the portal.
     pub fn url(&self, path: &str) -> String {
         self.portal.url(path)
+    }
+
+    /// `url(path)` with the `https` scheme, for library calls that insist on TLS; send them through
+    /// [`LoopbackTls`].
+    pub fn https_url(&self, path: &str) -> String {
+        let url = self.url(path);
+        match url.strip_prefix("http://") {
+            Some(rest) => format!("https://{rest}"),
+            None => url,
+        }
     }
 
     /// A browser with an empty cookie jar.
@@ -209,6 +221,50 @@ pub fn http_client() -> reqwest::Client {
         .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("HTTP client")
+}
+
+/// An HTTP client for the `oauth2` library that stands in for TLS termination in front of the
+/// loopback portal: requests to `https://127.0.0.1:…` or `https://localhost:…` go out as plain http
+/// to the same address (deployed, API Gateway terminates TLS the same way). `oauth2` refuses to send
+/// an RFC 7009 revocation request to a non-https URL, which is right for real deployments, and this
+/// lets the tests use the library's own revocation call against the local server.
+#[derive(Clone, Debug)]
+pub struct LoopbackTls {
+    http: reqwest::Client,
+}
+
+impl LoopbackTls {
+    /// Wraps [`http_client`].
+    pub fn new() -> Self {
+        Self {
+            http: http_client(),
+        }
+    }
+}
+
+impl Default for LoopbackTls {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for LoopbackTls {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + Sync + 'c>>;
+
+    fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
+        let uri = request.uri().to_string();
+        let loopback = ["https://127.0.0.1:", "https://localhost:"]
+            .iter()
+            .any(|prefix| uri.starts_with(prefix));
+        if loopback {
+            if let Ok(plain) = format!("http://{}", &uri["https://".len()..]).parse() {
+                *request.uri_mut() = plain;
+            }
+        }
+        oauth2::AsyncHttpClient::call(&self.http, request)
+    }
 }
 
 /// The query parameters of a URL (the last value wins; tests check repetition separately).

@@ -17,7 +17,7 @@ use oauth2::{
 use portal_tests::browser::{Browser, Decision};
 use portal_tests::e2e::{
     alert_text, code_from, error_from, expect_app, expect_page, finish_sign_in, http_client,
-    jwt_claims, jwt_header, E2e, TestClient, TestPatient,
+    jwt_claims, jwt_header, E2e, LoopbackTls, TestClient, TestPatient,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -40,6 +40,8 @@ struct App {
     client: TestClient,
     oauth: OAuthClient,
     http: reqwest::Client,
+    /// For the library's revocation requests (https only), see [`LoopbackTls`].
+    tls: LoopbackTls,
     patient: TestPatient,
 }
 
@@ -54,7 +56,8 @@ fn oauth_client(e2e: &E2e, client: &TestClient) -> OAuthClient {
     let mut oauth = BasicClient::new(ClientId::new(client.id.clone()))
         .set_auth_uri(AuthUrl::new(e2e.url("/oauth/authorize")).unwrap())
         .set_token_uri(TokenUrl::new(e2e.url("/oauth/token")).unwrap())
-        .set_revocation_url(RevocationUrl::new(e2e.url("/oauth/revoke")).unwrap())
+        // `oauth2` sends revocation requests to https URLs only: see `LoopbackTls`.
+        .set_revocation_url(RevocationUrl::new(e2e.https_url("/oauth/revoke")).unwrap())
         .set_introspection_url(IntrospectionUrl::new(e2e.url("/oauth/introspect")).unwrap())
         .set_redirect_uri(RedirectUrl::new(client.redirect_uri.clone()).unwrap());
     if let Some(secret) = &client.secret {
@@ -84,6 +87,7 @@ impl App {
         App {
             oauth,
             http: http_client(),
+            tls: LoopbackTls::new(),
             patient,
             client,
             e2e,
@@ -434,7 +438,7 @@ async fn a_revoked_refresh_token_no_longer_refreshes_or_introspects_active() {
     app.oauth
         .revoke_token(StandardRevocableToken::RefreshToken(refresh.clone()))
         .unwrap()
-        .request_async(&app.http)
+        .request_async(&app.tls)
         .await
         .expect("revocation");
     assert!(!app.is_active(refresh.secret(), "refresh_token").await);
@@ -444,7 +448,7 @@ async fn a_revoked_refresh_token_no_longer_refreshes_or_introspects_active() {
     app.oauth
         .revoke_token(StandardRevocableToken::RefreshToken(refresh))
         .unwrap()
-        .request_async(&app.http)
+        .request_async(&app.tls)
         .await
         .expect("second revocation");
 }
@@ -489,7 +493,7 @@ async fn introspection_reports_live_tokens_active_and_others_inactive() {
             tokens.access_token().clone(),
         ))
         .unwrap()
-        .request_async(&app.http)
+        .request_async(&app.tls)
         .await
         .unwrap();
     assert!(!app.is_active(at, "access_token").await);

@@ -71,6 +71,9 @@ enum KeysCommand {
     /// two concurrent rotations can overwrite each other's new key.
     #[command(verbatim_doc_comment)]
     Rotate,
+    /// Create the first key document where the functions load it (a fresh Secrets Manager secret after
+    /// the first deploy, or the local file). Refuses when keys already exist: use `keys rotate` then.
+    Init,
 }
 
 #[derive(Subcommand)]
@@ -152,6 +155,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             catalog::load(&config, &file, cli.json).await
         }
         Command::Keys(KeysCommand::Rotate) => keys_rotate(&config, cli.json).await,
+        Command::Keys(KeysCommand::Init) => keys_init(&config, cli.json).await,
         Command::Demo => {
             let store = shared::boot::connect_store(&config)
                 .await
@@ -323,6 +327,32 @@ fn read_password_from_stdin() -> Result<String, String> {
 /// The old signing key stays in the JWKS for [`shared::keys::RETENTION_SECS`] after it retires,
 /// so tokens it signed keep verifying (here and in API Gateway's cached JWKS) while they live;
 /// functions pick the new key up at their next cold start.
+async fn keys_init(config: &Config, json: bool) -> Result<(), String> {
+    use shared::keys::{KeyMaterial, KeySource};
+
+    let source = KeySource::from_env(&config.data_dir);
+    let endpoint = config.aws_endpoint.as_deref();
+    let exists = match &source {
+        KeySource::LocalFile(path) => path.exists(),
+        // A secret without a readable key document is what a fresh stack has.
+        KeySource::SecretsManager { .. } => source.load_material(endpoint).await.is_ok(),
+    };
+    if exists {
+        return Err("keys already exist there; use `portal-admin keys rotate` to replace the active key".into());
+    }
+    let material = KeyMaterial::generate().map_err(|e| e.to_string())?;
+    source
+        .save_material(endpoint, &material)
+        .await
+        .map_err(|e| format!("the new keys were not saved: {e}"))?;
+    if json {
+        println!("{}", serde_json::json!({ "active_kid": material.active_kid }));
+    } else {
+        println!("keys created; active signing key {}", material.active_kid);
+    }
+    Ok(())
+}
+
 async fn keys_rotate(config: &Config, json: bool) -> Result<(), String> {
     use shared::keys::KeySource;
 
