@@ -42,7 +42,7 @@ export PORTAL_TEST_FUNCTION_BIN_DIR="$WATCH_TARGET_DIR/debug"
 WATCH_PORT=$(free_port)
 E2E_DATA="$RUN_DIR/portal"
 mkdir -p "$E2E_DATA"
-CARGO_TARGET_DIR="$WATCH_TARGET_DIR" setsid cargo lambda watch --quiet -A 127.0.0.1 -P "$WATCH_PORT" --disable-cors \
+CARGO_TARGET_DIR="$WATCH_TARGET_DIR" setsid cargo lambda watch --quiet --concurrency 4 -A 127.0.0.1 -P "$WATCH_PORT" --disable-cors \
   --env-var "PORTAL_DATA_DIR=$E2E_DATA" \
   --env-var "PORTAL_STORE=sqlite:$E2E_DATA/portal.db" \
   --env-var "PORTAL_ISSUER=http://127.0.0.1:$WATCH_PORT" \

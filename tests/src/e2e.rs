@@ -78,7 +78,7 @@ pub struct TestPatient {
     pub family_name: String,
     /// `birthdate` (YYYY-MM-DD).
     pub birthdate: String,
-    /// `phone_number`.
+    /// `phone_number`, as stored (normalised by `Phone::parse`).
     pub phone: String,
 }
 
@@ -163,12 +163,13 @@ impl E2e {
         let tag = unique();
         let email = format!("e2e.{tag}@example.org");
         let password = format!("pw-{}", unique());
+        let phone = Phone::parse("+49 30 1234567").expect("valid phone");
         let mut patient = Patient::new(
             Email::parse(&email).expect("valid email"),
             Name::parse("Ada", "first name").expect("valid name"),
             Name::parse("Lovelace", "last name").expect("valid name"),
             BirthDate::parse("1985-12-10").expect("valid date"),
-            Some(Phone::parse("+49 30 1234567").expect("valid phone")),
+            Some(phone.clone()),
         );
         patient.email_verified = true;
         let secret = password.clone();
@@ -187,7 +188,7 @@ impl E2e {
             given_name: "Ada".into(),
             family_name: "Lovelace".into(),
             birthdate: "1985-12-10".into(),
-            phone: "+49 30 1234567".into(),
+            phone: phone.as_str().to_owned(),
         }
     }
 }
@@ -284,10 +285,7 @@ pub fn is_redirect_to(url: &Url, redirect_uri: &str) -> bool {
 pub fn code_from(url: &Url, redirect_uri: &str, state: Option<&str>, issuer: &str) -> String {
     assert!(is_redirect_to(url, redirect_uri), "redirected to {url}");
     let params = query_params(url);
-    assert!(
-        !params.contains_key("error"),
-        "authorization failed: {url}"
-    );
+    assert!(!params.contains_key("error"), "authorization failed: {url}");
     assert_eq!(params.get("state").map(String::as_str), state, "{url}");
     assert_eq!(params.get("iss").map(String::as_str), Some(issuer), "{url}");
     params
@@ -300,11 +298,16 @@ pub fn code_from(url: &Url, redirect_uri: &str, state: Option<&str>, issuer: &st
 pub fn error_from(url: &Url, redirect_uri: &str, state: Option<&str>, issuer: &str) -> String {
     assert!(is_redirect_to(url, redirect_uri), "redirected to {url}");
     let params = query_params(url);
-    assert!(!params.contains_key("code"), "an error carries no code: {url}");
+    assert!(
+        !params.contains_key("code"),
+        "an error carries no code: {url}"
+    );
     assert_eq!(params.get("state").map(String::as_str), state, "{url}");
     assert_eq!(params.get("iss").map(String::as_str), Some(issuer), "{url}");
     assert!(
-        params.get("error_description").is_some_and(|d| !d.is_empty()),
+        params
+            .get("error_description")
+            .is_some_and(|d| !d.is_empty()),
         "no error_description: {url}"
     );
     params

@@ -100,7 +100,7 @@ fn start_own() -> LocalPortal {
     // The server runs in its own process group under a watchdog that ends the group once this test
     // process is gone, so no server outlives the test run.
     let script = format!(
-        "cargo lambda watch --quiet -A 127.0.0.1 -P {port} --disable-cors \
+        "cargo lambda watch --quiet --concurrency 4 -A 127.0.0.1 -P {port} --disable-cors \
          --env-var PORTAL_DATA_DIR={data} --env-var PORTAL_STORE={store} --env-var PORTAL_ISSUER={issuer} \
          >{data}/watch.log 2>&1 & \
          while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill -- -$$",

@@ -284,7 +284,9 @@ async fn a_verifier_sent_for_a_code_issued_without_a_challenge_is_a_refused_pkce
     let authorized = app.authorize(API_SCOPES, false).await;
     assert!(authorized.verifier.is_none());
     let (_, verifier) = PkceCodeChallenge::new_random_sha256();
-    let downgrade = app.exchange(&authorized.code, Some(verifier.secret())).await;
+    let downgrade = app
+        .exchange(&authorized.code, Some(verifier.secret()))
+        .await;
     assert_eq!(oauth_error(downgrade), BasicErrorResponseType::InvalidGrant);
     // The confidential client's own PKCE-less exchange is what the code was issued for.
     app.exchange(&authorized.code, None)
@@ -409,7 +411,11 @@ async fn refresh_tokens_rotate_and_reusing_an_old_one_revokes_the_whole_family()
 
     let second_response = app.refresh(&first).await.expect("first refresh");
     let second = refresh_token_of(&second_response);
-    assert_ne!(second.secret(), first.secret(), "rotation issues a new token");
+    assert_ne!(
+        second.secret(),
+        first.secret(),
+        "rotation issues a new token"
+    );
     let (status, _) = app.profile(second_response.access_token()).await;
     assert_eq!(status, 200);
     assert!(!app.is_active(first.secret(), "refresh_token").await);
@@ -467,7 +473,10 @@ async fn introspection_reports_live_tokens_active_and_others_inactive() {
         .await
         .unwrap();
     assert!(answer.active());
-    assert_eq!(answer.client_id().map(|c| c.as_str()), Some(&*app.client.id));
+    assert_eq!(
+        answer.client_id().map(|c| c.as_str()),
+        Some(&*app.client.id)
+    );
     assert_eq!(answer.sub(), Some(app.patient.id.as_str()));
     let scopes: Vec<String> = answer
         .scopes()
@@ -500,6 +509,10 @@ async fn introspection_reports_live_tokens_active_and_others_inactive() {
 }
 
 // ----- concurrency -----
+//
+// `cargo lambda watch` runs `--concurrency` instances per function (default 1, which queues
+// concurrent requests); started with more, the racers below really race across processes on the
+// SQLite store. Either way each must get a clean answer.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_concurrent_redemptions_of_one_code_yield_exactly_one_token_response() {
@@ -564,6 +577,10 @@ async fn concurrent_refreshes_of_one_token_succeed_at_most_once_without_server_e
 }
 
 // ----- the login page -----
+//
+// Under `cargo lambda watch` every request's source IP is 127.0.0.1, so all end-to-end tests share
+// one per-address failure counter (20 per 15-minute window, see `shared::repo::throttle`): the
+// tests below fail 7 sign-ins in all, and no other test should fail any.
 
 /// Opens a fresh authorization request and returns the browser standing on the login page.
 async fn login_page(app: &App) -> (Browser, url::Url, String) {

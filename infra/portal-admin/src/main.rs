@@ -338,7 +338,10 @@ async fn keys_init(config: &Config, json: bool) -> Result<(), String> {
         KeySource::SecretsManager { .. } => source.load_material(endpoint).await.is_ok(),
     };
     if exists {
-        return Err("keys already exist there; use `portal-admin keys rotate` to replace the active key".into());
+        return Err(
+            "keys already exist there; use `portal-admin keys rotate` to replace the active key"
+                .into(),
+        );
     }
     let material = KeyMaterial::generate().map_err(|e| e.to_string())?;
     source
@@ -346,7 +349,10 @@ async fn keys_init(config: &Config, json: bool) -> Result<(), String> {
         .await
         .map_err(|e| format!("the new keys were not saved: {e}"))?;
     if json {
-        println!("{}", serde_json::json!({ "active_kid": material.active_kid }));
+        println!(
+            "{}",
+            serde_json::json!({ "active_kid": material.active_kid })
+        );
     } else {
         println!("keys created; active signing key {}", material.active_kid);
     }

@@ -4,16 +4,18 @@
 //!
 //! Decision (OIDC Core §3.1.2.3 and §3.1.2.4):
 //! 1. Sign-in is needed when no live session exists, when `prompt=login` and the patient last
-//!    entered their password before the request was made, or when that was more than `max_age`
-//!    seconds before the request. Then `prompt=none` fails with `login_required`; otherwise the
-//!    patient goes to the login page.
+//!    entered their password no later than the (whole) second the request was made, or when that
+//!    was more than `max_age` seconds before the request. Then `prompt=none` fails with
+//!    `login_required`; otherwise the patient goes to the login page.
 //! 2. Signed in: if the patient already allowed this client every requested scope and `prompt` does
 //!    not ask for consent, the code is issued; else `prompt=none` fails with `consent_required`, and
 //!    otherwise the patient goes to the consent page.
 //!
 //! Both age rules compare with the request's `created_at`, not the current time: a patient who signs
 //! in after the request was made satisfies `prompt=login` and even `max_age=0`, and is not sent back
-//! to the login page when they reach the consent page a few seconds later.
+//! to the login page when they reach the consent page a few seconds later. (For `prompt=login` the
+//! sign-in made on the request's own login page clears the demand outright, since it may fall in
+//! the same second as the request.)
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +34,7 @@ use crate::keys::KeySet;
 use crate::repo::{
     ClientRepo, ConsentRepo, GrantId, PatientRepo, RepoError, Session, SessionRepo, ThrottleRepo,
 };
-use crate::scope::{Scope, Scopes};
+use crate::scope::Scopes;
 use crate::store::{now_unix, StoreError};
 
 /// How long a sign-in lasts at the authorization server (the patient is asked for their password
@@ -245,7 +247,10 @@ pub fn needs_login(request: &AuthorizationRequest, session: Option<&Session>) ->
     let Some(session) = session else {
         return true;
     };
-    if request.prompt.login && session.auth_time < request.created_at {
+    // `<=`: timestamps are whole seconds, so a sign-in in the same second as the request may have
+    // come before it and does not count. The sign-in made for this request clears the demand
+    // instead (see [`Flow::sign_in`]), so a quick patient is not sent back to the login page.
+    if request.prompt.login && session.auth_time <= request.created_at {
         return true;
     }
     match request.max_age {
@@ -256,21 +261,7 @@ pub fn needs_login(request: &AuthorizationRequest, session: Option<&Session>) ->
 
 /// The identity claims the granted scopes release (OIDC Core §5.4).
 pub fn identity_claims(patient: &Patient, scopes: &Scopes) -> IdentityClaims {
-    let mut claims = IdentityClaims::default();
-    if scopes.contains(Scope::Profile) {
-        claims.name = Some(format!("{} {}", patient.first_name, patient.last_name));
-        claims.given_name = Some(patient.first_name.to_string());
-        claims.family_name = Some(patient.last_name.to_string());
-        claims.birthdate = Some(patient.birth_date.to_string());
-    }
-    if scopes.contains(Scope::Email) {
-        claims.email = Some(patient.email.as_str().to_owned());
-        claims.email_verified = Some(patient.email_verified);
-    }
-    if scopes.contains(Scope::Phone) {
-        claims.phone_number = patient.phone.as_ref().map(|p| p.as_str().to_owned());
-    }
-    claims
+    IdentityClaims::released(patient, scopes)
 }
 
 /// The flow over the function's context.
@@ -429,7 +420,11 @@ impl Flow {
             expires_at: auth_time.saturating_add(SESSION_TTL.as_secs() as i64),
         };
         tracing::info!(client_id = %request.client_id, "patient signed in");
-        let next = self.proceed(request, Some(&session)).await;
+        // This sign-in is the re-authentication `prompt=login` asked for; the request sealed into
+        // the consent page carries that, so the consent step does not ask for it again.
+        let mut satisfied = request.clone();
+        satisfied.prompt.login = false;
+        let next = self.proceed(&satisfied, Some(&session)).await;
         Ok(SignIn::SignedIn { sid, next })
     }
 
@@ -572,7 +567,9 @@ mod tests {
             ..Prompt::default()
         };
         assert!(needs_login(&request(login, None), Some(&session(9_999))));
-        assert!(!needs_login(&request(login, None), Some(&session(10_000))));
+        // Same second as the request: it may have come before, so it does not count.
+        assert!(needs_login(&request(login, None), Some(&session(10_000))));
+        assert!(!needs_login(&request(login, None), Some(&session(10_001))));
         assert!(!needs_login(
             &request(Prompt::default(), None),
             Some(&session(1))
