@@ -5,7 +5,14 @@
 //! - [`store`]: the storage port and its SQLite and DynamoDB adapters.
 //! - [`http`]: request parsing, routing, responses, and the one error-to-response mapping.
 //! - [`telemetry`]: structured JSON logs.
-//! - [`boot`]: what every function does once at init (config, logs, store).
+//! - [`boot`]: what every function does once at init (config, store, keys).
+//! - [`crypto`], [`keys`], [`jwt`], [`bearer`]: randomness, sealing, signing keys, JWTs and the one
+//!   bearer-token check every resource endpoint uses (no storage read).
+//! - [`scope`], [`domain`], [`repo`]: scopes, clients and patients, and the repositories over the store.
+//! - [`oauth`], [`oidc`], [`pages`], [`cors`]: the authorization-server flows (one module per endpoint
+//!   flow, no HTTP beyond the RFCs' wire formats), discovery/userinfo/profile, the login and consent
+//!   pages, and CORS for browser clients.
+//! - [`booking`]: catalog, availabilities and appointments.
 
 pub mod bearer;
 pub mod booking;
