@@ -26,6 +26,26 @@ pub struct Context {
     pub keys: Arc<KeySet>,
 }
 
+impl Context {
+    /// The one bearer-token check of every resource endpoint, against this instance's keys, issuer
+    /// and API audience (no storage read). `allow_form_body` admits RFC 6750 §2.2 form tokens.
+    pub fn authenticate(
+        &self,
+        request: &Request,
+        required: &[&str],
+        allow_form_body: bool,
+    ) -> Result<crate::bearer::AccessClaims, crate::bearer::BearerError> {
+        crate::bearer::authenticate(
+            request,
+            &self.keys,
+            self.config.issuer_str(),
+            &self.config.api_audience,
+            required,
+            allow_form_body,
+        )
+    }
+}
+
 /// Why a function could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {

@@ -13,7 +13,6 @@ use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shared::bearer::{self, AccessClaims, BearerError};
 use shared::booking::repo::Idempotency;
 use shared::booking::video::VideoLinks;
 use shared::booking::{BookRequest, BookingRepo, BookingService, SearchQuery};
@@ -163,7 +162,10 @@ impl App {
         let (route, params): (Route, PathParams) = self
             .router
             .resolve(request.method(), request.uri().path())?;
-        let claims = match self.authenticate(request, &route.required_scopes()) {
+        let claims = match self
+            .context
+            .authenticate(request, &route.required_scopes(), false)
+        {
             Ok(claims) => claims,
             Err(error) => return Ok(error.into_response()),
         };
@@ -252,22 +254,6 @@ impl App {
             headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
         }
         Ok(answer)
-    }
-
-    fn authenticate(
-        &self,
-        request: &Request,
-        required: &[&str],
-    ) -> Result<AccessClaims, BearerError> {
-        let config = &self.context.config;
-        bearer::authenticate(
-            request,
-            &self.context.keys,
-            config.issuer_str(),
-            &config.api_audience,
-            required,
-            false,
-        )
     }
 }
 

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::bearer::{self, AccessClaims, BearerError};
+use shared::bearer;
 use shared::boot::{Context, Handler};
 use shared::cors;
 use shared::http::error::ErrorBody;
@@ -101,7 +101,10 @@ impl App {
     /// `GET|POST /oauth/userinfo`: the token may come in the `Authorization` header or, on POST, as
     /// the form field `access_token` (RFC 6750 §2.2); never in the query.
     async fn userinfo(&self, request: &Request) -> Result<Response<Body>, ApiError> {
-        let token = match self.authenticate(request, &[userinfo::REQUIRED_SCOPE], true) {
+        let token = match self
+            .context
+            .authenticate(request, &[userinfo::REQUIRED_SCOPE], true)
+        {
             Ok(token) => token,
             Err(error) => return Ok(error.into_response()),
         };
@@ -113,7 +116,10 @@ impl App {
 
     /// `GET /api/portal/v1/profile`: the resource owner's own profile.
     async fn profile(&self, request: &Request) -> Result<Response<Body>, ApiError> {
-        let token = match self.authenticate(request, &profile::REQUIRED_SCOPES, false) {
+        let token = match self
+            .context
+            .authenticate(request, &profile::REQUIRED_SCOPES, false)
+        {
             Ok(token) => token,
             Err(error) => return Ok(error.into_response()),
         };
@@ -122,27 +128,10 @@ impl App {
             Err(error) => subject_error(error),
         }
     }
-
-    fn authenticate(
-        &self,
-        request: &Request,
-        required: &[&str],
-        allow_form_body: bool,
-    ) -> Result<AccessClaims, BearerError> {
-        let config = &self.context.config;
-        bearer::authenticate(
-            request,
-            &self.context.keys,
-            config.issuer_str(),
-            &config.api_audience,
-            required,
-            allow_form_body,
-        )
-    }
 }
 
 /// A token whose patient is gone is no longer a valid token (401 `invalid_token`, with the same
-/// challenge format as [`BearerError::into_response`]); store failures go through [`ApiError`].
+/// challenge format as [`bearer::BearerError::into_response`]); store failures go through [`ApiError`].
 fn subject_error(error: SubjectError) -> Result<Response<Body>, ApiError> {
     match error {
         SubjectError::Gone => {
