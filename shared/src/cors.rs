@@ -18,15 +18,15 @@
 //!
 //! ```ignore
 //! async fn handle(&self, request: Request) -> Response<Body> {
-//!     let config = &self.context.config;
-//!     let methods = cors::methods_for(&self.router, request.uri().path());
-//!     if let Some(answer) = cors::preflight(&request, config, &methods) {
-//!         return answer;
-//!     }
-//!     let response = self.dispatch(&request).await.unwrap_or_else(ApiError::into_response);
-//!     cors::decorate(&request, config, response)
+//!     cors::respond(&request, &self.context.config, &self.router, async {
+//!         self.dispatch(&request).await.unwrap_or_else(ApiError::into_response)
+//!     })
+//!     .await
 //! }
 //! ```
+//!
+//! ([`respond`] is [`preflight`], then the handler, then [`decorate`]; use the parts when a function
+//! needs to touch the preflight answer itself.)
 //!
 //! Decorate every response, errors included: a browser app must be able to read a 401's
 //! `WWW-Authenticate` or a 409's JSON body to react to it.
@@ -82,6 +82,21 @@ pub fn origin_allowed(config: &Config, origin: &str) -> bool {
     } else {
         config.cors_origins.contains(&serialised)
     }
+}
+
+/// Answers a preflight for a path `router` serves, or awaits `handler` and decorates its response:
+/// the whole CORS treatment of a function in one call.
+pub async fn respond<R: Copy>(
+    request: &Request,
+    config: &Config,
+    router: &Router<R>,
+    handler: impl std::future::Future<Output = Response<Body>>,
+) -> Response<Body> {
+    let methods = methods_for(router, request.uri().path());
+    if let Some(answer) = preflight(request, config, &methods) {
+        return answer;
+    }
+    decorate(request, config, handler.await)
 }
 
 /// The methods `router` serves on `path` (empty for an unknown path): what a preflight may allow.

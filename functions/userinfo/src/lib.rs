@@ -162,15 +162,11 @@ impl Handler for App {
     /// Answers CORS preflights for the CORS paths this function serves, then routes; every answer
     /// on a CORS path (errors included) carries the CORS headers for an allowed origin.
     async fn handle(&self, request: Request) -> Response<Body> {
-        let config = &self.context.config;
-        let methods = cors::methods_for(&self.router, request.uri().path());
-        if let Some(answer) = cors::preflight(&request, config, &methods) {
-            return answer;
-        }
-        let response = self
-            .dispatch(&request)
-            .await
-            .unwrap_or_else(ApiError::into_response);
-        cors::decorate(&request, config, response)
+        cors::respond(&request, &self.context.config, &self.router, async {
+            self.dispatch(&request)
+                .await
+                .unwrap_or_else(ApiError::into_response)
+        })
+        .await
     }
 }
