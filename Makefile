@@ -11,11 +11,12 @@ export PORT ?= 9000
 VENV := .venv
 TOOLS_STAMP := $(VENV)/.tools-$(shell cksum < infra/requirements.txt | cut -d' ' -f1)
 
-.PHONY: help run test tools lint clean-data
+.PHONY: help run test tools lint clean-data bench
 
 help:
 	@echo "make run    serve everything on 127.0.0.1:$(PORT) with demo data"
 	@echo "make test   fmt + clippy + every test (starts and stops moto itself)"
+	@echo "make bench  benchmarks: handler CPU + round trips, signing, cold starts (docs/performance.md)"
 
 $(TOOLS_STAMP): infra/requirements.txt
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
@@ -29,6 +30,9 @@ run: tools
 
 test: tools
 	@infra/scripts/test.sh
+
+bench:
+	@infra/scripts/bench.sh
 
 lint:
 	cargo fmt --all -- --check

@@ -12,6 +12,32 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 "$(dirname "$0")/validate-template.sh"
 
+# ---- browser test tools (tests/tests/e2e_browser.rs) -----------------------------------------------
+# Debian's Chromium (Playwright cannot download browsers here) and tests/browser's Node packages,
+# reinstalled only when its package-lock.json changes. The Rust drivers fail, naming this step, when
+# either is missing.
+echo "== browser test tools"
+if [ -z "${PORTAL_TEST_CHROMIUM:-}" ]; then
+  PORTAL_TEST_CHROMIUM=/usr/bin/chromium
+  if [ ! -x "$PORTAL_TEST_CHROMIUM" ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
+  fi
+fi
+command -v npm >/dev/null || { echo "npm (Node.js 20 or later) is needed for the browser tests" >&2; exit 1; }
+BROWSER_DIR="$ROOT/tests/browser"
+NPM_STAMP="$BROWSER_DIR/node_modules/.installed-$(cksum < "$BROWSER_DIR/package-lock.json" | cut -d' ' -f1)"
+if [ ! -f "$NPM_STAMP" ]; then
+  npm ci --prefix "$BROWSER_DIR" --no-audit --no-fund --loglevel=error
+  touch "$NPM_STAMP"
+fi
+export PORTAL_TEST_CHROMIUM
+export PORTAL_TEST_ARTIFACT_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/artifacts/browser"
+echo "== chromium $PORTAL_TEST_CHROMIUM; screenshots in $PORTAL_TEST_ARTIFACT_DIR"
+# ---- end of browser test tools ----------------------------------------------------------------------
+
 RUN_DIR=$(mktemp -d)
 MOTO_PID=""
 WATCH_PGID=""

@@ -133,6 +133,57 @@ pub async fn serve<H: Handler>(handler: H) -> Result<(), lambda_http::Error> {
     .await
 }
 
+/// A function that receives other events besides HTTP requests (the `asap` function's DynamoDB
+/// Stream batches).
+#[async_trait]
+pub trait EventHandler: Handler {
+    /// Whether `event` is one of its own events rather than an API Gateway request.
+    fn claims(&self, event: &serde_json::Value) -> bool;
+
+    /// Handles such an event; the JSON returned is the invocation's result. An `Err` fails the
+    /// whole invocation (the event source retries it).
+    async fn handle_event(
+        &self,
+        event: serde_json::Value,
+    ) -> Result<serde_json::Value, lambda_http::Error>;
+}
+
+/// Like [`serve`] for a function that also takes non-HTTP events: each invocation's payload goes
+/// to [`EventHandler::handle_event`] when the handler claims it, and otherwise through exactly
+/// the API Gateway conversion `lambda_http::run` uses (its `Adapter`), so HTTP behaves the same
+/// as in every other function.
+pub async fn serve_events<H: EventHandler>(handler: H) -> Result<(), lambda_http::Error> {
+    use lambda_http::request::LambdaRequest;
+    use lambda_http::{service_fn, LambdaEvent, Service as _};
+
+    let handler = Arc::new(handler);
+    lambda_http::lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| {
+            let handler = Arc::clone(&handler);
+            async move {
+                let LambdaEvent { payload, context } = event;
+                if handler.claims(&payload) {
+                    return handler.handle_event(payload).await;
+                }
+                let request: LambdaRequest = serde_json::from_value(payload)?;
+                let http = Arc::clone(&handler);
+                let mut adapter = lambda_http::Adapter::from(service_fn(move |request: Request| {
+                    let http = Arc::clone(&http);
+                    async move {
+                        Ok::<_, std::convert::Infallible>(guarded(http.handle(request)).await)
+                    }
+                }));
+                let response = match adapter.call(LambdaEvent::new(request, context)).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                Ok::<_, lambda_http::Error>(serde_json::to_value(response)?)
+            }
+        },
+    ))
+    .await
+}
+
 /// Runs a handler future, turning a panic into a 500 response.
 pub async fn guarded(future: impl Future<Output = Response<Body>>) -> Response<Body> {
     use futures_util::FutureExt as _;

@@ -34,6 +34,16 @@ pub enum MailConfig {
     Ses,
 }
 
+/// How ASAP notifications are dispatched after a change frees capacity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsapDispatch {
+    /// Right after the commit, in the request that wrote the outbox record (local default: no
+    /// stream exists).
+    Inline,
+    /// By the `asap` function from the table's DynamoDB Stream (deployed default).
+    Stream,
+}
+
 /// The validated configuration of a function or of the admin CLI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -53,7 +63,16 @@ pub struct Config {
     pub mail_from: String,
     /// `PORTAL_CORS_ORIGINS`: comma-separated allowed browser origins; empty means loopback origins only.
     pub cors_origins: Vec<String>,
+    /// `PORTAL_ASAP_DISPATCH`: `inline` or `stream`; default inline for SQLite, stream for DynamoDB.
+    pub asap_dispatch: AsapDispatch,
+    /// `PORTAL_ASAP_FANOUT`: most emails per freed slot (oldest subscriptions first); default 10.
+    pub asap_fanout: u32,
 }
+
+/// Default of [`Config::asap_fanout`].
+pub const DEFAULT_ASAP_FANOUT: u32 = 10;
+/// Largest accepted [`Config::asap_fanout`].
+pub const MAX_ASAP_FANOUT: u32 = 1000;
 
 /// A configuration value that cannot be used; the message names the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -164,6 +183,34 @@ impl Config {
                 .collect::<Result<_, ConfigError>>()?,
         };
 
+        let asap_dispatch = match get("PORTAL_ASAP_DISPATCH").as_deref() {
+            None => match store {
+                StoreConfig::Sqlite { .. } => AsapDispatch::Inline,
+                StoreConfig::Dynamo { .. } => AsapDispatch::Stream,
+            },
+            Some("inline") => AsapDispatch::Inline,
+            Some("stream") => AsapDispatch::Stream,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "PORTAL_ASAP_DISPATCH",
+                    format!("expected `inline` or `stream`, got `{other}`"),
+                ))
+            }
+        };
+
+        let asap_fanout = match get("PORTAL_ASAP_FANOUT") {
+            None => DEFAULT_ASAP_FANOUT,
+            Some(text) => match text.trim().parse::<u32>() {
+                Ok(n) if (1..=MAX_ASAP_FANOUT).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::new(
+                        "PORTAL_ASAP_FANOUT",
+                        format!("expected an integer from 1 to {MAX_ASAP_FANOUT}, got `{text}`"),
+                    ))
+                }
+            },
+        };
+
         Ok(Self {
             store,
             aws_endpoint,
@@ -173,6 +220,8 @@ impl Config {
             mail,
             mail_from,
             cors_origins,
+            asap_dispatch,
+            asap_fanout,
         })
     }
 
@@ -342,5 +391,35 @@ mod tests {
                 .variable,
             "PORTAL_CORS_ORIGINS"
         );
+    }
+
+    #[test]
+    fn asap_dispatch_follows_the_store_unless_set() {
+        assert_eq!(config(&[]).unwrap().asap_dispatch, AsapDispatch::Inline);
+        let dynamo = config(&[("PORTAL_STORE", "dynamodb:portal")]).unwrap();
+        assert_eq!(dynamo.asap_dispatch, AsapDispatch::Stream);
+        let forced = config(&[
+            ("PORTAL_STORE", "dynamodb:portal"),
+            ("PORTAL_ASAP_DISPATCH", "inline"),
+        ])
+        .unwrap();
+        assert_eq!(forced.asap_dispatch, AsapDispatch::Inline);
+        assert_eq!(
+            config(&[("PORTAL_ASAP_DISPATCH", "sqs")])
+                .unwrap_err()
+                .variable,
+            "PORTAL_ASAP_DISPATCH"
+        );
+        assert_eq!(config(&[]).unwrap().asap_fanout, DEFAULT_ASAP_FANOUT);
+        assert_eq!(
+            config(&[("PORTAL_ASAP_FANOUT", "3")]).unwrap().asap_fanout,
+            3
+        );
+        for bad in ["0", "-1", "many", "1001"] {
+            assert_eq!(
+                config(&[("PORTAL_ASAP_FANOUT", bad)]).unwrap_err().variable,
+                "PORTAL_ASAP_FANOUT"
+            );
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! CORS for the endpoints browser apps call (CONTRACT.md, "Browser-based clients").
 //!
-//! Only `/oauth/token`, `/oauth/revoke`, `/oauth/userinfo`, `/.well-known/*` and `/api/portal/v1/*`
-//! take part ([`applies_to`]); every other path — notably `/oauth/authorize`, `/oauth/login`,
-//! `/oauth/consent` and `/oauth/logout`, which must never be readable cross-origin (RFC 9700) — is
-//! left untouched by both functions below, so wiring them into a whole function is always safe.
+//! Only `/oauth/token`, `/oauth/revoke`, `/oauth/userinfo`, `/.well-known/*`, `/api/portal/v1/*`
+//! and the public OpenAPI document `/api-docs/openapi.json` take part ([`applies_to`]); every
+//! other path — notably `/oauth/authorize`, `/oauth/login`, `/oauth/consent` and `/oauth/logout`,
+//! which must never be readable cross-origin (RFC 9700) — is left untouched by both functions
+//! below, so wiring them into a whole function is always safe.
 //!
 //! Allowed origins are [`Config::cors_origins`] when configured, otherwise any loopback origin
 //! (`http(s)://127.0.0.1:*`, `localhost:*`, `[::1]:*`) for local development. The allowed origin is
@@ -48,8 +49,14 @@ pub const EXPOSED_HEADERS: &str = "www-authenticate, retry-after";
 /// How long a browser may reuse a preflight answer (seconds).
 pub const MAX_AGE_SECS: u32 = 600;
 
-/// Exact paths that take part in CORS besides the prefixes below.
-const CORS_PATHS: [&str; 3] = ["/oauth/token", "/oauth/revoke", "/oauth/userinfo"];
+/// Exact paths that take part in CORS besides the prefixes below (the OpenAPI document is public,
+/// like the `/.well-known/` documents, so tools in the browser can load it).
+const CORS_PATHS: [&str; 4] = [
+    "/oauth/token",
+    "/oauth/revoke",
+    "/oauth/userinfo",
+    "/api-docs/openapi.json",
+];
 
 /// Path prefixes that take part in CORS.
 const CORS_PREFIXES: [&str; 2] = ["/.well-known/", "/api/portal/v1/"];
@@ -369,6 +376,7 @@ mod tests {
             "/oauth/userinfo",
             "/.well-known/jwks.json",
             "/api/portal/v1/appointments/abc",
+            "/api-docs/openapi.json",
         ] {
             assert!(applies_to(path), "{path}");
         }

@@ -13,7 +13,11 @@
 //!   flow, no HTTP beyond the RFCs' wire formats), discovery/userinfo/profile, the login and consent
 //!   pages, and CORS for browser clients.
 //! - [`booking`]: catalog, availabilities and appointments.
+//! - [`openapi`]: the OpenAPI 3.1 document of every route, generated from the types above.
+//! - [`asap`], [`mail`]: the ASAP list (subscriptions, transactional outbox, notifier) and
+//!   outgoing mail (`.eml` outbox folder locally, SES deployed).
 
+pub mod asap;
 pub mod bearer;
 pub mod booking;
 pub mod boot;
@@ -24,8 +28,10 @@ pub mod domain;
 pub mod http;
 pub mod jwt;
 pub mod keys;
+pub mod mail;
 pub mod oauth;
 pub mod oidc;
+pub mod openapi;
 pub mod pages;
 pub mod repo;
 pub mod scope;

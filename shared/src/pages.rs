@@ -100,6 +100,19 @@ impl<'a> MessagePage<'a> {
     }
 }
 
+/// The confirmation page of an ASAP unsubscribe link (a GET never unsubscribes: mail scanners
+/// follow links; the button POSTs, as RFC 8058 one-click clients do).
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+pub struct UnsubscribePage<'a> {
+    /// The appointment type.
+    pub type_name: &'a str,
+    /// When the appointment is, for people.
+    pub current: &'a str,
+    /// Where the form posts (the link itself).
+    pub action: &'a str,
+}
+
 /// Renders a page. Rendering only fails if writing to a `String` fails, which it does not; should it
 /// ever, a fixed page is returned rather than a panic.
 pub fn render(page: &impl Template) -> String {

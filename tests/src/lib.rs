@@ -4,6 +4,7 @@
 //! store in its own freshly created table, so tests run in parallel without seeing each other.
 //! DynamoDB is emulated by one moto server per test run (see [`moto_endpoint`]).
 
+pub mod api;
 pub mod browser;
 pub mod context;
 pub mod e2e;

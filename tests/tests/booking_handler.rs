@@ -425,7 +425,11 @@ impl Store for GateStore {
         let item = self.inner.get(key).await?;
         let gate = self.gate.lock().unwrap().clone();
         if let Some(barrier) = gate {
-            barrier.wait().await;
+            // One-shot: once both reads met, later reads (the inline ASAP dispatch after the
+            // winning commit) pass freely.
+            if barrier.wait().await.is_leader() {
+                *self.gate.lock().unwrap() = None;
+            }
         }
         Ok(item)
     }

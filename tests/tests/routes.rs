@@ -59,6 +59,12 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Routes outside the contract: the one-click unsubscribe link of ASAP emails.
+const EXTRA: &[(&str, &str, &str)] = &[
+    ("GET", "/asap/unsubscribe", "asap"),
+    ("POST", "/asap/unsubscribe", "asap"),
+];
+
 fn contract() -> BTreeSet<(String, String, String)> {
     CONTRACT
         .iter()
@@ -145,13 +151,13 @@ fn each_function_serves_exactly_its_contract_routes() {
 #[test]
 fn the_local_router_sends_every_method_of_a_contract_path_to_its_function() {
     let router = watch_router();
-    let contract_paths: BTreeSet<&str> = CONTRACT.iter().map(|(_, p, _)| *p).collect();
+    let contract_paths: BTreeSet<&str> = CONTRACT.iter().chain(EXTRA).map(|(_, p, _)| *p).collect();
     let router_paths: BTreeSet<&str> = router.keys().map(String::as_str).collect();
     assert_eq!(
         router_paths, contract_paths,
         "router paths differ from the contract"
     );
-    for (method, path, function) in CONTRACT {
+    for (method, path, function) in CONTRACT.iter().chain(EXTRA) {
         let methods = &router[*path];
         assert_eq!(
             methods.get(*method).map(String::as_str),
@@ -179,7 +185,7 @@ async fn every_contract_route_reaches_a_function_through_cargo_lambda_watch() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    for (method, path, function) in CONTRACT {
+    for (method, path, function) in CONTRACT.iter().chain(EXTRA) {
         let url = portal.url(&concrete(path));
         let response = client
             .request(method.parse().unwrap(), &url)

@@ -304,6 +304,7 @@ fn served_routes() -> BTreeMap<(String, String), String> {
     add("userinfo", pairs(userinfo_fn::router().routes().collect()));
     add("booking", pairs(booking_fn::router().routes().collect()));
     add("asap", pairs(asap_fn::router().routes().collect()));
+    add("asap", pairs(asap_fn::link_router().routes().collect()));
     all
 }
 

@@ -676,10 +676,14 @@ async fn a_refusal_seen_by_a_browser_app_exposes_its_challenge() {
 }
 
 #[tokio::test]
-async fn the_api_docs_routes_are_not_built_yet_and_other_methods_are_405() {
+async fn the_api_docs_routes_answer_and_other_methods_are_405() {
+    // More on the documentation in api_docs_handler.rs.
     let ctx = TestContext::new();
     for path in ["/api-docs", "/api-docs/openapi.json"] {
-        assert_eq!(call(&ctx, Event::get(path)).await.status(), 501, "{path}");
+        assert_eq!(call(&ctx, Event::get(path)).await.status(), 200, "{path}");
+        let post = call(&ctx, Event::post(path)).await;
+        assert_eq!(post.status(), 405, "{path}");
+        assert_eq!(header(&post, "allow"), "GET", "{path}");
     }
     let response = call(&ctx, Event::new("DELETE", "/oauth/userinfo")).await;
     assert_eq!(response.status(), 405);

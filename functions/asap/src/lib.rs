@@ -1,11 +1,33 @@
-//! The `asap` function: the ASAP list: subscribe, unsubscribe and earlier availability.
+//! The `asap` function: the ASAP list (subscribe, unsubscribe, earlier availability), the
+//! one-click unsubscribe link of its emails, and the notifier fed by the table's DynamoDB Stream.
 //!
-//! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
+//! One Lambda handles both kinds of event (see [`shared::boot::serve_events`]): API Gateway HTTP
+//! requests and DynamoDB Stream batches of outbox records, told apart by the batch's
+//! `eventSource`. One binary keeps one deployment unit and one warm pool; the template gives the
+//! stream its own event source mapping with a filter, partial batch failures and an on-failure
+//! queue.
+//!
+//! Storage round trips: subscribe/unsubscribe 2 (read the appointment, then one transaction;
+//! 1 when nothing changes), earlier availability 2 (the appointment, then one query of slot
+//! counters), unsubscribe link 2, a stream record 2 + 2 per email (subscriber query, slot
+//! counters; delivery claim and mark).
 
 use async_trait::async_trait;
-use lambda_http::{http::Method, Body, Request, Response};
-use shared::boot::{Context, Handler};
-use shared::http::{ApiError, PathParams, Router};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shared::asap::message::{human_time, UNSUBSCRIBE_PATH};
+use shared::asap::stream::{handle_batch, is_stream_event};
+use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
+use shared::booking::video::VideoLinks;
+use shared::booking::{BookingError, BookingRepo, BookingService};
+use shared::boot::{Context, EventHandler, Handler};
+use shared::cors;
+use shared::http::request;
+use shared::http::{response, ApiError, PathParams, Router};
+use shared::pages::{self, MessagePage, UnsubscribePage};
+use shared::store::now_unix;
 
 /// The routes this function serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +38,16 @@ pub enum Route {
     Unsubscribe,
     /// `GET /api/portal/v1/appointments/{id}/earlier_availability`
     EarlierAvailability,
+}
+
+impl Route {
+    /// The scopes a token needs for this route (CONTRACT: both, always).
+    pub fn required_scopes(self) -> [&'static str; 2] {
+        match self {
+            Route::Subscribe | Route::Unsubscribe => ["profile_read", "appointment_write"],
+            Route::EarlierAvailability => ["profile_read", "appointment_read"],
+        }
+    }
 }
 
 /// Method + path of every route of this function, as API Gateway and `cargo lambda watch` route them.
@@ -39,39 +71,230 @@ pub fn router() -> Router<Route> {
     ])
 }
 
+/// The pages of the unsubscribe link in ASAP emails (not a bearer API: the sealed token in the
+/// URL is the credential, as RFC 8058 one-click unsubscribe requires).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkRoute {
+    /// `GET /asap/unsubscribe?token=`: the confirmation page.
+    Confirm,
+    /// `POST /asap/unsubscribe?token=`: unsubscribe (RFC 8058 one-click, or the page's button).
+    Unsubscribe,
+}
+
+/// Method + path of the unsubscribe link routes.
+pub fn link_router() -> Router<LinkRoute> {
+    Router::new(vec![
+        (Method::GET, UNSUBSCRIBE_PATH, LinkRoute::Confirm),
+        (Method::POST, UNSUBSCRIBE_PATH, LinkRoute::Unsubscribe),
+    ])
+}
+
+/// `POST …/asap_list` body; every field optional.
+#[derive(Deserialize, Default)]
+struct SubscribeBody {
+    #[serde(default)]
+    email: Option<String>,
+}
+
 /// The function's state, built once per instance.
 pub struct App {
-    #[allow(dead_code)]
     context: Context,
     router: Router<Route>,
+    links: Router<LinkRoute>,
+    service: AsapService,
+    notifier: Notifier,
 }
 
 impl App {
-    /// Builds the function around the shared init state.
+    /// Builds the function around the shared init state; mail goes where the configuration says.
     pub fn new(context: Context) -> Self {
+        let mailer = shared::mail::from_config(&context.config);
+        Self::with_mailer(context, mailer)
+    }
+
+    /// Like [`App::new`] with an explicit mailer (tests use a failing one).
+    pub fn with_mailer(context: Context, mailer: shared::mail::SharedMailer) -> Self {
+        let booking = BookingService::new(
+            BookingRepo::new(context.store.clone()),
+            context.keys.clone(),
+            context.config.issuer_str(),
+            VideoLinks::default(),
+        );
+        let notifier = Notifier::new(&context, mailer);
         Self {
-            context,
+            service: AsapService::new(booking, context.keys.clone()),
+            notifier,
             router: router(),
+            links: link_router(),
+            context,
         }
     }
 
-    async fn dispatch(&self, request: Request) -> Result<Response<Body>, ApiError> {
-        let (route, _params): (Route, PathParams) = self
+    /// The notifier (outbox events to emails).
+    pub fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
+
+    async fn dispatch(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+        let (route, params): (Route, PathParams) = self
             .router
             .resolve(request.method(), request.uri().path())?;
+        let claims = match self
+            .context
+            .authenticate(request, &route.required_scopes(), false)
+        {
+            Ok(claims) => claims,
+            Err(error) => return Ok(error.into_response()),
+        };
+        let patient = claims.sub.as_str();
+        let id = params.get("id").unwrap_or_default();
+        let now = now_unix();
         match route {
-            Route::Subscribe => Err(ApiError::NotImplemented("Subscribe")),
-            Route::Unsubscribe => Err(ApiError::NotImplemented("Unsubscribe")),
-            Route::EarlierAvailability => Err(ApiError::NotImplemented("EarlierAvailability")),
+            Route::Subscribe => {
+                let body = subscribe_body(request)?;
+                let appointment = self
+                    .service
+                    .subscribe(patient, id, body.email.as_deref(), now)
+                    .await?;
+                Ok(subscription_response(&appointment.id, true))
+            }
+            Route::Unsubscribe => {
+                let appointment = self.service.unsubscribe(patient, id, now).await?;
+                Ok(subscription_response(&appointment.id, false))
+            }
+            Route::EarlierAvailability => {
+                let found = self.service.earlier_availability(patient, id, now).await?;
+                Ok(response::json(
+                    StatusCode::OK,
+                    &json!({
+                        "appointment": found.appointment.to_json(),
+                        "availability": found.availability,
+                    }),
+                ))
+            }
         }
     }
+
+    /// The unsubscribe link: HTML for people, and a plain 2xx for one-click POSTs.
+    async fn link(&self, request: &Request) -> Response<Body> {
+        let route = match self.links.resolve(request.method(), request.uri().path()) {
+            Ok((route, _)) => route,
+            Err(error) => return error.into_response(),
+        };
+        let query = request::query(request);
+        let token = match query.get("token") {
+            Ok(Some(token)) => token.to_owned(),
+            _ => return invalid_link(),
+        };
+        let now = now_unix();
+        match route {
+            LinkRoute::Confirm => match self.service.link(&token, now).await {
+                Ok((link, Some(appointment)))
+                    if appointment.asap_opt_in
+                        && appointment.asap_subscription_id.as_deref()
+                            == Some(link.subscription_id.as_str()) =>
+                {
+                    let current = human_time(appointment.time_zone, appointment.starts_at);
+                    let action = format!(
+                        "{UNSUBSCRIBE_PATH}?{}",
+                        request.uri().query().unwrap_or_default()
+                    );
+                    response::html(
+                        StatusCode::OK,
+                        pages::render(&UnsubscribePage {
+                            type_name: &appointment.type_name,
+                            current: &current,
+                            action: &action,
+                        }),
+                    )
+                }
+                Ok(_) => already_ended(),
+                Err(BookingError::InvalidRequest(_)) => invalid_link(),
+                Err(other) => ApiError::from(other).into_response(),
+            },
+            LinkRoute::Unsubscribe => match self.service.unsubscribe_by_link(&token, now).await {
+                Ok(UnsubscribeOutcome::Unsubscribed(_)) => response::html(
+                    StatusCode::OK,
+                    pages::render(&MessagePage {
+                        heading: "You are unsubscribed",
+                        message: "You will no longer get emails about earlier times for this appointment. Your appointment itself stays booked.",
+                        alert: false,
+                    }),
+                ),
+                Ok(UnsubscribeOutcome::AlreadyEnded) => already_ended(),
+                Err(BookingError::InvalidRequest(_)) => invalid_link(),
+                Err(other) => ApiError::from(other).into_response(),
+            },
+        }
+    }
+}
+
+fn subscribe_body(request: &Request) -> Result<SubscribeBody, ApiError> {
+    if request::body(request)?.iter().all(u8::is_ascii_whitespace) {
+        return Ok(SubscribeBody::default());
+    }
+    let value: Value = request::json(request)?;
+    if !value.is_object() {
+        return Err(ApiError::BadRequest {
+            code: "invalid_json",
+            description: "the request body must be a JSON object".into(),
+        });
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::invalid_request(format!("the request body is not valid: {e}")))
+}
+
+fn subscription_response(id: &str, subscribed: bool) -> Response<Body> {
+    response::json(
+        StatusCode::OK,
+        &json!({ "id": id, "asap_list": { "subscribed": subscribed } }),
+    )
+}
+
+fn invalid_link() -> Response<Body> {
+    response::html(
+        StatusCode::BAD_REQUEST,
+        pages::render(&MessagePage::error(
+            "This link does not work",
+            "The unsubscribe link is incomplete, damaged or has expired. Copy the whole link from the email, or stop the emails in the app you booked with.",
+        )),
+    )
+}
+
+fn already_ended() -> Response<Body> {
+    response::html(
+        StatusCode::GONE,
+        pages::render(&MessagePage {
+            heading: "Already unsubscribed",
+            message: "The emails this link was sent for have already been stopped, or the appointment has changed. There is nothing more to do.",
+            alert: false,
+        }),
+    )
 }
 
 #[async_trait]
 impl Handler for App {
     async fn handle(&self, request: Request) -> Response<Body> {
-        self.dispatch(request)
-            .await
-            .unwrap_or_else(ApiError::into_response)
+        if request.uri().path() == UNSUBSCRIBE_PATH {
+            // A page opened from an email: no CORS, the HTML protections of every page.
+            return self.link(&request).await;
+        }
+        cors::respond(&request, &self.context.config, &self.router, async {
+            self.dispatch(&request)
+                .await
+                .unwrap_or_else(ApiError::into_response)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl EventHandler for App {
+    fn claims(&self, event: &Value) -> bool {
+        is_stream_event(event)
+    }
+
+    async fn handle_event(&self, event: Value) -> Result<Value, lambda_http::Error> {
+        Ok(handle_batch(&self.notifier, event, now_unix()).await?)
     }
 }

@@ -114,7 +114,10 @@ impl App {
             csrf_token: &token,
             request: sealed,
         };
-        let mut response = response::html(StatusCode::OK, pages::render(&page));
+        let mut response = response::allow_form_redirect(
+            response::html(StatusCode::OK, pages::render(&page)),
+            &authorization.redirect_uri,
+        );
         if new_cookie {
             add_cookie(&mut response, &csrf::set_cookie(&token, self.secure));
         }
@@ -149,7 +152,10 @@ impl App {
                 csrf_token: token,
                 request: sealed,
             };
-            response::html(status, pages::render(&page))
+            response::allow_form_redirect(
+                response::html(status, pages::render(&page)),
+                &authorization.redirect_uri,
+            )
         };
         Ok(match outcome {
             SignIn::SignedIn { sid, next } => {
@@ -181,7 +187,10 @@ impl App {
             &token,
             sealed,
         );
-        let mut response = response::html(StatusCode::OK, pages::render(&page));
+        let mut response = response::allow_form_redirect(
+            response::html(StatusCode::OK, pages::render(&page)),
+            &authorization.redirect_uri,
+        );
         if new_cookie {
             add_cookie(&mut response, &csrf::set_cookie(&token, self.secure));
         }

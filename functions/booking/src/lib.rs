@@ -6,17 +6,21 @@
 //! Storage round trips per request: catalog lists 0 (warm cache) or 1; availability search 1 (+1
 //! on a cold catalog); `POST /booking` 1 (one transaction); `GET /appointments[/{id}]` 1;
 //! `PUT` and `DELETE /appointments/{id}` 2 (the appointment must be read to know which slot it
-//! holds, then one transaction); `…/availabilities` 2; `…/video_consultation` 1.
+//! holds, then one transaction, which also writes the ASAP outbox record of the freed slot);
+//! `…/availabilities` 2; `…/video_consultation` 1. With inline ASAP dispatch (local) a freed slot
+//! then costs the notifier's reads and writes in the same request.
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use shared::asap::{Notifier, OutboxEvent};
 use shared::booking::repo::Idempotency;
 use shared::booking::video::VideoLinks;
+use shared::booking::views::{IdResponse, RescheduleRequest};
 use shared::booking::{BookRequest, BookingRepo, BookingService, SearchQuery};
 use shared::boot::{Context, Handler};
+use shared::config::AsapDispatch;
 use shared::cors;
 use shared::http::request::{self, Params};
 use shared::http::{response, ApiError, PathParams, Router};
@@ -119,12 +123,7 @@ pub struct App {
     context: Context,
     router: Router<Route>,
     service: BookingService,
-}
-
-/// `PUT /appointments/{id}` body.
-#[derive(Deserialize)]
-struct RescheduleBody {
-    availability_id: String,
+    notifier: Option<Notifier>,
 }
 
 impl App {
@@ -146,10 +145,25 @@ impl App {
             context.config.issuer_str(),
             video,
         );
+        let notifier = (context.config.asap_dispatch == AsapDispatch::Inline)
+            .then(|| Notifier::new(&context, shared::mail::from_config(&context.config)));
         Self {
             context,
             router: router(),
             service,
+            notifier,
+        }
+    }
+
+    /// Inline ASAP dispatch (`PORTAL_ASAP_DISPATCH=inline`, the local default): the freed slot's
+    /// emails go out right after the commit, as the stream would deliver them when deployed. A
+    /// failure is logged, never turned into an error: the change is committed and its outbox
+    /// record stays.
+    async fn notify(&self, freed: Option<OutboxEvent>, now: i64) {
+        if let (Some(notifier), Some(event)) = (&self.notifier, freed) {
+            if let Err(error) = notifier.dispatch(&event, now).await {
+                tracing::warn!(event = %event.id, %error, "inline ASAP dispatch failed");
+            }
         }
     }
 
@@ -203,16 +217,21 @@ impl App {
                 Ok(ok(&appointment.to_json()))
             }
             Route::Reschedule => {
-                let body: RescheduleBody = json_object(request)?;
-                let appointment = self
+                let body: RescheduleRequest = json_object(request)?;
+                let (appointment, freed) = self
                     .service
                     .reschedule(patient, id, &body.availability_id, now)
                     .await?;
+                self.notify(freed, now).await;
                 Ok(ok(&appointment.to_json()))
             }
             Route::Cancel => {
-                self.service.cancel(patient, id, now).await?;
-                Ok(ok(&json!({ "id": id })))
+                let freed = self.service.cancel(patient, id, now).await?;
+                self.notify(freed, now).await;
+                Ok(response::json(
+                    StatusCode::OK,
+                    &IdResponse { id: id.to_owned() },
+                ))
             }
             Route::AppointmentAvailabilities => {
                 let search = search_query(&query, false)?;
@@ -243,7 +262,12 @@ impl App {
             Some(key) => Some(Idempotency::new(key, &value)?),
         };
         let booked = self.service.book(patient, &body, idempotency, now).await?;
-        let mut answer = response::json(StatusCode::CREATED, &json!({ "id": booked.id }));
+        let mut answer = response::json(
+            StatusCode::CREATED,
+            &IdResponse {
+                id: booked.id.clone(),
+            },
+        );
         let headers = answer.headers_mut();
         if let Ok(location) =
             HeaderValue::from_str(&format!("/api/portal/v1/appointments/{}", booked.id))

@@ -1,6 +1,12 @@
 //! The `userinfo` function: OIDC discovery, JWKS, userinfo, the patient's profile and the API documentation.
 //!
 //! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
+//! The API documentation is [`shared::openapi::document`] (built on its first request, then kept)
+//! and its browsable form [`api_docs`].
+
+pub mod api_docs;
+
+use std::sync::OnceLock;
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
@@ -9,6 +15,7 @@ use shared::bearer;
 use shared::boot::{Context, Handler};
 use shared::cors;
 use shared::http::error::ErrorBody;
+use shared::http::request;
 use shared::http::{response, ApiError, PathParams, Router};
 use shared::oidc::discovery::{self, ProviderMetadata};
 use shared::oidc::{profile, userinfo, SubjectError};
@@ -27,7 +34,7 @@ pub enum Route {
     Userinfo,
     /// `GET /api/portal/v1/profile`
     Profile,
-    /// `GET /api-docs`
+    /// `GET /api-docs` (and its files, `?file=`)
     ApiDocs,
     /// `GET /api-docs/openapi.json`
     OpenApi,
@@ -65,6 +72,10 @@ pub struct App {
     metadata: serde_json::Value,
     /// The JWKS of the keys this instance loaded at init.
     jwks: serde_json::Value,
+    /// The OpenAPI document, built on first use (most instances never serve it).
+    openapi: OnceLock<api_docs::Document>,
+    /// The browsable documentation.
+    docs: api_docs::ApiDocs,
 }
 
 impl App {
@@ -73,6 +84,8 @@ impl App {
         Self {
             metadata: ProviderMetadata::from_config(&context.config).to_json(),
             jwks: context.keys.jwks(),
+            openapi: OnceLock::new(),
+            docs: api_docs::ApiDocs::new(&context.config.issuer),
             patients: PatientRepo::new(context.store.clone()),
             router: router(),
             context,
@@ -93,9 +106,20 @@ impl App {
             )),
             Route::Userinfo => self.userinfo(request).await,
             Route::Profile => self.profile(request).await,
-            Route::ApiDocs => Err(ApiError::NotImplemented("ApiDocs")),
-            Route::OpenApi => Err(ApiError::NotImplemented("OpenApi")),
+            Route::ApiDocs => self.docs.respond(request, &request::query(request)),
+            Route::OpenApi => Ok(self
+                .openapi_document()?
+                .respond(request, discovery::CACHE_MAX_AGE_SECS)),
         }
+    }
+
+    /// The OpenAPI document of this deployment (its issuer).
+    fn openapi_document(&self) -> Result<&api_docs::Document, ApiError> {
+        if let Some(document) = self.openapi.get() {
+            return Ok(document);
+        }
+        let document = api_docs::Document::new(&self.context.config)?;
+        Ok(self.openapi.get_or_init(|| document))
     }
 
     /// `GET|POST /oauth/userinfo`: the token may come in the `Authorization` header or, on POST, as

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
+use shared::asap::Notifier;
 use shared::booking::{BookingRepo, Catalog};
-use shared::config::Config;
+use shared::config::{AsapDispatch, Config};
 
 /// Largest catalog file read (the stored JSON form must stay well under DynamoDB's item limit).
 const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
@@ -15,10 +16,31 @@ pub async fn load(config: &Config, path: &Path, json: bool) -> Result<(), String
     let store = shared::boot::connect_store(config)
         .await
         .map_err(|e| e.to_string())?;
-    BookingRepo::new(store)
-        .save_catalog(&catalog, shared::store::now_unix())
+    let now = shared::store::now_unix();
+    let events = BookingRepo::new(store.clone())
+        .save_catalog(&catalog, now)
         .await
         .map_err(|e| format!("cannot save the catalog: {e}"))?;
+    if config.asap_dispatch == AsapDispatch::Inline && !events.is_empty() {
+        // No stream locally: tell ASAP subscribers about the new capacity now, as the deployed
+        // `asap` function would from the stream.
+        let keys = shared::keys::load_keyset(
+            &shared::keys::KeySource::from_env(&config.data_dir),
+            config.aws_endpoint.as_deref(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let context = shared::boot::context(config.clone(), store, keys);
+        let notifier = Notifier::new(&context, shared::mail::from_config(config));
+        for event in &events {
+            if let Err(e) = notifier.dispatch(event, now).await {
+                eprintln!(
+                    "warning: ASAP notifications for type {} failed: {e}",
+                    event.type_id
+                );
+            }
+        }
+    }
     if json {
         println!(
             "{}",

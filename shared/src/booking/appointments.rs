@@ -4,10 +4,11 @@
 //! flag, cancellation notice, time zone), so it reads the same after the catalog changes.
 
 use chrono_tz::Tz;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::schedule::format_in;
+use super::views::{self, AppointmentView};
 use super::BookingError;
 use crate::domain::patient::Email;
 
@@ -17,8 +18,9 @@ pub const ID_LEN: usize = 28;
 /// Longest comment a patient may leave.
 pub const MAX_COMMENT_CHARS: usize = 1000;
 
-/// Whether the appointment still holds its slot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Whether the appointment still holds its slot (shown as `"booked"` or `"cancelled"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum AppointmentStatus {
     /// Holds its slot.
     Booked,
@@ -76,6 +78,11 @@ pub struct Appointment {
     pub asap_opt_in: bool,
     /// Where ASAP notifications go, if the patient gave an address.
     pub email: Option<String>,
+    /// The current ASAP subscription (set while `asap_opt_in`): a new id per subscription, so an
+    /// unsubscribe link ends only the subscription it was sent for.
+    pub asap_subscription_id: Option<String>,
+    /// When the current ASAP subscription started (oldest subscriptions are told first).
+    pub asap_since: Option<i64>,
     /// The patient's comment.
     pub comment: Option<String>,
     /// Cancellation notice period agreed at booking (hours).
@@ -85,21 +92,16 @@ pub struct Appointment {
 }
 
 impl Appointment {
-    /// The API representation (CONTRACT "Appointment" shape plus `comment` and `created_at`).
+    /// The API representation (CONTRACT "Appointment" shape plus `comment` and `created_at`):
+    /// the JSON of [`AppointmentView`], which is also what the OpenAPI document describes.
+    pub fn view(&self) -> AppointmentView {
+        AppointmentView::from(self)
+    }
+
+    /// [`Appointment::view`] as JSON.
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "status": self.status.as_str(),
-            "starts_at": format_in(self.time_zone, self.starts_at),
-            "ends_at": format_in(self.time_zone, self.ends_at),
-            "appointment_type": { "id": self.type_id, "name": self.type_name },
-            "appointment_category": { "id": self.category_id, "name": self.category_name },
-            "insurance_id": self.insurance_id,
-            "video_consultation": self.video_consultation,
-            "asap_list": { "subscribed": self.asap_opt_in && self.status == AppointmentStatus::Booked },
-            "comment": self.comment,
-            "created_at": format_in(self.time_zone, self.created_at),
-        })
+        // A view of strings, numbers and booleans always serialises.
+        views::to_value(&self.view()).unwrap_or(Value::Null)
     }
 
     /// Whether `text` can be an appointment id at all (anything else is simply not found).
@@ -109,20 +111,23 @@ impl Appointment {
 }
 
 /// The body of `POST /booking`. Unknown fields are ignored; known ones must have their type.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, ToSchema)]
 pub struct BookRequest {
     /// Id of an availability from a search.
     pub availability_id: String,
     /// The patient's insurance; must be the one the availability was searched for.
+    #[schema(example = 136)]
     pub insurance_id: i64,
-    /// Optional comment (at most [`MAX_COMMENT_CHARS`] characters).
+    /// Optional comment (at most 1000 characters, no control characters but line breaks and tabs).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub comment: Option<String>,
     /// Join the ASAP list for an earlier slot.
     #[serde(default)]
     pub asap_list_opt_in: Option<bool>,
     /// Address for ASAP notifications.
     #[serde(default)]
+    #[schema(format = Email)]
     pub email: Option<String>,
 }
 

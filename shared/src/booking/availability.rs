@@ -94,22 +94,26 @@ impl AvailabilityToken {
 }
 
 /// One availability as the API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Availability {
-    /// Opaque, tamper-proof id.
+    /// Opaque, tamper-proof id: alone enough to book the slot (valid for an hour, or until the
+    /// slot starts).
     pub id: String,
     /// Start, ISO 8601 with the institution's offset.
+    #[schema(example = "2026-12-01T09:00:00+01:00")]
     pub starts_at: String,
     /// End, ISO 8601 with the institution's offset.
+    #[schema(example = "2026-12-01T09:20:00+01:00")]
     pub ends_at: String,
 }
 
 /// A page of availabilities.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AvailabilityPage {
     /// The availabilities, ordered by start.
     pub data: Vec<Availability>,
-    /// Where the next page starts, if there is one.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

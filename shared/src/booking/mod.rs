@@ -6,6 +6,7 @@
 //! - [`appointments`]: the appointment record and the book / reschedule / cancel flows.
 //! - [`video`]: signed, expiring video consultation links.
 //! - [`repo`]: storage of the catalog (cached), slot counters, appointments, idempotency records.
+//! - [`views`]: the JSON shapes of every booking response and request (also the OpenAPI schemas).
 //!
 //! Storage cost per request (round trips): catalog reads 0 when warm (cached for
 //! [`repo::CATALOG_TTL`]), 1 when cold; availability search 1 (one query of the type's slot
@@ -20,6 +21,7 @@ pub mod repo;
 pub mod schedule;
 pub mod service;
 pub mod video;
+pub mod views;
 
 pub use appointments::{Appointment, AppointmentStatus, BookRequest};
 pub use availability::{Availability, AvailabilityPage, AvailabilityToken, SearchQuery};

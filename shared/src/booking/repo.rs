@@ -16,13 +16,14 @@ use std::time::{Duration, Instant};
 use chrono_tz::Tz;
 
 use super::appointments::{Appointment, AppointmentStatus};
-use super::catalog::Catalog;
+use super::catalog::{AppointmentType, Catalog};
 use super::schedule::Slot;
 use super::BookingError;
+use crate::asap::{subscriptions, OutboxEvent};
 use crate::crypto::sha256_b64url;
 use crate::store::{
     Condition, Cursor, Item, Key, Query, SharedStore, StoreError, Update, Value, Write,
-    MAX_QUERY_LIMIT,
+    MAX_QUERY_LIMIT, MAX_TRANSACTION_WRITES,
 };
 
 /// How long a function instance reuses the catalog it read (catalog loads show up within this).
@@ -188,19 +189,72 @@ impl BookingRepo {
         (at.elapsed() < self.ttl).then(|| catalog.clone())
     }
 
-    /// Replaces the stored catalog (1 round trip). Running functions see it within [`CATALOG_TTL`].
-    pub async fn save_catalog(&self, catalog: &Catalog, now: i64) -> Result<(), BookingError> {
+    /// Replaces the stored catalog: one read of the stored one, then ONE transaction that writes
+    /// the new catalog (only if no other load came in between) together with an ASAP outbox
+    /// record for every ASAP type the change gives more capacity (more places per slot, new or
+    /// longer opening windows, reopened dates, a longer horizon or a shorter lead time). Running
+    /// functions see the catalog within [`CATALOG_TTL`]. Returns the outbox events (for inline
+    /// dispatch).
+    pub async fn save_catalog(
+        &self,
+        catalog: &Catalog,
+        now: i64,
+    ) -> Result<Vec<OutboxEvent>, BookingError> {
         let json = catalog
             .to_json()
             .map_err(|e| BookingError::Internal(e.to_string()))?;
+        let stored = self.store.get(&catalog_key()).await?;
+        let (condition, version) = match &stored {
+            None => (Condition::NotExists, 1),
+            Some(item) => {
+                let version = item.get("version").and_then(Value::as_i64).unwrap_or(0);
+                let condition = match item.get("version") {
+                    Some(v) => Condition::Equals("version".into(), v.clone()),
+                    None => Condition::Exists,
+                };
+                (condition, version + 1)
+            }
+        };
+        let events: Vec<OutboxEvent> = match &stored {
+            None => Vec::new(),
+            Some(item) => {
+                let old = Catalog::from_json(item.string("json")?)
+                    .map_err(|e| BookingError::Internal(format!("stored catalog: {e}")))?;
+                catalog
+                    .types
+                    .values()
+                    .filter(|new| new.asap_notifications_enabled)
+                    .filter(|new| {
+                        old.types
+                            .get(&new.id)
+                            .is_some_and(|old| adds_capacity(old, new))
+                    })
+                    .map(|new| OutboxEvent::capacity_added(new.id, now))
+                    .take(MAX_TRANSACTION_WRITES - 1)
+                    .collect()
+            }
+        };
         let item = Item::new(catalog_key())
             .with("json", json)
-            .with("loaded_at", now);
-        self.store.put(item, Condition::None).await?;
+            .with("loaded_at", now)
+            .with("version", version);
+        let mut writes = vec![Write::Put { item, condition }];
+        writes.extend(events.iter().map(OutboxEvent::write));
+        match self.store.transact(writes).await {
+            Ok(()) => {}
+            Err(StoreError::TransactionFailed { index: 0, .. }) => {
+                return Err(BookingError::Conflict {
+                    code: "catalog_changed",
+                    description: "another catalog load finished at the same time; load again"
+                        .into(),
+                })
+            }
+            Err(other) => return Err(other.into()),
+        }
         if let Ok(mut cache) = self.cache.lock() {
             *cache = None;
         }
-        Ok(())
+        Ok(events)
     }
 
     /// Taken places per slot start of a type in `[from, to)`: one query (more pages only when over
@@ -259,6 +313,13 @@ impl BookingRepo {
             item: appointment_item(appointment),
             condition: Condition::NotExists,
         });
+        if let (true, Some(subscription), Some(since)) = (
+            appointment.asap_opt_in,
+            &appointment.asap_subscription_id,
+            appointment.asap_since,
+        ) {
+            writes.push(subscriptions::put(appointment, subscription, since));
+        }
         match self.store.transact(writes).await {
             Ok(()) => Ok(BookOutcome::Created),
             Err(StoreError::TransactionFailed { index, current }) => match idempotency {
@@ -348,12 +409,15 @@ impl BookingRepo {
     /// Moves a booked appointment to `slot` in ONE transaction: claim the new slot (below
     /// `capacity`), release the old one, update the appointment only if it is still booked at the
     /// start it was read with, so of two racing reschedules exactly one wins.
+    /// A subscribed appointment's index entry moves with it; `freed`, if given, is the outbox
+    /// record of the slot it leaves, written in the same transaction.
     pub async fn reschedule(
         &self,
         current: &Appointment,
         slot: Slot,
         capacity: i64,
         now: i64,
+        freed: Option<&OutboxEvent>,
     ) -> Result<(), BookingError> {
         let update = Update::default()
             .set("starts_at", slot.start)
@@ -364,7 +428,7 @@ impl BookingRepo {
                 slot.start,
                 &current.id,
             ));
-        let writes = vec![
+        let mut writes = vec![
             claim(current.type_id, slot, capacity),
             release(current),
             Write::Update {
@@ -373,6 +437,20 @@ impl BookingRepo {
                 condition: unchanged(current),
             },
         ];
+        if let (true, Some(subscription), Some(since)) = (
+            current.asap_opt_in,
+            &current.asap_subscription_id,
+            current.asap_since,
+        ) {
+            let moved = Appointment {
+                starts_at: slot.start,
+                ends_at: slot.end,
+                ..current.clone()
+            };
+            writes.push(subscriptions::delete(current));
+            writes.push(subscriptions::put(&moved, subscription, since));
+        }
+        writes.extend(freed.map(OutboxEvent::write));
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
             Err(StoreError::TransactionFailed { index: 0, .. }) => {
@@ -385,8 +463,14 @@ impl BookingRepo {
 
     /// Cancels a booked appointment and releases its slot in ONE transaction (only if it is still
     /// booked at the start it was read with).
-    pub async fn cancel(&self, current: &Appointment, now: i64) -> Result<(), BookingError> {
-        let writes = vec![
+    /// Its subscription index entry goes too; `freed`, if given, is the outbox record of the slot.
+    pub async fn cancel(
+        &self,
+        current: &Appointment,
+        now: i64,
+        freed: Option<&OutboxEvent>,
+    ) -> Result<(), BookingError> {
+        let mut writes = vec![
             Write::Update {
                 key: appointment_key(&current.patient_id, &current.id),
                 update: Update::default()
@@ -397,12 +481,115 @@ impl BookingRepo {
             },
             release(current),
         ];
+        if current.asap_opt_in {
+            writes.push(subscriptions::delete(current));
+        }
+        writes.extend(freed.map(OutboxEvent::write));
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
             Err(StoreError::TransactionFailed { .. }) => Err(changed()),
             Err(other) => Err(other.into()),
         }
     }
+
+    /// Starts (`Some`) or ends (`None`) the appointment's ASAP subscription in ONE transaction:
+    /// the appointment and its index entry change together, only if the appointment is still
+    /// booked at the start it was read with and (when `expected` is given) still carries that
+    /// subscription id. Fails with `appointment_changed` otherwise.
+    pub async fn set_subscription(
+        &self,
+        current: &Appointment,
+        subscription: Option<NewSubscription>,
+        expected: Option<&str>,
+        now: i64,
+    ) -> Result<Appointment, BookingError> {
+        let mut condition = vec![
+            (
+                "status".to_owned(),
+                Value::from(AppointmentStatus::Booked.as_str()),
+            ),
+            ("starts_at".to_owned(), Value::N(current.starts_at)),
+        ];
+        if let Some(expected) = expected {
+            condition.push(("asap_subscription_id".to_owned(), Value::from(expected)));
+        }
+        let mut update = Update::default().set("updated_at", now);
+        let updated = match subscription {
+            Some(new) => {
+                update = update
+                    .set("asap_list_opt_in", true)
+                    .set("asap_subscription_id", new.id.clone())
+                    .set("asap_since", new.since);
+                update = match &new.email {
+                    Some(email) => update.set("email", email.clone()),
+                    None => update.remove("email"),
+                };
+                Appointment {
+                    asap_opt_in: true,
+                    asap_subscription_id: Some(new.id),
+                    asap_since: Some(new.since),
+                    email: new.email,
+                    ..current.clone()
+                }
+            }
+            None => {
+                update = update
+                    .set("asap_list_opt_in", false)
+                    .remove("asap_subscription_id")
+                    .remove("asap_since");
+                Appointment {
+                    asap_opt_in: false,
+                    asap_subscription_id: None,
+                    asap_since: None,
+                    ..current.clone()
+                }
+            }
+        };
+        let mut writes = vec![Write::Update {
+            key: appointment_key(&current.patient_id, &current.id),
+            update,
+            condition: Condition::AllEqual(condition),
+        }];
+        match (&updated.asap_subscription_id, updated.asap_since) {
+            (Some(id), Some(since)) => writes.push(subscriptions::put(&updated, id, since)),
+            _ => writes.push(subscriptions::delete(current)),
+        }
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(updated),
+            Err(StoreError::TransactionFailed { index: 0, .. }) => Err(changed()),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+/// A subscription to write with [`BookingRepo::set_subscription`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSubscription {
+    /// Subscription id (kept when only the address changes).
+    pub id: String,
+    /// When it started.
+    pub since: i64,
+    /// Where to write; `None` means the patient's account address.
+    pub email: Option<String>,
+}
+
+/// Whether `new` offers slots or places `old` did not (any one of: capacity per slot, an opening
+/// window not in the old schedule, a date no longer closed, a longer horizon, a shorter lead).
+fn adds_capacity(old: &AppointmentType, new: &AppointmentType) -> bool {
+    let (o, n) = (&old.schedule, &new.schedule);
+    let same_grid = o.slot_interval_minutes == n.slot_interval_minutes
+        && o.duration_minutes == n.duration_minutes
+        && o.time_zone == n.time_zone;
+    n.capacity > o.capacity
+        || !same_grid
+        || n.windows.iter().any(|w| !o.windows.contains(w))
+        || o.closed_dates.iter().any(|d| !n.closed_dates.contains(d))
+        || n.horizon_days > o.horizon_days
+        || n.min_lead_minutes < o.min_lead_minutes
+        || new
+            .insurance_ids
+            .iter()
+            .any(|i| !old.insurance_ids.contains(i))
 }
 
 fn changed() -> BookingError {
@@ -476,6 +663,11 @@ fn appointment_item(a: &Appointment) -> Item {
     if let Some(comment) = &a.comment {
         item = item.with("comment", comment.clone());
     }
+    if let (Some(subscription), Some(since)) = (&a.asap_subscription_id, a.asap_since) {
+        item = item
+            .with("asap_subscription_id", subscription.clone())
+            .with("asap_since", since);
+    }
     item
 }
 
@@ -506,6 +698,8 @@ fn read_appointment(item: &Item) -> Result<Appointment, BookingError> {
             .and_then(Value::as_bool)
             .unwrap_or(false),
         email: optional("email"),
+        asap_subscription_id: optional("asap_subscription_id"),
+        asap_since: item.get("asap_since").and_then(Value::as_i64),
         comment: optional("comment"),
         cancellation_notice_hours: item.number("cancellation_notice_hours")?,
         created_at: item.number("created_at")?,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::appointments::{Appointment, AppointmentStatus, BookRequest, ID_LEN};
 use super::availability::{
@@ -13,10 +13,20 @@ use super::availability::{
 };
 use super::catalog::{AppointmentType, Catalog};
 use super::repo::{BookOutcome, BookingRepo, Idempotency};
+use super::schedule::Slot;
 use super::video::{VideoLink, VideoLinks};
+use super::views::{
+    self, AppointmentPage, AppointmentTypeList, AppointmentTypeView, AppointmentView, CategoryList,
+    CategoryView, InsuranceList, InsuranceView,
+};
 use super::BookingError;
+use crate::asap::notifier::first_free;
+use crate::asap::OutboxEvent;
 use crate::crypto::random_id;
 use crate::keys::KeySet;
+
+/// Length of ASAP subscription ids (random base62).
+pub const SUBSCRIPTION_ID_LEN: usize = 22;
 
 /// Default page size of the appointment list.
 pub const DEFAULT_LIST_LIMIT: u32 = 20;
@@ -60,12 +70,12 @@ impl BookingService {
     /// `{"data": [insurance, ...]}`.
     pub async fn insurances(&self) -> Result<Value, BookingError> {
         let catalog = self.repo.catalog().await?;
-        let data: Vec<Value> = catalog
+        let data = catalog
             .insurances
             .values()
-            .map(|i| json!({ "id": i.id, "name": i.name }))
+            .map(InsuranceView::from)
             .collect();
-        Ok(json!({ "data": data }))
+        views::to_value(&InsuranceList { data })
     }
 
     /// `{"data": [category, ...]}`, only those the insurance may book when it is given.
@@ -74,12 +84,12 @@ impl BookingService {
         if let Some(id) = insurance_id {
             insurance_exists(&catalog, id)?;
         }
-        let data: Vec<Value> = catalog
+        let data = catalog
             .categories_for(insurance_id)
             .into_iter()
-            .map(|c| json!({ "id": c.id, "name": c.name }))
+            .map(CategoryView::from)
             .collect();
-        Ok(json!({ "data": data }))
+        views::to_value(&CategoryList { data })
     }
 
     /// `{"data": [type, ...]}` of the category and insurance, when given.
@@ -106,12 +116,12 @@ impl BookingService {
                 }
             }
         }
-        let data: Vec<Value> = catalog
+        let data = catalog
             .types_for(category_id, insurance_id)
             .into_iter()
-            .map(type_json)
+            .map(AppointmentTypeView::from)
             .collect();
-        Ok(json!({ "data": data }))
+        views::to_value(&AppointmentTypeList { data })
     }
 
     /// Free slots of a type for an insurance: 0–1 catalog reads plus one query of slot counters.
@@ -154,26 +164,68 @@ impl BookingService {
             &window,
             kind.id,
         );
-        let sealer = self.keys.sealer();
         let data = page
             .into_iter()
-            .map(|slot| {
-                let token = AvailabilityToken {
-                    type_id: kind.id,
-                    category_id: kind.category_id,
-                    insurance_id: query.insurance_id,
-                    starts_at: slot.start,
-                    ends_at: slot.end,
-                    exp: (now + ID_TTL_SECONDS).min(slot.start),
-                };
-                Ok(Availability {
-                    id: token.seal(sealer)?,
-                    starts_at: kind.schedule.format(slot.start),
-                    ends_at: kind.schedule.format(slot.end),
-                })
-            })
+            .map(|slot| self.availability(kind, query.insurance_id, slot, now))
             .collect::<Result<Vec<_>, BookingError>>()?;
         Ok(AvailabilityPage { data, next_cursor })
+    }
+
+    /// A slot as the API shows it, with its sealed id.
+    fn availability(
+        &self,
+        kind: &AppointmentType,
+        insurance_id: i64,
+        slot: Slot,
+        now: i64,
+    ) -> Result<Availability, BookingError> {
+        let token = AvailabilityToken {
+            type_id: kind.id,
+            category_id: kind.category_id,
+            insurance_id,
+            starts_at: slot.start,
+            ends_at: slot.end,
+            exp: (now + ID_TTL_SECONDS).min(slot.start),
+        };
+        Ok(Availability {
+            id: token.seal(self.keys.sealer())?,
+            starts_at: kind.schedule.format(slot.start),
+            ends_at: kind.schedule.format(slot.end),
+        })
+    }
+
+    /// The earliest free slot of the appointment's type, category and insurance that starts
+    /// before it: 0–1 catalog reads plus one query of slot counters (the schedule's horizon
+    /// bounds the range). `None` when there is none, or when the appointment can no longer be
+    /// moved (cancelled, inside its notice period, or no longer bookable with its insurance).
+    pub async fn earliest_before(
+        &self,
+        current: &Appointment,
+        now: i64,
+    ) -> Result<Option<Availability>, BookingError> {
+        if changeable(current, now, "rescheduled").is_err() {
+            return Ok(None);
+        }
+        let catalog = self.repo.catalog().await?;
+        let Ok(kind) = bookable(
+            &catalog,
+            current.type_id,
+            current.category_id,
+            current.insurance_id,
+        ) else {
+            return Ok(None);
+        };
+        let slots = kind.schedule.slots(now, current.starts_at, now);
+        let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+            return Ok(None);
+        };
+        let taken = self
+            .repo
+            .taken(kind.id, first.start, last.start + 1)
+            .await?;
+        first_free(&slots, &taken, kind.schedule.capacity, current.starts_at)
+            .map(|slot| self.availability(kind, current.insurance_id, slot, now))
+            .transpose()
     }
 
     /// Books the availability for the patient: all checks in memory, then ONE storage transaction
@@ -231,6 +283,8 @@ impl BookingService {
             time_zone: kind.schedule.time_zone,
             video_consultation: kind.video_consultation,
             asap_opt_in: asap,
+            asap_subscription_id: asap.then(|| random_id(SUBSCRIPTION_ID_LEN)),
+            asap_since: asap.then_some(now),
             email,
             comment,
             cancellation_notice_hours: kind.cancellation_notice_hours,
@@ -285,8 +339,11 @@ impl BookingService {
             },
         };
         let (appointments, next) = self.repo.list(patient_id, limit, cursor).await?;
-        let data: Vec<Value> = appointments.iter().map(Appointment::to_json).collect();
-        Ok(json!({ "data": data, "next_cursor": next }))
+        let data = appointments.iter().map(AppointmentView::from).collect();
+        views::to_value(&AppointmentPage {
+            data,
+            next_cursor: next,
+        })
     }
 
     /// Free slots to move the appointment to: same type, category and insurance, without its own
@@ -310,14 +367,16 @@ impl BookingService {
     }
 
     /// Moves the appointment to the availability: one read, then ONE transaction. Refused (409)
-    /// when cancelled or inside the cancellation notice period.
+    /// when cancelled or inside the cancellation notice period. When the type has an ASAP list,
+    /// the same transaction records the freed slot in the outbox; the event is returned for
+    /// inline dispatch.
     pub async fn reschedule(
         &self,
         patient_id: &str,
         id: &str,
         availability_id: &str,
         now: i64,
-    ) -> Result<Appointment, BookingError> {
+    ) -> Result<(Appointment, Option<OutboxEvent>), BookingError> {
         let token = AvailabilityToken::open(self.keys.sealer(), availability_id, now)?;
         let current = self.appointment(patient_id, id).await?;
         changeable(&current, now, "rescheduled")?;
@@ -329,7 +388,7 @@ impl BookingService {
             ));
         }
         if token.starts_at == current.starts_at {
-            return Ok(current);
+            return Ok((current, None));
         }
         let catalog = self.repo.catalog().await?;
         let kind = bookable(
@@ -341,21 +400,45 @@ impl BookingService {
         if !kind.schedule.offers(token.slot(), now) {
             return Err(no_longer_offered());
         }
+        let freed = kind
+            .asap_notifications_enabled
+            .then(|| OutboxEvent::slot_freed(kind.id, current.slot(), patient_id, now));
         self.repo
-            .reschedule(&current, token.slot(), kind.schedule.capacity, now)
+            .reschedule(
+                &current,
+                token.slot(),
+                kind.schedule.capacity,
+                now,
+                freed.as_ref(),
+            )
             .await?;
-        Ok(Appointment {
+        let moved = Appointment {
             starts_at: token.starts_at,
             ends_at: token.ends_at,
             ..current
-        })
+        };
+        Ok((moved, freed))
     }
 
-    /// Cancels the appointment and frees its slot: one read, then ONE transaction.
-    pub async fn cancel(&self, patient_id: &str, id: &str, now: i64) -> Result<(), BookingError> {
+    /// Cancels the appointment and frees its slot: one read, then ONE transaction, which also
+    /// records the freed slot in the outbox when the type has an ASAP list (returned for inline
+    /// dispatch).
+    pub async fn cancel(
+        &self,
+        patient_id: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<OutboxEvent>, BookingError> {
         let current = self.appointment(patient_id, id).await?;
         changeable(&current, now, "cancelled")?;
-        self.repo.cancel(&current, now).await
+        let catalog = self.repo.catalog().await?;
+        let freed = catalog
+            .types
+            .get(&current.type_id)
+            .filter(|kind| kind.asap_notifications_enabled)
+            .map(|kind| OutboxEvent::slot_freed(kind.id, current.slot(), patient_id, now));
+        self.repo.cancel(&current, now, freed.as_ref()).await?;
+        Ok(freed)
     }
 
     /// The join link of a video consultation (409 for other types).
@@ -370,17 +453,10 @@ impl BookingService {
     }
 }
 
-/// The API shape of an appointment type.
+/// The API shape of an appointment type ([`AppointmentTypeView`]) as JSON.
 pub fn type_json(kind: &AppointmentType) -> Value {
-    json!({
-        "id": kind.id,
-        "name": kind.name,
-        "category_id": kind.category_id,
-        "duration_minutes": kind.duration_minutes,
-        "asap_notifications_enabled": kind.asap_notifications_enabled,
-        "video_consultation": kind.video_consultation,
-        "cancellation_notice_hours": kind.cancellation_notice_hours,
-    })
+    // A view of strings, numbers and booleans always serialises.
+    views::to_value(&AppointmentTypeView::from(kind)).unwrap_or(Value::Null)
 }
 
 fn no_longer_offered() -> BookingError {

@@ -42,11 +42,13 @@ struct JoinClaims<'a> {
 }
 
 /// A join link.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VideoLink {
-    /// The URL to open.
+    /// The URL to open (it carries a signed token naming the appointment).
+    #[schema(format = "uri")]
     pub url: String,
     /// When it stops working, ISO 8601 with the institution's offset.
+    #[schema(example = "2026-12-01T10:00:00+01:00")]
     pub expires_at: String,
 }
 

@@ -75,12 +75,15 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// The JSON error body of the contract: `{"error", "error_description"}`.
-#[derive(Debug, Serialize)]
+/// The JSON error body of the contract: `{"error", "error_description"}` (also its OpenAPI schema,
+/// `Error`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
 pub struct ErrorBody<'a> {
-    /// Machine-readable code.
+    /// Machine-readable code (`invalid_request`, `invalid_token`, `not_found`, `slot_unavailable`, ...).
+    #[schema(example = "invalid_request")]
     pub error: &'a str,
-    /// Human explanation.
+    /// Human explanation, for the developer.
     pub error_description: &'a str,
 }
 

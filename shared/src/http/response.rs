@@ -51,6 +51,37 @@ pub fn html(status: StatusCode, page: String) -> Response<Body> {
     response
 }
 
+/// `response` (a page from [`html`]) whose forms may be answered by a redirect to `target`.
+///
+/// Chromium applies `form-action` to every redirect that follows a form submission, so a login or
+/// consent form answered by the redirect back to the app (the authorization response) is blocked
+/// under `form-action 'self'` alone. `target` is the request's redirect URI, one the client
+/// registered (checked before any page is shown); its origin, or its scheme for a private-use URI
+/// scheme (RFC 8252 §7.1), is added in a form that cannot inject another directive. An
+/// unparsable target leaves the policy as it is.
+pub fn allow_form_redirect(mut response: Response<Body>, target: &str) -> Response<Body> {
+    let Ok(url) = url::Url::parse(target) else {
+        return response;
+    };
+    let origin = url.origin();
+    let source = if origin.is_tuple() {
+        origin.ascii_serialization()
+    } else {
+        format!("{}:", url.scheme())
+    };
+    let policy = HTML_CSP.replacen(
+        "form-action 'self'",
+        &format!("form-action 'self' {source}"),
+        1,
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
 /// A `302 Found` redirect (also used for the authorization response, RFC 6749 §4.1.2).
 pub fn redirect(location: &str) -> Response<Body> {
     let mut response = build(StatusCode::FOUND, "text/plain; charset=utf-8", Body::Empty);
@@ -103,6 +134,27 @@ mod tests {
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["referrer-policy"], "no-referrer");
         assert_eq!(h["cache-control"], "no-store");
+    }
+
+    #[test]
+    fn forms_may_be_answered_by_a_redirect_to_the_apps_origin_and_nowhere_else() {
+        let csp = |target: &str| {
+            allow_form_redirect(html(StatusCode::OK, String::new()), target).headers()
+                ["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        let loopback = csp("http://127.0.0.1:8080/callback?x=1");
+        assert!(loopback.contains("form-action 'self' http://127.0.0.1:8080;"));
+        assert!(loopback.contains("frame-ancestors 'none'"));
+        assert!(csp("https://app.example/cb").contains("form-action 'self' https://app.example;"));
+        assert!(csp("com.example.app:/oauth").contains("form-action 'self' com.example.app:;"));
+        // Nothing but an origin gets in, whatever the URI holds.
+        assert!(
+            csp("https://app.example/cb;script-src%20*").contains("'self' https://app.example;")
+        );
+        assert_eq!(csp("not a url"), HTML_CSP);
     }
 
     #[test]

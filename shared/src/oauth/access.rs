@@ -74,7 +74,7 @@ pub struct IdTokenClaims {
 }
 
 /// The successful token response body (RFC 6749 §5.1, OIDC Core §3.1.3.3).
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     /// The RFC 9068 access token.
     pub access_token: String,
@@ -82,7 +82,8 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
-    /// A new refresh token, when the grant comes with one (see [`Scopes::grants_refresh_token`]).
+    /// A new refresh token, when `offline_access` or a portal scope was granted (it replaces the
+    /// one presented).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     /// The scopes of the access token, space-separated.

@@ -6,7 +6,7 @@ use crate::domain::patient::Patient;
 use crate::scope::{Scope, Scopes};
 
 /// Standard claims, each present only when the scope that releases it was granted.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IdentityClaims {
     /// `profile`: full name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

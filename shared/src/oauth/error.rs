@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::store::StoreError;
 
 /// Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1 and OIDC Core §3.1.2.6.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OAuthErrorCode {
     /// RFC 6749 §4.1.2.1 / §5.2: missing, repeated or malformed parameter.
@@ -73,10 +73,15 @@ pub struct OAuthError {
     pub description: String,
 }
 
-#[derive(Serialize)]
-struct Wire<'a> {
-    error: &'a str,
-    error_description: &'a str,
+/// The error body of the token, revocation and introspection endpoints (RFC 6749 §5.2), also its
+/// OpenAPI schema (`OAuthError`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = OAuthError)]
+pub struct TokenErrorBody<'a> {
+    /// The RFC error code.
+    pub error: OAuthErrorCode,
+    /// What went wrong, for the client developer.
+    pub error_description: &'a str,
 }
 
 impl OAuthError {
@@ -127,8 +132,8 @@ impl OAuthError {
     pub fn into_token_response(self) -> Response<Body> {
         let mut response = crate::http::response::json(
             self.status(),
-            &Wire {
-                error: self.code.as_str(),
+            &TokenErrorBody {
+                error: self.code,
                 error_description: &self.description,
             },
         );
@@ -200,6 +205,29 @@ pub fn append_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wire_name_of_every_code_is_its_rfc_name() {
+        use OAuthErrorCode::*;
+        for code in [
+            InvalidRequest,
+            InvalidClient,
+            InvalidGrant,
+            UnauthorizedClient,
+            UnsupportedGrantType,
+            InvalidScope,
+            AccessDenied,
+            UnsupportedResponseType,
+            UnsupportedTokenType,
+            LoginRequired,
+            ConsentRequired,
+            InteractionRequired,
+            ServerError,
+            TemporarilyUnavailable,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
 
     #[test]
     fn invalid_client_is_a_401_with_www_authenticate() {

@@ -25,7 +25,7 @@ use crate::store::now_unix;
 pub const TOKEN_TYPE_REFRESH: &str = "refresh_token";
 
 /// The introspection response (RFC 7662 §2.2). Inactive tokens have only `active`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Introspection {
     /// Whether the token is currently active.
     pub active: bool,

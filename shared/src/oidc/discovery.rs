@@ -46,7 +46,7 @@ pub const CLAIMS_SUPPORTED: [&str; 16] = [
 pub const CLIENT_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 /// The provider metadata document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ProviderMetadata {
     /// The issuer identifier, exactly as in `iss` claims.
     pub issuer: String,
@@ -74,17 +74,17 @@ pub struct ProviderMetadata {
     pub grant_types_supported: [&'static str; 2],
     /// PKCE with SHA-256 only (`plain` is refused).
     pub code_challenge_methods_supported: [&'static str; 1],
-    /// See [`CLIENT_AUTH_METHODS`].
+    /// `client_secret_basic`, `client_secret_post`, and `none` (public clients, with PKCE).
     pub token_endpoint_auth_methods_supported: [&'static str; 3],
-    /// See [`CLIENT_AUTH_METHODS`].
+    /// `client_secret_basic`, `client_secret_post`, and `none` (public clients, with PKCE).
     pub revocation_endpoint_auth_methods_supported: [&'static str; 3],
-    /// See [`CLIENT_AUTH_METHODS`].
+    /// `client_secret_basic`, `client_secret_post`, and `none` (public clients, with PKCE).
     pub introspection_endpoint_auth_methods_supported: [&'static str; 3],
     /// id_tokens are RS256 JWS.
     pub id_token_signing_alg_values_supported: [&'static str; 1],
     /// `sub` is the same patient id for every client.
     pub subject_types_supported: [&'static str; 1],
-    /// See [`CLAIMS_SUPPORTED`].
+    /// Claims of id_tokens and UserInfo responses.
     pub claims_supported: [&'static str; 16],
     /// The `claims` request parameter is not supported.
     pub claims_parameter_supported: bool,

@@ -12,7 +12,7 @@ use crate::repo::PatientRepo;
 pub const REQUIRED_SCOPES: [&str; 1] = ["profile_read"];
 
 /// `GET /api/portal/v1/profile` response body.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Profile {
     /// The patient id (the `sub` of the patient's tokens).
     pub id: String,

@@ -12,7 +12,7 @@ use crate::repo::PatientRepo;
 pub const REQUIRED_SCOPE: &str = "openid";
 
 /// The UserInfo JSON object.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UserInfo {
     /// The patient id, identical to the `sub` of the id_token (OIDC Core §5.3.2).
     pub sub: String,

@@ -1,0 +1,548 @@
+//! The real function handlers, fed API Gateway v2 events, in process on the SQLite store.
+//!
+//! Per operation: CPU time (criterion mean of process CPU time: event parsing + handler, every
+//! thread, so SQLite work on the blocking pool counts) and storage round trips (the
+//! `CountingStore` in front of the store, averaged over every measured iteration; written to
+//! `<out>/handlers.json`). Operations that change state get fresh input for every iteration, made
+//! outside the measured time (a new code, a new availability, a freshly booked appointment), and
+//! every iteration's status is checked, so no iteration measures an error path.
+
+mod common;
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, SamplingMode};
+use lambda_http::{Body, Response};
+use portal_bench::events::{self, Event};
+use portal_bench::fixture::{self, Portal, API, CATEGORY, INSURANCE, TYPE};
+use portal_bench::ops::HANDLER_GROUP;
+use portal_bench::process_cpu_time;
+use portal_bench::results::{self, HandlerRecord, HANDLERS_FILE};
+use serde_json::{json, Value};
+use shared::boot::Handler;
+use shared::store::{now_unix, Condition, Item, Key, Write};
+use tokio::runtime::Runtime;
+
+use common::CpuTime;
+
+type Group<'a> = BenchmarkGroup<'a, CpuTime>;
+
+/// Distinct patients the booking benchmarks spread their appointments over.
+const PATIENTS: usize = 8;
+
+/// Round trips and statuses seen over the measured iterations of one operation.
+struct Tally {
+    id: &'static str,
+    expected: u16,
+    round_trips: u64,
+    iterations: u64,
+    signs: u32,
+}
+
+impl Tally {
+    fn new(id: &'static str, expected: u16) -> Self {
+        Self {
+            id,
+            expected,
+            round_trips: 0,
+            iterations: 0,
+            signs: 0,
+        }
+    }
+
+    /// Counts one iteration; any other status than the expected one stops the benchmark.
+    fn record(&mut self, round_trips: u64, response: &Response<Body>) {
+        let status = response.status().as_u16();
+        assert_eq!(
+            status,
+            self.expected,
+            "{}: an iteration answered {status}: {}",
+            self.id,
+            String::from_utf8_lossy(response.body().as_ref())
+        );
+        self.round_trips += round_trips;
+        self.iterations += 1;
+    }
+
+    fn save(&self) {
+        if self.iterations == 0 {
+            // Filtered out on the command line: keep what an earlier run recorded.
+            return;
+        }
+        let record = HandlerRecord {
+            round_trips: self.round_trips as f64 / self.iterations.max(1) as f64,
+            iterations: self.iterations,
+            signs: self.signs,
+            status: self.expected,
+        };
+        let path = results::out_dir().join(HANDLERS_FILE);
+        if let Err(e) = results::update(&path, self.id, record) {
+            eprintln!("warning: cannot record round trips of {}: {e}", self.id);
+        }
+    }
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// Parses the event as the runtime does, then runs the handler: what one invocation costs.
+async fn invoke(app: &impl Handler, event: &str) -> Response<Body> {
+    let request = events::parse(event).expect("a valid event");
+    app.handle(request).await
+}
+
+fn json_body(response: &Response<Body>) -> Value {
+    serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null)
+}
+
+/// JWTs in a token response: each one is an RS256 sign.
+fn signed_tokens(body: &Value) -> u32 {
+    ["access_token", "id_token"]
+        .iter()
+        .filter(|field| {
+            body[**field]
+                .as_str()
+                .is_some_and(|t| t.split('.').count() == 3)
+        })
+        .count() as u32
+}
+
+/// Times each iteration alone (its input is made first, outside the measured time).
+fn bench_each<A: Handler>(
+    group: &mut Group<'_>,
+    rt: &Runtime,
+    portal: &Portal,
+    app: &A,
+    tally: &mut Tally,
+    mut input: impl FnMut(&Runtime) -> String,
+    mut output: impl FnMut(&Response<Body>),
+) {
+    group.bench_function(tally.id, |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let event = input(rt);
+                portal.counter.take();
+                let response = rt.block_on(async {
+                    let started = process_cpu_time();
+                    let response = invoke(app, &event).await;
+                    total += process_cpu_time().saturating_sub(started);
+                    response
+                });
+                tally.record(portal.counter.take(), &response);
+                output(&response);
+            }
+            total
+        })
+    });
+    tally.save();
+}
+
+/// Times the loop as a whole (read-only operations: the same event every time).
+fn bench_loop<A: Handler>(
+    group: &mut Group<'_>,
+    rt: &Runtime,
+    portal: &Portal,
+    app: &A,
+    tally: &mut Tally,
+    event: &str,
+) {
+    group.bench_function(tally.id, |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                portal.counter.take();
+                let started = process_cpu_time();
+                let mut last = None;
+                for _ in 0..iters {
+                    let response = invoke(app, event).await;
+                    if response.status().as_u16() != tally.expected {
+                        last = Some(response);
+                        break;
+                    }
+                }
+                let spent = process_cpu_time().saturating_sub(started);
+                let round_trips = portal.counter.take();
+                match last {
+                    Some(failed) => tally.record(round_trips, &failed),
+                    None => {
+                        tally.round_trips += round_trips;
+                        tally.iterations += iters;
+                    }
+                }
+                spent
+            })
+        })
+    });
+    tally.save();
+}
+
+struct TokenWorld {
+    portal: Portal,
+    app: token_fn::App,
+    client: shared::domain::client::Client,
+    patient: shared::domain::patient::Patient,
+    basic: String,
+}
+
+fn token_world(rt: &Runtime) -> TokenWorld {
+    let portal = Portal::new().expect("portal");
+    let (client, secret, patient) = rt.block_on(async {
+        let (client, secret) = portal.client().await.expect("client");
+        (client, secret, portal.patient().await.expect("patient"))
+    });
+    TokenWorld {
+        app: token_fn::App::new(portal.context.clone()),
+        basic: fixture::basic(&client, &secret),
+        portal,
+        client,
+        patient,
+    }
+}
+
+impl TokenWorld {
+    fn exchange_event(&self) -> String {
+        let code = self
+            .portal
+            .code(&self.client, &self.patient, fixture::APP_SCOPE)
+            .expect("code");
+        Event::post("/oauth/token")
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", fixture::REDIRECT),
+                ("code_verifier", fixture::VERIFIER),
+            ])
+            .header("authorization", &self.basic)
+            .to_text()
+    }
+
+    fn refresh_event(&self, refresh_token: &str) -> String {
+        Event::post("/oauth/token")
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ])
+            .header("authorization", &self.basic)
+            .to_text()
+    }
+}
+
+fn code_exchange(group: &mut Group<'_>, rt: &Runtime) {
+    let world = token_world(rt);
+    let mut tally = Tally::new("code_exchange", 200);
+    let first = rt.block_on(invoke(&world.app, &world.exchange_event()));
+    assert_eq!(first.status(), 200, "{:?}", json_body(&first));
+    tally.signs = signed_tokens(&json_body(&first));
+    bench_each(
+        group,
+        rt,
+        &world.portal,
+        &world.app,
+        &mut tally,
+        |_| world.exchange_event(),
+        |_| {},
+    );
+}
+
+fn refresh(group: &mut Group<'_>, rt: &Runtime) {
+    let world = token_world(rt);
+    let mut tally = Tally::new("refresh", 200);
+    let exchanged = json_body(&rt.block_on(invoke(&world.app, &world.exchange_event())));
+    let mut refresh_token = exchanged["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    let first = rt.block_on(invoke(&world.app, &world.refresh_event(&refresh_token)));
+    let body = json_body(&first);
+    assert_eq!(first.status(), 200, "{body}");
+    tally.signs = signed_tokens(&body);
+    refresh_token = body["refresh_token"].as_str().expect("rotated").to_owned();
+    // Each refresh presents the token the previous one returned (the rotation chain of one grant).
+    let latest = std::cell::RefCell::new(refresh_token);
+    bench_each(
+        group,
+        rt,
+        &world.portal,
+        &world.app,
+        &mut tally,
+        |_| world.refresh_event(&latest.borrow()),
+        |response| {
+            if let Some(token) = json_body(response)["refresh_token"].as_str() {
+                *latest.borrow_mut() = token.to_owned();
+            }
+        },
+    );
+}
+
+fn userinfo(group: &mut Group<'_>, rt: &Runtime) {
+    let portal = Portal::new().expect("portal");
+    let patient = rt.block_on(portal.patient()).expect("patient");
+    let app = userinfo_fn::App::new(portal.context.clone());
+    let token = portal
+        .access_token(patient.id.as_str(), "openid email profile")
+        .expect("token");
+    let event = Event::get("/oauth/userinfo").bearer(&token).to_text();
+    let first = rt.block_on(invoke(&app, &event));
+    assert_eq!(first.status(), 200, "{:?}", json_body(&first));
+    let mut tally = Tally::new("userinfo", 200);
+    bench_loop(group, rt, &portal, &app, &mut tally, &event);
+}
+
+fn bearer_check(group: &mut Group<'_>) {
+    let portal = Portal::new().expect("portal");
+    let token = portal
+        .access_token("patient-1", fixture::PORTAL_SCOPE)
+        .expect("token");
+    let request = Event::get(&format!("{API}/appointments"))
+        .bearer(&token)
+        .request()
+        .expect("request");
+    let required = ["profile_read", "appointment_read"];
+    assert!(portal
+        .context
+        .authenticate(&request, &required, false)
+        .is_ok());
+    let mut tally = Tally::new("bearer_check", 200);
+    group.bench_function(tally.id, |b| {
+        b.iter_custom(|iters| {
+            portal.counter.take();
+            let started = process_cpu_time();
+            for _ in 0..iters {
+                let claims = portal.context.authenticate(&request, &required, false);
+                assert!(claims.is_ok(), "the bearer check failed: {claims:?}");
+            }
+            let spent = process_cpu_time().saturating_sub(started);
+            tally.round_trips += portal.counter.take();
+            tally.iterations += iters;
+            spent
+        })
+    });
+    tally.save();
+}
+
+/// A booking app on the demo catalog; with `capacity`, type 198 takes that many bookings per slot.
+fn booking_world(
+    rt: &Runtime,
+    capacity: Option<i64>,
+) -> (Portal, booking_fn::App, Vec<String>, Vec<String>) {
+    let portal = Portal::new().expect("portal");
+    let catalog = rt
+        .block_on(portal.load_demo_catalog(capacity))
+        .expect("catalog");
+    let app = booking_fn::App::new(portal.context.clone());
+    let bearers = (0..PATIENTS)
+        .map(|_| {
+            let patient = shared::crypto::random_id(22);
+            portal
+                .access_token(&patient, fixture::PORTAL_SCOPE)
+                .expect("token")
+        })
+        .collect();
+    // From day 2 (outside the 24 h cancellation notice) to the end of the horizon.
+    let availabilities = portal
+        .availability_ids(&catalog, 2, 88)
+        .expect("availabilities");
+    assert!(availabilities.len() > 500, "{}", availabilities.len());
+    (portal, app, bearers, availabilities)
+}
+
+fn book_event(bearer: &str, availability: &str) -> String {
+    Event::post(&format!("{API}/booking"))
+        .bearer(bearer)
+        .json(&json!({ "availability_id": availability, "insurance_id": INSURANCE }))
+        .to_text()
+}
+
+/// Books through the handler and returns the appointment id.
+fn book(rt: &Runtime, app: &booking_fn::App, bearer: &str, availability: &str) -> String {
+    let response = rt.block_on(invoke(app, &book_event(bearer, availability)));
+    let body = json_body(&response);
+    assert_eq!(response.status(), 201, "{body}");
+    body["id"].as_str().expect("an id").to_owned()
+}
+
+fn availability_search(group: &mut Group<'_>, rt: &Runtime) {
+    // The demo catalog as it is (capacity 1), with some slots of the fortnight already taken, so
+    // the one query of slot counters returns rows.
+    let (portal, app, bearers, availabilities) = booking_world(rt, None);
+    for (n, availability) in availabilities.iter().take(60).step_by(3).enumerate() {
+        book(rt, &app, &bearers[n % PATIENTS], availability);
+    }
+    let event = Event::get(&format!(
+        "{API}/availabilities?category_id={CATEGORY}&type_id={TYPE}&insurance_id={INSURANCE}&from={}&limit=200",
+        fixture::days_ahead(2)
+    ))
+    .bearer(&bearers[0])
+    .to_text();
+    let first = rt.block_on(invoke(&app, &event));
+    let body = json_body(&first);
+    assert_eq!(first.status(), 200, "{body}");
+    let found = body["data"].as_array().map_or(0, Vec::len);
+    assert!(
+        found > 100,
+        "a fortnight of type 198 has ~170 slots, got {found}"
+    );
+    println!("availability_search: {found} free slots in the 2-week window");
+    let mut tally = Tally::new("availability_search", 200);
+    bench_loop(group, rt, &portal, &app, &mut tally, &event);
+}
+
+fn booking(group: &mut Group<'_>, rt: &Runtime) {
+    let (portal, app, bearers, availabilities) = booking_world(rt, Some(1000));
+    let mut tally = Tally::new("booking", 201);
+    let mut n = 0usize;
+    bench_each(
+        group,
+        rt,
+        &portal,
+        &app,
+        &mut tally,
+        |_| {
+            n += 1;
+            book_event(
+                &bearers[n % PATIENTS],
+                &availabilities[n % availabilities.len()],
+            )
+        },
+        |_| {},
+    );
+}
+
+fn reschedule(group: &mut Group<'_>, rt: &Runtime) {
+    let (portal, app, bearers, availabilities) = booking_world(rt, Some(1000));
+    let mut tally = Tally::new("reschedule", 200);
+    let mut n = 0usize;
+    bench_each(
+        group,
+        rt,
+        &portal,
+        &app,
+        &mut tally,
+        |rt| {
+            n += 1;
+            let bearer = &bearers[n % PATIENTS];
+            let id = book(rt, &app, bearer, &availabilities[n % availabilities.len()]);
+            let target = &availabilities[(n + 1) % availabilities.len()];
+            Event::new("PUT", &format!("{API}/appointments/{id}"))
+                .bearer(bearer)
+                .json(&json!({ "availability_id": target }))
+                .to_text()
+        },
+        |_| {},
+    );
+}
+
+fn cancel(group: &mut Group<'_>, rt: &Runtime) {
+    let (portal, app, bearers, availabilities) = booking_world(rt, Some(1000));
+    let mut tally = Tally::new("cancel", 200);
+    let mut n = 0usize;
+    bench_each(
+        group,
+        rt,
+        &portal,
+        &app,
+        &mut tally,
+        |rt| {
+            n += 1;
+            let bearer = &bearers[n % PATIENTS];
+            let id = book(rt, &app, bearer, &availabilities[n % availabilities.len()]);
+            Event::new("DELETE", &format!("{API}/appointments/{id}"))
+                .bearer(bearer)
+                .to_text()
+        },
+        |_| {},
+    );
+}
+
+/// Reference: one local storage round trip (the shape of the code exchange's: check an item,
+/// create another) through the store, blocking-pool hand-off included.
+fn store_transaction(group: &mut Group<'_>, rt: &Runtime) {
+    let portal = Portal::new().expect("portal");
+    let store = portal.context.store.clone();
+    let anchor = Key::new("BENCH#anchor", "ITEM");
+    rt.block_on(store.put(
+        Item::new(anchor.clone()).with("kind", "anchor"),
+        Condition::NotExists,
+    ))
+    .expect("anchor");
+    let mut tally = Tally::new("store_transaction", 200);
+    group.bench_function(tally.id, |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                portal.counter.take();
+                let started = process_cpu_time();
+                for _ in 0..iters {
+                    let writes = vec![
+                        Write::Check {
+                            key: anchor.clone(),
+                            condition: Condition::Equals("kind".into(), "anchor".into()),
+                        },
+                        Write::Put {
+                            item: Item::new(Key::new(
+                                format!("BENCH#{}", shared::crypto::random_id(22)),
+                                "ITEM",
+                            ))
+                            .with("generation", 0)
+                            .with("client_id", "bench-client")
+                            .expiring_at(now_unix() + 86_400),
+                            condition: Condition::NotExists,
+                        },
+                    ];
+                    store.transact(writes).await.expect("transaction");
+                }
+                let spent = process_cpu_time().saturating_sub(started);
+                tally.round_trips += portal.counter.take();
+                tally.iterations += iters;
+                spent
+            })
+        })
+    });
+    tally.save();
+}
+
+/// Reference: what the runtime does before a handler runs (event JSON → `Request`).
+fn event_parse(group: &mut Group<'_>, rt: &Runtime) {
+    let world = token_world(rt);
+    let event = world.exchange_event();
+    let mut tally = Tally::new("event_parse", 200);
+    group.bench_function(tally.id, |b| {
+        b.iter_custom(|iters| {
+            let started = process_cpu_time();
+            for _ in 0..iters {
+                std::hint::black_box(events::parse(std::hint::black_box(&event)).expect("event"));
+            }
+            tally.iterations += iters;
+            process_cpu_time().saturating_sub(started)
+        })
+    });
+    tally.save();
+}
+
+fn handlers(c: &mut criterion::Criterion<CpuTime>) {
+    let rt = runtime();
+    let mut group = c.benchmark_group(HANDLER_GROUP);
+    // Milliseconds per iteration: equal-sized samples, fewer of them.
+    group.sampling_mode(SamplingMode::Flat).sample_size(20);
+    code_exchange(&mut group, &rt);
+    refresh(&mut group, &rt);
+    userinfo(&mut group, &rt);
+    bearer_check(&mut group);
+    availability_search(&mut group, &rt);
+    booking(&mut group, &rt);
+    reschedule(&mut group, &rt);
+    cancel(&mut group, &rt);
+    store_transaction(&mut group, &rt);
+    event_parse(&mut group, &rt);
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = handlers
+}
+criterion_main!(benches);

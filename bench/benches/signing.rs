@@ -1,0 +1,224 @@
+//! Signing and verifying an access token: RS256 as we do it (aws-lc-rs key pair parsed once at
+//! init), RS256 through `jsonwebtoken::encode` (which parses the private key on every call),
+//! ES256 and EdDSA. Every variant produces or checks a complete compact JWS of the same RFC 9068
+//! claims, so the numbers compare the whole step, not just the raw signature.
+
+mod common;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair, UnparsedPublicKey,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, RSA_PKCS1_2048_8192_SHA256,
+};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, SamplingMode};
+use portal_bench::fixture::{Portal, APP_SCOPE};
+use portal_bench::ops::SIGNING_GROUP;
+use serde::Serialize;
+use shared::bearer::AccessClaims;
+use shared::crypto::random_id;
+use shared::jwt::{self, Audience, TYP_ACCESS_TOKEN};
+use shared::store::now_unix;
+use std::hint::black_box;
+
+use common::CpuTime;
+
+type Group<'a> = BenchmarkGroup<'a, CpuTime>;
+
+/// The claims of a typical access token (ids as long as ours).
+fn claims(portal: &Portal) -> AccessClaims {
+    let config = &portal.context.config;
+    let now = now_unix();
+    AccessClaims {
+        iss: config.issuer_str().to_owned(),
+        sub: random_id(22),
+        aud: Audience::one(config.api_audience.clone()),
+        client_id: random_id(22),
+        scope: APP_SCOPE.to_owned(),
+        // Long enough for every verify of the run.
+        exp: now + 3600,
+        iat: now,
+        jti: random_id(16),
+        gid: random_id(22),
+        auth_time: now - 60,
+    }
+}
+
+/// `header.claims.signature` with `sign` producing the signature of `header.claims`.
+fn jws<C: Serialize>(
+    alg: &str,
+    kid: &str,
+    claims: &C,
+    sign: impl FnOnce(&[u8]) -> Vec<u8>,
+) -> String {
+    let header = serde_json::json!({ "alg": alg, "typ": TYP_ACCESS_TOKEN, "kid": kid });
+    let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).expect("header"));
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims")));
+    let signature = sign(token.as_bytes());
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    token
+}
+
+/// Checks a JWS signature with `key` and parses its claims (what a verifier must at least do).
+fn verify_raw(key: &UnparsedPublicKey<&[u8]>, token: &str) -> AccessClaims {
+    let (input, signature) = token.rsplit_once('.').expect("three parts");
+    let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+    key.verify(input.as_bytes(), &signature)
+        .expect("a valid signature");
+    let payload = input.split_once('.').expect("header.payload").1;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("claims")
+}
+
+/// One DER element: tag, contents, and what follows it.
+fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let len = rest[..count]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, &rest[count..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// The PKCS#1 `RSAPrivateKey` inside a PKCS#8 `PrivateKeyInfo` (what `jsonwebtoken` wants).
+fn pkcs1_from_pkcs8(pkcs8: &[u8]) -> Vec<u8> {
+    let (0x30, info, _) = der_element(pkcs8).expect("PrivateKeyInfo") else {
+        panic!("PrivateKeyInfo is a SEQUENCE")
+    };
+    let (0x02, _, rest) = der_element(info).expect("version") else {
+        panic!("version is an INTEGER")
+    };
+    let (0x30, _, rest) = der_element(rest).expect("algorithm") else {
+        panic!("algorithm is a SEQUENCE")
+    };
+    let (0x04, key, _) = der_element(rest).expect("privateKey") else {
+        panic!("privateKey is an OCTET STRING")
+    };
+    key.to_vec()
+}
+
+fn rs256(group: &mut Group<'_>, portal: &Portal, claims: &AccessClaims) {
+    let keys = portal.keys();
+    let config = &portal.context.config;
+    let token = keys.sign_jwt(TYP_ACCESS_TOKEN, claims).expect("sign");
+    let verified: AccessClaims = jwt::verify(
+        keys,
+        &token,
+        TYP_ACCESS_TOKEN,
+        config.issuer_str(),
+        &config.api_audience,
+    )
+    .expect("verifies");
+    assert_eq!(&verified, claims);
+
+    group.bench_function("rs256_sign", |b| {
+        b.iter(|| {
+            keys.sign_jwt(TYP_ACCESS_TOKEN, black_box(claims))
+                .expect("sign")
+        })
+    });
+    group.bench_function("rs256_verify", |b| {
+        b.iter(|| {
+            jwt::verify::<AccessClaims>(
+                keys,
+                black_box(&token),
+                TYP_ACCESS_TOKEN,
+                config.issuer_str(),
+                &config.api_audience,
+            )
+            .expect("verifies")
+        })
+    });
+
+    // jsonwebtoken keeps the key as DER bytes and parses it inside every `encode`.
+    let stored = &portal.material.signing_keys[0];
+    let pkcs8 = STANDARD.decode(&stored.pkcs8_der_b64).expect("base64");
+    let encoding = jsonwebtoken::EncodingKey::from_rsa_der(&pkcs1_from_pkcs8(&pkcs8));
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.typ = Some(TYP_ACCESS_TOKEN.to_owned());
+    header.kid = Some(stored.kid.clone());
+    let theirs = jsonwebtoken::encode(&header, claims, &encoding).expect("encode");
+    assert!(jwt::verify::<AccessClaims>(
+        keys,
+        &theirs,
+        TYP_ACCESS_TOKEN,
+        config.issuer_str(),
+        &config.api_audience
+    )
+    .is_ok());
+    group.bench_function("rs256_jsonwebtoken_sign", |b| {
+        b.iter(|| jsonwebtoken::encode(&header, black_box(claims), &encoding).expect("encode"))
+    });
+
+    let pair = RsaKeyPair::from_pkcs8(&pkcs8).expect("RSA key");
+    let public = pair.public_key().as_ref().to_vec();
+    let key = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public.as_slice());
+    assert_eq!(&verify_raw(&key, &token), claims);
+    group.bench_function("rs256_raw_verify", |b| {
+        b.iter(|| verify_raw(&key, black_box(&token)))
+    });
+}
+
+fn es256(group: &mut Group<'_>, claims: &AccessClaims) {
+    let rng = SystemRandom::new();
+    let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("P-256 key");
+    let sign = |claims: &AccessClaims| {
+        jws("ES256", "es256-key", claims, |input| {
+            pair.sign(&rng, input).expect("sign").as_ref().to_vec()
+        })
+    };
+    let token = sign(claims);
+    let public = pair.public_key().as_ref().to_vec();
+    let key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public.as_slice());
+    assert_eq!(&verify_raw(&key, &token), claims);
+    group.bench_function("es256_sign", |b| b.iter(|| sign(black_box(claims))));
+    group.bench_function("es256_verify", |b| {
+        b.iter(|| verify_raw(&key, black_box(&token)))
+    });
+}
+
+fn eddsa(group: &mut Group<'_>, claims: &AccessClaims) {
+    let pair = Ed25519KeyPair::generate().expect("Ed25519 key");
+    let sign = |claims: &AccessClaims| {
+        jws("EdDSA", "ed25519-key", claims, |input| {
+            pair.sign(input).as_ref().to_vec()
+        })
+    };
+    let token = sign(claims);
+    let public = pair.public_key().as_ref().to_vec();
+    let key = UnparsedPublicKey::new(&ED25519, public.as_slice());
+    assert_eq!(&verify_raw(&key, &token), claims);
+    group.bench_function("eddsa_sign", |b| b.iter(|| sign(black_box(claims))));
+    group.bench_function("eddsa_verify", |b| {
+        b.iter(|| verify_raw(&key, black_box(&token)))
+    });
+}
+
+fn signing(c: &mut criterion::Criterion<CpuTime>) {
+    let portal = Portal::new().expect("portal");
+    let claims = claims(&portal);
+    let mut group = c.benchmark_group(SIGNING_GROUP);
+    group.sampling_mode(SamplingMode::Flat).sample_size(20);
+    rs256(&mut group, &portal, &claims);
+    es256(&mut group, &claims);
+    eddsa(&mut group, &claims);
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = signing
+}
+criterion_main!(benches);

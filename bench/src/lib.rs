@@ -1,0 +1,52 @@
+//! Benchmarks of MyPatientPortal (`make bench`, see `docs/performance.md`).
+//!
+//! - `benches/handlers.rs`: the real function handlers fed API Gateway v2 events, in process on the
+//!   SQLite store: CPU per operation (criterion, process CPU time) and storage round trips per
+//!   operation ([`shared::store::CountingStore`]).
+//! - `benches/signing.rs`: RS256 (as we sign, and through `jsonwebtoken::encode`), ES256 and EdDSA.
+//! - `src/bin/coldstart.rs`: each function's release binary started against a local stand-in of the
+//!   Lambda Runtime API ([`runtime_stub`]): size, init time, peak RSS after 1,000 invocations.
+//! - `src/bin/bench_report.rs`: prints the combined table from what the three wrote.
+
+pub mod events;
+pub mod fixture;
+pub mod ops;
+pub mod results;
+pub mod runtime_stub;
+
+use std::time::Duration;
+
+/// Why a benchmark could not be set up or run. Benchmarks are tools, so the message is all the
+/// caller needs.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BenchError(String);
+
+impl BenchError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    /// Maps any displayable error to a `BenchError` naming what was being done.
+    pub fn from_display<E: std::fmt::Display>(doing: &'static str) -> impl FnOnce(E) -> BenchError {
+        move |error| BenchError(format!("{doing}: {error}"))
+    }
+}
+
+/// CPU time consumed so far by the whole process (every thread, so SQLite work on tokio's
+/// blocking pool counts too). Unlike wall time it does not grow when other processes compete for
+/// the cores, which matters on a shared 2-core build machine.
+pub fn process_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` only writes the timespec we pass, which lives for the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    if rc != 0 {
+        // Linux always has this clock; a zero reading would show up as absurd numbers, not hide.
+        return Duration::ZERO;
+    }
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}

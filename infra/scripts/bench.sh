@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make bench`: build, run the criterion benchmarks (signing, handlers) and the cold-start harness,
+# then print one table. Everything runs locally: SQLite store, keys in a temporary folder, a
+# stand-in of the Lambda Runtime API on loopback. See docs/performance.md.
+#
+#   BENCH_PROFILE=bench-release   cargo profile (release = the deployed fat-LTO build, much slower to build)
+#   BENCH_WARM_UP=1 BENCH_MEASURE=3   criterion warm-up / measurement seconds per benchmark
+#   BENCH_COLD_STARTS=7 BENCH_INVOCATIONS=1000   cold-start harness runs and invocations
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+PROFILE=${BENCH_PROFILE:-bench-release}
+case "$PROFILE" in
+  release | bench) PROFILE_DIR=release ;;
+  dev | test) echo "make bench measures optimised code: use bench-release or release" >&2; exit 2 ;;
+  *) PROFILE_DIR=$PROFILE ;;
+esac
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN_DIR="$TARGET/$PROFILE_DIR"
+export PORTAL_BENCH_OUT="${PORTAL_BENCH_OUT:-$TARGET/portal-bench}"
+export CRITERION_HOME="$PORTAL_BENCH_OUT/criterion"
+CRITERION_ARGS=(--warm-up-time "${BENCH_WARM_UP:-1}" --measurement-time "${BENCH_MEASURE:-3}")
+
+# Stale numbers must not reach the table: each run records round trips and cold starts afresh
+# (criterion keeps its own history in $CRITERION_HOME for change reports).
+mkdir -p "$PORTAL_BENCH_OUT"
+rm -f "$PORTAL_BENCH_OUT/handlers.json" "$PORTAL_BENCH_OUT/coldstart.json" "$PORTAL_BENCH_OUT/report.md"
+
+echo "== building the functions and the harness ($PROFILE profile)"
+cargo build --profile "$PROFILE" --bins \
+  -p authorize -p token -p userinfo -p booking -p asap -p portal-bench
+cargo bench --profile "$PROFILE" -p portal-bench --no-run
+
+echo "== signing algorithms"
+cargo bench --profile "$PROFILE" -p portal-bench --bench signing -- "${CRITERION_ARGS[@]}"
+
+echo "== handlers (in process, SQLite)"
+cargo bench --profile "$PROFILE" -p portal-bench --bench handlers -- "${CRITERION_ARGS[@]}"
+
+echo "== cold starts ($PROFILE binaries)"
+"$BIN_DIR/coldstart" --bin-dir "$BIN_DIR" --profile "$PROFILE" \
+  --cold-starts "${BENCH_COLD_STARTS:-7}" --invocations "${BENCH_INVOCATIONS:-1000}"
+
+echo
+"$BIN_DIR/bench-report"
+echo "(also in $PORTAL_BENCH_OUT/report.md)"

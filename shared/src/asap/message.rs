@@ -1,0 +1,173 @@
+//! The ASAP email: what is free, when (in the institution's time zone, with its offset), how to
+//! take it, and a one-click unsubscribe link (RFC 8058 `List-Unsubscribe` +
+//! `List-Unsubscribe-Post`, which mail clients POST to without a page).
+
+use askama::Template;
+use chrono::TimeZone;
+use chrono_tz::Tz;
+
+use crate::mail::Mail;
+
+/// Path of the unsubscribe page and one-click endpoint (served by the `asap` function).
+pub const UNSUBSCRIBE_PATH: &str = "/asap/unsubscribe";
+
+#[derive(Template)]
+#[template(path = "asap_email.txt")]
+struct TextBody<'a> {
+    type_name: &'a str,
+    category_name: &'a str,
+    offered: &'a str,
+    current: &'a str,
+    unsubscribe_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "asap_email.html")]
+struct HtmlBody<'a> {
+    type_name: &'a str,
+    category_name: &'a str,
+    offered: &'a str,
+    current: &'a str,
+    unsubscribe_url: &'a str,
+}
+
+/// Everything one notification says.
+#[derive(Clone, Debug)]
+pub struct Notification<'a> {
+    /// Sender (`PORTAL_MAIL_FROM`).
+    pub from: &'a str,
+    /// Recipient.
+    pub to: &'a str,
+    /// Appointment type name.
+    pub type_name: &'a str,
+    /// Category name.
+    pub category_name: &'a str,
+    /// The institution's time zone.
+    pub time_zone: Tz,
+    /// Start of the free, earlier slot.
+    pub offered_start: i64,
+    /// Start of the patient's appointment.
+    pub current_start: i64,
+    /// The issuer (public base URL) for the unsubscribe link.
+    pub issuer: &'a str,
+    /// The sealed unsubscribe token.
+    pub unsubscribe_token: &'a str,
+    /// Unique, stable per (event, appointment): a redelivery reuses it.
+    pub message_id: String,
+    /// Date header (unix seconds).
+    pub now: i64,
+}
+
+/// A time for people: "Tuesday, 1 December 2026 at 09:00 (UTC+01:00, Europe/Berlin)".
+pub fn human_time(tz: Tz, unix: i64) -> String {
+    match tz.timestamp_opt(unix, 0).single() {
+        Some(t) => format!(
+            "{} (UTC{}, {})",
+            t.format("%A, %-d %B %Y at %H:%M"),
+            t.format("%:z"),
+            tz.name()
+        ),
+        None => unix.to_string(),
+    }
+}
+
+/// The unsubscribe URL for a token.
+pub fn unsubscribe_url(issuer: &str, token: &str) -> String {
+    format!(
+        "{}{UNSUBSCRIBE_PATH}?token={}",
+        issuer.trim_end_matches('/'),
+        url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+    )
+}
+
+impl Notification<'_> {
+    /// The email.
+    pub fn render(&self) -> Result<Mail, askama::Error> {
+        let offered = human_time(self.time_zone, self.offered_start);
+        let current = human_time(self.time_zone, self.current_start);
+        let link = unsubscribe_url(self.issuer, self.unsubscribe_token);
+        let text = TextBody {
+            type_name: self.type_name,
+            category_name: self.category_name,
+            offered: &offered,
+            current: &current,
+            unsubscribe_url: &link,
+        }
+        .render()?;
+        let html = HtmlBody {
+            type_name: self.type_name,
+            category_name: self.category_name,
+            offered: &offered,
+            current: &current,
+            unsubscribe_url: &link,
+        }
+        .render()?;
+        Ok(Mail {
+            from: self.from.to_owned(),
+            to: self.to.to_owned(),
+            subject: format!("Earlier appointment free: {offered}"),
+            text,
+            html,
+            message_id: self.message_id.clone(),
+            headers: vec![
+                ("List-Unsubscribe".into(), format!("<{link}>")),
+                (
+                    "List-Unsubscribe-Post".into(),
+                    "List-Unsubscribe=One-Click".into(),
+                ),
+                ("Auto-Submitted".into(), "auto-generated".into()),
+            ],
+            date: self.now,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_the_institutions_zone_with_the_offset() {
+        // 2026-12-01T08:00:00Z is 09:00 in Berlin (winter time).
+        assert_eq!(
+            human_time(chrono_tz::Europe::Berlin, 1_796_112_000),
+            "Tuesday, 1 December 2026 at 09:00 (UTC+01:00, Europe/Berlin)"
+        );
+    }
+
+    #[test]
+    fn the_email_names_both_times_and_carries_one_click_unsubscribe() {
+        let mail = Notification {
+            from: "Portal <no-reply@portal.example>",
+            to: "pat@example.org",
+            type_name: "Check-up <b>",
+            category_name: "General",
+            time_zone: chrono_tz::Europe::Berlin,
+            offered_start: 1_796_112_000,
+            current_start: 1_796_112_000 + 7 * 86_400,
+            issuer: "https://portal.example/",
+            unsubscribe_token: "k1.abc+/=",
+            message_id: "e1.a1@portal.example".into(),
+            now: 1_796_000_000,
+        }
+        .render()
+        .unwrap();
+        let url = "https://portal.example/asap/unsubscribe?token=k1.abc%2B%2F%3D";
+        assert!(mail
+            .text
+            .contains("Tuesday, 1 December 2026 at 09:00 (UTC+01:00, Europe/Berlin)"));
+        assert!(mail.text.contains("Tuesday, 8 December 2026 at 09:00"));
+        assert!(mail.text.contains(url), "{}", mail.text);
+        assert!(
+            mail.html.contains("Check-up &#60;b&#62;") || mail.html.contains("Check-up &lt;b&gt;")
+        );
+        assert!(mail
+            .headers
+            .contains(&("List-Unsubscribe".into(), format!("<{url}>"))));
+        assert!(mail.headers.contains(&(
+            "List-Unsubscribe-Post".into(),
+            "List-Unsubscribe=One-Click".into()
+        )));
+        assert!(mail.subject.contains("1 December 2026"));
+    }
+}

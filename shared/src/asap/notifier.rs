@@ -1,0 +1,404 @@
+//! From one outbox event to the emails it causes.
+//!
+//! For a freed slot: if the slot is still free and still offered, the subscribers of its type
+//! whose appointment starts later (never the patient who gave it up) are told about it. For
+//! capacity added by a catalog load: each subscriber is told the earliest free slot before their
+//! appointment, if there is one. At most `PORTAL_ASAP_FANOUT` emails per event, oldest
+//! subscriptions first.
+//!
+//! Exactly once per (event, subscriber): before sending, a delivery record
+//! `ASAPMAIL#{event id}` / `APPT#{appointment id}` is created with a not-exists condition and a
+//! short lease; after the mail service accepts the message it is marked `sent`. A failed send
+//! deletes the claim and fails the event, so the stream redelivers it and only the unsent
+//! recipients are tried again. A claim found still `sending` (a crashed or parallel attempt) fails
+//! the event too, so it is retried after the lease instead of being dropped. The one window left
+//! is a crash between the mail service accepting a message and the `sent` mark: that message is
+//! sent again after the lease, never lost.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::message::Notification;
+use super::outbox::{OutboxEvent, OutboxKind};
+use super::subscriptions::{self, Subscription};
+use super::unsubscribe::UnsubscribeToken;
+use crate::booking::catalog::AppointmentType;
+use crate::booking::schedule::Slot;
+use crate::booking::{BookingError, BookingRepo};
+use crate::boot::Context;
+use crate::domain::patient::PatientId;
+use crate::keys::KeySet;
+use crate::mail::{MailError, SharedMailer};
+use crate::repo::PatientRepo;
+use crate::store::{Condition, Item, Key, Query, SharedStore, StoreError, Update, MAX_QUERY_LIMIT};
+
+/// How long a delivery claim blocks other attempts (longer than a Lambda invocation may run).
+pub const CLAIM_LEASE_SECONDS: i64 = 15 * 60;
+
+/// How long a `sent` delivery record is kept (far beyond any stream retry).
+pub const SENT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+
+/// What one dispatch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Emails handed to the mail service now.
+    pub sent: usize,
+    /// Recipients already sent this event's email (a redelivery).
+    pub already_sent: usize,
+}
+
+/// Why an event must be retried. Nothing here is lost: the outbox record stays and the stream
+/// (or the next inline attempt) delivers it again.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading the catalog failed.
+    #[error("catalog: {0}")]
+    Catalog(String),
+    /// At least one email could not be sent (the others were).
+    #[error("{failed} notification(s) not sent: {cause}")]
+    Mail {
+        /// How many failed.
+        failed: usize,
+        /// The last failure.
+        cause: MailError,
+    },
+    /// Another attempt holds a delivery claim that has not run out yet.
+    #[error("a delivery of this event is in progress elsewhere; retry after the claim lease")]
+    InFlight,
+    /// The message could not be built.
+    #[error("rendering the email failed: {0}")]
+    Render(String),
+}
+
+/// Sends the emails of outbox events; built once per function instance.
+pub struct Notifier {
+    store: SharedStore,
+    catalog: BookingRepo,
+    patients: PatientRepo,
+    mailer: SharedMailer,
+    keys: Arc<KeySet>,
+    issuer: String,
+    from: String,
+    fanout: usize,
+}
+
+impl Notifier {
+    /// A notifier over the function's store, keys and configuration, sending through `mailer`.
+    pub fn new(context: &Context, mailer: SharedMailer) -> Self {
+        Self {
+            store: context.store.clone(),
+            catalog: BookingRepo::new(context.store.clone()),
+            patients: PatientRepo::new(context.store.clone()),
+            mailer,
+            keys: context.keys.clone(),
+            issuer: context.config.issuer_str().to_owned(),
+            from: context.config.mail_from.clone(),
+            fanout: context.config.asap_fanout as usize,
+        }
+    }
+
+    /// Sends the emails `event` calls for that were not sent yet.
+    pub async fn dispatch(
+        &self,
+        event: &OutboxEvent,
+        now: i64,
+    ) -> Result<DispatchReport, NotifyError> {
+        let mut report = DispatchReport::default();
+        let catalog = match self.catalog.catalog().await {
+            Ok(catalog) => catalog,
+            Err(BookingError::CatalogMissing) => return Ok(report),
+            Err(BookingError::Store(e)) => return Err(e.into()),
+            Err(other) => return Err(NotifyError::Catalog(other.to_string())),
+        };
+        let Some(kind) = catalog
+            .types
+            .get(&event.type_id)
+            .filter(|kind| kind.asap_notifications_enabled)
+        else {
+            return Ok(report);
+        };
+        let category_name = catalog
+            .categories
+            .get(&kind.category_id)
+            .map(|c| c.name.as_str())
+            .unwrap_or_default();
+        let capacity = kind.schedule.capacity;
+
+        let (lowest, freed_by) = match &event.kind {
+            OutboxKind::SlotFreed { slot, freed_by } => (slot.start, Some(freed_by.as_str())),
+            OutboxKind::CapacityAdded => (now, None),
+        };
+        let mut candidates: Vec<Subscription> = self
+            .subscriptions(kind.id, lowest)
+            .await?
+            .into_iter()
+            .filter(|s| Some(s.patient_id.as_str()) != freed_by)
+            .filter(|s| kind.insurance_ids.contains(&s.insurance_id))
+            .collect();
+        candidates.sort_by(|a, b| (a.since, &a.appointment_id).cmp(&(b.since, &b.appointment_id)));
+        let Some(latest) = candidates.iter().map(|s| s.starts_at).max() else {
+            return Ok(report);
+        };
+
+        // What is free now, before the latest subscriber's appointment: one query.
+        let slots = match &event.kind {
+            OutboxKind::SlotFreed { slot, .. } if kind.schedule.offers(*slot, now) => vec![*slot],
+            OutboxKind::SlotFreed { .. } => return Ok(report),
+            OutboxKind::CapacityAdded => kind.schedule.slots(now, latest, now),
+        };
+        let taken = match (slots.first(), slots.last()) {
+            (Some(first), Some(last)) => self
+                .catalog
+                .taken(kind.id, first.start, last.start + 1)
+                .await
+                .map_err(|e| match e {
+                    BookingError::Store(e) => NotifyError::Store(e),
+                    other => NotifyError::Catalog(other.to_string()),
+                })?,
+            _ => return Ok(report),
+        };
+
+        let mut failure = None;
+        let mut failed = 0;
+        let mut attempted = 0;
+        for subscription in &candidates {
+            if attempted == self.fanout {
+                break;
+            }
+            let Some(offered) = first_free(&slots, &taken, capacity, subscription.starts_at) else {
+                continue;
+            };
+            attempted += 1;
+            match self
+                .deliver(event, kind, category_name, subscription, offered, now)
+                .await
+            {
+                Ok(Delivery::Sent) => report.sent += 1,
+                Ok(Delivery::AlreadySent) => report.already_sent += 1,
+                Ok(Delivery::NoRecipient) => {}
+                Err(NotifyError::Mail { cause, .. }) => {
+                    failed += 1;
+                    failure = Some(NotifyError::Mail { failed, cause });
+                }
+                Err(other) => failure = Some(other),
+            }
+        }
+        tracing::info!(
+            event = %event.id,
+            type_id = event.type_id,
+            candidates = candidates.len(),
+            sent = report.sent,
+            already_sent = report.already_sent,
+            failed,
+            "asap event dispatched"
+        );
+        match failure {
+            Some(NotifyError::Mail { cause, .. }) => Err(NotifyError::Mail { failed, cause }),
+            Some(other) => Err(other),
+            None => Ok(report),
+        }
+    }
+
+    /// Every subscription of the type whose appointment starts after `instant`.
+    async fn subscriptions(
+        &self,
+        type_id: i64,
+        instant: i64,
+    ) -> Result<Vec<Subscription>, NotifyError> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let query = Query::partition(subscriptions::partition(type_id), MAX_QUERY_LIMIT)
+                .between(subscriptions::after(instant), subscriptions::END)
+                .after(cursor);
+            let page = self.store.query(query).await?;
+            for item in &page.items {
+                all.push(Subscription::from_item(item)?);
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    async fn deliver(
+        &self,
+        event: &OutboxEvent,
+        kind: &AppointmentType,
+        category_name: &str,
+        subscription: &Subscription,
+        offered: Slot,
+        now: i64,
+    ) -> Result<Delivery, NotifyError> {
+        let key = delivery_key(&event.id, &subscription.appointment_id);
+        let claim = Item::new(key.clone())
+            .with("status", "sending")
+            .with("claimed_at", now)
+            .expiring_at(now + CLAIM_LEASE_SECONDS);
+        match self.store.put(claim, Condition::NotExists).await {
+            Ok(_) => {}
+            Err(StoreError::ConditionFailed { current }) => {
+                let sent = current
+                    .as_ref()
+                    .and_then(|item| item.get("status"))
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|status| status != "sending");
+                return if sent {
+                    Ok(Delivery::AlreadySent)
+                } else {
+                    Err(NotifyError::InFlight)
+                };
+            }
+            Err(other) => return Err(other.into()),
+        }
+        let recipient = match &subscription.email {
+            Some(email) => Some(email.clone()),
+            None => self.account_email(&subscription.patient_id).await?,
+        };
+        let Some(recipient) = recipient else {
+            // The account is gone: nothing to send, ever.
+            self.finish(&key, "no_recipient", now).await;
+            return Ok(Delivery::NoRecipient);
+        };
+        let token = UnsubscribeToken {
+            patient_id: subscription.patient_id.clone(),
+            appointment_id: subscription.appointment_id.clone(),
+            subscription_id: subscription.subscription_id.clone(),
+            exp: subscription.starts_at,
+        }
+        .seal(self.keys.sealer())
+        .ok_or_else(|| NotifyError::Render("sealing the unsubscribe token failed".into()))?;
+        let mail = Notification {
+            from: &self.from,
+            to: &recipient,
+            type_name: &kind.name,
+            category_name,
+            time_zone: kind.schedule.time_zone,
+            offered_start: offered.start,
+            current_start: subscription.starts_at,
+            issuer: &self.issuer,
+            unsubscribe_token: &token,
+            message_id: format!(
+                "asap.{}.{}@{}",
+                event.id,
+                subscription.appointment_id,
+                message_id_domain(&self.issuer)
+            ),
+            now,
+        }
+        .render()
+        .map_err(|e| NotifyError::Render(e.to_string()));
+        let sent = match mail {
+            Ok(mail) => self
+                .mailer
+                .send(&mail)
+                .await
+                .map_err(|cause| NotifyError::Mail { failed: 1, cause }),
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(()) => {
+                self.finish(&key, "sent", now).await;
+                Ok(Delivery::Sent)
+            }
+            Err(error) => {
+                // Not sent: free the claim so the redelivered event tries this recipient again.
+                if let Err(e) = self.store.delete(&key, Condition::None).await {
+                    tracing::warn!(error = %e, "releasing an ASAP delivery claim failed; it runs out after its lease");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Marks a delivery final. A failure here is logged, not returned: the message is out, and
+    /// failing the event would only make the stream resend it after the lease.
+    async fn finish(&self, key: &Key, status: &str, now: i64) {
+        let update = Update::default()
+            .set("status", status)
+            .set("finished_at", now)
+            .expire_at(now + SENT_RETENTION_SECONDS);
+        if let Err(e) = self.store.update(key, update, Condition::Exists).await {
+            tracing::error!(error = %e, "marking an ASAP delivery as {status} failed");
+        }
+    }
+
+    async fn account_email(&self, patient_id: &str) -> Result<Option<String>, NotifyError> {
+        let Ok(id) = PatientId::parse(patient_id) else {
+            return Ok(None);
+        };
+        match self.patients.get(&id).await {
+            Ok(patient) => Ok(patient.map(|p| p.email.as_str().to_owned())),
+            Err(crate::repo::RepoError::Store(e)) => Err(e.into()),
+            Err(other) => Err(NotifyError::Catalog(other.to_string())),
+        }
+    }
+}
+
+enum Delivery {
+    Sent,
+    AlreadySent,
+    NoRecipient,
+}
+
+fn delivery_key(event_id: &str, appointment_id: &str) -> Key {
+    Key::new(
+        format!("ASAPMAIL#{event_id}"),
+        format!("APPT#{appointment_id}"),
+    )
+}
+
+/// The first slot of `slots` (ordered) with a free place that starts before `before`.
+pub fn first_free(
+    slots: &[Slot],
+    taken: &BTreeMap<i64, i64>,
+    capacity: i64,
+    before: i64,
+) -> Option<Slot> {
+    slots
+        .iter()
+        .take_while(|s| s.start < before)
+        .find(|s| taken.get(&s.start).copied().unwrap_or(0) < capacity)
+        .copied()
+}
+
+fn message_id_domain(issuer: &str) -> String {
+    url::Url::parse(issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "mypatientportal.local".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_free_slot_before_an_instant_is_offered() {
+        let slots: Vec<Slot> = (0..5)
+            .map(|i| Slot {
+                start: i * 100,
+                end: i * 100 + 50,
+            })
+            .collect();
+        let taken = BTreeMap::from([(0, 2), (100, 1)]);
+        assert_eq!(
+            first_free(&slots, &taken, 2, 1_000).map(|s| s.start),
+            Some(100)
+        );
+        assert_eq!(
+            first_free(&slots, &taken, 1, 1_000).map(|s| s.start),
+            Some(200)
+        );
+        assert_eq!(
+            first_free(&slots, &taken, 1, 200),
+            None,
+            "only slots before the appointment"
+        );
+        assert_eq!(first_free(&[], &taken, 1, 1_000), None);
+    }
+}

@@ -1,0 +1,93 @@
+//! The one-click unsubscribe link of ASAP emails: a sealed token (AES-256-GCM with its own
+//! purpose, so no other sealed value opens as one) naming the appointment and the subscription it
+//! was issued for. Unsubscribing ends that subscription, so the link works once; a later
+//! subscription has a new id the old link does not name.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::Sealer;
+
+/// Sealing purpose of unsubscribe tokens.
+pub const PURPOSE: &str = "asap-unsubscribe";
+
+/// What an unsubscribe link carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsubscribeToken {
+    /// Patient id.
+    #[serde(rename = "p")]
+    pub patient_id: String,
+    /// Appointment id.
+    #[serde(rename = "a")]
+    pub appointment_id: String,
+    /// The subscription it ends.
+    #[serde(rename = "s")]
+    pub subscription_id: String,
+    /// Expiry (unix seconds): the appointment's start, after which there is nothing to stop.
+    #[serde(rename = "e")]
+    pub exp: i64,
+}
+
+/// The token is unreadable, forged, from another server or expired.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("this unsubscribe link is not valid")]
+pub struct InvalidToken;
+
+impl UnsubscribeToken {
+    /// The token text for a link (URL-safe).
+    pub fn seal(&self, sealer: &Sealer) -> Option<String> {
+        sealer.seal_json(PURPOSE, self).ok()
+    }
+
+    /// Opens a token, refusing expired ones.
+    pub fn open(sealer: &Sealer, text: &str, now: i64) -> Result<Self, InvalidToken> {
+        if text.is_empty() || text.len() > 1024 {
+            return Err(InvalidToken);
+        }
+        let token: Self = sealer.open_json(PURPOSE, text).map_err(|_| InvalidToken)?;
+        if now >= token.exp {
+            return Err(InvalidToken);
+        }
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealer(byte: u8) -> Sealer {
+        Sealer::new(vec![(format!("k{byte}"), [byte; 32])], format!("k{byte}")).unwrap()
+    }
+
+    fn token() -> UnsubscribeToken {
+        UnsubscribeToken {
+            patient_id: "p".into(),
+            appointment_id: "a".into(),
+            subscription_id: "s".into(),
+            exp: 1_000,
+        }
+    }
+
+    #[test]
+    fn only_untampered_unexpired_tokens_of_this_server_open() {
+        let s = sealer(1);
+        let text = token().seal(&s).unwrap();
+        assert_eq!(UnsubscribeToken::open(&s, &text, 999).unwrap(), token());
+        assert_eq!(UnsubscribeToken::open(&s, &text, 1_000), Err(InvalidToken));
+        assert_eq!(
+            UnsubscribeToken::open(&sealer(2), &text, 0),
+            Err(InvalidToken)
+        );
+        let mut forged = text.clone().into_bytes();
+        let i = forged.len() - 2;
+        forged[i] = if forged[i] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert_eq!(UnsubscribeToken::open(&s, &forged, 0), Err(InvalidToken));
+        let other_purpose = s.seal_json("code", &token()).unwrap();
+        assert_eq!(
+            UnsubscribeToken::open(&s, &other_purpose, 0),
+            Err(InvalidToken)
+        );
+        assert_eq!(UnsubscribeToken::open(&s, "", 0), Err(InvalidToken));
+    }
+}

@@ -1,0 +1,170 @@
+//! Form bodies (`application/x-www-form-urlencoded`) of the OAuth endpoints and the JWKS document,
+//! as schemas. The functions parse forms with [`crate::http::request::form`]; these types only
+//! describe them. Every field may appear at most once.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `grant_type` values of the token endpoint.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantTypeName {
+    /// Exchange an authorization code (RFC 6749 §4.1.3).
+    AuthorizationCode,
+    /// Refresh (RFC 6749 §6); the refresh token rotates.
+    RefreshToken,
+}
+
+/// `POST /oauth/token`.
+#[derive(Serialize, ToSchema)]
+pub struct TokenForm {
+    /// The grant.
+    pub grant_type: GrantTypeName,
+    /// `authorization_code`: the code.
+    pub code: Option<String>,
+    /// `authorization_code`: the redirect URI of the authorization request.
+    pub redirect_uri: Option<String>,
+    /// `authorization_code`: the PKCE verifier (43–128 characters).
+    pub code_verifier: Option<String>,
+    /// `refresh_token`: the refresh token.
+    pub refresh_token: Option<String>,
+    /// `refresh_token`: a narrower set of the granted scopes.
+    pub scope: Option<String>,
+    /// The client (`client_secret_post` and public clients).
+    pub client_id: Option<String>,
+    /// The secret (`client_secret_post`).
+    pub client_secret: Option<String>,
+}
+
+/// `token_type_hint` values (RFC 7009 §2.1).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenTypeHintName {
+    /// An access token.
+    AccessToken,
+    /// A refresh token.
+    RefreshToken,
+}
+
+/// `POST /oauth/revoke` and `POST /oauth/introspect`.
+#[derive(Serialize, ToSchema)]
+pub struct PresentedTokenForm {
+    /// The token.
+    pub token: String,
+    /// What kind of token it is (a hint only).
+    pub token_type_hint: Option<TokenTypeHintName>,
+    /// The client (`client_secret_post` and public clients).
+    pub client_id: Option<String>,
+    /// The secret (`client_secret_post`).
+    pub client_secret: Option<String>,
+}
+
+/// `POST /oauth/userinfo`: the access token may come in the form instead of the header
+/// (RFC 6750 §2.2), never both.
+#[derive(Serialize, ToSchema)]
+pub struct UserinfoForm {
+    /// The access token.
+    pub access_token: Option<String>,
+}
+
+/// `POST /oauth/authorize`: the parameters of `GET /oauth/authorize` as a form.
+#[derive(Serialize, ToSchema)]
+pub struct AuthorizeForm {
+    /// Always `code`.
+    pub response_type: Option<String>,
+    /// The client.
+    pub client_id: Option<String>,
+    /// One of the client's registered redirect URIs, exactly.
+    pub redirect_uri: Option<String>,
+    /// Space-separated scopes.
+    pub scope: Option<String>,
+    /// Opaque value returned with the response.
+    pub state: Option<String>,
+    /// PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// Only `S256`.
+    pub code_challenge_method: Option<String>,
+    /// OIDC nonce.
+    pub nonce: Option<String>,
+    /// `none`, `login` or `consent`.
+    pub prompt: Option<String>,
+    /// Longest time since sign-in (seconds).
+    pub max_age: Option<u64>,
+    /// Email to pre-fill.
+    pub login_hint: Option<String>,
+}
+
+/// `POST /oauth/login`.
+#[derive(Serialize, ToSchema)]
+pub struct LoginForm {
+    /// The sign-in email.
+    pub email: String,
+    /// The password.
+    pub password: String,
+    /// The CSRF token of the page (matches the CSRF cookie).
+    pub csrf_token: String,
+    /// The sealed authorization request of the page.
+    pub request: String,
+}
+
+/// The patient's answer on the consent page.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentDecision {
+    /// Grant the listed scopes.
+    Allow,
+    /// Refuse (`access_denied` goes back to the app).
+    Deny,
+}
+
+/// `POST /oauth/consent`.
+#[derive(Serialize, ToSchema)]
+pub struct ConsentForm {
+    /// Allow or deny.
+    pub decision: ConsentDecision,
+    /// The CSRF token of the page.
+    pub csrf_token: String,
+    /// The sealed authorization request of the page.
+    pub request: String,
+}
+
+/// `POST /oauth/logout`: the parameters of `GET /oauth/logout` as a form.
+#[derive(Serialize, ToSchema)]
+pub struct LogoutForm {
+    /// An id_token this server issued to the client.
+    pub id_token_hint: Option<String>,
+    /// A post-logout URI registered by the client.
+    pub post_logout_redirect_uri: Option<String>,
+    /// The client, when no `id_token_hint` names it.
+    pub client_id: Option<String>,
+    /// Returned to `post_logout_redirect_uri`.
+    pub state: Option<String>,
+}
+
+/// One public signing key (RFC 7517).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Jwk {
+    /// `RSA`.
+    pub kty: String,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub use_: String,
+    /// `RS256`.
+    pub alg: String,
+    /// Key id, as in the `kid` header of the tokens it signed.
+    pub kid: String,
+    /// Modulus, base64url.
+    pub n: String,
+    /// Exponent, base64url.
+    pub e: String,
+}
+
+/// The public keys that verify access tokens, id_tokens and video links (RFC 7517 §5). The active
+/// key and, after a rotation, the previous ones until every token they signed has expired.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Jwks {
+    /// The keys.
+    pub keys: Vec<Jwk>,
+}
