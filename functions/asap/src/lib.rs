@@ -15,12 +15,12 @@
 use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::asap::message::{human_time, UNSUBSCRIBE_PATH};
 use shared::asap::stream::{handle_batch, is_stream_event};
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
 use shared::booking::video::VideoLinks;
+use shared::booking::views::{self, AsapSubscribeRequest};
 use shared::booking::{BookingError, BookingRepo, BookingService};
 use shared::boot::{Context, EventHandler, Handler};
 use shared::cors;
@@ -87,13 +87,6 @@ pub fn link_router() -> Router<LinkRoute> {
         (Method::GET, UNSUBSCRIBE_PATH, LinkRoute::Confirm),
         (Method::POST, UNSUBSCRIBE_PATH, LinkRoute::Unsubscribe),
     ])
-}
-
-/// `POST …/asap_list` body; every field optional.
-#[derive(Deserialize, Default)]
-struct SubscribeBody {
-    #[serde(default)]
-    email: Option<String>,
 }
 
 /// The function's state, built once per instance.
@@ -166,10 +159,10 @@ impl App {
                 let found = self.service.earlier_availability(patient, id, now).await?;
                 Ok(response::json(
                     StatusCode::OK,
-                    &json!({
-                        "appointment": found.appointment.to_json(),
-                        "availability": found.availability,
-                    }),
+                    &views::EarlierAvailability {
+                        appointment: found.appointment.view(),
+                        availability: found.availability,
+                    },
                 ))
             }
         }
@@ -229,9 +222,9 @@ impl App {
     }
 }
 
-fn subscribe_body(request: &Request) -> Result<SubscribeBody, ApiError> {
+fn subscribe_body(request: &Request) -> Result<AsapSubscribeRequest, ApiError> {
     if request::body(request)?.iter().all(u8::is_ascii_whitespace) {
-        return Ok(SubscribeBody::default());
+        return Ok(AsapSubscribeRequest { email: None });
     }
     let value: Value = request::json(request)?;
     if !value.is_object() {
@@ -247,7 +240,10 @@ fn subscribe_body(request: &Request) -> Result<SubscribeBody, ApiError> {
 fn subscription_response(id: &str, subscribed: bool) -> Response<Body> {
     response::json(
         StatusCode::OK,
-        &json!({ "id": id, "asap_list": { "subscribed": subscribed } }),
+        &views::AsapSubscription {
+            id: id.to_owned(),
+            asap_list: views::AsapListState { subscribed },
+        },
     )
 }
 
