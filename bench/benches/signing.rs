@@ -14,11 +14,12 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, SamplingMode};
 use portal_bench::fixture::{Portal, APP_SCOPE};
-use portal_bench::ops::SIGNING_GROUP;
+use portal_bench::ops::{KEYSET_PARSE_ID, SIGNING_GROUP};
 use serde::Serialize;
 use shared::bearer::AccessClaims;
 use shared::crypto::random_id;
 use shared::jwt::{self, Audience, TYP_ACCESS_TOKEN};
+use shared::keys::{KeyMaterial, KeySet};
 use shared::store::now_unix;
 use std::hint::black_box;
 
@@ -205,12 +206,25 @@ fn eddsa(group: &mut Group<'_>, claims: &AccessClaims) {
     });
 }
 
+/// What every cold start does once: parse the key material document into a key set (RSA key pair,
+/// verification keys, JWKS, sealing keys).
+fn keyset_parse(group: &mut Group<'_>, portal: &Portal) {
+    let json = portal.material.to_json().expect("key material JSON");
+    group.bench_function(KEYSET_PARSE_ID, |b| {
+        b.iter(|| {
+            let material = KeyMaterial::from_json(black_box(&json)).expect("material");
+            KeySet::from_material(&material).expect("key set")
+        })
+    });
+}
+
 fn signing(c: &mut criterion::Criterion<CpuTime>) {
     let portal = Portal::new().expect("portal");
     let claims = claims(&portal);
     let mut group = c.benchmark_group(SIGNING_GROUP);
     group.sampling_mode(SamplingMode::Flat).sample_size(20);
     rs256(&mut group, &portal, &claims);
+    keyset_parse(&mut group, &portal);
     es256(&mut group, &claims);
     eddsa(&mut group, &claims);
     group.finish();

@@ -266,3 +266,59 @@ pub fn basic(client: &Client, secret: &str) -> String {
 pub fn days_ahead(days: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(days)).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_capacity_override_reaches_the_stored_catalog() {
+        let portal = Portal::new().unwrap();
+        portal.load_demo_catalog(Some(1000)).await.unwrap();
+        let stored = BookingRepo::new(portal.context.store.clone())
+            .catalog()
+            .await
+            .unwrap();
+        assert_eq!(stored.types[&TYPE].schedule.capacity, 1000);
+        let other = stored.types.keys().find(|id| **id != TYPE).unwrap();
+        assert_eq!(stored.types[other].schedule.capacity, 1);
+    }
+
+    #[tokio::test]
+    async fn codes_tokens_and_availability_ids_open_with_the_portals_keys() {
+        let portal = Portal::new().unwrap();
+        let (client, _) = portal.client().await.unwrap();
+        let patient = portal.patient().await.unwrap();
+        let code = portal.code(&client, &patient, APP_SCOPE).unwrap();
+        let opened: AuthorizationCode = portal
+            .keys()
+            .sealer()
+            .open_json(AuthorizationCode::PURPOSE, &code)
+            .unwrap();
+        assert_eq!(opened.client_id, client.id.to_string());
+        assert_eq!(opened.code_challenge.as_deref(), Some(CHALLENGE));
+
+        let token = portal
+            .access_token(patient.id.as_str(), PORTAL_SCOPE)
+            .unwrap();
+        let config = &portal.context.config;
+        let claims: AccessClaims = shared::jwt::verify(
+            portal.keys(),
+            &token,
+            shared::jwt::TYP_ACCESS_TOKEN,
+            config.issuer_str(),
+            &config.api_audience,
+        )
+        .unwrap();
+        assert_eq!(claims.sub, patient.id.as_str());
+
+        let catalog = portal.load_demo_catalog(None).await.unwrap();
+        let ids = portal.availability_ids(&catalog, 2, 16).unwrap();
+        assert!(ids.len() > 100, "{}", ids.len());
+        let first = AvailabilityToken::open(portal.keys().sealer(), &ids[0], now_unix()).unwrap();
+        assert_eq!((first.type_id, first.insurance_id), (TYPE, INSURANCE));
+        // The folder holds what a `bootstrap` started on it loads.
+        let stored = keys::load_or_create(&portal.data_dir().join(keys::LOCAL_FILE_NAME)).unwrap();
+        assert_eq!(stored, portal.material);
+    }
+}

@@ -145,6 +145,9 @@ pub const SIGNING: &[SigningAlgorithm] = &[
     },
 ];
 
+/// Signing-group benchmark of parsing the key material once per cold start.
+pub const KEYSET_PARSE_ID: &str = "keyset_parse";
+
 /// The signing benchmark that is our signing floor (one RS256 sign of an access token).
 pub const RS256_SIGN_ID: &str = "rs256_sign";
 

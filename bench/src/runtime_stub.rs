@@ -297,3 +297,167 @@ fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
     *response.status_mut() = status;
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpStream;
+
+    /// Hands out `events`, then reports what it was told.
+    struct Script {
+        events: Vec<String>,
+        told: mpsc::Sender<(u16, serde_json::Value, Vec<u8>)>,
+    }
+
+    impl Scenario for Script {
+        fn next_event(&mut self) -> Option<String> {
+            (!self.events.is_empty()).then(|| self.events.remove(0))
+        }
+        fn on_response(&mut self, status: u16, headers: &serde_json::Value, body: &[u8]) {
+            let _ = self.told.send((status, headers.clone(), body.to_vec()));
+        }
+    }
+
+    /// One HTTP/1.1 exchange on a fresh connection; the raw response text.
+    async fn exchange(address: &str, request: String) -> String {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await.unwrap();
+        text
+    }
+
+    fn post(path: &str, body: &str) -> String {
+        format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[tokio::test]
+    async fn it_serves_an_event_with_the_runtime_headers_and_takes_the_answer() {
+        let (told, heard) = mpsc::channel();
+        let script = Script {
+            events: vec![r#"{"version":"2.0"}"#.to_owned()],
+            told,
+        };
+        let mut stub = RuntimeStub::start("token", Box::new(script)).await.unwrap();
+        let address = stub.address();
+
+        let next = exchange(
+            &address,
+            format!("GET {NEXT} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"),
+        )
+        .await;
+        let lower = next.to_ascii_lowercase();
+        assert!(next.starts_with("HTTP/1.1 200"), "{next}");
+        for header in [
+            "lambda-runtime-aws-request-id: ",
+            "lambda-runtime-deadline-ms: ",
+            "lambda-runtime-invoked-function-arn: arn:aws:lambda:eu-central-1:123456789012:function:token",
+            "lambda-runtime-trace-id: root=1-",
+        ] {
+            assert!(lower.contains(header), "{header} missing in {next}");
+        }
+        assert!(next.ends_with(r#"{"version":"2.0"}"#), "{next}");
+        assert!(stub.progress().first_next.is_some());
+
+        let answer = r#"{"statusCode":303,"headers":{"location":"/oauth/login"},"body":"e30=","isBase64Encoded":true}"#;
+        let accepted = exchange(
+            &address,
+            post(&format!("{INVOCATION}req-1/response"), answer),
+        )
+        .await;
+        assert!(accepted.starts_with("HTTP/1.1 202"), "{accepted}");
+        let progress = stub
+            .wait_until(Duration::from_secs(5), |p| p.responses == 1)
+            .await
+            .unwrap();
+        assert_eq!(progress.statuses, BTreeMap::from([(303, 1)]));
+        let (status, headers, body) = heard.recv().unwrap();
+        assert_eq!(status, 303);
+        assert_eq!(headers["location"], "/oauth/login");
+        assert_eq!(body, b"{}");
+    }
+
+    #[tokio::test]
+    async fn with_nothing_left_to_ask_next_is_held_open() {
+        let (told, _heard) = mpsc::channel();
+        let stub = RuntimeStub::start(
+            "booking",
+            Box::new(Script {
+                events: vec![],
+                told,
+            }),
+        )
+        .await
+        .unwrap();
+        let request = format!("GET {NEXT} HTTP/1.1\r\nhost: x\r\n\r\n");
+        let held = tokio::time::timeout(
+            Duration::from_millis(300),
+            exchange(&stub.address(), request),
+        )
+        .await;
+        assert!(held.is_err(), "answered: {held:?}");
+        assert!(stub.progress().first_next.is_some());
+    }
+
+    #[tokio::test]
+    async fn init_and_invocation_errors_end_the_wait_with_their_text() {
+        for (path, text) in [
+            (INIT_ERROR.to_owned(), "init error"),
+            (
+                format!("{INVOCATION}req-9/error"),
+                "invocation req-9 failed",
+            ),
+        ] {
+            let (told, _heard) = mpsc::channel();
+            let mut stub = RuntimeStub::start(
+                "asap",
+                Box::new(Script {
+                    events: vec![],
+                    told,
+                }),
+            )
+            .await
+            .unwrap();
+            let accepted = exchange(&stub.address(), post(&path, r#"{"errorType":"Boom"}"#)).await;
+            assert!(accepted.starts_with("HTTP/1.1 202"), "{accepted}");
+            let error = stub
+                .wait_until(Duration::from_secs(5), |p| p.responses > 0)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(text) && error.contains("Boom"), "{error}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_an_api_gateway_response_is_a_failure() {
+        let (told, _heard) = mpsc::channel();
+        let mut stub = RuntimeStub::start(
+            "userinfo",
+            Box::new(Script {
+                events: vec![],
+                told,
+            }),
+        )
+        .await
+        .unwrap();
+        exchange(
+            &stub.address(),
+            post(
+                &format!("{INVOCATION}req-2/response"),
+                r#"{"body":"no status"}"#,
+            ),
+        )
+        .await;
+        let error = stub
+            .wait_until(Duration::from_secs(5), |p| p.responses > 0)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("statusCode"), "{error}");
+    }
+}

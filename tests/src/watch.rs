@@ -153,3 +153,48 @@ fn wait_for_port(port: u16, limit: Duration) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Whether an answer is `cargo lambda watch`'s own 500 rather than a function's.
+///
+/// The emulator hands a function's response body to the waiting HTTP request only after it has
+/// answered the function's `POST …/response`; with a large body (tens of KiB) the connection can end
+/// before the body is read, and the emulator then answers its own problem document
+/// (`"type":"https://httpstatuses.com/500"`), which no function sends: their 500 is
+/// `{"error":"server_error",…}`. API Gateway has no such fault.
+pub fn is_emulator_fault(status: u16, body: &str) -> bool {
+    status == 500 && body.contains("https://httpstatuses.com/500")
+}
+
+/// Sends an idempotent request (GET, or one the portal deduplicates) through the emulator, sending
+/// it again (up to 3 more times) only when the emulator itself failed (see [`is_emulator_fault`]).
+/// Returns the status and body text of the first answer that is the function's own.
+pub async fn send_idempotent(request: reqwest::RequestBuilder) -> (u16, String) {
+    let mut last = String::new();
+    for _ in 0..4 {
+        let attempt = request
+            .try_clone()
+            .expect("an idempotent request has a body that can be sent again");
+        let response = attempt.send().await.expect("the local portal answers");
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        if !is_emulator_fault(status, &body) {
+            return (status, body);
+        }
+        last = body;
+    }
+    panic!("cargo lambda watch failed the request four times: {last}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_emulator_fault;
+
+    #[test]
+    fn only_the_emulators_problem_document_counts_as_its_fault() {
+        let emulator = r#"{"status":500,"title":"Internal Server Error","type":"https://httpstatuses.com/500"}"#;
+        assert!(is_emulator_fault(500, emulator));
+        let function = r#"{"error":"server_error","error_description":"internal error"}"#;
+        assert!(!is_emulator_fault(500, function));
+        assert!(!is_emulator_fault(200, emulator));
+    }
+}

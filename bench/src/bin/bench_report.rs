@@ -135,6 +135,14 @@ fn signing_table(out: &mut String) {
         )
         .ok();
     }
+    if let Some(ns) = results::criterion_mean_ns(SIGNING_GROUP, ops::KEYSET_PARSE_ID) {
+        writeln!(
+            out,
+            "\nParsing the key material once per cold start (KeySet::from_material: RSA key pair, JWKS, sealing keys): {}.",
+            duration(ns)
+        )
+        .ok();
+    }
 }
 
 fn coldstart_table(out: &mut String) -> Result<bool, BenchError> {

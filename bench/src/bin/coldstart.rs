@@ -7,11 +7,13 @@
 //!
 //! ```text
 //! coldstart --bin-dir $CARGO_TARGET_DIR/release [--profile release] [--cold-starts 7]
-//!           [--invocations 1000] [--functions token,booking] [--wrapper "strace -f -tt -o trace"]
+//!           [--invocations 1000] [--functions token,booking] [--env NAME=VALUE]...
+//!           [--wrapper "strace -f -tt -o trace"]
 //! ```
 //!
-//! `--wrapper` starts each binary under another program (to see where init time goes; the times
-//! then include the wrapper's overhead).
+//! `--env` adds a variable to the functions' environment (e.g. `TOKIO_WORKER_THREADS=1`).
+//! `--wrapper` starts each binary under another program (to see where init time goes; times and
+//! RSS are then the wrapper's, and it gets SIGTERM first so it can write out what it recorded).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -34,6 +36,7 @@ struct Args {
     invocations: u64,
     functions: Vec<String>,
     wrapper: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 fn parse_args() -> Result<Args, BenchError> {
@@ -44,6 +47,7 @@ fn parse_args() -> Result<Args, BenchError> {
         invocations: 1000,
         functions: FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(),
         wrapper: Vec::new(),
+        env: Vec::new(),
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
@@ -68,12 +72,19 @@ fn parse_args() -> Result<Args, BenchError> {
             "--wrapper" => {
                 args.wrapper = value()?.split_whitespace().map(str::to_owned).collect();
             }
+            "--env" => {
+                let pair = value()?;
+                let (name, val) = pair
+                    .split_once('=')
+                    .ok_or_else(|| BenchError::new(format!("--env expects NAME=VALUE, got `{pair}`")))?;
+                args.env.push((name.to_owned(), val.to_owned()));
+            }
             "--functions" => {
                 args.functions = value()?.split(',').map(str::to_owned).collect();
             }
             other => {
                 return Err(BenchError::new(format!(
-                "unknown argument `{other}` (expected --bin-dir, --profile, --cold-starts, --invocations, --functions, --wrapper)"
+                "unknown argument `{other}` (expected --bin-dir, --profile, --cold-starts, --invocations, --functions, --wrapper, --env)"
             )))
             }
         }
@@ -298,7 +309,7 @@ fn scenario(
 }
 
 fn spawn(
-    wrapper: &[String],
+    args: &Args,
     binary: &Path,
     function: &str,
     world: &World,
@@ -311,7 +322,7 @@ fn spawn(
         .try_clone()
         .map_err(BenchError::from_display("cloning a log file"))?;
     let data_dir = world.portal.data_dir().display().to_string();
-    let mut command = match wrapper.split_first() {
+    let mut command = match args.wrapper.split_first() {
         Some((program, args)) => {
             let mut command = Command::new(program);
             command.args(args).arg(binary);
@@ -345,6 +356,7 @@ fn spawn(
         )
         .env("PORTAL_DATA_DIR", data_dir)
         .env("PORTAL_ISSUER", fixture::ISSUER)
+        .envs(args.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log_file)
         .stderr(err_file)
@@ -400,7 +412,7 @@ struct Run {
 
 /// One cold start; with `serve`, it then serves that many invocations of the function's request.
 async fn run_once(
-    wrapper: &[String],
+    args: &Args,
     binary: &Path,
     function: &str,
     world: &World,
@@ -410,7 +422,7 @@ async fn run_once(
     let (scenario, _) = scenario(world, function, serve.unwrap_or(0))?;
     let mut stub = RuntimeStub::start(function, scenario).await?;
     let started = Instant::now();
-    let mut child = spawn(wrapper, binary, function, world, &stub.address(), log)?;
+    let mut child = spawn(args, binary, function, world, &stub.address(), log)?;
     let waited = tokio::select! {
         exit = child.wait() => Err(BenchError::new(format!(
             "{function} exited ({}) before asking for an event; see {}",
@@ -452,6 +464,14 @@ async fn run_once(
             run.peak_rss_kb = peak_rss_kb(&child)?;
             run.cpu_ms = cpu_ms(&child)?;
             run.serve = Some((serve_ms, progress.responses, progress.statuses));
+        }
+    }
+    if !args.wrapper.is_empty() {
+        // A wrapper (perf, strace) gets SIGTERM first, so it can write out what it recorded.
+        if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+            // SAFETY: plain kill(2) on the process this harness started and still owns.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
         }
     }
     child
@@ -501,7 +521,7 @@ async fn measure(
         let serving = attempt + 1 == args.cold_starts;
         let log = logs.join(format!("{function}-{attempt}.log"));
         let run = run_once(
-            &args.wrapper,
+            args,
             &binary,
             function,
             world,

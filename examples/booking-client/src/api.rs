@@ -76,6 +76,11 @@ impl PortalApi {
     }
 
     /// Sends a request and returns the JSON body of a 2xx answer.
+    ///
+    /// A request that is safe to repeat (a GET, or a write carrying an `Idempotency-Key`) is sent
+    /// again after a short pause when it got no answer or a 500/502/503/504, at most
+    /// [`RETRIES`] more times: a booking is never made twice, and a passing fault of the gateway
+    /// does not end the walkthrough. Other requests are sent once.
     pub async fn call(
         &self,
         method: Method,
@@ -86,6 +91,7 @@ impl PortalApi {
     ) -> Result<Value, ApiFailure> {
         let url = self.url(path, query)?;
         let request_line = format!("{method} {}", request_path(&url));
+        let repeatable = method == Method::GET || idempotency_key.is_some();
         let mut request = self
             .http
             .request(method, url)
@@ -97,19 +103,21 @@ impl PortalApi {
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
-        let response = request.send().await.map_err(|e| ApiFailure {
-            request: request_line.clone(),
-            status: None,
-            error: "transport".into(),
-            description: e.to_string(),
-        })?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| ApiFailure {
-            request: request_line.clone(),
-            status: Some(status.as_u16()),
-            error: "transport".into(),
-            description: e.to_string(),
-        })?;
+        let mut attempt = 0;
+        let (status, text) = loop {
+            let outcome = match request.try_clone() {
+                Some(this) if repeatable && attempt < RETRIES => send(this, &request_line).await,
+                _ => break send(request, &request_line).await?,
+            };
+            match outcome {
+                Ok((status, _)) if is_transient(status) => {}
+                Ok(answer) => break answer,
+                Err(failure) if failure.status.is_none() => {}
+                Err(failure) => return Err(failure),
+            }
+            attempt += 1;
+            tokio::time::sleep(RETRY_PAUSE * attempt).await;
+        };
         let json: Option<Value> = serde_json::from_str(&text).ok();
         if status.is_success() {
             return json.ok_or_else(|| ApiFailure {
@@ -146,6 +154,38 @@ fn request_path(url: &Url) -> String {
     }
 }
 
+/// How many more times a repeatable request is sent after a transient failure.
+pub const RETRIES: u32 = 2;
+
+/// The pause before the first repeat (doubled before the second).
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Statuses that say "try again" rather than "this request is wrong".
+fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 500 | 502 | 503 | 504)
+}
+
+/// One attempt: the status and body text, or a transport failure (no status).
+async fn send(
+    request: reqwest::RequestBuilder,
+    request_line: &str,
+) -> Result<(StatusCode, String), ApiFailure> {
+    let response = request.send().await.map_err(|e| ApiFailure {
+        request: request_line.to_owned(),
+        status: None,
+        error: "transport".into(),
+        description: e.to_string(),
+    })?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| ApiFailure {
+        request: request_line.to_owned(),
+        status: Some(status.as_u16()),
+        error: "transport".into(),
+        description: e.to_string(),
+    })?;
+    Ok((status, text))
+}
+
 fn default_code(status: StatusCode) -> String {
     format!("http_{}", status.as_u16())
 }
@@ -153,3 +193,96 @@ fn default_code(status: StatusCode) -> String {
 /// Per-request limit. Generous: under `make run`, `cargo lambda watch` compiles each function on its
 /// first request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use serde_json::json;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A server on loopback that answers its `answers` in turn (the last one forever) and counts
+    /// the requests it got.
+    async fn scripted(answers: &'static [(u16, &'static str)]) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&count);
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = vec![0; 8192];
+                let mut read = 0;
+                // Headers end with a blank line; the test requests carry small bodies.
+                while !request[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    read += socket.read(&mut request[read..]).await.unwrap();
+                }
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = answers[n.min(answers.len() - 1)];
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                socket.write_all(answer.as_bytes()).await.unwrap();
+            }
+        });
+        (format!("http://{address}"), count)
+    }
+
+    fn api(issuer: &str) -> PortalApi {
+        PortalApi::new(reqwest::Client::new(), issuer, "token".into()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_get_that_meets_a_passing_503_is_sent_again_and_succeeds() {
+        let (issuer, count) = scripted(&[(503, "{}"), (200, r#"{"data":[]}"#)]).await;
+        let answer = api(&issuer).get("insurances", &[]).await.unwrap();
+        assert_eq!(answer, json!({ "data": [] }));
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_lasting_server_error_is_reported_after_the_retries() {
+        let (issuer, count) = scripted(&[(500, r#"{"error":"server_error"}"#)]).await;
+        let failure = api(&issuer).get("insurances", &[]).await.unwrap_err();
+        assert_eq!(failure.status, Some(500));
+        assert_eq!(failure.error, "server_error");
+        assert_eq!(count.load(Ordering::SeqCst), 1 + RETRIES as usize);
+    }
+
+    #[tokio::test]
+    async fn a_write_without_an_idempotency_key_is_sent_once() {
+        let (issuer, count) = scripted(&[(503, "{}"), (201, r#"{"id":"a"}"#)]).await;
+        let body = json!({ "availability_id": "x" });
+        let failure = api(&issuer)
+            .call(Method::POST, "booking", &[], Some(&body), None)
+            .await
+            .unwrap_err();
+        assert_eq!(failure.status, Some(503));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+
+        let (issuer, count) = scripted(&[(503, "{}"), (201, r#"{"id":"a"}"#)]).await;
+        let booked = api(&issuer)
+            .call(Method::POST, "booking", &[], Some(&body), Some("key-1"))
+            .await
+            .unwrap();
+        assert_eq!(booked["id"], "a");
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_client_error_is_not_sent_again() {
+        let (issuer, count) = scripted(&[(
+            409,
+            r#"{"error":"slot_unavailable","error_description":"taken"}"#,
+        )])
+        .await;
+        let failure = api(&issuer).get("insurances", &[]).await.unwrap_err();
+        assert_eq!(failure.error, "slot_unavailable");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+}

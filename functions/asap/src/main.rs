@@ -1,7 +1,9 @@
 //! Lambda entry point of the `asap` function: init once, then serve HTTP requests and DynamoDB
 //! Stream batches.
 
-#[tokio::main]
+// One thread: a Lambda instance serves one event at a time, so worker threads would only add thread
+// hops to every invocation (measured in docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let context = shared::boot::init_or_exit("asap").await;

@@ -1,6 +1,8 @@
 //! Lambda entry point of the `userinfo` function: init once, then serve.
 
-#[tokio::main]
+// One thread: a Lambda instance serves one event at a time, so worker threads would only add thread
+// hops to every invocation (measured in docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let context = shared::boot::init_or_exit("userinfo").await;
