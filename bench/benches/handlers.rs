@@ -412,9 +412,31 @@ fn booking(group: &mut Group<'_>, rt: &Runtime) {
     );
 }
 
-fn reschedule(group: &mut Group<'_>, rt: &Runtime) {
+/// The appointment's `ETag`, read through the handler (outside the measured time).
+fn etag(rt: &Runtime, app: &booking_fn::App, bearer: &str, id: &str) -> String {
+    let event = Event::get(&format!("{API}/appointments/{id}"))
+        .bearer(bearer)
+        .to_text();
+    let response = rt.block_on(invoke(app, &event));
+    assert_eq!(response.status(), 200, "{}", json_body(&response));
+    response
+        .headers()
+        .get("etag")
+        .and_then(|tag| tag.to_str().ok())
+        .expect("an ETag")
+        .to_owned()
+}
+
+/// Moves a freshly booked appointment to the next slot, with its `ETag` in `If-Match` (`tagged`,
+/// one round trip) or without (the appointment is read first).
+fn reschedule(group: &mut Group<'_>, rt: &Runtime, tagged: bool) {
     let (portal, app, bearers, availabilities) = booking_world(rt, Some(1000));
-    let mut tally = Tally::new("reschedule", 200);
+    let id = if tagged {
+        "reschedule"
+    } else {
+        "reschedule_untagged"
+    };
+    let mut tally = Tally::new(id, 200);
     let mut n = 0usize;
     bench_each(
         group,
@@ -427,18 +449,25 @@ fn reschedule(group: &mut Group<'_>, rt: &Runtime) {
             let bearer = &bearers[n % PATIENTS];
             let id = book(rt, &app, bearer, &availabilities[n % availabilities.len()]);
             let target = &availabilities[(n + 1) % availabilities.len()];
-            Event::new("PUT", &format!("{API}/appointments/{id}"))
+            let event = Event::new("PUT", &format!("{API}/appointments/{id}"))
                 .bearer(bearer)
-                .json(&json!({ "availability_id": target }))
-                .to_text()
+                .json(&json!({ "availability_id": target }));
+            let event = if tagged {
+                event.header("if-match", &etag(rt, &app, bearer, &id))
+            } else {
+                event
+            };
+            event.to_text()
         },
         |_| {},
     );
 }
 
-fn cancel(group: &mut Group<'_>, rt: &Runtime) {
+/// Cancels a freshly booked appointment, with or without its `ETag` (see [`reschedule`]).
+fn cancel(group: &mut Group<'_>, rt: &Runtime, tagged: bool) {
     let (portal, app, bearers, availabilities) = booking_world(rt, Some(1000));
-    let mut tally = Tally::new("cancel", 200);
+    let id = if tagged { "cancel" } else { "cancel_untagged" };
+    let mut tally = Tally::new(id, 200);
     let mut n = 0usize;
     bench_each(
         group,
@@ -450,9 +479,13 @@ fn cancel(group: &mut Group<'_>, rt: &Runtime) {
             n += 1;
             let bearer = &bearers[n % PATIENTS];
             let id = book(rt, &app, bearer, &availabilities[n % availabilities.len()]);
-            Event::new("DELETE", &format!("{API}/appointments/{id}"))
-                .bearer(bearer)
-                .to_text()
+            let event = Event::new("DELETE", &format!("{API}/appointments/{id}")).bearer(bearer);
+            let event = if tagged {
+                event.header("if-match", &etag(rt, &app, bearer, &id))
+            } else {
+                event
+            };
+            event.to_text()
         },
         |_| {},
     );
@@ -533,8 +566,10 @@ fn handlers(c: &mut criterion::Criterion<CpuTime>) {
     bearer_check(&mut group);
     availability_search(&mut group, &rt);
     booking(&mut group, &rt);
-    reschedule(&mut group, &rt);
-    cancel(&mut group, &rt);
+    reschedule(&mut group, &rt, true);
+    cancel(&mut group, &rt, true);
+    reschedule(&mut group, &rt, false);
+    cancel(&mut group, &rt, false);
     store_transaction(&mut group, &rt);
     event_parse(&mut group, &rt);
     group.finish();

@@ -40,11 +40,12 @@ use crate::config::Config;
 use crate::http::{response, ApiError, Router};
 
 /// Request headers a browser app may send.
-pub const ALLOWED_HEADERS: &str = "authorization, content-type, idempotency-key";
+pub const ALLOWED_HEADERS: &str = "authorization, content-type, idempotency-key, if-match";
 
 /// Response headers a browser app may read beyond the CORS-safelisted ones: the RFC 6750
-/// challenge, and when to retry after a 429 or 503.
-pub const EXPOSED_HEADERS: &str = "www-authenticate, retry-after";
+/// challenge, when to retry after a 429 or 503, an appointment's `ETag` (for `If-Match`), and
+/// where a new booking lives.
+pub const EXPOSED_HEADERS: &str = "www-authenticate, retry-after, etag, location";
 
 /// How long a browser may reuse a preflight answer (seconds).
 pub const MAX_AGE_SECS: u32 = 600;

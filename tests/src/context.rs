@@ -25,6 +25,12 @@ pub struct TestContext {
 impl TestContext {
     /// A new context with its own store and keys.
     pub fn new() -> Self {
+        Self::with_env(&[])
+    }
+
+    /// Like [`TestContext::new`], with these environment variables on top of the local defaults
+    /// (e.g. `PORTAL_ASAP_DISPATCH=stream`, as deployed).
+    pub fn with_env(vars: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let sqlite = SqliteStore::open(dir.path().join("portal.db")).expect("open store");
         let counter = Arc::new(CountingStore::new(Arc::new(sqlite)));
@@ -34,7 +40,10 @@ impl TestContext {
         let data_dir = dir.path().display().to_string();
         let config = Config::from_lookup(|name| match name {
             "PORTAL_DATA_DIR" => Some(data_dir.clone()),
-            _ => None,
+            _ => vars
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned()),
         })
         .expect("default configuration");
         let context = shared::boot::context(config, store, keys);

@@ -461,6 +461,52 @@ async fn subscribing_is_idempotent_owner_only_and_shown_on_the_appointment() {
 }
 
 #[tokio::test]
+async fn joining_the_list_outdates_the_old_etag_and_answers_with_the_current_one() {
+    let p = portal().await;
+    let patient = ApiPatient::new(&p.ctx.context);
+    let free = p.free(&patient, 198, 53).await;
+    let id = p.book(&patient, &free[2], None).await;
+    let tag_of = |response: &Response<Body>| {
+        response
+            .headers()
+            .get("etag")
+            .expect("an ETag")
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let read = call(&*p.booking, patient.get(&format!("/appointments/{id}"))).await;
+    let before = tag_of(&read);
+    let joined = call(
+        &*p.asap,
+        patient.post(&format!("/appointments/{id}/asap_list"), &json!({})),
+    )
+    .await;
+    assert_eq!(status(&joined), 200, "{}", body(&joined));
+    let after = tag_of(&joined);
+    assert_ne!(before, after);
+
+    let move_to = json!({ "availability_id": free[3]["id"] });
+    let stale = call(
+        &*p.booking,
+        patient
+            .put(&format!("/appointments/{id}"), &move_to)
+            .header("if-match", &before),
+    )
+    .await;
+    assert_eq!(status(&stale), 412, "{}", body(&stale));
+    let moved = call(
+        &*p.booking,
+        patient
+            .put(&format!("/appointments/{id}"), &move_to)
+            .header("if-match", &after),
+    )
+    .await;
+    assert_eq!(status(&moved), 200, "{}", body(&moved));
+    assert_eq!(body(&moved)["asap_list"]["subscribed"], true);
+}
+
+#[tokio::test]
 async fn earlier_availability_is_null_when_every_earlier_slot_is_taken() {
     // One slot a day at 09:00, bookable up to the minute, changeable up to its start.
     let ctx = TestContext::new();

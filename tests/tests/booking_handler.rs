@@ -10,6 +10,7 @@ use portal_tests::context::TestContext;
 use portal_tests::events::Event;
 use serde_json::{json, Value};
 use shared::bearer::AccessClaims;
+use shared::booking::etag::IfMatch;
 use shared::booking::{AvailabilityToken, BookingRepo, Catalog};
 use shared::boot::{Context, Handler as _};
 use shared::crypto::random_id;
@@ -823,12 +824,38 @@ async fn cancelling_inside_the_notice_period_is_refused_and_video_links_only_exi
     let service = app.service();
     let late = start - 3 * 3600;
     let refused = service
-        .cancel(&patient.id, &plain_id, late)
+        .cancel(&patient.id, &plain_id, IfMatch::Any, late)
         .await
         .unwrap_err();
     let refused = shared::http::ApiError::from(refused).into_response();
     assert_eq!(refused.status(), 409);
     assert_eq!(body(&refused)["error"], "cancellation_period");
+    // The same with the current ETag; with an outdated one the failed precondition comes first.
+    let current = service.appointment(&patient.id, &plain_id).await.unwrap();
+    let refused = service
+        .cancel(
+            &patient.id,
+            &plain_id,
+            IfMatch::Tag(Box::new(current.clone())),
+            late,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(shared::http::ApiError::from(refused).status(), 409);
+    let outdated = shared::booking::Appointment {
+        revision: current.revision - 1,
+        ..current
+    };
+    let refused = service
+        .cancel(
+            &patient.id,
+            &plain_id,
+            IfMatch::Tag(Box::new(outdated)),
+            late,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(shared::http::ApiError::from(refused).status(), 412);
     let alternatives = ok(
         &app,
         patient.get(&format!("/appointments/{plain_id}/availabilities")),
@@ -850,13 +877,13 @@ async fn cancelling_inside_the_notice_period_is_refused_and_video_links_only_exi
     .seal(ctx.context.keys.sealer())
     .unwrap();
     let refused = service
-        .reschedule(&patient.id, &plain_id, &target, late)
+        .reschedule(&patient.id, &plain_id, &target, IfMatch::Any, late)
         .await
         .unwrap_err();
     assert_eq!(shared::http::ApiError::from(refused).status(), 409);
     // A day and a minute before the start it is still allowed.
     service
-        .cancel(&patient.id, &plain_id, start - 24 * 3600 - 60)
+        .cancel(&patient.id, &plain_id, IfMatch::Any, start - 24 * 3600 - 60)
         .await
         .unwrap();
     let reread = ok(&app, patient.get(&format!("/appointments/{plain_id}"))).await;
@@ -1077,6 +1104,210 @@ async fn booking_is_one_round_trip_and_warm_catalog_reads_none() {
     .await;
     assert_eq!(retry.status(), 201);
     assert_eq!(ctx.counter.take(), 1, "with an idempotency key too");
+}
+
+/// The appointment's `ETag` header, as sent.
+fn etag(response: &Response<Body>) -> String {
+    response
+        .headers()
+        .get("etag")
+        .expect("an ETag")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn with_the_current_etag_reschedule_and_cancel_are_one_round_trip() {
+    // As deployed: a freed slot's ASAP mail goes out from the table's stream, not in the request.
+    let ctx = TestContext::with_env(&[("PORTAL_ASAP_DISPATCH", "stream")]);
+    load(&ctx.context, &demo_text()).await;
+    let app = Arc::new(App::new(ctx.context.clone()));
+    let patient = Patient::new(&ctx.context);
+    let slots = availabilities(&app, &patient, 198, 53).await;
+    let id = book(&app, &patient, &slots[0]).await;
+    let read = call(&app, patient.get(&format!("/appointments/{id}"))).await;
+    assert_eq!(read.status(), 200);
+    let tag = etag(&read);
+    assert!(tag.starts_with('"') && tag.ends_with('"'), "{tag}");
+    ctx.counter.take();
+
+    let moved = call(
+        &app,
+        patient
+            .put(
+                &format!("/appointments/{id}"),
+                &json!({ "availability_id": slots[1]["id"] }),
+            )
+            .header("if-match", &tag),
+    )
+    .await;
+    assert_eq!(moved.status(), 200, "{}", body(&moved));
+    assert_eq!(
+        ctx.counter.take(),
+        1,
+        "a tagged reschedule is one transaction"
+    );
+    assert_eq!(body(&moved)["starts_at"], slots[1]["starts_at"]);
+    let moved_tag = etag(&moved);
+    assert_ne!(moved_tag, tag, "a change gives a new tag");
+
+    // The answer's tag is the current one: the same as a fresh read's state.
+    let again = call(&app, patient.get(&format!("/appointments/{id}"))).await;
+    assert_eq!(body(&again), body(&moved));
+
+    let cancelled = call(
+        &app,
+        patient
+            .delete(&format!("/appointments/{id}"))
+            .header("if-match", &moved_tag),
+    )
+    .await;
+    assert_eq!(cancelled.status(), 200, "{}", body(&cancelled));
+    assert_eq!(
+        ctx.counter.take(),
+        2,
+        "a tagged cancel is one transaction (+ the read above)"
+    );
+    let after = ok(&app, patient.get(&format!("/appointments/{id}"))).await;
+    assert_eq!(after["status"], "cancelled");
+    let free = availabilities(&app, &patient, 198, 53).await;
+    assert!(
+        free.iter().any(|s| s["starts_at"] == slots[0]["starts_at"])
+            && free.iter().any(|s| s["starts_at"] == slots[1]["starts_at"]),
+        "both slots are free again"
+    );
+}
+
+#[tokio::test]
+async fn an_outdated_or_foreign_etag_is_412_and_changes_nothing() {
+    let (ctx, app) = setup().await;
+    let patient = Patient::new(&ctx.context);
+    let other = Patient::new(&ctx.context);
+    let slots = availabilities(&app, &patient, 198, 53).await;
+    let id = book(&app, &patient, &slots[0]).await;
+    let old_tag = etag(&call(&app, patient.get(&format!("/appointments/{id}"))).await);
+    let move_to = |slot: &Value| json!({ "availability_id": slot["id"] });
+
+    // Moved once with the tag: that tag is now outdated.
+    let moved = call(
+        &app,
+        patient
+            .put(&format!("/appointments/{id}"), &move_to(&slots[1]))
+            .header("if-match", &old_tag),
+    )
+    .await;
+    assert_eq!(moved.status(), 200);
+    let current = body(&moved);
+    for (what, event) in [
+        (
+            "reschedule with the outdated tag",
+            patient
+                .put(&format!("/appointments/{id}"), &move_to(&slots[2]))
+                .header("if-match", &old_tag),
+        ),
+        (
+            "cancel with the outdated tag",
+            patient
+                .delete(&format!("/appointments/{id}"))
+                .header("if-match", &old_tag),
+        ),
+        (
+            "a made-up tag",
+            patient
+                .delete(&format!("/appointments/{id}"))
+                .header("if-match", "\"v1.abc\""),
+        ),
+        (
+            "a weak tag",
+            patient
+                .delete(&format!("/appointments/{id}"))
+                .header("if-match", &format!("W/{}", etag(&moved))),
+        ),
+    ] {
+        let refused = call(&app, event).await;
+        assert_eq!(refused.status(), 412, "{what}: {}", body(&refused));
+        assert_eq!(body(&refused)["error"], "precondition_failed", "{what}");
+    }
+    // The current tag of this appointment means nothing for another patient's request.
+    let foreign = call(
+        &app,
+        other
+            .delete(&format!("/appointments/{id}"))
+            .header("if-match", &etag(&moved)),
+    )
+    .await;
+    assert_eq!(foreign.status(), 412);
+
+    let unchanged = ok(&app, patient.get(&format!("/appointments/{id}"))).await;
+    assert_eq!(unchanged, current, "refused requests changed nothing");
+    let free = availabilities(&app, &patient, 198, 53).await;
+    assert!(free.iter().all(|s| s["starts_at"] != slots[1]["starts_at"]));
+    assert!(free.iter().any(|s| s["starts_at"] == slots[2]["starts_at"]));
+
+    // `If-Match: *` and no If-Match read the current state.
+    let star = call(
+        &app,
+        patient
+            .put(&format!("/appointments/{id}"), &move_to(&slots[2]))
+            .header("if-match", "*"),
+    )
+    .await;
+    assert_eq!(star.status(), 200, "{}", body(&star));
+}
+
+#[tokio::test]
+async fn a_tag_taken_before_an_asap_subscription_is_outdated_after_it() {
+    let (ctx, app) = setup().await;
+    let patient = Patient::new(&ctx.context);
+    let slots = availabilities(&app, &patient, 198, 53).await;
+    let id = book(&app, &patient, &slots[0]).await;
+    let tag = etag(&call(&app, patient.get(&format!("/appointments/{id}"))).await);
+    let service = app.service();
+    let current = service.appointment(&patient.id, &id).await.unwrap();
+    // A subscription made between the read and the change (as the asap function makes it).
+    service
+        .repo()
+        .set_subscription(
+            &current,
+            Some(shared::booking::repo::NewSubscription {
+                id: random_id(20),
+                since: now(),
+                email: None,
+            }),
+            None,
+            now(),
+        )
+        .await
+        .unwrap();
+    let refused = call(
+        &app,
+        patient
+            .put(
+                &format!("/appointments/{id}"),
+                &json!({ "availability_id": slots[1]["id"] }),
+            )
+            .header("if-match", &tag),
+    )
+    .await;
+    assert_eq!(refused.status(), 412, "{}", body(&refused));
+    // And a change from a copy read before the subscription is refused too (409), so the
+    // subscription index always follows the appointment.
+    let stale = service
+        .repo()
+        .cancel(&current, now(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            stale,
+            shared::booking::BookingError::Conflict {
+                code: "appointment_changed",
+                ..
+            }
+        ),
+        "{stale:?}"
+    );
 }
 
 #[tokio::test]

@@ -75,12 +75,12 @@ impl PortalApi {
         self.call(Method::GET, path, query, None, None).await
     }
 
-    /// Sends a request and returns the JSON body of a 2xx answer.
-    ///
-    /// A request that is safe to repeat (a GET, or a write carrying an `Idempotency-Key`) is sent
-    /// again after a short pause when it got no answer or a 500/502/503/504, at most
-    /// [`RETRIES`] more times: a booking is never made twice, and a passing fault of the gateway
-    /// does not end the walkthrough. Other requests are sent once.
+    /// `GET path` with the answer's `ETag` (an appointment's, for [`PortalApi::call_tagged`]).
+    pub async fn get_tagged(&self, path: &str) -> Result<Tagged, ApiFailure> {
+        self.call_tagged(Method::GET, path, None, None, None).await
+    }
+
+    /// Sends a request and returns the JSON body of a 2xx answer (see [`PortalApi::call_tagged`]).
     pub async fn call(
         &self,
         method: Method,
@@ -90,8 +90,44 @@ impl PortalApi {
         idempotency_key: Option<&str>,
     ) -> Result<Value, ApiFailure> {
         let url = self.url(path, query)?;
+        self.send(method, url, body, idempotency_key, None)
+            .await
+            .map(|tagged| tagged.body)
+    }
+
+    /// Sends a request, with `If-Match: if_match` when given (an appointment's `ETag`: the change
+    /// applies only to that revision, `412 precondition_failed` otherwise, and the server saves a
+    /// read), and returns the JSON body of a 2xx answer with its `ETag`.
+    pub async fn call_tagged(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+        if_match: Option<&str>,
+    ) -> Result<Tagged, ApiFailure> {
+        let url = self.url(path, &[])?;
+        self.send(method, url, body, idempotency_key, if_match)
+            .await
+    }
+
+    /// One request, sent again when that is safe.
+    ///
+    /// A request that is safe to repeat (a GET; a write carrying an `Idempotency-Key`, or an
+    /// `If-Match`, which applies at most once) is sent again after a short pause when it got no
+    /// answer or a 500/502/503/504, at most [`RETRIES`] more times: a booking is never made
+    /// twice, and a passing fault of the gateway does not end the walkthrough. Other requests are
+    /// sent once.
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+        if_match: Option<&str>,
+    ) -> Result<Tagged, ApiFailure> {
         let request_line = format!("{method} {}", request_path(&url));
-        let repeatable = method == Method::GET || idempotency_key.is_some();
+        let repeatable = method == Method::GET || idempotency_key.is_some() || if_match.is_some();
         let mut request = self
             .http
             .request(method, url)
@@ -103,29 +139,35 @@ impl PortalApi {
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
-        let mut attempt = 0;
-        let (status, text) = loop {
+        if let Some(tag) = if_match {
+            request = request.header(reqwest::header::IF_MATCH, tag);
+        }
+        let mut repeats = 0;
+        let (status, etag, text) = loop {
             let outcome = match request.try_clone() {
-                Some(this) if repeatable && attempt < RETRIES => send(this, &request_line).await,
-                _ => break send(request, &request_line).await?,
+                Some(this) if repeatable && repeats < RETRIES => attempt(this, &request_line).await,
+                _ => break attempt(request, &request_line).await?,
             };
             match outcome {
-                Ok((status, _)) if is_transient(status) => {}
+                Ok((status, _, _)) if is_transient(status) => {}
                 Ok(answer) => break answer,
                 Err(failure) if failure.status.is_none() => {}
                 Err(failure) => return Err(failure),
             }
-            attempt += 1;
-            tokio::time::sleep(RETRY_PAUSE * attempt).await;
+            repeats += 1;
+            tokio::time::sleep(RETRY_PAUSE * repeats).await;
         };
         let json: Option<Value> = serde_json::from_str(&text).ok();
         if status.is_success() {
-            return json.ok_or_else(|| ApiFailure {
-                request: request_line,
-                status: Some(status.as_u16()),
-                error: "bad_response".into(),
-                description: "the answer is not JSON".into(),
-            });
+            return match json {
+                Some(body) => Ok(Tagged { body, etag }),
+                None => Err(ApiFailure {
+                    request: request_line,
+                    status: Some(status.as_u16()),
+                    error: "bad_response".into(),
+                    description: "the answer is not JSON".into(),
+                }),
+            };
         }
         let field = |name: &str| {
             json.as_ref()
@@ -165,11 +207,20 @@ fn is_transient(status: StatusCode) -> bool {
     matches!(status.as_u16(), 500 | 502 | 503 | 504)
 }
 
-/// One attempt: the status and body text, or a transport failure (no status).
-async fn send(
+/// A 2xx answer's JSON body and `ETag`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tagged {
+    /// The JSON body.
+    pub body: Value,
+    /// The `ETag` header, if the answer had one.
+    pub etag: Option<String>,
+}
+
+/// One attempt: the status, `ETag` and body text, or a transport failure (no status).
+async fn attempt(
     request: reqwest::RequestBuilder,
     request_line: &str,
-) -> Result<(StatusCode, String), ApiFailure> {
+) -> Result<(StatusCode, Option<String>, String), ApiFailure> {
     let response = request.send().await.map_err(|e| ApiFailure {
         request: request_line.to_owned(),
         status: None,
@@ -177,13 +228,18 @@ async fn send(
         description: e.to_string(),
     })?;
     let status = response.status();
+    let etag = response
+        .headers()
+        .get(reqwest::header::ETAG)
+        .and_then(|tag| tag.to_str().ok())
+        .map(str::to_owned);
     let text = response.text().await.map_err(|e| ApiFailure {
         request: request_line.to_owned(),
         status: Some(status.as_u16()),
         error: "transport".into(),
         description: e.to_string(),
     })?;
-    Ok((status, text))
+    Ok((status, etag, text))
 }
 
 fn default_code(status: StatusCode) -> String {
@@ -196,8 +252,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     use serde_json::json;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -205,13 +260,26 @@ mod tests {
 
     use super::*;
 
-    /// A server on loopback that answers its `answers` in turn (the last one forever) and counts
-    /// the requests it got.
-    async fn scripted(answers: &'static [(u16, &'static str)]) -> (String, Arc<AtomicUsize>) {
+    /// The request heads a scripted server got.
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<String>>>);
+
+    impl Seen {
+        fn count(&self) -> usize {
+            self.0.lock().unwrap().len()
+        }
+        fn heads(&self) -> Vec<String> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    /// A server on loopback that answers its `answers` in turn (the last one forever), each with
+    /// `ETag: "t<n>"`, and keeps the request heads it got.
+    async fn scripted(answers: &'static [(u16, &'static str)]) -> (String, Seen) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let count = Arc::new(AtomicUsize::new(0));
-        let seen = Arc::clone(&count);
+        let count = Seen::default();
+        let seen = count.clone();
         tokio::spawn(async move {
             loop {
                 let (mut socket, _) = listener.accept().await.unwrap();
@@ -221,10 +289,14 @@ mod tests {
                 while !request[..read].windows(4).any(|w| w == b"\r\n\r\n") {
                     read += socket.read(&mut request[read..]).await.unwrap();
                 }
-                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let n = {
+                    let mut heads = seen.0.lock().unwrap();
+                    heads.push(String::from_utf8_lossy(&request[..read]).into_owned());
+                    heads.len() - 1
+                };
                 let (status, body) = answers[n.min(answers.len() - 1)];
                 let answer = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\netag: \"t{n}\"\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 socket.write_all(answer.as_bytes()).await.unwrap();
@@ -242,7 +314,7 @@ mod tests {
         let (issuer, count) = scripted(&[(503, "{}"), (200, r#"{"data":[]}"#)]).await;
         let answer = api(&issuer).get("insurances", &[]).await.unwrap();
         assert_eq!(answer, json!({ "data": [] }));
-        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert_eq!(count.count(), 2);
     }
 
     #[tokio::test]
@@ -251,7 +323,7 @@ mod tests {
         let failure = api(&issuer).get("insurances", &[]).await.unwrap_err();
         assert_eq!(failure.status, Some(500));
         assert_eq!(failure.error, "server_error");
-        assert_eq!(count.load(Ordering::SeqCst), 1 + RETRIES as usize);
+        assert_eq!(count.count(), 1 + RETRIES as usize);
     }
 
     #[tokio::test]
@@ -263,7 +335,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(failure.status, Some(503));
-        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(count.count(), 1);
 
         let (issuer, count) = scripted(&[(503, "{}"), (201, r#"{"id":"a"}"#)]).await;
         let booked = api(&issuer)
@@ -271,7 +343,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(booked["id"], "a");
-        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert_eq!(count.count(), 2);
     }
 
     #[tokio::test]
@@ -283,6 +355,39 @@ mod tests {
         .await;
         let failure = api(&issuer).get("insurances", &[]).await.unwrap_err();
         assert_eq!(failure.error, "slot_unavailable");
-        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(count.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_etag_is_returned_and_if_match_is_sent_and_makes_a_change_repeatable() {
+        let (issuer, seen) =
+            scripted(&[(200, r#"{"id":"a"}"#), (503, "{}"), (200, r#"{"id":"a"}"#)]).await;
+        let api = api(&issuer);
+        let read = api.get_tagged("appointments/a").await.unwrap();
+        assert_eq!(read.etag.as_deref(), Some("\"t0\""));
+        let tag = read.etag.unwrap();
+        let moved = api
+            .call_tagged(
+                Method::PUT,
+                "appointments/a",
+                Some(&json!({ "availability_id": "x" })),
+                None,
+                Some(&tag),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            moved.etag.as_deref(),
+            Some("\"t2\""),
+            "sent again after the 503"
+        );
+        let heads = seen.heads();
+        assert_eq!(heads.len(), 3);
+        for head in &heads[1..] {
+            assert!(
+                head.to_ascii_lowercase().contains("if-match: \"t0\""),
+                "{head}"
+            );
+        }
     }
 }

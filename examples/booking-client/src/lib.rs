@@ -33,7 +33,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use url::Url;
 
-pub use api::{ApiFailure, PortalApi};
+pub use api::{ApiFailure, PortalApi, Tagged};
 pub use loopback::{Callback, Loopback};
 
 /// The issuer of `make run`.
@@ -464,8 +464,13 @@ pub async fn walkthrough(
     let (appointment_id, booked) = book(&api, config, &offered, out).await?;
 
     writeln!(out, "\n== 6. The appointment")?;
-    let appointment = api
-        .get(&format!("appointments/{appointment_id}"), &[])
+    // Its ETag names this revision: sent back in If-Match, a change applies only if nothing
+    // changed it since (412 otherwise), and the server skips a read.
+    let Tagged {
+        body: appointment,
+        etag,
+    } = api
+        .get_tagged(&format!("appointments/{appointment_id}"))
         .await
         .map_err(Error::Api)?;
     describe(out, &appointment)?;
@@ -486,8 +491,9 @@ pub async fn walkthrough(
         .into_iter()
         .filter(|s| s.starts_at != booked.starts_at)
         .collect();
-    let (rescheduled, moved) = reschedule(&api, &appointment_id, &alternatives, out).await?;
-    describe(out, &moved)?;
+    let (rescheduled, moved) =
+        reschedule(&api, &appointment_id, etag.as_deref(), &alternatives, out).await?;
+    describe(out, &moved.body)?;
 
     writeln!(out, "\n== 8. Earlier availability (ASAP list)")?;
     let earlier = match api
@@ -521,15 +527,16 @@ pub async fn walkthrough(
 
     writeln!(out, "\n== 9. Cancel")?;
     let cancelled = api
-        .call(
+        .call_tagged(
             Method::DELETE,
             &format!("appointments/{appointment_id}"),
-            &[],
             None,
             None,
+            moved.etag.as_deref(),
         )
         .await
-        .map_err(Error::Api)?;
+        .map_err(Error::Api)?
+        .body;
     writeln!(
         out,
         "   cancelled {}",
@@ -598,22 +605,24 @@ async fn book(
     })
 }
 
-/// Moves the appointment to the first alternative still free.
+/// Moves the appointment (at the revision `etag` names, if given) to the first alternative still
+/// free; the answer carries the new `ETag`.
 async fn reschedule(
     api: &PortalApi,
     appointment_id: &str,
+    etag: Option<&str>,
     alternatives: &[Slot],
     out: &mut (dyn Write + Send),
-) -> Result<(Slot, Value), Error> {
+) -> Result<(Slot, Tagged), Error> {
     for slot in alternatives {
         let body = json!({ "availability_id": slot.availability_id });
         match api
-            .call(
+            .call_tagged(
                 Method::PUT,
                 &format!("appointments/{appointment_id}"),
-                &[],
                 Some(&body),
                 None,
+                etag,
             )
             .await
         {

@@ -13,7 +13,7 @@
 //! counters; delivery claim and mark).
 
 use async_trait::async_trait;
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::asap::message::{human_time, UNSUBSCRIBE_PATH};
@@ -149,11 +149,13 @@ impl App {
                     .service
                     .subscribe(patient, id, body.email.as_deref(), now)
                     .await?;
-                Ok(subscription_response(&appointment.id, true))
+                let tag = self.service.booking().etag(&appointment);
+                Ok(subscription_response(&appointment.id, true, tag))
             }
             Route::Unsubscribe => {
                 let appointment = self.service.unsubscribe(patient, id, now).await?;
-                Ok(subscription_response(&appointment.id, false))
+                let tag = self.service.booking().etag(&appointment);
+                Ok(subscription_response(&appointment.id, false, tag))
             }
             Route::EarlierAvailability => {
                 let found = self.service.earlier_availability(patient, id, now).await?;
@@ -237,14 +239,20 @@ fn subscribe_body(request: &Request) -> Result<AsapSubscribeRequest, ApiError> {
         .map_err(|e| ApiError::invalid_request(format!("the request body is not valid: {e}")))
 }
 
-fn subscription_response(id: &str, subscribed: bool) -> Response<Body> {
-    response::json(
+/// The subscription state, with the appointment's new `ETag` (the change made the old one
+/// outdated for `If-Match`).
+fn subscription_response(id: &str, subscribed: bool, tag: Option<String>) -> Response<Body> {
+    let mut answer = response::json(
         StatusCode::OK,
         &views::AsapSubscription {
             id: id.to_owned(),
             asap_list: views::AsapListState { subscribed },
         },
-    )
+    );
+    if let Some(value) = tag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
+        answer.headers_mut().insert(header::ETAG, value);
+    }
+    answer
 }
 
 fn invalid_link() -> Response<Body> {

@@ -6,7 +6,9 @@
 //! Storage round trips per request: catalog lists 0 (warm cache) or 1; availability search 1 (+1
 //! on a cold catalog); `POST /booking` 1 (one transaction); `GET /appointments[/{id}]` 1;
 //! `PUT` and `DELETE /appointments/{id}` 2 (the appointment must be read to know which slot it
-//! holds, then one transaction, which also writes the ASAP outbox record of the freed slot);
+//! holds, then one transaction, which also writes the ASAP outbox record of the freed slot), or 1
+//! when `If-Match` carries the appointment's current `ETag` (served with `GET /appointments/{id}`
+//! and with every reschedule);
 //! `…/availabilities` 2; `…/video_consultation` 1. With inline ASAP dispatch (local) a freed slot
 //! then costs the notifier's reads and writes in the same request.
 
@@ -18,7 +20,7 @@ use shared::asap::{Notifier, OutboxEvent};
 use shared::booking::repo::Idempotency;
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{IdResponse, RescheduleRequest};
-use shared::booking::{BookRequest, BookingRepo, BookingService, SearchQuery};
+use shared::booking::{Appointment, BookRequest, BookingRepo, BookingService, SearchQuery};
 use shared::boot::{Context, Handler};
 use shared::config::AsapDispatch;
 use shared::cors;
@@ -214,19 +216,25 @@ impl App {
             }
             Route::Appointment => {
                 let appointment = self.service.appointment(patient, id).await?;
-                Ok(ok(&appointment.to_json()))
+                Ok(self.tagged(ok(&appointment.to_json()), &appointment))
             }
             Route::Reschedule => {
                 let body: RescheduleRequest = json_object(request)?;
+                let if_match = self
+                    .service
+                    .if_match(if_match(request)?.as_deref(), patient, id);
                 let (appointment, freed) = self
                     .service
-                    .reschedule(patient, id, &body.availability_id, now)
+                    .reschedule(patient, id, &body.availability_id, if_match, now)
                     .await?;
                 self.notify(freed, now).await;
-                Ok(ok(&appointment.to_json()))
+                Ok(self.tagged(ok(&appointment.to_json()), &appointment))
             }
             Route::Cancel => {
-                let freed = self.service.cancel(patient, id, now).await?;
+                let if_match = self
+                    .service
+                    .if_match(if_match(request)?.as_deref(), patient, id);
+                let freed = self.service.cancel(patient, id, if_match, now).await?;
                 self.notify(freed, now).await;
                 Ok(response::json(
                     StatusCode::OK,
@@ -243,6 +251,18 @@ impl App {
                 Ok(response::json(StatusCode::OK, &link))
             }
         }
+    }
+
+    /// The answer with the appointment's `ETag`.
+    fn tagged(&self, mut answer: Response<Body>, appointment: &Appointment) -> Response<Body> {
+        if let Some(value) = self
+            .service
+            .etag(appointment)
+            .and_then(|tag| HeaderValue::from_str(&tag).ok())
+        {
+            answer.headers_mut().insert(header::ETAG, value);
+        }
+        answer
     }
 
     /// `POST /booking`: `201 {"id"}` with `Location`; a retry with the same `Idempotency-Key` and
@@ -292,6 +312,18 @@ fn json_object<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, A
     }
     serde_json::from_value(value)
         .map_err(|e| ApiError::invalid_request(format!("the request body is not valid: {e}")))
+}
+
+/// The `If-Match` field value: its lines joined into one list (RFC 9110 §5.3), or `None`.
+fn if_match(request: &Request) -> Result<Option<String>, ApiError> {
+    let lines = request
+        .headers()
+        .get_all(header::IF_MATCH)
+        .iter()
+        .map(|value| value.to_str().map(str::trim))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::invalid_request("the If-Match header is not valid text"))?;
+    Ok((!lines.is_empty()).then(|| lines.join(", ")))
 }
 
 /// A header sent at most once, as text.

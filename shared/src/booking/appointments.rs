@@ -48,7 +48,10 @@ impl AppointmentStatus {
 }
 
 /// A patient's appointment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Serialisable so that an [`AppointmentTag`](super::etag::AppointmentTag) can carry a sealed copy
+/// of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
     /// 28-character random base62 id.
     pub id: String,
@@ -71,6 +74,7 @@ pub struct Appointment {
     /// End (unix seconds).
     pub ends_at: i64,
     /// The institution's time zone, for showing times with their offset.
+    #[serde(with = "tz_name")]
     pub time_zone: Tz,
     /// Video consultation.
     pub video_consultation: bool,
@@ -89,6 +93,24 @@ pub struct Appointment {
     pub cancellation_notice_hours: i64,
     /// When it was booked (unix seconds).
     pub created_at: i64,
+    /// Bumped by every change (1 when booked; 0 for records written before revisions existed).
+    /// Writes are conditioned on it, so a change based on an outdated copy is refused.
+    pub revision: i64,
+}
+
+/// A time zone as its IANA name.
+mod tz_name {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(zone: &Tz, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(zone.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
+        let name = <&str>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 impl Appointment {

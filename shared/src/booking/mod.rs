@@ -4,6 +4,7 @@
 //! - [`schedule`]: slots from weekly windows in the institution's time zone (DST-correct).
 //! - [`availability`]: availability search and sealed availability ids.
 //! - [`appointments`]: the appointment record and the book / reschedule / cancel flows.
+//! - [`etag`]: sealed entity tags of appointments (`ETag` / `If-Match`).
 //! - [`video`]: signed, expiring video consultation links.
 //! - [`repo`]: storage of the catalog (cached), slot counters, appointments, idempotency records.
 //! - [`views`]: the JSON shapes of every booking response and request (also the OpenAPI schemas).
@@ -12,11 +13,13 @@
 //! [`repo::CATALOG_TTL`]), 1 when cold; availability search 1 (one query of the type's slot
 //! counters over the window); booking 1 (one transaction: idempotency record, slot counter,
 //! appointment); reschedule and cancel 2 (a read of the appointment, whose current slot the
-//! client cannot be trusted to name, then one transaction); reads of appointments 1.
+//! client cannot be trusted to name, then one transaction), or 1 when the request carries the
+//! appointment's `ETag` in `If-Match` (see [`etag`]); reads of appointments 1.
 
 pub mod appointments;
 pub mod availability;
 pub mod catalog;
+pub mod etag;
 pub mod repo;
 pub mod schedule;
 pub mod service;
@@ -62,6 +65,9 @@ pub enum BookingError {
         /// Human explanation.
         description: String,
     },
+    /// 412 `precondition_failed`: the `If-Match` tag is not the appointment's current one.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// 422 `idempotency_key_reused`: the `Idempotency-Key` was used with another body.
     #[error("this Idempotency-Key was already used with a different request body")]
     IdempotencyMismatch,
@@ -110,6 +116,7 @@ impl From<BookingError> for ApiError {
             BookingError::Conflict { code, description } => {
                 ApiError::Conflict { code, description }
             }
+            BookingError::PreconditionFailed(_) => ApiError::PreconditionFailed(description),
             BookingError::IdempotencyMismatch => ApiError::Unprocessable {
                 code: "idempotency_key_reused",
                 description,

@@ -423,6 +423,7 @@ impl BookingRepo {
             .set("starts_at", slot.start)
             .set("ends_at", slot.end)
             .set("updated_at", now)
+            .add("revision", 1)
             .index(appointment_index(
                 &current.patient_id,
                 slot.start,
@@ -476,7 +477,8 @@ impl BookingRepo {
                 update: Update::default()
                     .set("status", AppointmentStatus::Cancelled.as_str())
                     .set("cancelled_at", now)
-                    .set("updated_at", now),
+                    .set("updated_at", now)
+                    .add("revision", 1),
                 condition: unchanged(current),
             },
             release(current),
@@ -503,17 +505,11 @@ impl BookingRepo {
         expected: Option<&str>,
         now: i64,
     ) -> Result<Appointment, BookingError> {
-        let mut condition = vec![
-            (
-                "status".to_owned(),
-                Value::from(AppointmentStatus::Booked.as_str()),
-            ),
-            ("starts_at".to_owned(), Value::N(current.starts_at)),
-        ];
+        let mut condition = unchanged_attributes(current);
         if let Some(expected) = expected {
             condition.push(("asap_subscription_id".to_owned(), Value::from(expected)));
         }
-        let mut update = Update::default().set("updated_at", now);
+        let mut update = Update::default().set("updated_at", now).add("revision", 1);
         let updated = match subscription {
             Some(new) => {
                 update = update
@@ -529,6 +525,7 @@ impl BookingRepo {
                     asap_subscription_id: Some(new.id),
                     asap_since: Some(new.since),
                     email: new.email,
+                    revision: current.revision + 1,
                     ..current.clone()
                 }
             }
@@ -541,6 +538,7 @@ impl BookingRepo {
                     asap_opt_in: false,
                     asap_subscription_id: None,
                     asap_since: None,
+                    revision: current.revision + 1,
                     ..current.clone()
                 }
             }
@@ -599,14 +597,26 @@ fn changed() -> BookingError {
     }
 }
 
+/// The appointment is still booked, at the start it was read with, and (for records that carry
+/// one) at the revision it was read with: any change in between (another reschedule, an ASAP
+/// subscription) makes the write fail instead of working from an outdated copy.
 fn unchanged(current: &Appointment) -> Condition {
-    Condition::AllEqual(vec![
+    Condition::AllEqual(unchanged_attributes(current))
+}
+
+fn unchanged_attributes(current: &Appointment) -> Vec<(String, Value)> {
+    let mut attributes = vec![
         (
-            "status".into(),
+            "status".to_owned(),
             Value::from(AppointmentStatus::Booked.as_str()),
         ),
-        ("starts_at".into(), Value::N(current.starts_at)),
-    ])
+        ("starts_at".to_owned(), Value::N(current.starts_at)),
+    ];
+    // Records from before revisions have none; requiring 0 would lock them forever.
+    if current.revision > 0 {
+        attributes.push(("revision".to_owned(), Value::N(current.revision)));
+    }
+    attributes
 }
 
 fn claim(type_id: i64, slot: Slot, capacity: i64) -> Write {
@@ -656,6 +666,7 @@ fn appointment_item(a: &Appointment) -> Item {
         .with("asap_list_opt_in", a.asap_opt_in)
         .with("cancellation_notice_hours", a.cancellation_notice_hours)
         .with("created_at", a.created_at)
+        .with("revision", a.revision)
         .indexed(appointment_index(&a.patient_id, a.starts_at, &a.id));
     if let Some(email) = &a.email {
         item = item.with("email", email.clone());
@@ -703,5 +714,6 @@ fn read_appointment(item: &Item) -> Result<Appointment, BookingError> {
         comment: optional("comment"),
         cancellation_notice_hours: item.number("cancellation_notice_hours")?,
         created_at: item.number("created_at")?,
+        revision: item.get("revision").and_then(Value::as_i64).unwrap_or(0),
     })
 }

@@ -12,6 +12,7 @@ use super::availability::{
     ID_TTL_SECONDS,
 };
 use super::catalog::{AppointmentType, Catalog};
+use super::etag::{AppointmentTag, IfMatch};
 use super::repo::{BookOutcome, BookingRepo, Idempotency};
 use super::schedule::Slot;
 use super::video::{VideoLink, VideoLinks};
@@ -289,6 +290,7 @@ impl BookingService {
             comment,
             cancellation_notice_hours: kind.cancellation_notice_hours,
             created_at: now,
+            revision: 1,
         };
         match self
             .repo
@@ -366,20 +368,22 @@ impl BookingService {
         self.search_excluding(&query, exclude, now).await
     }
 
-    /// Moves the appointment to the availability: one read, then ONE transaction. Refused (409)
-    /// when cancelled or inside the cancellation notice period. When the type has an ASAP list,
-    /// the same transaction records the freed slot in the outbox; the event is returned for
-    /// inline dispatch.
+    /// Moves the appointment to the availability: one read (none with a current `If-Match` tag),
+    /// then ONE transaction. Refused (409) when cancelled or inside the cancellation notice period;
+    /// 412 when `if_match` names an outdated revision. When the type has an ASAP list, the same
+    /// transaction records the freed slot in the outbox; the event is returned for inline dispatch.
     pub async fn reschedule(
         &self,
         patient_id: &str,
         id: &str,
         availability_id: &str,
+        if_match: IfMatch,
         now: i64,
     ) -> Result<(Appointment, Option<OutboxEvent>), BookingError> {
         let token = AvailabilityToken::open(self.keys.sealer(), availability_id, now)?;
-        let current = self.appointment(patient_id, id).await?;
-        changeable(&current, now, "rescheduled")?;
+        let (current, tagged) = self
+            .to_change(patient_id, id, if_match, now, "rescheduled")
+            .await?;
         if (token.type_id, token.category_id, token.insurance_id)
             != (current.type_id, current.category_id, current.insurance_id)
         {
@@ -411,34 +415,85 @@ impl BookingService {
                 now,
                 freed.as_ref(),
             )
-            .await?;
+            .await
+            .map_err(|e| outdated_if(tagged, e))?;
         let moved = Appointment {
             starts_at: token.starts_at,
             ends_at: token.ends_at,
+            revision: current.revision + 1,
             ..current
         };
         Ok((moved, freed))
     }
 
-    /// Cancels the appointment and frees its slot: one read, then ONE transaction, which also
-    /// records the freed slot in the outbox when the type has an ASAP list (returned for inline
-    /// dispatch).
+    /// Cancels the appointment and frees its slot: one read (none with a current `If-Match` tag),
+    /// then ONE transaction, which also records the freed slot in the outbox when the type has an
+    /// ASAP list (returned for inline dispatch). 412 when `if_match` names an outdated revision.
     pub async fn cancel(
         &self,
         patient_id: &str,
         id: &str,
+        if_match: IfMatch,
         now: i64,
     ) -> Result<Option<OutboxEvent>, BookingError> {
-        let current = self.appointment(patient_id, id).await?;
-        changeable(&current, now, "cancelled")?;
+        let (current, tagged) = self
+            .to_change(patient_id, id, if_match, now, "cancelled")
+            .await?;
         let catalog = self.repo.catalog().await?;
         let freed = catalog
             .types
             .get(&current.type_id)
             .filter(|kind| kind.asap_notifications_enabled)
             .map(|kind| OutboxEvent::slot_freed(kind.id, current.slot(), patient_id, now));
-        self.repo.cancel(&current, now, freed.as_ref()).await?;
+        self.repo
+            .cancel(&current, now, freed.as_ref())
+            .await
+            .map_err(|e| outdated_if(tagged, e))?;
         Ok(freed)
+    }
+
+    /// The `ETag` of this revision of the appointment (a sealed copy; see [`super::etag`]).
+    pub fn etag(&self, appointment: &Appointment) -> Option<String> {
+        AppointmentTag::seal(self.keys.sealer(), appointment)
+    }
+
+    /// What an `If-Match` header value asks of a change to the appointment `id` of `patient_id`.
+    pub fn if_match(&self, header: Option<&str>, patient_id: &str, id: &str) -> IfMatch {
+        AppointmentTag::if_match(self.keys.sealer(), header, patient_id, id)
+    }
+
+    /// The appointment a reschedule or cancellation starts from, checked to be changeable, and
+    /// whether it is the copy an `If-Match` tag carried (then no read was made, and the write's
+    /// revision condition decides whether the copy was current).
+    async fn to_change(
+        &self,
+        patient_id: &str,
+        id: &str,
+        if_match: IfMatch,
+        now: i64,
+        verb: &str,
+    ) -> Result<(Appointment, bool), BookingError> {
+        match if_match {
+            IfMatch::Any => {
+                let current = self.appointment(patient_id, id).await?;
+                changeable(&current, now, verb)?;
+                Ok((current, false))
+            }
+            IfMatch::NoneMatch => Err(outdated()),
+            IfMatch::Tag(copy) => {
+                if let Err(refusal) = changeable(&copy, now, verb) {
+                    // The precondition is answered before the request itself (RFC 9110 §13.2.2):
+                    // a refusal based on an outdated copy would be about another state.
+                    let current = self.appointment(patient_id, id).await?;
+                    return Err(if current == *copy {
+                        refusal
+                    } else {
+                        outdated()
+                    });
+                }
+                Ok((*copy, true))
+            }
+        }
     }
 
     /// The join link of a video consultation (409 for other types).
@@ -457,6 +512,25 @@ impl BookingService {
 pub fn type_json(kind: &AppointmentType) -> Value {
     // A view of strings, numbers and booleans always serialises.
     views::to_value(&AppointmentTypeView::from(kind)).unwrap_or(Value::Null)
+}
+
+/// 412: the `If-Match` tag is not the appointment's current one.
+fn outdated() -> BookingError {
+    BookingError::PreconditionFailed(
+        "the If-Match tag is not the appointment's current ETag: it changed since, or the tag is not one of its tags; fetch the appointment again".into(),
+    )
+}
+
+/// A write from an `If-Match` copy that failed because the appointment changed is a failed
+/// precondition (412), not a conflict (409).
+fn outdated_if(tagged: bool, error: BookingError) -> BookingError {
+    match error {
+        BookingError::Conflict {
+            code: "appointment_changed",
+            ..
+        } if tagged => outdated(),
+        other => other,
+    }
 }
 
 fn no_longer_offered() -> BookingError {

@@ -38,6 +38,9 @@ pub enum ApiError {
         /// Human explanation.
         description: String,
     },
+    /// 412: an `If-Match` precondition does not hold (RFC 9110 §13.1.1).
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
     /// 413: the body is larger than the limit.
     #[error("payload too large")]
     PayloadTooLarge {
@@ -103,6 +106,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -121,6 +125,7 @@ impl ApiError {
             | ApiError::Conflict { code, description }
             | ApiError::Unprocessable { code, description } => (code, description.clone()),
             ApiError::NotFound(what) => ("not_found", what.clone()),
+            ApiError::PreconditionFailed(what) => ("precondition_failed", what.clone()),
             ApiError::MethodNotAllowed { allow } => (
                 "method_not_allowed",
                 format!(

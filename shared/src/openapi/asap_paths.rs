@@ -30,7 +30,9 @@ use crate::booking::views::{AsapSubscribeRequest, AsapSubscription, EarlierAvail
     ),
     security(("oauth2" = ["profile_read", "appointment_write"]), ("bearer" = ["profile_read", "appointment_write"])),
     responses(
-        (status = 200, description = "On the list", body = AsapSubscription),
+        (status = 200, description = "On the list", body = AsapSubscription, headers(
+            ("ETag" = String, description = "The appointment's new `ETag` (for `If-Match` on `PUT`/`DELETE /appointments/{id}`)"),
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -52,7 +54,9 @@ fn join_asap_list() {}
     params(AppointmentId),
     security(("oauth2" = ["profile_read", "appointment_write"]), ("bearer" = ["profile_read", "appointment_write"])),
     responses(
-        (status = 200, description = "Off the list", body = AsapSubscription),
+        (status = 200, description = "Off the list", body = AsapSubscription, headers(
+            ("ETag" = String, description = "The appointment's new `ETag` (for `If-Match` on `PUT`/`DELETE /appointments/{id}`)"),
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),

@@ -10,8 +10,8 @@ use super::params::{
     AppointmentId, CategoriesQuery, ListQuery, SearchIdsQuery, TypesQuery, WindowQuery,
 };
 use super::responses::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
+    Unavailable, Unprocessable, UnsupportedMediaType,
 };
 use crate::booking::views::{
     AppointmentPage, AppointmentTypeList, AppointmentView, AvailabilityPage, BookRequest,
@@ -164,7 +164,9 @@ fn list_appointments() {}
     params(AppointmentId),
     security(("oauth2" = ["profile_read", "appointment_read"]), ("bearer" = ["profile_read", "appointment_read"])),
     responses(
-        (status = 200, description = "The appointment", body = AppointmentView),
+        (status = 200, description = "The appointment", body = AppointmentView, headers(
+            ("ETag" = String, description = "This revision of the appointment; send it in `If-Match` to reschedule or cancel in one storage round trip"),
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -178,22 +180,29 @@ fn get_appointment() {}
 ///
 /// Moves the appointment to another availability of the same type, category and insurance (see
 /// `GET /appointments/{id}/availabilities`). Refused while cancelled or inside the type's
-/// cancellation notice period.
+/// cancellation notice period. With `If-Match`, only if the appointment is still at the revision
+/// its `ETag` names (otherwise 412).
 #[utoipa::path(
     put,
     path = "/api/portal/v1/appointments/{id}",
     operation_id = "reschedule_appointment",
     tag = "booking",
-    params(AppointmentId),
+    params(
+        AppointmentId,
+        ("If-Match" = Option<String>, Header, description = "The appointment's `ETag` (from `GET /appointments/{id}` or the last reschedule): changes it only at that revision, and saves the server a read"),
+    ),
     request_body(content = RescheduleRequest, content_type = "application/json"),
     security(("oauth2" = ["profile_read", "appointment_write"]), ("bearer" = ["profile_read", "appointment_write"])),
     responses(
-        (status = 200, description = "The appointment, same id, new times", body = AppointmentView),
+        (status = 200, description = "The appointment, same id, new times", body = AppointmentView, headers(
+            ("ETag" = String, description = "The new revision of the appointment"),
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 503, response = Unavailable),
@@ -204,13 +213,17 @@ fn reschedule_appointment() {}
 /// Cancel an appointment
 ///
 /// Cancels the appointment and frees its slot. Refused when already cancelled or inside the
-/// type's cancellation notice period.
+/// type's cancellation notice period. With `If-Match`, only if the appointment is still at the
+/// revision its `ETag` names (otherwise 412).
 #[utoipa::path(
     delete,
     path = "/api/portal/v1/appointments/{id}",
     operation_id = "cancel_appointment",
     tag = "booking",
-    params(AppointmentId),
+    params(
+        AppointmentId,
+        ("If-Match" = Option<String>, Header, description = "The appointment's `ETag`: cancels only at that revision, and saves the server a read"),
+    ),
     security(("oauth2" = ["profile_read", "appointment_write"]), ("bearer" = ["profile_read", "appointment_write"])),
     responses(
         (status = 200, description = "Cancelled", body = IdResponse),
@@ -219,6 +232,7 @@ fn reschedule_appointment() {}
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
         (status = 503, response = Unavailable),
     )
 )]

@@ -133,6 +133,7 @@ authorization pages never do.
             responses::Forbidden,
             responses::NotFound,
             responses::Conflict,
+            responses::PreconditionFailed,
             responses::PayloadTooLarge,
             responses::UnsupportedMediaType,
             responses::Unprocessable,

@@ -42,6 +42,11 @@ pub struct NotFound<'a>(pub ErrorBody<'a>);
 #[derive(ToResponse)]
 pub struct Conflict<'a>(pub ErrorBody<'a>);
 
+/// The `If-Match` tag is not the appointment's current `ETag` (`precondition_failed`): it changed
+/// since the tag was served, or the tag is not one of its tags. Fetch the appointment again.
+#[derive(ToResponse)]
+pub struct PreconditionFailed<'a>(pub ErrorBody<'a>);
+
 /// The request body is larger than 64 KiB (`payload_too_large`).
 #[derive(ToResponse)]
 pub struct PayloadTooLarge<'a>(pub ErrorBody<'a>);
