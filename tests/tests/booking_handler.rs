@@ -1180,6 +1180,42 @@ async fn with_the_current_etag_reschedule_and_cancel_are_one_round_trip() {
 }
 
 #[tokio::test]
+async fn a_new_booking_answers_with_an_etag_that_reschedules_it_and_a_replay_with_none() {
+    let (ctx, app) = setup().await;
+    let patient = Patient::new(&ctx.context);
+    let slots = availabilities(&app, &patient, 198, 53).await;
+    let request = || {
+        patient
+            .post("/booking", &book_body(&slots[0]))
+            .header("idempotency-key", "etag-1")
+    };
+    let booked = call(&app, request()).await;
+    assert_eq!(booked.status(), 201, "{}", body(&booked));
+    let id = body(&booked)["id"].as_str().unwrap().to_owned();
+    let tag = etag(&booked);
+    let replay = call(&app, request()).await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert!(
+        replay.headers().get("etag").is_none(),
+        "a replay reads nothing"
+    );
+
+    let moved = call(
+        &app,
+        patient
+            .put(
+                &format!("/appointments/{id}"),
+                &json!({ "availability_id": slots[1]["id"] }),
+            )
+            .header("if-match", &tag),
+    )
+    .await;
+    assert_eq!(moved.status(), 200, "{}", body(&moved));
+    assert_eq!(body(&moved)["starts_at"], slots[1]["starts_at"]);
+}
+
+#[tokio::test]
 async fn an_outdated_or_foreign_etag_is_412_and_changes_nothing() {
     let (ctx, app) = setup().await;
     let patient = Patient::new(&ctx.context);

@@ -265,7 +265,7 @@ impl App {
         answer
     }
 
-    /// `POST /booking`: `201 {"id"}` with `Location`; a retry with the same `Idempotency-Key` and
+    /// `POST /booking`: `201 {"id"}` with `Location` and the new appointment's `ETag`; a retry with the same `Idempotency-Key` and
     /// body gets the same answer (and `Idempotent-Replayed: true`).
     async fn book(
         &self,
@@ -297,7 +297,10 @@ impl App {
         if booked.replayed {
             headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
         }
-        Ok(answer)
+        match &booked.appointment {
+            Some(appointment) => Ok(self.tagged(answer, appointment)),
+            None => Ok(answer),
+        }
     }
 }
 

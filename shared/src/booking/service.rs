@@ -41,6 +41,8 @@ pub struct Booked {
     pub id: String,
     /// Whether this answered a retry of an earlier request with the same `Idempotency-Key`.
     pub replayed: bool,
+    /// The new appointment as stored (for its `ETag`); `None` for a replay, which reads nothing.
+    pub appointment: Option<Appointment>,
 }
 
 /// Everything the booking routes need, built once per function instance.
@@ -303,10 +305,15 @@ impl BookingService {
             .await?
         {
             BookOutcome::Created => Ok(Booked {
-                id: appointment.id,
+                id: appointment.id.clone(),
                 replayed: false,
+                appointment: Some(appointment),
             }),
-            BookOutcome::Replayed(id) => Ok(Booked { id, replayed: true }),
+            BookOutcome::Replayed(id) => Ok(Booked {
+                id,
+                replayed: true,
+                appointment: None,
+            }),
         }
     }
 

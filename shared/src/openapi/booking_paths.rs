@@ -121,6 +121,7 @@ fn search_availabilities() {}
         (status = 201, description = "Booked", body = IdResponse, headers(
             ("Location" = String, description = "`/api/portal/v1/appointments/{id}`"),
             ("Idempotent-Replayed" = String, description = "`true` when this answers a retry"),
+            ("ETag" = String, description = "The new appointment's `ETag` (for `If-Match`); absent on a replay"),
         )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
