@@ -357,12 +357,18 @@ fn book_event(bearer: &str, availability: &str) -> String {
         .to_text()
 }
 
-/// Books through the handler and returns the appointment id.
-fn book(rt: &Runtime, app: &booking_fn::App, bearer: &str, availability: &str) -> String {
+/// Books through the handler and returns the appointment id and its `ETag`.
+fn book(rt: &Runtime, app: &booking_fn::App, bearer: &str, availability: &str) -> (String, String) {
     let response = rt.block_on(invoke(app, &book_event(bearer, availability)));
     let body = json_body(&response);
     assert_eq!(response.status(), 201, "{body}");
-    body["id"].as_str().expect("an id").to_owned()
+    let etag = response
+        .headers()
+        .get("etag")
+        .and_then(|tag| tag.to_str().ok())
+        .expect("a new booking has an ETag")
+        .to_owned();
+    (body["id"].as_str().expect("an id").to_owned(), etag)
 }
 
 fn availability_search(group: &mut Group<'_>, rt: &Runtime) {
@@ -412,29 +418,24 @@ fn booking(group: &mut Group<'_>, rt: &Runtime) {
     );
 }
 
-/// The appointment's `ETag`, read through the handler (outside the measured time).
-fn etag(rt: &Runtime, app: &booking_fn::App, bearer: &str, id: &str) -> String {
-    let event = Event::get(&format!("{API}/appointments/{id}"))
-        .bearer(bearer)
-        .to_text();
-    let response = rt.block_on(invoke(app, &event));
-    assert_eq!(response.status(), 200, "{}", json_body(&response));
-    response
-        .headers()
-        .get("etag")
-        .and_then(|tag| tag.to_str().ok())
-        .expect("an ETag")
-        .to_owned()
+/// What [`change`] does to a freshly booked appointment.
+#[derive(Clone, Copy)]
+enum Change {
+    /// `PUT` it to the next slot.
+    Reschedule,
+    /// `DELETE` it.
+    Cancel,
 }
 
-/// Moves a freshly booked appointment to the next slot, with its `ETag` in `If-Match` (`tagged`,
-/// one round trip) or without (the appointment is read first).
-fn reschedule(group: &mut Group<'_>, rt: &Runtime, tagged: bool) {
+/// Reschedules or cancels a freshly booked appointment, with the `ETag` its booking answered in
+/// `If-Match` (`tagged`: one round trip) or without (the appointment is read first).
+fn change(group: &mut Group<'_>, rt: &Runtime, change: Change, tagged: bool) {
     let (portal, app, bearers, availabilities) = booking_world(rt, Some(1000));
-    let id = if tagged {
-        "reschedule"
-    } else {
-        "reschedule_untagged"
+    let id = match (change, tagged) {
+        (Change::Reschedule, true) => "reschedule",
+        (Change::Reschedule, false) => "reschedule_untagged",
+        (Change::Cancel, true) => "cancel",
+        (Change::Cancel, false) => "cancel_untagged",
     };
     let mut tally = Tally::new(id, 200);
     let mut n = 0usize;
@@ -447,41 +448,16 @@ fn reschedule(group: &mut Group<'_>, rt: &Runtime, tagged: bool) {
         |rt| {
             n += 1;
             let bearer = &bearers[n % PATIENTS];
-            let id = book(rt, &app, bearer, &availabilities[n % availabilities.len()]);
-            let target = &availabilities[(n + 1) % availabilities.len()];
-            let event = Event::new("PUT", &format!("{API}/appointments/{id}"))
-                .bearer(bearer)
-                .json(&json!({ "availability_id": target }));
-            let event = if tagged {
-                event.header("if-match", &etag(rt, &app, bearer, &id))
-            } else {
-                event
+            let (id, etag) = book(rt, &app, bearer, &availabilities[n % availabilities.len()]);
+            let path = format!("{API}/appointments/{id}");
+            let event = match change {
+                Change::Reschedule => Event::new("PUT", &path).bearer(bearer).json(
+                    &json!({ "availability_id": availabilities[(n + 1) % availabilities.len()] }),
+                ),
+                Change::Cancel => Event::new("DELETE", &path).bearer(bearer),
             };
-            event.to_text()
-        },
-        |_| {},
-    );
-}
-
-/// Cancels a freshly booked appointment, with or without its `ETag` (see [`reschedule`]).
-fn cancel(group: &mut Group<'_>, rt: &Runtime, tagged: bool) {
-    let (portal, app, bearers, availabilities) = booking_world(rt, Some(1000));
-    let id = if tagged { "cancel" } else { "cancel_untagged" };
-    let mut tally = Tally::new(id, 200);
-    let mut n = 0usize;
-    bench_each(
-        group,
-        rt,
-        &portal,
-        &app,
-        &mut tally,
-        |rt| {
-            n += 1;
-            let bearer = &bearers[n % PATIENTS];
-            let id = book(rt, &app, bearer, &availabilities[n % availabilities.len()]);
-            let event = Event::new("DELETE", &format!("{API}/appointments/{id}")).bearer(bearer);
             let event = if tagged {
-                event.header("if-match", &etag(rt, &app, bearer, &id))
+                event.header("if-match", &etag)
             } else {
                 event
             };
@@ -566,10 +542,10 @@ fn handlers(c: &mut criterion::Criterion<CpuTime>) {
     bearer_check(&mut group);
     availability_search(&mut group, &rt);
     booking(&mut group, &rt);
-    reschedule(&mut group, &rt, true);
-    cancel(&mut group, &rt, true);
-    reschedule(&mut group, &rt, false);
-    cancel(&mut group, &rt, false);
+    change(&mut group, &rt, Change::Reschedule, true);
+    change(&mut group, &rt, Change::Cancel, true);
+    change(&mut group, &rt, Change::Reschedule, false);
+    change(&mut group, &rt, Change::Cancel, false);
     store_transaction(&mut group, &rt);
     event_parse(&mut group, &rt);
     group.finish();

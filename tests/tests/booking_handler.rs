@@ -1281,6 +1281,16 @@ async fn an_outdated_or_foreign_etag_is_412_and_changes_nothing() {
     assert!(free.iter().all(|s| s["starts_at"] != slots[1]["starts_at"]));
     assert!(free.iter().any(|s| s["starts_at"] == slots[2]["starts_at"]));
 
+    // Moving to the slot the outdated tag names is no change to write, and still 412.
+    let back = call(
+        &app,
+        patient
+            .put(&format!("/appointments/{id}"), &move_to(&slots[0]))
+            .header("if-match", &old_tag),
+    )
+    .await;
+    assert_eq!(back.status(), 412, "{}", body(&back));
+
     // `If-Match: *` and no If-Match read the current state.
     let star = call(
         &app,

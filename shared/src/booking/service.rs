@@ -399,6 +399,10 @@ impl BookingService {
             ));
         }
         if token.starts_at == current.starts_at {
+            // Nothing to write, so no condition checks a tagged copy: read to check it instead.
+            if tagged && self.appointment(patient_id, id).await? != current {
+                return Err(outdated());
+            }
             return Ok((current, None));
         }
         let catalog = self.repo.catalog().await?;
