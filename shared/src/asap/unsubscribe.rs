@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Sealer;
+use crate::i18n::Locale;
 
 /// Sealing purpose of unsubscribe tokens.
 pub const PURPOSE: &str = "asap-unsubscribe";
@@ -25,6 +26,9 @@ pub struct UnsubscribeToken {
     /// Expiry (unix seconds): the appointment's start, after which there is nothing to stop.
     #[serde(rename = "e")]
     pub exp: i64,
+    /// The language of the email the link came in: the pages it opens speak it too.
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
 }
 
 /// The token is unreadable, forged, from another server or expired.
@@ -65,6 +69,7 @@ mod tests {
             appointment_id: "a".into(),
             subscription_id: "s".into(),
             exp: 1_000,
+            locale: Locale::parse("de"),
         }
     }
 
