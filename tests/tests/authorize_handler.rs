@@ -15,8 +15,10 @@ use shared::config::Config;
 use shared::domain::client::{Client, RedirectUri};
 use shared::domain::password::hash_password;
 use shared::domain::patient::{BirthDate, Email, Name, Patient, Phone};
+use shared::i18n::catalog::message;
+use shared::i18n::Locale;
 use shared::oauth::code::AuthorizationCode;
-use shared::pages::{BAD_CREDENTIALS, TOO_MANY_ATTEMPTS};
+use shared::pages::{BAD_CREDENTIALS, MISSING_CREDENTIALS, TOO_MANY_ATTEMPTS};
 use shared::repo::{ClientRepo, PatientRepo};
 use shared::scope::{Scope, Scopes};
 use shared::store::now_unix;
@@ -29,6 +31,11 @@ const EMAIL: &str = "anna.muster@example.org";
 const PASSWORD: &str = "correct horse battery staple";
 /// An RFC 7636 Appendix B challenge.
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// The English text of catalog message `id` (pages answer in English without other preferences).
+fn english(id: &str) -> String {
+    message(Locale::ENGLISH, id, &[])
+}
 
 /// A test world: a store with one confidential client, one public client and one patient.
 struct World {
@@ -603,7 +610,7 @@ async fn the_full_flow_signs_in_asks_consent_and_returns_a_code_bound_to_the_req
         .iter()
     {
         assert!(
-            consent.body.contains(scope.description()),
+            consent.body.contains(&scope.description()),
             "{}",
             scope.as_str()
         );
@@ -726,7 +733,9 @@ async fn a_new_scope_asks_for_consent_again_and_prompt_none_then_fails() {
     assert_eq!(reply.status, 303);
     assert_eq!(reply.location().path(), "/oauth/consent");
     let consent = b.get(&reply.next_path()).await;
-    assert!(consent.body.contains(Scope::AppointmentWrite.description()));
+    assert!(consent
+        .body
+        .contains(&Scope::AppointmentWrite.description()));
 
     let silent = authorize_path(
         &w.client,
@@ -825,7 +834,7 @@ async fn a_wrong_password_and_an_unknown_email_get_the_identical_answer() {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let reply = b.post("/oauth/login", &form).await;
         assert_eq!(reply.status, 401, "{}", reply.body);
-        assert!(reply.body.contains(BAD_CREDENTIALS));
+        assert!(reply.body.contains(&english(BAD_CREDENTIALS)));
         assert!(
             reply
                 .body
@@ -942,8 +951,8 @@ async fn after_five_failures_even_the_right_password_is_throttled() {
     let mut b = Browser::new(&w);
     let reply = sixth_attempt(&mut b, &w.client, EMAIL, PASSWORD).await;
     assert_eq!(reply.status, 429, "{}", reply.body);
-    assert!(reply.body.contains(TOO_MANY_ATTEMPTS));
-    assert!(!reply.body.contains(BAD_CREDENTIALS));
+    assert!(reply.body.contains(&english(TOO_MANY_ATTEMPTS)));
+    assert!(!reply.body.contains(&english(BAD_CREDENTIALS)));
     assert!(reply.headers.contains_key("retry-after"));
     assert!(reply
         .set_cookies()
@@ -984,7 +993,7 @@ async fn an_empty_login_form_asks_for_both_fields() {
         )
         .await;
     assert_eq!(reply.status, 400);
-    assert!(reply.body.contains(shared::pages::MISSING_CREDENTIALS));
+    assert!(reply.body.contains(&english(MISSING_CREDENTIALS)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ async fn create_patient(ctx: &TestContext, phone: Option<&str>) -> Patient {
         Name::parse("Muster", "last name").unwrap(),
         BirthDate::parse("1985-02-28").unwrap(),
         phone.map(|p| Phone::parse(p).unwrap()),
-    );
+    )
+    .with_locale(shared::i18n::Locale::parse("de").unwrap());
     patient.email_verified = true;
     PatientRepo::new(ctx.store())
         .create(&patient, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
@@ -140,8 +141,9 @@ async fn discovery_has_every_required_field_and_every_endpoint_under_the_issuer(
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
-                             "name", "given_name", "family_name", "birthdate", "email",
+                             "name", "given_name", "family_name", "birthdate", "locale", "email",
                              "email_verified", "phone_number"],
+        "ui_locales_supported": ["en", "de"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
@@ -424,7 +426,7 @@ async fn a_token_whose_patient_no_longer_exists_is_an_invalid_token() {
 // ----- UserInfo: which claims each scope releases -----
 
 #[tokio::test]
-async fn the_profile_scope_releases_exactly_the_name_and_birth_date_claims() {
+async fn the_profile_scope_releases_exactly_the_name_birth_date_and_locale_claims() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, Some("+49 30 1234567")).await;
     assert_eq!(
@@ -435,6 +437,7 @@ async fn the_profile_scope_releases_exactly_the_name_and_birth_date_claims() {
             "given_name": "Anna",
             "family_name": "Muster",
             "birthdate": "1985-02-28",
+            "locale": "de",
         })
     );
 }
@@ -487,6 +490,7 @@ async fn all_identity_scopes_release_every_claim_and_portal_scopes_release_none(
             "given_name": "Anna",
             "family_name": "Muster",
             "birthdate": "1985-02-28",
+            "locale": "de",
             "email": "Anna.Muster@Example.org",
             "email_verified": true,
             "phone_number": "+49301234567",
