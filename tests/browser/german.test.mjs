@@ -73,7 +73,8 @@ test('the language switch works with the keyboard alone and keeps the sign-in', 
   const browser = await openBrowser(config, { locale: 'en-US' });
   try {
     const { page } = browser;
-    const request = authorizationRequest(config);
+    // The first test already gave this app consent: prompt=consent shows the page again.
+    const request = authorizationRequest(config, { prompt: 'consent' });
     const redirect = await catchRedirect(page, config);
     const key = (name) => page.keyboard.press(name);
 

@@ -26,7 +26,9 @@ for (const lang of ['en', 'de']) {
     });
     try {
       const { page } = browser;
-      const request = authorizationRequest(config, { ui_locales: lang });
+      // Both languages sign in the same patient to the same app: prompt=consent shows the
+      // consent page again although it was given in the other language's run.
+      const request = authorizationRequest(config, { ui_locales: lang, prompt: 'consent' });
       const redirect = await catchRedirect(page, config);
 
       await page.goto(request.url);

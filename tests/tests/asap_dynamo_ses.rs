@@ -188,8 +188,13 @@ async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refuse
         "{mail}"
     );
     let starts = free[0]["starts_at"].as_str().unwrap();
-    assert!(
-        mail.contains(&format!("at {} (UTC{}", &starts[11..16], &starts[19..])),
-        "{mail}"
+    let starts = chrono::DateTime::parse_from_rfc3339(starts)
+        .unwrap()
+        .timestamp();
+    let offered = shared::i18n::datetime::long(
+        shared::i18n::Locale::ENGLISH,
+        chrono_tz::Europe::Berlin,
+        starts,
     );
+    assert!(mail.contains(&offered), "{offered} in {mail}");
 }

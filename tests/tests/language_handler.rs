@@ -440,6 +440,27 @@ async fn error_pages_of_the_authorization_endpoint_speak_ui_locales_and_switch_b
         .set_cookies()
         .iter()
         .any(|c| c.starts_with("portal_lang=en;")));
+    // A refused redirect_uri is left out of the switch, which then shows the same error again.
+    let bad = authorize_path(
+        &w.client,
+        &[
+            ("redirect_uri", "https://elsewhere.example/cb"),
+            ("ui_locales", "de"),
+        ],
+    )
+    .replacen("redirect_uri=https%3A%2F%2Fapp.example%2Fcb&", "", 1);
+    let page = browser.get(&bad).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    page.assert_in(de(), "error-bad-redirect-uri.title");
+    assert!(!page.body.contains("elsewhere.example"), "{}", page.body);
+    let repeated = browser
+        .get(&format!(
+            "/oauth/authorize?client_id={}&ui_locales=de&lang=en",
+            w.client.id.as_str()
+        ))
+        .await;
+    assert_eq!(repeated.status, 400);
+    repeated.assert_in(Locale::ENGLISH, "error-bad-redirect-uri.title");
     // A switch on a later error page carries into the flow when the request succeeds.
     let login = browser
         .login_page(&authorize_path(

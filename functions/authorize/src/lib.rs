@@ -115,7 +115,15 @@ impl App {
             .flow
             .authorize(&params, self.session_cookie(request))
             .await;
-        let switch = repeat(request, AUTHORIZE_PATH, &params, None);
+        // A redirect_uri that was refused (or came with an unknown client) is never put back into
+        // a page; repeating the rest shows the same error in the other language.
+        let switch = |error: &PageError| match error {
+            PageError::UnknownClient | PageError::BadRedirectUri => {
+                let kept = ["client_id", "ui_locales"];
+                repeat(request, AUTHORIZE_PATH, &params, Some(&kept))
+            }
+            _ => repeat(request, AUTHORIZE_PATH, &params, None),
+        };
         Ok(self.next_or_error(next, &lang, switch))
     }
 
@@ -192,7 +200,8 @@ impl App {
         };
         Ok(match outcome {
             SignIn::SignedIn { sid, next } => {
-                let switch = repeat(request, LOGIN_PATH, &params, Some(&SIGN_IN_STATE));
+                let switch =
+                    |_: &PageError| repeat(request, LOGIN_PATH, &params, Some(&SIGN_IN_STATE));
                 let mut response = self.next_or_error(next, &lang, switch);
                 add_cookie(&mut response, &session_set_cookie(&sid, self.secure));
                 response
@@ -276,7 +285,7 @@ impl App {
             }
         };
         let next = self.flow.consent(&authorization, &session, allow).await;
-        let switch = repeat(request, CONSENT_PATH, &params, Some(&SIGN_IN_STATE));
+        let switch = |_: &PageError| repeat(request, CONSENT_PATH, &params, Some(&SIGN_IN_STATE));
         Ok(self.next_or_error(next, &lang, switch))
     }
 
@@ -408,7 +417,7 @@ impl App {
             Some(session) if !needs_login(authorization, Some(&session)) => Ok(session),
             _ => {
                 let next = self.flow.login_location(authorization).map(Next::Login);
-                Err(Box::new(self.next_or_error(next, lang, switch())))
+                Err(Box::new(self.next_or_error(next, lang, |_| switch())))
             }
         }
     }
@@ -491,7 +500,7 @@ impl App {
         &self,
         next: Result<Next, FlowError>,
         lang: &PageLanguage,
-        switch: LanguageSwitch,
+        switch: impl FnOnce(&PageError) -> LanguageSwitch,
     ) -> Response<Body> {
         match next {
             // 303: the login and consent pages are fetched with GET whatever the method before.
@@ -503,7 +512,7 @@ impl App {
                 self.remembered(response, lang)
             }
             Ok(Next::Code(location)) => self.remembered(response::redirect(&location), lang),
-            Err(FlowError::Page(error)) => *self.error_page(&error, lang, switch),
+            Err(FlowError::Page(error)) => *self.error_page(&error, lang, switch(&error)),
             Err(FlowError::Redirect(redirect)) => redirect.error.into_redirect(
                 &redirect.redirect_uri,
                 redirect.state.as_deref(),
