@@ -2,12 +2,16 @@
 //!
 //! - [`outbox`]: one `.eml` file per message in a folder (local default, `make run`).
 //! - [`ses`]: Amazon SES `SendRawEmail` (deployed).
+//! - [`from_config`]: the one of the two the configuration names.
 //!
 //! Both adapters send the very same bytes ([`Mail::to_mime`]), so what a developer opens from the
 //! outbox folder is what a patient receives, headers included (RFC 8058 one-click unsubscribe).
 
 pub mod outbox;
+mod select;
 pub mod ses;
+
+pub use select::from_config;
 
 use std::sync::Arc;
 
@@ -15,8 +19,6 @@ use async_trait::async_trait;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
 use mail_builder::MessageBuilder;
-
-use crate::config::{Config, MailConfig};
 
 /// A message to one recipient, with a plain-text and an HTML body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,15 +62,6 @@ pub trait Mailer: Send + Sync {
 
 /// A mailer shared by the tasks of one function instance.
 pub type SharedMailer = Arc<dyn Mailer>;
-
-/// The mailer the configuration names. No I/O: the SES client is built on first send, so
-/// functions that never send pay nothing at init.
-pub fn from_config(config: &Config) -> SharedMailer {
-    match &config.mail {
-        MailConfig::Outbox { dir } => Arc::new(outbox::OutboxMailer::new(dir.clone())),
-        MailConfig::Ses => Arc::new(ses::SesMailer::new(config.aws_endpoint.clone())),
-    }
-}
 
 impl Mail {
     /// The message as MIME bytes: `multipart/alternative` with the text part first (clients show
