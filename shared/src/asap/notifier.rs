@@ -15,15 +15,14 @@
 //! is a crash between the mail service accepting a message and the `sent` mark: that message is
 //! sent again after the lease, never lost.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::message::Notification;
-use super::outbox::{OutboxEvent, OutboxKind};
-use super::subscriptions::{self, Subscription};
 use super::unsubscribe::UnsubscribeToken;
 use crate::booking::catalog::AppointmentType;
-use crate::booking::schedule::Slot;
+use crate::booking::outbox::{OutboxEvent, OutboxKind};
+use crate::booking::schedule::{first_free, Slot};
+use crate::booking::subscriptions::{self, Subscription};
 use crate::booking::{BookingError, BookingRepo};
 use crate::boot::Context;
 use crate::domain::patient::PatientId;
@@ -352,53 +351,9 @@ fn delivery_key(event_id: &str, appointment_id: &str) -> Key {
     )
 }
 
-/// The first slot of `slots` (ordered) with a free place that starts before `before`.
-pub fn first_free(
-    slots: &[Slot],
-    taken: &BTreeMap<i64, i64>,
-    capacity: i64,
-    before: i64,
-) -> Option<Slot> {
-    slots
-        .iter()
-        .take_while(|s| s.start < before)
-        .find(|s| taken.get(&s.start).copied().unwrap_or(0) < capacity)
-        .copied()
-}
-
 fn message_id_domain(issuer: &str) -> String {
     url::Url::parse(issuer)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "mypatientportal.local".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_first_free_slot_before_an_instant_is_offered() {
-        let slots: Vec<Slot> = (0..5)
-            .map(|i| Slot {
-                start: i * 100,
-                end: i * 100 + 50,
-            })
-            .collect();
-        let taken = BTreeMap::from([(0, 2), (100, 1)]);
-        assert_eq!(
-            first_free(&slots, &taken, 2, 1_000).map(|s| s.start),
-            Some(100)
-        );
-        assert_eq!(
-            first_free(&slots, &taken, 1, 1_000).map(|s| s.start),
-            Some(200)
-        );
-        assert_eq!(
-            first_free(&slots, &taken, 1, 200),
-            None,
-            "only slots before the appointment"
-        );
-        assert_eq!(first_free(&[], &taken, 1, 1_000), None);
-    }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::unsubscribe::UnsubscribeToken;
 use crate::booking::repo::NewSubscription;
-use crate::booking::service::SUBSCRIPTION_ID_LEN;
+use crate::booking::subscriptions::SUBSCRIPTION_ID_LEN;
 use crate::booking::{Appointment, AppointmentStatus, Availability, BookingError, BookingService};
 use crate::crypto::random_id;
 use crate::domain::patient::Email;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::notifier::Notifier;
-use super::outbox::{OutboxEvent, PREFIX};
+use crate::booking::outbox::{OutboxEvent, PREFIX};
 use crate::store::dynamo::item_from_stream_image;
 
 /// Whether a Lambda event is a DynamoDB Stream batch (rather than an HTTP request).

@@ -1,14 +1,14 @@
-//! The appointment record, the booking request, and how an appointment is shown.
+//! The appointment record and the booking request (how an appointment is shown is
+//! [`super::views`]).
 //!
 //! An appointment keeps a snapshot of what the patient booked (type and category names, video
 //! flag, cancellation notice, time zone), so it reads the same after the catalog changes.
 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::views::{self, AppointmentView};
+use super::schedule::Slot;
 use super::BookingError;
 use crate::domain::patient::Email;
 
@@ -114,16 +114,12 @@ mod tz_name {
 }
 
 impl Appointment {
-    /// The API representation (CONTRACT "Appointment" shape plus `comment` and `created_at`):
-    /// the JSON of [`AppointmentView`], which is also what the OpenAPI document describes.
-    pub fn view(&self) -> AppointmentView {
-        AppointmentView::from(self)
-    }
-
-    /// [`Appointment::view`] as JSON.
-    pub fn to_json(&self) -> Value {
-        // A view of strings, numbers and booleans always serialises.
-        views::to_value(&self.view()).unwrap_or(Value::Null)
+    /// The slot it holds.
+    pub fn slot(&self) -> Slot {
+        Slot {
+            start: self.starts_at,
+            end: self.ends_at,
+        }
     }
 
     /// Whether `text` can be an appointment id at all (anything else is simply not found).

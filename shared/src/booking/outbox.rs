@@ -9,7 +9,7 @@
 //! Records expire after [`RETENTION_SECONDS`]; the expiry deletes are not inserts, so the stream
 //! filter drops them.
 
-use crate::booking::schedule::Slot;
+use super::schedule::Slot;
 use crate::crypto::random_id;
 use crate::store::{Condition, Item, Key, StoreError, Value, Write};
 

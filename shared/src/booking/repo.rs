@@ -17,9 +17,10 @@ use chrono_tz::Tz;
 
 use super::appointments::{Appointment, AppointmentStatus};
 use super::catalog::{AppointmentType, Catalog};
+use super::outbox::OutboxEvent;
 use super::schedule::Slot;
+use super::subscriptions;
 use super::BookingError;
-use crate::asap::{subscriptions, OutboxEvent};
 use crate::crypto::sha256_b64url;
 use crate::store::{
     Condition, Cursor, Item, Key, Query, SharedStore, StoreError, Update, Value, Write,
@@ -636,16 +637,6 @@ fn release(current: &Appointment) -> Write {
             .add("taken", -1)
             .expire_at(current.ends_at + SLOT_RETENTION_SECONDS),
         condition: Condition::None,
-    }
-}
-
-impl Appointment {
-    /// The slot it holds.
-    pub fn slot(&self) -> Slot {
-        Slot {
-            start: self.starts_at,
-            end: self.ends_at,
-        }
     }
 }
 

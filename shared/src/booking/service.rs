@@ -13,21 +13,18 @@ use super::availability::{
 };
 use super::catalog::{AppointmentType, Catalog};
 use super::etag::{AppointmentTag, IfMatch};
+use super::outbox::OutboxEvent;
 use super::repo::{BookOutcome, BookingRepo, Idempotency};
-use super::schedule::Slot;
+use super::schedule::{first_free, Slot};
+use super::subscriptions::SUBSCRIPTION_ID_LEN;
 use super::video::{VideoLink, VideoLinks};
 use super::views::{
     self, AppointmentPage, AppointmentTypeList, AppointmentTypeView, AppointmentView, CategoryList,
     CategoryView, InsuranceList, InsuranceView,
 };
 use super::BookingError;
-use crate::asap::notifier::first_free;
-use crate::asap::OutboxEvent;
 use crate::crypto::random_id;
 use crate::keys::KeySet;
-
-/// Length of ASAP subscription ids (random base62).
-pub const SUBSCRIPTION_ID_LEN: usize = 22;
 
 /// Default page size of the appointment list.
 pub const DEFAULT_LIST_LIMIT: u32 = 20;

@@ -9,8 +9,11 @@
 //!
 //! The item expires when the appointment starts: nothing earlier can be offered after that.
 
-use crate::booking::Appointment;
+use super::appointments::Appointment;
 use crate::store::{Condition, Item, Key, Value, Write};
+
+/// Length of ASAP subscription ids (random base62).
+pub const SUBSCRIPTION_ID_LEN: usize = 22;
 
 fn sort_key(starts_at: i64, appointment_id: &str) -> String {
     format!("{:012}#{appointment_id}", starts_at.max(0))

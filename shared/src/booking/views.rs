@@ -183,6 +183,20 @@ pub struct AppointmentView {
     pub created_at: String,
 }
 
+impl Appointment {
+    /// The API representation (CONTRACT "Appointment" shape plus `comment` and `created_at`):
+    /// the JSON of [`AppointmentView`], which is also what the OpenAPI document describes.
+    pub fn view(&self) -> AppointmentView {
+        AppointmentView::from(self)
+    }
+
+    /// [`Appointment::view`] as JSON.
+    pub fn to_json(&self) -> Value {
+        // A view of strings, numbers and booleans always serialises.
+        to_value(&self.view()).unwrap_or(Value::Null)
+    }
+}
+
 impl From<&Appointment> for AppointmentView {
     fn from(appointment: &Appointment) -> Self {
         let zone = appointment.time_zone;
