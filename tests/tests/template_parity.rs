@@ -867,7 +867,7 @@ fn outbox_inserts_feed_asap_with_partial_batch_failures_and_an_encrypted_failure
     assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
     assert_eq!(
         pattern["dynamodb"]["Keys"]["pk"]["S"],
-        serde_json::json!([{"prefix": "OUTBOX#"}])
+        serde_json::json!([{ "prefix": shared::store::layout::OUTBOX_PREFIX }])
     );
 
     let on_failure = &s["DestinationConfig"]["OnFailure"];
