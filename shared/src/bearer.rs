@@ -9,6 +9,7 @@ use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::patient::PatientId;
 use crate::http::error::ErrorBody;
 use crate::http::request::{self, Params};
 use crate::http::response;
@@ -52,6 +53,16 @@ impl AccessClaims {
     /// Whether `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().any(|s| s == scope)
+    }
+
+    /// The patient the token was issued for. Every token this server issues names one; a `sub`
+    /// that is not a patient id makes the token unusable here (401 `invalid_token`).
+    pub fn patient_id(&self) -> Result<PatientId, BearerError> {
+        PatientId::parse(&self.sub).map_err(|_| {
+            BearerError::InvalidToken(JwtError::Malformed(
+                "the subject is not a patient id".into(),
+            ))
+        })
     }
 }
 

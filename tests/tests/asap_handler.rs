@@ -17,8 +17,9 @@ use serde_json::{json, Value};
 use shared::booking::repo::NewSubscription;
 use shared::booking::schedule::Slot;
 use shared::booking::OutboxEvent;
-use shared::booking::{BookingRepo, Catalog};
+use shared::booking::{AppointmentId, BookingRepo, Catalog};
 use shared::boot::{Context, EventHandler as _};
+use shared::domain::patient::PatientId;
 use shared::store::{Item, Value as StoreValue, Write};
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/catalog/demo.yaml");
@@ -348,7 +349,14 @@ async fn fan_out_is_bounded_and_serves_the_oldest_subscriptions_first() {
     for i in 1..=4_i64 {
         let patient = ApiPatient::new(&context);
         let id = p.book(&patient, &free[11 - i as usize], None).await;
-        let current = repo.appointment(&patient.id, &id).await.unwrap().unwrap();
+        let current = repo
+            .appointment(
+                &PatientId::parse(&patient.id).unwrap(),
+                &AppointmentId::parse(&id).unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
         repo.set_subscription(
             &current,
             Some(NewSubscription {
@@ -768,14 +776,15 @@ async fn a_stream_batch_reports_only_its_failing_record_and_resends_nothing() {
     let (early, late) = (ApiPatient::new(ctx), ApiPatient::new(ctx));
     let free = p.free(&early, 198, 53).await;
     p.book(&late, &free[6], Some("late@example.org")).await;
+    let early_id = PatientId::parse(&early.id).unwrap();
 
     // A slot that frees up as far as the stream is concerned: the event is built the way the
     // booking transaction writes it (the slot is free: nobody booked it).
-    let event = OutboxEvent::slot_freed(198, slot_of(&free[1]), &early.id, now());
+    let event = OutboxEvent::slot_freed(198, slot_of(&free[1]), &early_id, now());
     let mut broken = outbox_image(&OutboxEvent::slot_freed(
         198,
         slot_of(&free[2]),
-        &early.id,
+        &early_id,
         now(),
     ));
     broken["kind"] = json!({ "S": "mystery" });
@@ -823,7 +832,8 @@ async fn a_slot_taken_again_before_dispatch_is_not_offered() {
     let free = p.free(&early, 198, 53).await;
     p.book(&late, &free[6], Some("late@example.org")).await;
     p.book(&quick, &free[1], None).await;
-    let event = OutboxEvent::slot_freed(198, slot_of(&free[1]), &early.id, now());
+    let early_id = PatientId::parse(&early.id).unwrap();
+    let event = OutboxEvent::slot_freed(198, slot_of(&free[1]), &early_id, now());
     let report = p.asap.notifier().dispatch(&event, now()).await.unwrap();
     assert_eq!(report.sent, 0);
     assert!(mails(&p.outbox()).is_empty());

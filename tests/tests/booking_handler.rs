@@ -822,20 +822,22 @@ async fn cancelling_inside_the_notice_period_is_refused_and_video_links_only_exi
         .unwrap()
         .timestamp();
     let service = app.service();
+    let patient_id = shared::domain::patient::PatientId::parse(&patient.id).unwrap();
+    let plain = shared::booking::AppointmentId::parse(&plain_id).unwrap();
     let late = start - 3 * 3600;
     let refused = service
-        .cancel(&patient.id, &plain_id, IfMatch::Any, late)
+        .cancel(&patient_id, &plain, IfMatch::Any, late)
         .await
         .unwrap_err();
     let refused = shared::http::ApiError::from(refused).into_response();
     assert_eq!(refused.status(), 409);
     assert_eq!(body(&refused)["error"], "cancellation_period");
     // The same with the current ETag; with an outdated one the failed precondition comes first.
-    let current = service.appointment(&patient.id, &plain_id).await.unwrap();
+    let current = service.appointment(&patient_id, &plain).await.unwrap();
     let refused = service
         .cancel(
-            &patient.id,
-            &plain_id,
+            &patient_id,
+            &plain,
             IfMatch::Tag(Box::new(current.clone())),
             late,
         )
@@ -847,12 +849,7 @@ async fn cancelling_inside_the_notice_period_is_refused_and_video_links_only_exi
         ..current
     };
     let refused = service
-        .cancel(
-            &patient.id,
-            &plain_id,
-            IfMatch::Tag(Box::new(outdated)),
-            late,
-        )
+        .cancel(&patient_id, &plain, IfMatch::Tag(Box::new(outdated)), late)
         .await
         .unwrap_err();
     assert_eq!(shared::http::ApiError::from(refused).status(), 412);
@@ -877,13 +874,13 @@ async fn cancelling_inside_the_notice_period_is_refused_and_video_links_only_exi
     .seal(ctx.context.keys.sealer())
     .unwrap();
     let refused = service
-        .reschedule(&patient.id, &plain_id, &target, IfMatch::Any, late)
+        .reschedule(&patient_id, &plain, &target, IfMatch::Any, late)
         .await
         .unwrap_err();
     assert_eq!(shared::http::ApiError::from(refused).status(), 409);
     // A day and a minute before the start it is still allowed.
     service
-        .cancel(&patient.id, &plain_id, IfMatch::Any, start - 24 * 3600 - 60)
+        .cancel(&patient_id, &plain, IfMatch::Any, start - 24 * 3600 - 60)
         .await
         .unwrap();
     let reread = ok(&app, patient.get(&format!("/appointments/{plain_id}"))).await;
@@ -1310,7 +1307,13 @@ async fn a_tag_taken_before_an_asap_subscription_is_outdated_after_it() {
     let id = book(&app, &patient, &slots[0]).await;
     let tag = etag(&call(&app, patient.get(&format!("/appointments/{id}"))).await);
     let service = app.service();
-    let current = service.appointment(&patient.id, &id).await.unwrap();
+    let current = service
+        .appointment(
+            &shared::domain::patient::PatientId::parse(&patient.id).unwrap(),
+            &shared::booking::AppointmentId::parse(&id).unwrap(),
+        )
+        .await
+        .unwrap();
     // A subscription made between the read and the change (as the asap function makes it).
     service
         .repo()

@@ -21,7 +21,7 @@ use shared::asap::stream::{handle_batch, is_stream_event};
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{self, AsapSubscribeRequest};
-use shared::booking::{BookingError, BookingRepo, BookingService};
+use shared::booking::{AppointmentId, BookingError, BookingRepo, BookingService};
 use shared::boot::{Context, EventHandler, Handler};
 use shared::cors;
 use shared::http::request;
@@ -139,26 +139,33 @@ impl App {
             Ok(claims) => claims,
             Err(error) => return Ok(error.into_response()),
         };
-        let patient = claims.sub.as_str();
-        let id = params.get("id").unwrap_or_default();
+        let patient = match claims.patient_id() {
+            Ok(patient) => patient,
+            Err(error) => return Ok(error.into_response()),
+        };
+        let patient = &patient;
+        let path_id = || AppointmentId::from_path(params.get("id").unwrap_or_default());
         let now = now_unix();
         match route {
             Route::Subscribe => {
                 let body = subscribe_body(request)?;
                 let appointment = self
                     .service
-                    .subscribe(patient, id, body.email.as_deref(), now)
+                    .subscribe(patient, &path_id()?, body.email.as_deref(), now)
                     .await?;
                 let tag = self.service.booking().etag(&appointment);
-                Ok(subscription_response(&appointment.id, true, tag))
+                Ok(subscription_response(appointment.id.as_str(), true, tag))
             }
             Route::Unsubscribe => {
-                let appointment = self.service.unsubscribe(patient, id, now).await?;
+                let appointment = self.service.unsubscribe(patient, &path_id()?, now).await?;
                 let tag = self.service.booking().etag(&appointment);
-                Ok(subscription_response(&appointment.id, false, tag))
+                Ok(subscription_response(appointment.id.as_str(), false, tag))
             }
             Route::EarlierAvailability => {
-                let found = self.service.earlier_availability(patient, id, now).await?;
+                let found = self
+                    .service
+                    .earlier_availability(patient, &path_id()?, now)
+                    .await?;
                 Ok(response::json(
                     StatusCode::OK,
                     &views::EarlierAvailability {

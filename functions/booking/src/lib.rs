@@ -21,10 +21,13 @@ use shared::booking::repo::Idempotency;
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{IdResponse, RescheduleRequest};
 use shared::booking::OutboxEvent;
-use shared::booking::{Appointment, BookRequest, BookingRepo, BookingService, SearchQuery};
+use shared::booking::{
+    Appointment, AppointmentId, BookRequest, BookingRepo, BookingService, SearchQuery,
+};
 use shared::boot::{Context, Handler};
 use shared::config::AsapDispatch;
 use shared::cors;
+use shared::domain::patient::PatientId;
 use shared::http::request::{self, Params};
 use shared::http::{response, ApiError, PathParams, Router};
 use shared::store::now_unix;
@@ -186,10 +189,14 @@ impl App {
             Ok(claims) => claims,
             Err(error) => return Ok(error.into_response()),
         };
-        let patient = claims.sub.as_str();
+        let patient = match claims.patient_id() {
+            Ok(patient) => patient,
+            Err(error) => return Ok(error.into_response()),
+        };
+        let patient = &patient;
         let now = now_unix();
         let query = request::query(request);
-        let id = params.get("id").unwrap_or_default();
+        let path_id = || AppointmentId::from_path(params.get("id").unwrap_or_default());
         let ok = |value: &Value| response::json(StatusCode::OK, value);
         match route {
             Route::Insurances => Ok(ok(&self.service.insurances().await?)),
@@ -216,14 +223,14 @@ impl App {
                 Ok(ok(&list))
             }
             Route::Appointment => {
-                let appointment = self.service.appointment(patient, id).await?;
+                let appointment = self.service.appointment(patient, &path_id()?).await?;
                 Ok(self.tagged(ok(&appointment.to_json()), &appointment))
             }
             Route::Reschedule => {
                 let body: RescheduleRequest = json_object(request)?;
-                let if_match = self
-                    .service
-                    .if_match(if_match(request)?.as_deref(), patient, id);
+                let header = if_match(request)?;
+                let id = &path_id()?;
+                let if_match = self.service.if_match(header.as_deref(), patient, id);
                 let (appointment, freed) = self
                     .service
                     .reschedule(patient, id, &body.availability_id, if_match, now)
@@ -232,23 +239,26 @@ impl App {
                 Ok(self.tagged(ok(&appointment.to_json()), &appointment))
             }
             Route::Cancel => {
-                let if_match = self
-                    .service
-                    .if_match(if_match(request)?.as_deref(), patient, id);
+                let header = if_match(request)?;
+                let id = &path_id()?;
+                let if_match = self.service.if_match(header.as_deref(), patient, id);
                 let freed = self.service.cancel(patient, id, if_match, now).await?;
                 self.notify(freed, now).await;
                 Ok(response::json(
                     StatusCode::OK,
-                    &IdResponse { id: id.to_owned() },
+                    &IdResponse { id: id.to_string() },
                 ))
             }
             Route::AppointmentAvailabilities => {
                 let search = search_query(&query, false)?;
-                let page = self.service.alternatives(patient, id, &search, now).await?;
+                let page = self
+                    .service
+                    .alternatives(patient, &path_id()?, &search, now)
+                    .await?;
                 Ok(response::json(StatusCode::OK, &page))
             }
             Route::VideoConsultation => {
-                let link = self.service.video(patient, id, now).await?;
+                let link = self.service.video(patient, &path_id()?, now).await?;
                 Ok(response::json(StatusCode::OK, &link))
             }
         }
@@ -271,7 +281,7 @@ impl App {
     async fn book(
         &self,
         request: &Request,
-        patient: &str,
+        patient: &PatientId,
         now: i64,
     ) -> Result<Response<Body>, ApiError> {
         let value: Value = json_object(request)?;
@@ -286,7 +296,7 @@ impl App {
         let mut answer = response::json(
             StatusCode::CREATED,
             &IdResponse {
-                id: booked.id.clone(),
+                id: booked.id.to_string(),
             },
         );
         let headers = answer.headers_mut();

@@ -33,7 +33,7 @@ pub mod subscriptions;
 pub mod video;
 pub mod views;
 
-pub use appointments::{Appointment, AppointmentStatus, BookRequest};
+pub use appointments::{Appointment, AppointmentId, AppointmentStatus, BookRequest};
 pub use availability::{Availability, AvailabilityPage, AvailabilityToken, SearchQuery};
 pub use catalog::{Catalog, CatalogError, CatalogFile, CatalogIssue};
 pub use outbox::{OutboxEvent, OutboxKind};

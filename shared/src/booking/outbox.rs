@@ -1,20 +1,17 @@
 //! Outbox records: "capacity of this type freed up", written in the same transaction as the change
 //! that freed it. Deployed, the table's stream delivers each new record to the `asap` function
-//! (the template's event filter passes only inserts whose `pk` starts with `OUTBOX#`).
-//!
-//! | pk | sk | attributes |
-//! |---|---|---|
-//! | `OUTBOX#{event id}` | `EVENT` | `kind` (`slot_freed` or `capacity_added`), `type_id`, `starts_at`, `ends_at`, `freed_by`, `created_at` |
+//! (the template's event filter passes only inserts whose `pk` starts with
+//! [`layout::OUTBOX_PREFIX`]). Keys: [`layout::outbox_event`] (`OUTBOX#{event id}` / `EVENT`);
+//! attributes `kind` (`slot_freed` or `capacity_added`), `type_id`, `starts_at`, `ends_at`,
+//! `freed_by`, `created_at`.
 //!
 //! Records expire after [`RETENTION_SECONDS`]; the expiry deletes are not inserts, so the stream
 //! filter drops them.
 
 use super::schedule::Slot;
 use crate::crypto::random_id;
-use crate::store::{Condition, Item, Key, StoreError, Value, Write};
-
-/// Partition prefix of outbox records (the stream filter matches it).
-pub const PREFIX: &str = "OUTBOX#";
+use crate::domain::patient::PatientId;
+use crate::store::{layout, Condition, Item, Key, StoreError, Value, Write};
 
 /// How long an outbox record is kept (stream retries end long before).
 pub const RETENTION_SECONDS: i64 = 7 * 24 * 3600;
@@ -26,8 +23,9 @@ pub enum OutboxKind {
     SlotFreed {
         /// The slot.
         slot: Slot,
-        /// The patient who gave it up (never told about their own slot).
-        freed_by: String,
+        /// The patient who gave it up (never told about their own slot); `None` when the record
+        /// does not name a valid one, which excludes nobody.
+        freed_by: Option<PatientId>,
     },
     /// A catalog load gave the type more capacity (more places per slot or new opening hours).
     CapacityAdded,
@@ -48,13 +46,13 @@ pub struct OutboxEvent {
 
 impl OutboxEvent {
     /// A freed slot.
-    pub fn slot_freed(type_id: i64, slot: Slot, freed_by: &str, now: i64) -> Self {
+    pub fn slot_freed(type_id: i64, slot: Slot, freed_by: &PatientId, now: i64) -> Self {
         Self {
             id: random_id(24),
             type_id,
             kind: OutboxKind::SlotFreed {
                 slot,
-                freed_by: freed_by.to_owned(),
+                freed_by: Some(freed_by.clone()),
             },
             created_at: now,
         }
@@ -72,7 +70,7 @@ impl OutboxEvent {
 
     /// The record's key.
     pub fn key(&self) -> Key {
-        Key::new(format!("{PREFIX}{}", self.id), "EVENT")
+        layout::outbox_event(&self.id)
     }
 
     /// The write that records the event (a new item: ids are random).
@@ -82,11 +80,16 @@ impl OutboxEvent {
             .with("created_at", self.created_at)
             .expiring_at(self.created_at + RETENTION_SECONDS);
         item = match &self.kind {
-            OutboxKind::SlotFreed { slot, freed_by } => item
-                .with("kind", "slot_freed")
-                .with("starts_at", slot.start)
-                .with("ends_at", slot.end)
-                .with("freed_by", freed_by.clone()),
+            OutboxKind::SlotFreed { slot, freed_by } => {
+                let item = item
+                    .with("kind", "slot_freed")
+                    .with("starts_at", slot.start)
+                    .with("ends_at", slot.end);
+                match freed_by {
+                    Some(patient) => item.with("freed_by", patient.as_str()),
+                    None => item,
+                }
+            }
             OutboxKind::CapacityAdded => item.with("kind", "capacity_added"),
         };
         Write::Put {
@@ -97,11 +100,7 @@ impl OutboxEvent {
 
     /// Reads a record (from the store or a stream image).
     pub fn from_item(item: &Item) -> Result<Self, StoreError> {
-        let id = item
-            .key
-            .pk
-            .strip_prefix(PREFIX)
-            .filter(|id| !id.is_empty())
+        let id = layout::outbox_event_id(&item.key)
             .ok_or_else(|| StoreError::Corrupt(format!("{} is not an outbox record", item.key)))?;
         let kind = match item.string("kind")? {
             "slot_freed" => OutboxKind::SlotFreed {
@@ -112,8 +111,7 @@ impl OutboxEvent {
                 freed_by: item
                     .get("freed_by")
                     .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
+                    .and_then(|text| PatientId::parse(text).ok()),
             },
             "capacity_added" => OutboxKind::CapacityAdded,
             other => {
@@ -145,7 +143,7 @@ mod tests {
                     start: 100,
                     end: 200,
                 },
-                "p1",
+                &PatientId::parse("p1").unwrap(),
                 50,
             ),
             OutboxEvent::capacity_added(201, 60),
@@ -154,7 +152,7 @@ mod tests {
                 panic!("an outbox write is a put");
             };
             assert_eq!(condition, Condition::NotExists);
-            assert!(item.key.pk.starts_with(PREFIX));
+            assert!(layout::is_outbox_event(&item.key));
             assert_eq!(item.expires_at, Some(event.created_at + RETENTION_SECONDS));
             assert_eq!(OutboxEvent::from_item(&item).unwrap(), event);
         }
@@ -162,9 +160,9 @@ mod tests {
 
     #[test]
     fn other_items_are_not_events() {
-        let item = Item::new(Key::new("PATIENT#x", "EVENT")).with("kind", "slot_freed");
+        let item = Item::new(layout::patient_profile("x")).with("kind", "slot_freed");
         assert!(OutboxEvent::from_item(&item).is_err());
-        let item = Item::new(Key::new("OUTBOX#x", "EVENT")).with("kind", "party");
+        let item = Item::new(layout::outbox_event("x")).with("kind", "party");
         assert!(OutboxEvent::from_item(&item).is_err());
     }
 }

@@ -117,7 +117,7 @@ impl VideoLinks {
                 &JoinClaims {
                     iss: issuer,
                     aud,
-                    sub: &appointment.id,
+                    sub: appointment.id.as_str(),
                     iat: now,
                     exp,
                 },
@@ -127,7 +127,7 @@ impl VideoLinks {
         url.path_segments_mut()
             .map_err(|_| BookingError::Internal("video base URL cannot have a path".into()))?
             .pop_if_empty()
-            .push(&appointment.id);
+            .push(appointment.id.as_str());
         url.query_pairs_mut().append_pair("token", &token);
         Ok(VideoLink {
             url: url.to_string(),

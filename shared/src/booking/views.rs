@@ -201,7 +201,7 @@ impl From<&Appointment> for AppointmentView {
     fn from(appointment: &Appointment) -> Self {
         let zone = appointment.time_zone;
         Self {
-            id: appointment.id.clone(),
+            id: appointment.id.to_string(),
             status: appointment.status,
             starts_at: format_in(zone, appointment.starts_at),
             ends_at: format_in(zone, appointment.ends_at),
