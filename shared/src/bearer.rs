@@ -516,4 +516,19 @@ mod tests {
             "Bearer realm=\"MyPatientPortal\", error=\"invalid_request\", error_description=\"bad 'value'\""
         );
     }
+
+    #[test]
+    fn the_subject_is_the_patient_and_any_other_subject_is_an_invalid_token() {
+        let keys = keyset();
+        let request = get(Some(&format!("Bearer {}", token(&keys, "openid"))));
+        let mut claims = authenticate(&request, &keys, ISS, AUD, &["openid"], false).unwrap();
+        claims.sub = "patient1".into();
+        assert_eq!(claims.patient_id().unwrap().as_str(), "patient1");
+        claims.sub = "patient-1".into();
+        let err = claims.patient_id().unwrap_err();
+        assert!(matches!(err, BearerError::InvalidToken(_)));
+        let response = err.into_response();
+        assert_eq!(response.status(), 401);
+        assert!(challenge(&response).contains("error=\"invalid_token\""));
+    }
 }
