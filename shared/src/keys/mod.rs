@@ -30,8 +30,8 @@ pub use material::{
 pub use secret::{get_secret, put_secret};
 pub use source::{load_keyset, KeySource};
 
-/// Environment variable naming the Secrets Manager secret that holds the key material (deployed).
-pub const SECRET_ARN_VAR: &str = "PORTAL_KEYS_SECRET_ARN";
+/// The variable naming the key material's secret; read with the rest of the configuration.
+pub use crate::config::KEYS_SECRET_ARN_VAR as SECRET_ARN_VAR;
 
 use std::path::PathBuf;
 

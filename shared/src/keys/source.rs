@@ -1,11 +1,12 @@
 //! Where the key material lives, and loading it into a [`KeySet`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::file::{load_or_create, save, LOCAL_FILE_NAME};
 use super::material::KeyMaterial;
 use super::secret::{get_secret, put_secret};
-use super::{KeyError, KeySet, SECRET_ARN_VAR};
+use super::{KeyError, KeySet};
+use crate::config::Config;
 
 /// Where the key material lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,18 +21,12 @@ pub enum KeySource {
 }
 
 impl KeySource {
-    /// `PORTAL_KEYS_SECRET_ARN` when set (non-empty), else `data_dir/keys.json`.
-    pub fn from_env(data_dir: &Path) -> KeySource {
-        Self::from_lookup(data_dir, |name| std::env::var(name).ok())
-    }
-
-    /// [`KeySource::from_env`] with an explicit variable lookup (for tests).
-    pub fn from_lookup(data_dir: &Path, lookup: impl Fn(&str) -> Option<String>) -> KeySource {
-        match lookup(SECRET_ARN_VAR) {
-            Some(arn) if !arn.trim().is_empty() => KeySource::SecretsManager {
-                arn: arn.trim().to_owned(),
-            },
-            _ => KeySource::LocalFile(data_dir.join(LOCAL_FILE_NAME)),
+    /// The secret [`Config::keys_secret_arn`] names (`PORTAL_KEYS_SECRET_ARN`), else the local file
+    /// in [`Config::data_dir`].
+    pub fn from_config(config: &Config) -> KeySource {
+        match &config.keys_secret_arn {
+            Some(arn) => KeySource::SecretsManager { arn: arn.clone() },
+            None => KeySource::LocalFile(config.data_dir.join(LOCAL_FILE_NAME)),
         }
     }
 
@@ -81,22 +76,35 @@ pub async fn load_keyset(
 mod tests {
     use super::*;
 
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap()
+    }
+
     #[test]
     fn the_source_is_the_secret_when_its_arn_is_set_else_the_local_file() {
-        let dir = Path::new("/data");
         assert_eq!(
-            KeySource::from_lookup(dir, |_| None),
+            KeySource::from_config(&config(&[("PORTAL_DATA_DIR", "/data")])),
             KeySource::LocalFile(PathBuf::from("/data/keys.json"))
         );
         assert_eq!(
-            KeySource::from_lookup(dir, |_| Some("  ".into())),
+            KeySource::from_config(&config(&[
+                ("PORTAL_DATA_DIR", "/data"),
+                ("PORTAL_KEYS_SECRET_ARN", "  ")
+            ])),
             KeySource::LocalFile(PathBuf::from("/data/keys.json"))
         );
         assert_eq!(
-            KeySource::from_lookup(dir, |name| (name == SECRET_ARN_VAR)
-                .then(|| "arn:aws:secretsmanager:eu-west-1:1:secret:k".into())),
+            KeySource::from_config(&config(&[(
+                "PORTAL_KEYS_SECRET_ARN",
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k"
+            )])),
             KeySource::SecretsManager {
-                arn: "arn:aws:secretsmanager:eu-west-1:1:secret:k".into()
+                arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k".into()
             }
         );
     }
@@ -104,7 +112,7 @@ mod tests {
     #[tokio::test]
     async fn load_keyset_reads_a_local_source() {
         let dir = tempfile::tempdir().unwrap();
-        let source = KeySource::from_lookup(dir.path(), |_| None);
+        let source = KeySource::LocalFile(dir.path().join(LOCAL_FILE_NAME));
         let keys = load_keyset(&source, None).await.unwrap();
         let again = load_keyset(&source, None).await.unwrap();
         assert_eq!(keys.active_kid(), again.active_kid());
