@@ -111,7 +111,7 @@ impl App {
             BookingRepo::new(context.store.clone()),
             context.keys.clone(),
             context.config.issuer_str(),
-            VideoLinks::default(),
+            VideoLinks::new(context.config.video_base_url.clone()),
         );
         let notifier = Notifier::new(&context, mailer);
         Self {

@@ -133,23 +133,14 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the function around the shared init state. The video service URL comes from
-    /// `PORTAL_VIDEO_BASE_URL`; an unusable value is logged and the default is used.
+    /// Builds the function around the shared init state; video links go to the configuration's
+    /// video service (`PORTAL_VIDEO_BASE_URL`).
     pub fn new(context: Context) -> Self {
-        let video = VideoLinks::from_env().unwrap_or_else(|error| {
-            tracing::error!(%error, "PORTAL_VIDEO_BASE_URL is unusable; using the default");
-            VideoLinks::default()
-        });
-        Self::with_video(context, video)
-    }
-
-    /// Like [`App::new`] with an explicit video service.
-    pub fn with_video(context: Context, video: VideoLinks) -> Self {
         let service = BookingService::new(
             BookingRepo::new(context.store.clone()),
             context.keys.clone(),
             context.config.issuer_str(),
-            video,
+            VideoLinks::new(context.config.video_base_url.clone()),
         );
         let notifier = (context.config.asap_dispatch == AsapDispatch::Inline)
             .then(|| Notifier::new(&context, shared::mail::from_config(&context.config)));
