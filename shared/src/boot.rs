@@ -1,5 +1,6 @@
-//! What every function does once per cold start: read configuration, open the store (warming its
-//! connection), then serve invocations with the same state for as long as the instance lives.
+//! What every function does once per cold start: read configuration, install logging at its
+//! level, open the store (warming its connection) and load the keys, then serve invocations with
+//! the same state for as long as the instance lives.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -14,6 +15,7 @@ use crate::keys::{load_keyset, KeyError, KeySet, KeySource};
 use crate::store::dynamo::DynamoStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{SharedStore, StoreError};
+use crate::telemetry::{self, LogLevel};
 
 /// State built once at init and shared by every invocation of a warm instance.
 #[derive(Clone)]
@@ -77,11 +79,10 @@ pub async fn connect_store(config: &Config) -> Result<SharedStore, StoreError> {
     }
 }
 
-/// Reads the configuration from the environment, opens the store and loads the keys (the two
-/// loads run concurrently: both may be network calls on a cold start).
-pub async fn init() -> Result<Context, BootError> {
-    let config = Config::from_env()?;
-    let source = KeySource::from_env(&config.data_dir);
+/// Opens the store and loads the keys `config` names; the two loads run concurrently, as both may
+/// be network calls on a cold start.
+pub async fn start(config: Config) -> Result<Context, BootError> {
+    let source = KeySource::from_config(&config);
     let (store, keys) = tokio::join!(
         connect_store(&config),
         load_keyset(&source, config.aws_endpoint.as_deref())
@@ -102,17 +103,31 @@ pub fn context(config: Config, store: SharedStore, keys: KeySet) -> Context {
     }
 }
 
-/// Like [`init`], but a failure ends the process with one clear line on stderr (and in the logs),
-/// which is what an operator reading a failed cold start needs.
+/// A function's init: reads the configuration from the environment, installs JSON logs at its
+/// level, then [`start`]s. A failure ends the process with one clear line on stderr (and in the
+/// logs), which is what an operator reading a failed cold start needs.
+///
+/// The configuration comes first because it holds the log level. When it cannot be read, logs are
+/// installed at the default level just to report that.
 pub async fn init_or_exit(function: &str) -> Context {
-    match init().await {
-        Ok(context) => context,
+    let config = match Config::from_env() {
+        Ok(config) => config,
         Err(error) => {
-            tracing::error!(function, error = %error, "init failed");
-            eprintln!("{function}: {error}");
-            std::process::exit(1);
+            telemetry::init(&LogLevel::default());
+            exit(function, &BootError::Config(error))
         }
+    };
+    telemetry::init(&config.log_level);
+    match start(config).await {
+        Ok(context) => context,
+        Err(error) => exit(function, &error),
     }
+}
+
+fn exit(function: &str, error: &BootError) -> ! {
+    tracing::error!(function, error = %error, "init failed");
+    eprintln!("{function}: {error}");
+    std::process::exit(1);
 }
 
 /// A function's request handler.

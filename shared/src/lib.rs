@@ -5,7 +5,8 @@
 //! - [`store`]: the storage port and its SQLite and DynamoDB adapters.
 //! - [`http`]: request parsing, routing, responses, and the one error-to-response mapping.
 //! - [`telemetry`]: structured JSON logs.
-//! - [`boot`]: what every function does once at init (config, store, keys).
+//! - [`boot`]: what every function does once at init (config, logs, store, keys).
+//! - [`aws`]: the one AWS SDK set-up (region, endpoint, timeouts, retries) and one-line SDK errors.
 //! - [`crypto`], [`keys`], [`jwt`], [`bearer`]: randomness, sealing, signing keys, JWTs and the one
 //!   bearer-token check every resource endpoint uses (no storage read).
 //! - [`scope`], [`domain`], [`repo`]: scopes, clients and patients, and the repositories over the store.
@@ -20,6 +21,7 @@
 //!   catalogs, and how a page's language is chosen.
 
 pub mod asap;
+pub mod aws;
 pub mod bearer;
 pub mod booking;
 pub mod boot;

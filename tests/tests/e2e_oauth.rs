@@ -16,14 +16,15 @@ use oauth2::{
 };
 use portal_tests::browser::{Browser, Decision};
 use portal_tests::e2e::{
-    alert_text, code_from, error_from, expect_app, expect_page, finish_sign_in, http_client,
-    jwt_claims, jwt_header, E2e, LoopbackTls, TestClient, TestPatient,
+    alert_text, code_from, error_from, expect_app, expect_page, finish_sign_in, http_client, E2e,
+    LoopbackTls, TestClient, TestPatient,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::i18n::catalog::message;
 use shared::i18n::Locale;
 use shared::pages::{BAD_CREDENTIALS, TOO_MANY_ATTEMPTS};
+use testkit::jws::{jwt_claims, jwt_header};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 

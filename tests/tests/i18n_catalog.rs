@@ -11,7 +11,7 @@ use portal_tests::watch::workspace_root;
 use shared::asap::message::Notification;
 use shared::i18n::catalog::checked;
 use shared::i18n::{Locale, Tr, SUPPORTED};
-use shared::oauth::flow::PageError;
+use shared::oauth::flow_error::PageError;
 use shared::pages::{self, ConsentPage, LanguageSwitch, LoginPage, MessagePage, UnsubscribePage};
 use shared::scope::Scopes;
 

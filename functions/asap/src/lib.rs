@@ -26,7 +26,7 @@ use shared::asap::unsubscribe::UnsubscribeToken;
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{self, AsapSubscribeRequest};
-use shared::booking::{BookingError, BookingRepo, BookingService};
+use shared::booking::{AppointmentId, BookingError, BookingRepo, BookingService};
 use shared::boot::{Context, EventHandler, Handler};
 use shared::cors;
 use shared::http::request;
@@ -120,7 +120,7 @@ impl App {
             BookingRepo::new(context.store.clone()),
             context.keys.clone(),
             context.config.issuer_str(),
-            VideoLinks::default(),
+            VideoLinks::new(context.config.video_base_url.clone()),
         );
         let notifier = Notifier::new(&context, mailer);
         Self {
@@ -148,26 +148,33 @@ impl App {
             Ok(claims) => claims,
             Err(error) => return Ok(error.into_response()),
         };
-        let patient = claims.sub.as_str();
-        let id = params.get("id").unwrap_or_default();
+        let patient = match claims.patient_id() {
+            Ok(patient) => patient,
+            Err(error) => return Ok(error.into_response()),
+        };
+        let patient = &patient;
+        let path_id = || AppointmentId::from_path(params.get("id").unwrap_or_default());
         let now = now_unix();
         match route {
             Route::Subscribe => {
                 let body = subscribe_body(request)?;
                 let appointment = self
                     .service
-                    .subscribe(patient, id, body.email.as_deref(), now)
+                    .subscribe(patient, &path_id()?, body.email.as_deref(), now)
                     .await?;
                 let tag = self.service.booking().etag(&appointment);
-                Ok(subscription_response(&appointment.id, true, tag))
+                Ok(subscription_response(appointment.id.as_str(), true, tag))
             }
             Route::Unsubscribe => {
-                let appointment = self.service.unsubscribe(patient, id, now).await?;
+                let appointment = self.service.unsubscribe(patient, &path_id()?, now).await?;
                 let tag = self.service.booking().etag(&appointment);
-                Ok(subscription_response(&appointment.id, false, tag))
+                Ok(subscription_response(appointment.id.as_str(), false, tag))
             }
             Route::EarlierAvailability => {
-                let found = self.service.earlier_availability(patient, id, now).await?;
+                let found = self
+                    .service
+                    .earlier_availability(patient, &path_id()?, now)
+                    .await?;
                 Ok(response::json(
                     StatusCode::OK,
                     &views::EarlierAvailability {

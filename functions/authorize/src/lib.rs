@@ -22,9 +22,9 @@ use shared::http::{response, ApiError, PathParams, Router};
 use shared::i18n::negotiate::{from_ui_locales, SWITCH_FIELD};
 use shared::oauth::authorize::AuthorizationRequest;
 use shared::oauth::flow::{
-    needs_login, session_clear_cookie, session_cookie_name, session_set_cookie, Flow, FlowError,
-    Next, PageError, SignIn,
+    needs_login, session_clear_cookie, session_cookie_name, session_set_cookie, Flow, Next, SignIn,
 };
+use shared::oauth::flow_error::{FlowError, PageError};
 use shared::oauth::{csrf, logout};
 use shared::pages::language::{self, LanguageSwitch, PageLanguage};
 use shared::pages::{self, ConsentPage, LoginPage, MessagePage};

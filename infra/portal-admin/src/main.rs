@@ -345,7 +345,7 @@ fn read_password_from_stdin() -> Result<String, String> {
 async fn keys_init(config: &Config, json: bool) -> Result<(), String> {
     use shared::keys::{KeyMaterial, KeySource};
 
-    let source = KeySource::from_env(&config.data_dir);
+    let source = KeySource::from_config(config);
     let endpoint = config.aws_endpoint.as_deref();
     let exists = match &source {
         KeySource::LocalFile(path) => path.exists(),
@@ -377,7 +377,7 @@ async fn keys_init(config: &Config, json: bool) -> Result<(), String> {
 async fn keys_rotate(config: &Config, json: bool) -> Result<(), String> {
     use shared::keys::KeySource;
 
-    let source = KeySource::from_env(&config.data_dir);
+    let source = KeySource::from_config(config);
     let location = match &source {
         KeySource::LocalFile(path) => format!("file:{}", path.display()),
         KeySource::SecretsManager { arn } => format!("secretsmanager:{arn}"),

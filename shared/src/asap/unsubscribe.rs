@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::booking::AppointmentId;
 use crate::crypto::Sealer;
+use crate::domain::patient::PatientId;
 use crate::i18n::Locale;
 
 /// Sealing purpose of unsubscribe tokens.
@@ -16,10 +18,10 @@ pub const PURPOSE: &str = "asap-unsubscribe";
 pub struct UnsubscribeToken {
     /// Patient id.
     #[serde(rename = "p")]
-    pub patient_id: String,
+    pub patient_id: PatientId,
     /// Appointment id.
     #[serde(rename = "a")]
-    pub appointment_id: String,
+    pub appointment_id: AppointmentId,
     /// The subscription it ends.
     #[serde(rename = "s")]
     pub subscription_id: String,
@@ -65,8 +67,8 @@ mod tests {
 
     fn token() -> UnsubscribeToken {
         UnsubscribeToken {
-            patient_id: "p".into(),
-            appointment_id: "a".into(),
+            patient_id: PatientId::parse("p").unwrap(),
+            appointment_id: AppointmentId::parse(&"a".repeat(AppointmentId::LEN)).unwrap(),
             subscription_id: "s".into(),
             exp: 1_000,
             locale: Locale::parse("de"),

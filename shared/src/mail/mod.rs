@@ -2,6 +2,7 @@
 //!
 //! - [`outbox`]: one `.eml` file per message in a folder (local default, `make run`).
 //! - [`ses`]: Amazon SES `SendRawEmail` (deployed).
+//! - [`from_config`]: the one of the two the configuration names.
 //!
 //! Both adapters send the very same bytes ([`Mail::to_mime`]), so what a developer opens from the
 //! outbox folder is what a patient receives, headers included (RFC 8058 one-click unsubscribe).
@@ -12,7 +13,10 @@
 //! ([`crate::asap::message`]) is one; verification and reset mails plug in the same way.
 
 pub mod outbox;
+mod select;
 pub mod ses;
+
+pub use select::from_config;
 
 use std::sync::Arc;
 
@@ -21,7 +25,6 @@ use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
 use mail_builder::MessageBuilder;
 
-use crate::config::{Config, MailConfig};
 use crate::i18n::Tr;
 
 /// A message to one recipient, with a plain-text and an HTML body.
@@ -81,15 +84,6 @@ pub trait Mailer: Send + Sync {
 
 /// A mailer shared by the tasks of one function instance.
 pub type SharedMailer = Arc<dyn Mailer>;
-
-/// The mailer the configuration names. No I/O: the SES client is built on first send, so
-/// functions that never send pay nothing at init.
-pub fn from_config(config: &Config) -> SharedMailer {
-    match &config.mail {
-        MailConfig::Outbox { dir } => Arc::new(outbox::OutboxMailer::new(dir.clone())),
-        MailConfig::Ses => Arc::new(ses::SesMailer::new(config.aws_endpoint.clone())),
-    }
-}
 
 impl Mail {
     /// A mail in `tr`'s language: `subject` (from the catalog), the two bodies rendered from their

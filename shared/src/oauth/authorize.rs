@@ -12,7 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::flow::{ErrorRedirect, FlowError, PageError};
+use super::flow_error::{ErrorRedirect, FlowError, PageError};
+use super::params::param;
 use super::OAuthError;
 use crate::crypto::Sealer;
 use crate::domain::client::{Client, ClientId};
@@ -253,13 +254,6 @@ struct Checked {
     max_age: Option<i64>,
     login_hint: Option<String>,
     ui_locale: Option<Locale>,
-}
-
-/// One parameter: a repeated one is an `invalid_request` (RFC 6749 §3.1).
-fn param<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, OAuthError> {
-    params
-        .get(name)
-        .map_err(|_| OAuthError::invalid_request(format!("parameter `{name}` is repeated")))
 }
 
 /// Checks everything but the client, redirect URI and state, in the order a client developer would

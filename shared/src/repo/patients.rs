@@ -1,5 +1,5 @@
-//! Patients: the profile at `PATIENT#{id}` / `PROFILE` and the email index at
-//! `EMAIL#{lowercase email}` / `EMAIL`.
+//! Patients: the profile ([`layout::patient_profile`]: `PATIENT#{id}` / `PROFILE`) and the email
+//! index ([`layout::email_index`]: `EMAIL#{lowercase email}` / `EMAIL`).
 //!
 //! The email index item holds the patient id AND the password hash, so a login is one read, and its
 //! key makes email addresses unique (case-insensitively) without a secondary index: both items are
@@ -11,14 +11,14 @@ use std::sync::Arc;
 use super::{corrupt, RepoError};
 use crate::domain::patient::{BirthDate, Email, Name, Patient, PatientId, Phone};
 use crate::i18n::Locale;
-use crate::store::{Condition, Item, Key, Store, StoreError, Update, Write};
+use crate::store::{layout, Condition, Item, Key, Store, StoreError, Update, Write};
 
 fn profile_key(id: &PatientId) -> Key {
-    Key::new(format!("PATIENT#{id}"), "PROFILE")
+    layout::patient_profile(id.as_str())
 }
 
 fn email_key(email: &Email) -> Key {
-    Key::new(format!("EMAIL#{}", email.lookup_key()), "EMAIL")
+    layout::email_index(&email.lookup_key())
 }
 
 /// Patient accounts.
