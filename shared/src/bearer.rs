@@ -9,6 +9,7 @@ use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::http::error::ErrorBody;
 use crate::http::request::{self, Params};
@@ -53,6 +54,16 @@ impl AccessClaims {
     /// Whether `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().any(|s| s == scope)
+    }
+
+    /// The app the token was issued to. Every token this server issues names a valid client id;
+    /// one that does not makes the token unusable here (401 `invalid_token`).
+    pub fn client(&self) -> Result<ClientId, BearerError> {
+        ClientId::parse(&self.client_id).map_err(|_| {
+            BearerError::InvalidToken(JwtError::Malformed(
+                "the client_id is not a client id".into(),
+            ))
+        })
     }
 
     /// The patient the token was issued for. Every token this server issues names one; a `sub`

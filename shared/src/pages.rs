@@ -182,6 +182,24 @@ pub struct UnsubscribePage<'a> {
     pub action: &'a str,
 }
 
+/// The page of an ASAP address confirmation link: which app asked which institution, and two
+/// buttons (confirm, "this wasn't me") that POST to the link; a GET never acts (mail scanners
+/// follow links).
+#[derive(Template)]
+#[template(path = "asap_confirm.html")]
+pub struct ConfirmPage<'a> {
+    /// The page's language.
+    pub tr: Tr,
+    /// The language switch.
+    pub switch: LanguageSwitch,
+    /// The address to confirm.
+    pub email: &'a str,
+    /// Who asked for what (catalog message `confirm-explanation`).
+    pub explanation: String,
+    /// Where the form posts (the link itself).
+    pub action: &'a str,
+}
+
 /// Renders a page. Rendering only fails if writing to a `String` fails, which it does not; should it
 /// ever, a fixed page in both languages is returned rather than a panic.
 pub fn render(page: &impl Template) -> String {

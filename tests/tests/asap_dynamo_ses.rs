@@ -90,7 +90,14 @@ async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refuse
     let booking = BookingApp::new(context.clone());
     let asap = AsapApp::new(context.clone());
 
-    let (early, late) = (ApiPatient::new(&context), ApiPatient::new(&context));
+    // The subscriber names their own verified account address: confirmed without a mail.
+    let mut account = testkit::patients::patient(&recipient, None);
+    account.email_verified = true;
+    testkit::patients::register(&context.store, &account, None).await;
+    let (early, late) = (
+        ApiPatient::new(&context),
+        ApiPatient::existing(&context, account.id.as_str()),
+    );
     let from = days_ahead(3);
     let page = ok(
         &booking,
@@ -176,4 +183,72 @@ async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refuse
     );
     let offered = catalog::spoken_start(&free[0], Locale::ENGLISH);
     assert!(mail.contains(&offered), "{offered} in {mail}");
+}
+
+#[tokio::test]
+async fn an_asap_address_gets_one_confirmation_mail_through_ses_and_its_link_confirms_it() {
+    let endpoint = portal_tests::moto_endpoint();
+    let adapter = portal_tests::dynamo_adapter("asapconfirm").await;
+    let table = adapter.table().to_owned();
+    let unique = shared::crypto::random_id(12).to_lowercase();
+    let sender = format!("confirm-{unique}@portal.example");
+    let recipient = format!("friend-{unique}@example.org");
+    let ctx = TestContext::with_env(&[
+        ("PORTAL_STORE", &format!("dynamodb:{table}")),
+        ("PORTAL_AWS_ENDPOINT", &endpoint),
+        ("PORTAL_MAIL", "ses"),
+        ("PORTAL_MAIL_FROM", &format!("MyPatientPortal <{sender}>")),
+    ]);
+    ses_client(&endpoint)
+        .verify_email_identity()
+        .email_address(&sender)
+        .send()
+        .await
+        .unwrap();
+    let context = ctx.with_store(Arc::new(adapter));
+    catalog::load_demo(&context.store).await;
+    let booking = BookingApp::new(context.clone());
+    let asap = AsapApp::new(context.clone());
+    let patient = ApiPatient::new(&context);
+    let page = ok(
+        &booking,
+        patient.get(&format!(
+            "/availabilities?category_id=53&type_id=198&insurance_id=136&from={}",
+            days_ahead(3)
+        )),
+    )
+    .await;
+    let mut request = book_request(page["data"][0]["id"].as_str().unwrap());
+    request["asap_list_opt_in"] = json!(true);
+    request["email"] = json!(recipient);
+    let response = call(&booking, patient.post("/booking", &request)).await;
+    assert_eq!(response.status(), 201, "{}", body(&response));
+    let id = body(&response)["id"].as_str().unwrap().to_owned();
+    let shown = ok(&booking, patient.get(&format!("/appointments/{id}"))).await;
+    assert_eq!(
+        shown["asap_list"],
+        json!({ "subscribed": true, "email": recipient, "email_confirmed": false })
+    );
+
+    let sent = sent_to(&endpoint, &recipient).await;
+    assert_eq!(sent.len(), 1, "one confirmation mail: {sent:?}");
+    let mail = sent[0].replace("=\r\n", "").replace("=3D", "=");
+    assert!(
+        mail.contains("Demo Practice Dr. Berg"),
+        "names the institution: {mail}"
+    );
+    let start = mail.find("/asap/confirm?token=").unwrap();
+    let end = mail[start..]
+        .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .map(|n| start + n)
+        .unwrap();
+    let link = &mail[start..end];
+    let confirmed = call(
+        &asap,
+        testkit::Event::post(link).form(&[("action", "confirm")]),
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    let shown = ok(&booking, patient.get(&format!("/appointments/{id}"))).await;
+    assert_eq!(shown["asap_list"]["email_confirmed"], true);
 }

@@ -59,10 +59,13 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Routes outside the contract: the one-click unsubscribe link of ASAP emails.
+/// Routes outside the contract: the one-click unsubscribe link of ASAP emails and the
+/// confirmation link of ASAP notification addresses.
 const EXTRA: &[(&str, &str, &str)] = &[
     ("GET", "/asap/unsubscribe", "asap"),
     ("POST", "/asap/unsubscribe", "asap"),
+    ("GET", "/asap/confirm", "asap"),
+    ("POST", "/asap/confirm", "asap"),
 ];
 
 fn contract() -> BTreeSet<(String, String, String)> {

@@ -20,13 +20,16 @@ use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
+use shared::asap::confirm::{Confirmations, Confirmed, Requested};
+use shared::asap::confirm_mail::CONFIRM_PATH;
+use shared::asap::confirm_token::ConfirmToken;
 use shared::asap::message::UNSUBSCRIBE_PATH;
 use shared::asap::stream::{handle_batch, is_stream_event};
 use shared::asap::unsubscribe::UnsubscribeToken;
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{self, AsapSubscribeRequest};
-use shared::booking::{AppointmentId, BookingError, BookingRepo, BookingService};
+use shared::booking::{Appointment, AppointmentId, BookingError, BookingRepo, BookingService};
 use shared::boot::{Context, EventHandler, Handler};
 use shared::cors;
 use shared::http::request;
@@ -35,7 +38,7 @@ use shared::i18n::datetime;
 use shared::i18n::negotiate::SWITCH_FIELD;
 use shared::oauth::flow::secure_cookies;
 use shared::pages::language::{self, LanguageSwitch, PageLanguage};
-use shared::pages::{self, MessagePage, UnsubscribePage};
+use shared::pages::{self, ConfirmPage, MessagePage, UnsubscribePage};
 use shared::store::now_unix;
 
 /// The routes this function serves.
@@ -88,13 +91,19 @@ pub enum LinkRoute {
     Confirm,
     /// `POST /asap/unsubscribe?token=`: unsubscribe (RFC 8058 one-click, or the page's button).
     Unsubscribe,
+    /// `GET /asap/confirm?token=`: the page of an address confirmation link.
+    ShowAddress,
+    /// `POST /asap/confirm?token=` with `action=confirm` or `action=not_me`.
+    ActOnAddress,
 }
 
-/// Method + path of the unsubscribe link routes.
+/// Method + path of the routes of links in mails (unsubscribe, address confirmation).
 pub fn link_router() -> Router<LinkRoute> {
     Router::new(vec![
         (Method::GET, UNSUBSCRIBE_PATH, LinkRoute::Confirm),
         (Method::POST, UNSUBSCRIBE_PATH, LinkRoute::Unsubscribe),
+        (Method::GET, CONFIRM_PATH, LinkRoute::ShowAddress),
+        (Method::POST, CONFIRM_PATH, LinkRoute::ActOnAddress),
     ])
 }
 
@@ -105,6 +114,7 @@ pub struct App {
     links: Router<LinkRoute>,
     service: AsapService,
     notifier: Notifier,
+    confirmations: Confirmations,
 }
 
 impl App {
@@ -122,9 +132,10 @@ impl App {
             context.config.issuer_str(),
             VideoLinks::new(context.config.video_base_url.clone()),
         );
-        let notifier = Notifier::new(&context, mailer);
+        let notifier = Notifier::new(&context, mailer.clone());
         Self {
             service: AsapService::new(booking, context.keys.clone()),
+            confirmations: Confirmations::new(&context, mailer),
             notifier,
             router: router(),
             links: link_router(),
@@ -158,17 +169,26 @@ impl App {
         match route {
             Route::Subscribe => {
                 let body = subscribe_body(request)?;
-                let appointment = self
+                let (mut appointment, changed) = self
                     .service
                     .subscribe(patient, &path_id()?, body.email.as_deref(), now)
                     .await?;
+                // An unchanged subscription mails nothing again (one read, no write).
+                if let (true, Ok(client)) = (changed, claims.client()) {
+                    match self.confirmations.request(&appointment, &client, now).await {
+                        Ok(Requested::AccountAddress(confirmed)) => appointment = *confirmed,
+                        Ok(_) => {}
+                        // The subscription stands; subscribing again sends another link.
+                        Err(e) => tracing::warn!(error = %e, "asap confirmation mail not sent"),
+                    }
+                }
                 let tag = self.service.booking().etag(&appointment);
-                Ok(subscription_response(appointment.id.as_str(), true, tag))
+                Ok(subscription_response(&appointment, tag))
             }
             Route::Unsubscribe => {
                 let appointment = self.service.unsubscribe(patient, &path_id()?, now).await?;
                 let tag = self.service.booking().etag(&appointment);
-                Ok(subscription_response(appointment.id.as_str(), false, tag))
+                Ok(subscription_response(&appointment, tag))
             }
             Route::EarlierAvailability => {
                 let found = self
@@ -238,6 +258,10 @@ impl App {
                 }
                 Err(error) => Err(error),
             },
+            // Routed by path to `address_link`; never here.
+            LinkRoute::ShowAddress | LinkRoute::ActOnAddress => {
+                Ok((StatusCode::NOT_FOUND, "unsubscribe-invalid"))
+            }
         };
         let (status, id) = match outcome {
             Ok(page) => page,
@@ -252,6 +276,108 @@ impl App {
             },
         };
         self.link_page(&lang, status, Some(token), id)
+    }
+
+    /// The confirmation link of an ASAP notification address: the page (GET), or confirm /
+    /// "this wasn't me" (POST).
+    async fn address_link(&self, request: &Request) -> Response<Body> {
+        let route = match self.links.resolve(request.method(), request.uri().path()) {
+            Ok((route, _)) => route,
+            Err(error) => return error.into_response(),
+        };
+        let query = request::query(request);
+        let token = query.get("token").ok().flatten();
+        let now = now_unix();
+        let mailed_in = token
+            .and_then(|token| ConfirmToken::open(self.context.keys.sealer(), token, now).ok())
+            .and_then(|token| token.locale);
+        let switch = query.get(SWITCH_FIELD).ok().flatten();
+        let lang = language::choose(request, switch, None, mailed_in, self.secure());
+        let page = |status, id| self.address_page(&lang, status, token, id);
+        let Some(token) = token else {
+            return page(StatusCode::BAD_REQUEST, "confirm-invalid");
+        };
+        let link = match self.confirmations.link(token, now).await {
+            Ok(link) => link,
+            Err(BookingError::InvalidRequest(_)) => {
+                return page(StatusCode::BAD_REQUEST, "confirm-invalid")
+            }
+            Err(error) => return page(failure_status(error), "error-internal"),
+        };
+        let outcome = match route {
+            LinkRoute::ShowAddress => {
+                let Some(appointment) = &link.appointment else {
+                    return page(StatusCode::GONE, "confirm-already");
+                };
+                let when = datetime::long(
+                    lang.tr.locale(),
+                    appointment.time_zone,
+                    appointment.starts_at,
+                );
+                let explanation = shared::i18n::catalog::message(
+                    lang.tr.locale(),
+                    "confirm-explanation",
+                    &[
+                        ("app", &link.token.app_name),
+                        ("institution", &link.institution),
+                        ("type", &appointment.type_name),
+                        ("when", &when),
+                    ],
+                );
+                let action = format!(
+                    "{CONFIRM_PATH}?{}",
+                    request.uri().query().unwrap_or_default()
+                );
+                let html = pages::render(&ConfirmPage {
+                    tr: lang.tr,
+                    switch: address_switch(Some(token)),
+                    email: &link.token.email,
+                    explanation,
+                    action: &action,
+                });
+                return self.remembered(response::html(StatusCode::OK, html), &lang);
+            }
+            LinkRoute::ActOnAddress => {
+                let form = request::form(request).unwrap_or_default();
+                if form.get("action").ok().flatten() == Some("not_me") {
+                    self.confirmations
+                        .not_me(&link, now)
+                        .await
+                        .map(|()| (StatusCode::OK, "confirm-not-me-done"))
+                } else {
+                    self.confirmations
+                        .confirm(&link, now)
+                        .await
+                        .map(|confirmed| match confirmed {
+                            Confirmed::Now => (StatusCode::OK, "confirm-done"),
+                            Confirmed::Already | Confirmed::Stale => {
+                                (StatusCode::GONE, "confirm-already")
+                            }
+                        })
+                }
+            }
+            // Routed by path to `link`; never here.
+            LinkRoute::Confirm | LinkRoute::Unsubscribe => {
+                return page(StatusCode::NOT_FOUND, "confirm-invalid")
+            }
+        };
+        match outcome {
+            Ok((status, id)) => page(status, id),
+            Err(error) => page(failure_status(error), "error-internal"),
+        }
+    }
+
+    /// A page of the confirmation link with catalog message `id`.
+    fn address_page(
+        &self,
+        lang: &PageLanguage,
+        status: StatusCode,
+        token: Option<&str>,
+        id: &str,
+    ) -> Response<Body> {
+        let alert = status.is_server_error() || status == StatusCode::BAD_REQUEST;
+        let page = MessagePage::new(lang.tr, address_switch(token), id, &[], alert);
+        self.remembered(response::html(status, pages::render(&page)), lang)
     }
 
     /// A page of the link with catalog message `id`; failures are alerts.
@@ -293,6 +419,22 @@ fn link_switch(token: Option<&str>) -> LanguageSwitch {
     }
 }
 
+/// The language switch of the confirmation link's pages.
+fn address_switch(token: Option<&str>) -> LanguageSwitch {
+    match token {
+        Some(token) => LanguageSwitch::get(CONFIRM_PATH, &[("token", token)]),
+        None => LanguageSwitch::get(CONFIRM_PATH, &[]),
+    }
+}
+
+/// The status of a page for a failure behind it (503 when the store is busy, else 500).
+fn failure_status(error: BookingError) -> StatusCode {
+    match ApiError::from(error).status() {
+        StatusCode::SERVICE_UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 fn subscribe_body(request: &Request) -> Result<AsapSubscribeRequest, ApiError> {
     if request::body(request)?.iter().all(u8::is_ascii_whitespace) {
         return Ok(AsapSubscribeRequest { email: None });
@@ -310,12 +452,12 @@ fn subscribe_body(request: &Request) -> Result<AsapSubscribeRequest, ApiError> {
 
 /// The subscription state, with the appointment's new `ETag` (the change made the old one
 /// outdated for `If-Match`).
-fn subscription_response(id: &str, subscribed: bool, tag: Option<String>) -> Response<Body> {
+fn subscription_response(appointment: &Appointment, tag: Option<String>) -> Response<Body> {
     let mut answer = response::json(
         StatusCode::OK,
         &views::AsapSubscription {
-            id: id.to_owned(),
-            asap_list: views::AsapListState { subscribed },
+            id: appointment.id.as_str().to_owned(),
+            asap_list: views::AsapListState::of(appointment),
         },
     );
     if let Some(value) = tag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
@@ -327,6 +469,9 @@ fn subscription_response(id: &str, subscribed: bool, tag: Option<String>) -> Res
 #[async_trait]
 impl Handler for App {
     async fn handle(&self, request: Request) -> Response<Body> {
+        if request.uri().path() == CONFIRM_PATH {
+            return self.address_link(&request).await;
+        }
         if request.uri().path() == UNSUBSCRIBE_PATH {
             // A page opened from an email: no CORS, the HTML protections of every page.
             return self.link(&request).await;

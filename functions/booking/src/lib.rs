@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
+use shared::asap::confirm::{Confirmations, Requested};
 use shared::asap::Notifier;
 use shared::booking::repo::Idempotency;
 use shared::booking::video::VideoLinks;
@@ -27,6 +28,7 @@ use shared::booking::{
 use shared::boot::{Context, Handler};
 use shared::config::AsapDispatch;
 use shared::cors;
+use shared::domain::client::ClientId;
 use shared::domain::patient::PatientId;
 use shared::http::request::{self, Params};
 use shared::http::{response, ApiError, PathParams, Router};
@@ -130,6 +132,7 @@ pub struct App {
     router: Router<Route>,
     service: BookingService,
     notifier: Option<Notifier>,
+    confirmations: Confirmations,
 }
 
 impl App {
@@ -142,9 +145,11 @@ impl App {
             context.config.issuer_str(),
             VideoLinks::new(context.config.video_base_url.clone()),
         );
+        let mailer = shared::mail::from_config(&context.config);
         let notifier = (context.config.asap_dispatch == AsapDispatch::Inline)
-            .then(|| Notifier::new(&context, shared::mail::from_config(&context.config)));
+            .then(|| Notifier::new(&context, mailer.clone()));
         Self {
+            confirmations: Confirmations::new(&context, mailer),
             context,
             router: router(),
             service,
@@ -205,7 +210,13 @@ impl App {
                 let page = self.service.search(&search, now).await?;
                 Ok(response::json(StatusCode::OK, &page))
             }
-            Route::Book => self.book(request, patient, now).await,
+            Route::Book => {
+                let client = match claims.client() {
+                    Ok(client) => client,
+                    Err(error) => return Ok(error.into_response()),
+                };
+                self.book(request, patient, &client, now).await
+            }
             Route::Appointments => {
                 let list = self
                     .service
@@ -273,6 +284,7 @@ impl App {
         &self,
         request: &Request,
         patient: &PatientId,
+        client: &ClientId,
         now: i64,
     ) -> Result<Response<Body>, ApiError> {
         let value: Value = json_object(request)?;
@@ -281,9 +293,18 @@ impl App {
         })?;
         let idempotency = match single_header(request, "idempotency-key")? {
             None => None,
-            Some(key) => Some(Idempotency::new(key, &value)?),
+            Some(key) => Some(Idempotency::new(client, key, &value)?),
         };
-        let booked = self.service.book(patient, &body, idempotency, now).await?;
+        let mut booked = self.service.book(patient, &body, idempotency, now).await?;
+        if let Some(appointment) = &booked.appointment {
+            // An ASAP address other than the account address is used only once confirmed.
+            match self.confirmations.request(appointment, client, now).await {
+                Ok(Requested::AccountAddress(confirmed)) => booked.appointment = Some(*confirmed),
+                Ok(_) => {}
+                // The booking stands; subscribing again sends another link.
+                Err(e) => tracing::warn!(error = %e, "asap confirmation mail not sent"),
+            }
+        }
         let mut answer = response::json(
             StatusCode::CREATED,
             &IdResponse {

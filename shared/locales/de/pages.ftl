@@ -68,3 +68,19 @@ unsubscribe-already = Die E-Mails, für die dieser Link verschickt wurde, sind b
     .title = Bereits abbestellt
 unsubscribe-invalid = Der Abmeldelink ist unvollständig, beschädigt oder abgelaufen. Kopieren Sie den vollständigen Link aus der E-Mail, oder bestellen Sie die E-Mails in der App ab, mit der Sie gebucht haben.
     .title = Dieser Link funktioniert nicht
+
+## Der Bestätigungslink für Adressen von Mitteilungen über frühere Termine
+
+confirm-title = E-Mail-Adresse bestätigen
+confirm-heading = Mitteilungen über frühere Termine an { $email } senden?
+confirm-explanation = Die App „{ $app }“ hat { $institution } gebeten, diese Adresse zu benachrichtigen, wenn für einen Termin „{ $type }“ am { $when } ein früherer Termin frei wird.
+confirm-submit = Ja, an diese Adresse senden
+confirm-not-me = Das war ich nicht
+confirm-done = Ihre Adresse ist bestätigt. Sie erfahren hier, wenn ein früherer Termin frei wird.
+    .title = Adresse bestätigt
+confirm-already = Diese Adresse wurde bereits bestätigt, oder die Anfrage hat sich geändert oder ist beendet. Es ist nichts weiter zu tun.
+    .title = Nichts zu bestätigen
+confirm-not-me-done = Danke. Diese Adresse erhält 30 Tage lang keine Bestätigungsanfragen mehr, und es wird nichts an sie gesendet.
+    .title = Anfrage abgelehnt
+confirm-invalid = Der Bestätigungslink ist unvollständig, beschädigt oder abgelaufen. Kopieren Sie den ganzen Link aus der E-Mail.
+    .title = Dieser Link funktioniert nicht

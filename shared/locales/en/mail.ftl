@@ -12,3 +12,14 @@ asap-mail-how = To take it, open the health app you booked with and move your ap
 asap-mail-why = You get this email because you asked to be told about earlier appointments.
 asap-mail-stop-link = Stop these emails for this appointment
 asap-mail-stop-text = To stop these emails for this appointment, open:
+
+## The ASAP address confirmation: an app asked to send earlier-appointment emails here
+
+# `$institution` is the practice or hospital.
+asap-confirm-mail-subject = Please confirm your email address for { $institution }
+asap-confirm-mail-heading = Confirm your email address for earlier-appointment emails
+# `$app` is the app that gave this address, `$institution` the practice or hospital.
+asap-confirm-mail-asked = The app “{ $app }” asked { $institution } to send emails about earlier free appointments to this address for this appointment:
+asap-confirm-mail-open = To confirm, open this link and press the button:
+asap-confirm-mail-link = Confirm or decline
+asap-confirm-mail-not-me = If you did not ask for this, open the link and choose “This wasn’t me”, or ignore this email: nothing is sent to this address unless you confirm.

@@ -72,3 +72,20 @@ unsubscribe-already = The emails this link was sent for have already been stoppe
     .title = Already unsubscribed
 unsubscribe-invalid = The unsubscribe link is incomplete, damaged or has expired. Copy the whole link from the email, or stop the emails in the app you booked with.
     .title = This link does not work
+
+## The confirmation link of ASAP notification addresses
+
+confirm-title = Confirm your email address
+confirm-heading = Confirm earlier-appointment emails to { $email }?
+# `$app` is the app, `$institution` the practice or hospital, `$type` the appointment type, `$when` its date and time.
+confirm-explanation = The app “{ $app }” asked { $institution } to email this address when an earlier time frees up for a { $type } appointment on { $when }.
+confirm-submit = Yes, send them to this address
+confirm-not-me = This wasn’t me
+confirm-done = Your address is confirmed. You will be told here when an earlier time frees up.
+    .title = Address confirmed
+confirm-already = This address was already confirmed, or the request has changed or ended. There is nothing more to do.
+    .title = Nothing to confirm
+confirm-not-me-done = Thank you. This address gets no more confirmation requests for 30 days, and nothing is sent to it.
+    .title = Request declined
+confirm-invalid = The confirmation link is incomplete, damaged or has expired. Copy the whole link from the email.
+    .title = This link does not work

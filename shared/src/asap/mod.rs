@@ -5,6 +5,9 @@
 //!   per (event, subscriber) through delivery records.
 //! - [`message`]: the email (text + HTML, RFC 8058 unsubscribe headers).
 //! - [`unsubscribe`]: the sealed, single-subscription unsubscribe token.
+//! - [`confirm`]: confirming a notification address that is not the account address (the mail,
+//!   [`confirm_mail`]; the sealed link, [`confirm_token`]).
+//! - [`limits`]: per-address and per-subscription daily limits of ASAP mail.
 //! - [`stream`]: the DynamoDB Stream batch the deployed `asap` function receives.
 //!
 //! What the booking flows write for the ASAP list, in the same transactions as the appointment
@@ -17,6 +20,10 @@
 //! that committed the change runs the same [`notifier::Notifier::dispatch`] right after the commit
 //! (`PORTAL_ASAP_DISPATCH=inline`).
 
+pub mod confirm;
+pub mod confirm_mail;
+pub mod confirm_token;
+pub mod limits;
 pub mod message;
 pub mod notifier;
 pub mod service;

@@ -17,6 +17,7 @@
 
 use std::sync::Arc;
 
+use super::limits;
 use super::message::Notification;
 use super::unsubscribe::UnsubscribeToken;
 use crate::booking::catalog::AppointmentType;
@@ -30,7 +31,7 @@ use crate::keys::KeySet;
 use crate::mail::{MailError, SharedMailer};
 use crate::repo::PatientRepo;
 use crate::store::{
-    layout, Condition, Item, Key, SharedStore, StoreError, Update, MAX_QUERY_LIMIT,
+    layout, Condition, Item, Key, SharedStore, StoreError, Update, Write, MAX_QUERY_LIMIT,
 };
 
 /// How long a delivery claim blocks other attempts (longer than a Lambda invocation may run).
@@ -46,6 +47,8 @@ pub struct DispatchReport {
     pub sent: usize,
     /// Recipients already sent this event's email (a redelivery).
     pub already_sent: usize,
+    /// Recipients not sent to because a daily limit ([`super::limits`]) was reached.
+    pub rate_limited: usize,
 }
 
 /// Why an event must be retried. Nothing here is lost: the outbox record stays and the stream
@@ -180,6 +183,7 @@ impl Notifier {
                 Ok(Delivery::Sent) => report.sent += 1,
                 Ok(Delivery::AlreadySent) => report.already_sent += 1,
                 Ok(Delivery::NoRecipient) => {}
+                Ok(Delivery::Limited) => report.rate_limited += 1,
                 Err(NotifyError::Mail { cause, .. }) => {
                     failed += 1;
                     failure = Some(NotifyError::Mail { failed, cause });
@@ -193,6 +197,7 @@ impl Notifier {
             candidates = candidates.len(),
             sent = report.sent,
             already_sent = report.already_sent,
+            rate_limited = report.rate_limited,
             failed,
             "asap event dispatched"
         );
@@ -235,39 +240,64 @@ impl Notifier {
         now: i64,
     ) -> Result<Delivery, NotifyError> {
         let key = delivery_key(&event.id, &subscription.appointment_id);
-        let claim = Item::new(key.clone())
-            .with("status", "sending")
-            .with("claimed_at", now)
-            .expiring_at(now + CLAIM_LEASE_SECONDS);
-        match self.store.put(claim, Condition::NotExists).await {
-            Ok(_) => {}
-            Err(StoreError::ConditionFailed { current }) => {
-                let sent = current
-                    .as_ref()
-                    .and_then(|item| item.get("status"))
-                    .and_then(|v| v.as_str())
-                    .is_some_and(|status| status != "sending");
-                return if sent {
-                    Ok(Delivery::AlreadySent)
-                } else {
-                    Err(NotifyError::InFlight)
-                };
-            }
-            Err(other) => return Err(other.into()),
-        }
-        // Read even when the subscription names its own address: the mail is written in the
-        // patient's language.
+        // Read first: the recipient decides which daily limits the claim is guarded by, and the
+        // mail is written in the patient's language.
         let patient = self.patient(&subscription.patient_id).await?;
         let locale = patient.as_ref().map(|p| p.locale).unwrap_or_default();
         let recipient = match &subscription.email {
             Some(email) => Some(email.clone()),
             None => patient.map(|p| p.email.as_str().to_owned()),
         };
+        let claim = Item::new(key.clone())
+            .with("status", "sending")
+            .with("claimed_at", now)
+            .expiring_at(now + CLAIM_LEASE_SECONDS);
         let Some(recipient) = recipient else {
             // The account is gone: nothing to send, ever.
-            self.finish(&key, "no_recipient", now).await;
-            return Ok(Delivery::NoRecipient);
+            return match self
+                .claim(vec![Write::Put {
+                    item: claim,
+                    condition: Condition::NotExists,
+                }])
+                .await?
+            {
+                Claim::Claimed => {
+                    self.finish(&key, "no_recipient", now).await;
+                    Ok(Delivery::NoRecipient)
+                }
+                Claim::Limited => Ok(Delivery::NoRecipient),
+                Claim::Taken(delivery) => Ok(delivery),
+            };
         };
+        let mut writes = vec![Write::Put {
+            item: claim,
+            condition: Condition::NotExists,
+        }];
+        writes.extend(limits::notification(
+            &recipient,
+            &subscription.subscription_id,
+            now,
+        ));
+        match self.claim(writes).await? {
+            Claim::Claimed => {}
+            Claim::Taken(delivery) => return Ok(delivery),
+            Claim::Limited => {
+                // Final, so a redelivery of the event does not try again.
+                let record = Item::new(key.clone())
+                    .with("status", "rate_limited")
+                    .with("finished_at", now)
+                    .expiring_at(now + SENT_RETENTION_SECONDS);
+                if let Err(e) = self.store.put(record, Condition::NotExists).await {
+                    tracing::warn!(error = %e, "recording a rate-limited ASAP delivery failed");
+                }
+                tracing::warn!(
+                    event = %event.id,
+                    appointment = %subscription.appointment_id,
+                    "asap notification rate-limited"
+                );
+                return Ok(Delivery::Limited);
+            }
+        }
         let token = UnsubscribeToken {
             patient_id: subscription.patient_id.clone(),
             appointment_id: subscription.appointment_id.clone(),
@@ -333,6 +363,28 @@ impl Notifier {
         }
     }
 
+    /// Claims a delivery with the transaction `writes` (the claim first, then the guards of the
+    /// daily limits).
+    async fn claim(&self, writes: Vec<Write>) -> Result<Claim, NotifyError> {
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(Claim::Claimed),
+            Err(StoreError::TransactionFailed { index: 0, current }) => {
+                let finished = current
+                    .as_ref()
+                    .and_then(|item| item.get("status"))
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|status| status != "sending");
+                if finished {
+                    Ok(Claim::Taken(Delivery::AlreadySent))
+                } else {
+                    Err(NotifyError::InFlight)
+                }
+            }
+            Err(StoreError::TransactionFailed { .. }) => Ok(Claim::Limited),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     async fn patient(&self, patient_id: &PatientId) -> Result<Option<Patient>, NotifyError> {
         match self.patients.get(patient_id).await {
             Ok(patient) => Ok(patient),
@@ -346,13 +398,21 @@ enum Delivery {
     Sent,
     AlreadySent,
     NoRecipient,
+    Limited,
+}
+
+enum Claim {
+    Claimed,
+    Taken(Delivery),
+    Limited,
 }
 
 fn delivery_key(event_id: &str, appointment_id: &AppointmentId) -> Key {
     layout::delivery(event_id, appointment_id.as_str())
 }
 
-fn message_id_domain(issuer: &str) -> String {
+/// The host of the issuer (the domain of Message-IDs, and the portal's name when nothing better is known).
+pub fn message_id_domain(issuer: &str) -> String {
     url::Url::parse(issuer)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))

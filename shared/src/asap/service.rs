@@ -50,14 +50,15 @@ impl AsapService {
     }
 
     /// Puts the patient's booked appointment on the ASAP list (idempotent; a new `email` replaces
-    /// the old one). 409 when the type has no ASAP list, or the appointment is cancelled or past.
+    /// the old one and must be confirmed again). 409 when the type has no ASAP list, or the
+    /// appointment is cancelled or past. The flag tells whether anything changed.
     pub async fn subscribe(
         &self,
         patient_id: &PatientId,
         id: &AppointmentId,
         email: Option<&str>,
         now: i64,
-    ) -> Result<Appointment, BookingError> {
+    ) -> Result<(Appointment, bool), BookingError> {
         let email = email
             .map(|text| {
                 Email::parse(text)
@@ -81,7 +82,7 @@ impl AsapService {
             });
         }
         if current.asap_opt_in && current.asap_subscription_id.is_some() && current.email == email {
-            return Ok(current);
+            return Ok((current, false));
         }
         let subscription = NewSubscription {
             id: current
@@ -93,12 +94,16 @@ impl AsapService {
                 .asap_since
                 .filter(|_| current.asap_opt_in)
                 .unwrap_or(now),
+            // A new address must be confirmed again; the same one keeps its confirmation.
+            email_confirmed: current.email_confirmed && current.email == email,
             email,
         };
-        self.booking
+        let updated = self
+            .booking
             .repo()
             .set_subscription(&current, Some(subscription), None, now)
-            .await
+            .await?;
+        Ok((updated, true))
     }
 
     /// Takes the appointment off the ASAP list (idempotent). 409 when the type has no ASAP list.

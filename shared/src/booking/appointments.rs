@@ -140,8 +140,12 @@ pub struct Appointment {
     pub video_consultation: bool,
     /// On the ASAP (earlier appointment) list.
     pub asap_opt_in: bool,
-    /// Where ASAP notifications go, if the patient gave an address.
+    /// The address the app gave for ASAP notifications, if any (else the account address).
     pub email: Option<String>,
+    /// Whether the owner of `email` confirmed it through the mailed link (or it is the patient's
+    /// verified account address). Until then notifications go to the account address.
+    #[serde(default)]
+    pub email_confirmed: bool,
     /// The current ASAP subscription (set while `asap_opt_in`): a new id per subscription, so an
     /// unsubscribe link ends only the subscription it was sent for.
     pub asap_subscription_id: Option<String>,
@@ -156,6 +160,10 @@ pub struct Appointment {
     /// Bumped by every change (1 when booked; 0 for records written before revisions existed).
     /// Writes are conditioned on it, so a change based on an outdated copy is refused.
     pub revision: i64,
+    /// Whether it holds a place of its type's booking limit ([`super::limits`]): every
+    /// appointment booked since limits exist does.
+    #[serde(default)]
+    pub limit_counted: bool,
 }
 
 /// A time zone as its IANA name.

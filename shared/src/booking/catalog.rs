@@ -20,6 +20,17 @@ pub const MAX_CATALOG_BYTES: usize = 300 * 1024;
 /// Longest name of an insurance, category or type.
 pub const MAX_NAME_CHARS: usize = 200;
 
+/// Default of a type's `max_active_appointments_per_patient`.
+pub const DEFAULT_MAX_ACTIVE_APPOINTMENTS: i64 = 3;
+
+/// Largest accepted `max_active_appointments_per_patient` (the limit's counter holds one entry per
+/// upcoming appointment, so it stays a small item).
+pub const MAX_ACTIVE_APPOINTMENTS_LIMIT: i64 = 100;
+
+fn default_max_active_appointments() -> i64 {
+    DEFAULT_MAX_ACTIVE_APPOINTMENTS
+}
+
 /// An insurance as written in the catalog document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +111,10 @@ pub struct TypeEntry {
     /// Cancelling (or rescheduling) is refused this many hours before the start.
     #[serde(default)]
     pub cancellation_notice_hours: i64,
+    /// How many upcoming, booked appointments of this type one patient may hold at a time
+    /// (1 to [`MAX_ACTIVE_APPOINTMENTS_LIMIT`], default [`DEFAULT_MAX_ACTIVE_APPOINTMENTS`]).
+    #[serde(default = "default_max_active_appointments")]
+    pub max_active_appointments_per_patient: i64,
     /// When it can be booked.
     pub schedule: ScheduleEntry,
 }
@@ -108,6 +123,10 @@ pub struct TypeEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogFile {
+    /// The institution's name, as mails and pages addressed to people outside an app name it
+    /// (ASAP address confirmation); without one they name the portal's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub institution: Option<String>,
     /// The institution's IANA time zone, e.g. `Europe/Berlin`.
     pub time_zone: String,
     /// Insurances.
@@ -157,6 +176,8 @@ pub struct AppointmentType {
     pub video_consultation: bool,
     /// Cancellation notice period in hours.
     pub cancellation_notice_hours: i64,
+    /// Most upcoming, booked appointments of this type one patient may hold at a time.
+    pub max_active_appointments_per_patient: i64,
     /// Its parsed schedule.
     pub schedule: Schedule,
 }
@@ -233,6 +254,15 @@ impl Catalog {
     /// Validates a document: every issue is collected, then reported together.
     pub fn from_file(file: CatalogFile) -> Result<Catalog, CatalogError> {
         let mut v = Validator::default();
+        if let Some(name) = &file.institution {
+            let chars = name.trim().chars().count();
+            if chars == 0 || chars > MAX_NAME_CHARS {
+                v.issue(
+                    "institution",
+                    format!("must be 1 to {MAX_NAME_CHARS} characters, got {chars}"),
+                );
+            }
+        }
         let default_tz = match file.time_zone.parse::<Tz>() {
             Ok(tz) => Some(tz),
             Err(_) => {
@@ -308,6 +338,13 @@ impl Catalog {
                 0,
                 30 * 24,
             );
+            v.range(
+                &at,
+                "max_active_appointments_per_patient",
+                entry.max_active_appointments_per_patient,
+                1,
+                MAX_ACTIVE_APPOINTMENTS_LIMIT,
+            );
             let schedule = v.schedule(&at, &entry.schedule, default_tz, entry.duration_minutes);
             if let Some(schedule) = schedule {
                 let parsed = AppointmentType {
@@ -319,6 +356,7 @@ impl Catalog {
                     asap_notifications_enabled: entry.asap_notifications_enabled,
                     video_consultation: entry.video_consultation,
                     cancellation_notice_hours: entry.cancellation_notice_hours,
+                    max_active_appointments_per_patient: entry.max_active_appointments_per_patient,
                     schedule,
                 };
                 if types.insert(entry.id, parsed).is_some() {
@@ -636,6 +674,33 @@ types:
             "{text:?}"
         );
         assert!(text.iter().any(|t| t.starts_with("time_zone:")), "{text:?}");
+    }
+
+    #[test]
+    fn the_booking_limit_defaults_to_three_and_is_checked() {
+        let catalog = Catalog::parse(GOOD).unwrap();
+        assert_eq!(catalog.types[&198].max_active_appointments_per_patient, 3);
+        let five = GOOD.replace(
+            "asap_notifications_enabled: true",
+            "asap_notifications_enabled: true\n    max_active_appointments_per_patient: 5",
+        );
+        let catalog = Catalog::parse(&five).unwrap();
+        assert_eq!(catalog.types[&198].max_active_appointments_per_patient, 5);
+        assert!(catalog
+            .to_json()
+            .unwrap()
+            .contains("\"max_active_appointments_per_patient\":5"));
+        for bad in ["0", "-1", "101"] {
+            let text = GOOD.replace(
+                "asap_notifications_enabled: true",
+                &format!("asap_notifications_enabled: true\n    max_active_appointments_per_patient: {bad}"),
+            );
+            let err = Catalog::parse(&text).unwrap_err();
+            assert_eq!(
+                err.issues()[0].to_string(),
+                format!("types[0] (id 198): max_active_appointments_per_patient must be between 1 and 100, got {bad}")
+            );
+        }
     }
 
     #[test]

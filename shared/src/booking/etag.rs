@@ -91,12 +91,14 @@ mod tests {
             video_consultation: false,
             asap_opt_in: true,
             email: Some("p@example.org".into()),
+            email_confirmed: false,
             asap_subscription_id: Some("s".repeat(20)),
             asap_since: Some(1_700_000_000),
             comment: Some("Bring the \"old\" results, please".into()),
             cancellation_notice_hours: 24,
             created_at: 1_700_000_000,
             revision: 3,
+            limit_counted: true,
         }
     }
 

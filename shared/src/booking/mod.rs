@@ -5,6 +5,8 @@
 //! - [`availability`]: availability search and sealed availability ids.
 //! - [`appointments`]: the appointment record and the book / reschedule / cancel flows.
 //! - [`etag`]: sealed entity tags of appointments (`ETag` / `If-Match`).
+//! - [`limits`]: the booking limit (`max_active_appointments_per_patient`), a counter per patient
+//!   and type kept in the same transactions as the appointment.
 //! - [`subscriptions`]: the ASAP subscription index (one item per subscribed appointment, sorted
 //!   by start), kept in step with the appointment in the same transactions.
 //! - [`outbox`]: the transactional outbox record a cancel, a reschedule or a catalog load writes
@@ -16,8 +18,8 @@
 //!
 //! Storage cost per request (round trips): catalog reads 0 when warm (cached for
 //! [`repo::CATALOG_TTL`]), 1 when cold; availability search 1 (one query of the type's slot
-//! counters over the window); booking 1 (one transaction: idempotency record, slot counter,
-//! appointment); reschedule and cancel 2 (a read of the appointment, whose current slot the
+//! counters over the window); booking 1 (one transaction: idempotency record, slot counter, the
+//! patient's booking-limit counter, appointment; 2 when only past appointments hold the limit); reschedule and cancel 2 (a read of the appointment, whose current slot the
 //! client cannot be trusted to name, then one transaction), or 1 when the request carries the
 //! appointment's `ETag` in `If-Match` (see [`etag`]); reads of appointments 1.
 
@@ -25,6 +27,7 @@ pub mod appointments;
 pub mod availability;
 pub mod catalog;
 pub mod etag;
+pub mod limits;
 pub mod outbox;
 pub mod repo;
 pub mod schedule;
@@ -65,6 +68,17 @@ pub enum BookingError {
     /// 409 `slot_unavailable`: the slot is fully booked.
     #[error("the slot is no longer available; choose another availability")]
     SlotUnavailable,
+    /// 409 `booking_limit_reached`: the patient already holds the type's most upcoming
+    /// appointments.
+    #[error("you already have {limit} upcoming appointment(s) of type {type_id} ({type_name}), the most one patient may hold at a time; cancel one, or book again once one has taken place")]
+    BookingLimitReached {
+        /// The type's `max_active_appointments_per_patient`.
+        limit: i64,
+        /// The appointment type.
+        type_id: i64,
+        /// Its name.
+        type_name: String,
+    },
     /// 409 with a specific code (`already_cancelled`, `cancellation_period`, ...).
     #[error("{description}")]
     Conflict {
@@ -119,6 +133,10 @@ impl From<BookingError> for ApiError {
             BookingError::NotFound(what) => ApiError::NotFound(what),
             BookingError::SlotUnavailable => ApiError::Conflict {
                 code: "slot_unavailable",
+                description,
+            },
+            BookingError::BookingLimitReached { .. } => ApiError::Conflict {
+                code: "booking_limit_reached",
                 description,
             },
             BookingError::Conflict { code, description } => {

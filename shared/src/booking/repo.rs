@@ -11,11 +11,13 @@ use chrono_tz::Tz;
 
 use super::appointments::{Appointment, AppointmentId, AppointmentStatus};
 use super::catalog::{AppointmentType, Catalog};
+use super::limits::{self, Retry};
 use super::outbox::OutboxEvent;
 use super::schedule::Slot;
 use super::subscriptions;
 use super::BookingError;
 use crate::crypto::sha256_b64url;
+use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::store::{
     layout, Condition, Cursor, Item, Key, SharedStore, StoreError, Update, Value, Write,
@@ -39,13 +41,23 @@ fn appointment_index(patient_id: &PatientId, starts_at: i64, id: &AppointmentId)
     layout::appointment_by_start(patient_id.as_str(), starts_at, id.as_str())
 }
 
-fn idempotency_key(patient_id: &PatientId, key: &str) -> Key {
-    layout::idempotency(patient_id.as_str(), key)
+fn idempotency_key(patient_id: &PatientId, idempotency: &Idempotency) -> Key {
+    layout::idempotency(
+        patient_id.as_str(),
+        idempotency.client_id.as_str(),
+        &idempotency.key,
+    )
 }
 
-/// An `Idempotency-Key` with the hash of the request it guards.
+/// How often a booking is tried when its limit's counter changed between seeing and trimming it.
+const BOOKING_ATTEMPTS: usize = 3;
+
+/// An `Idempotency-Key` with the hash of the request it guards, scoped to the client that sent it
+/// (two apps of one patient never share a key).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Idempotency {
+    /// The app that sent it (`client_id` of its access token).
+    pub client_id: ClientId,
     /// The client's key.
     pub key: String,
     /// SHA-256 of the canonical request body.
@@ -59,7 +71,11 @@ impl Idempotency {
     /// Checks the key (1 to 255 visible ASCII characters) and hashes the body in a canonical form
     /// (object keys sorted, no whitespace), so the same JSON sent with other spacing or key order
     /// counts as the same request.
-    pub fn new(key: &str, body: &serde_json::Value) -> Result<Self, BookingError> {
+    pub fn new(
+        client_id: &ClientId,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> Result<Self, BookingError> {
         if key.is_empty()
             || key.len() > Self::MAX_KEY_LEN
             || !key.bytes().all(|b| (0x20..0x7f).contains(&b))
@@ -72,6 +88,7 @@ impl Idempotency {
         let mut text = String::new();
         canonical(body, &mut text);
         Ok(Self {
+            client_id: client_id.clone(),
             key: key.to_owned(),
             body_hash: sha256_b64url(text.as_bytes()),
         })
@@ -265,18 +282,23 @@ impl BookingRepo {
     }
 
     /// Books in ONE transaction: the idempotency record (if any) must be new, the slot counter must
-    /// be below `capacity` and is incremented, the appointment is written.
+    /// be below `capacity` and is incremented, the patient's counter of the type's upcoming
+    /// appointments must be below `limit` ([`limits`]), the appointment is written, and so is the
+    /// ASAP subscription index entry.
+    /// When only appointments that have started since keep the limit reached, one more
+    /// transaction lets them go and books (see [`limits`]).
     pub async fn book(
         &self,
         appointment: &Appointment,
         capacity: i64,
+        limit: i64,
         idempotency: Option<&Idempotency>,
         now: i64,
     ) -> Result<BookOutcome, BookingError> {
-        let mut writes = Vec::with_capacity(3);
+        let mut writes = Vec::with_capacity(5);
         if let Some(idem) = idempotency {
             writes.push(Write::Put {
-                item: Item::new(idempotency_key(&appointment.patient_id, &idem.key))
+                item: Item::new(idempotency_key(&appointment.patient_id, idem))
                     .with("body_hash", idem.body_hash.clone())
                     .with("appointment_id", appointment.id.as_str())
                     .expiring_at(now + IDEMPOTENCY_TTL_SECONDS),
@@ -285,6 +307,8 @@ impl BookingRepo {
         }
         let slot_index = writes.len();
         writes.push(claim(appointment.type_id, appointment.slot(), capacity));
+        let limit_index = writes.len();
+        writes.push(limits::claim(appointment, limit, now));
         writes.push(Write::Put {
             item: appointment_item(appointment),
             condition: Condition::NotExists,
@@ -296,39 +320,77 @@ impl BookingRepo {
         ) {
             writes.push(subscriptions::put(appointment, subscription, since));
         }
-        match self.store.transact(writes).await {
-            Ok(()) => Ok(BookOutcome::Created),
-            Err(StoreError::TransactionFailed { index, current }) => match idempotency {
+        for _ in 0..BOOKING_ATTEMPTS {
+            let (index, current) = match self.store.transact(writes.clone()).await {
+                Ok(()) => return Ok(BookOutcome::Created),
+                Err(StoreError::TransactionFailed { index, current }) => (index, current),
+                Err(other) => return Err(other.into()),
+            };
+            match idempotency {
                 Some(idem) if index == 0 => {
-                    let record = match current {
-                        Some(item) => Some(*item),
-                        None => {
-                            self.store
-                                .get(&idempotency_key(&appointment.patient_id, &idem.key))
-                                .await?
-                        }
-                    };
-                    let Some(record) = record else {
-                        return Err(BookingError::Conflict {
-                            code: "idempotency_conflict",
-                            description:
-                                "a request with this Idempotency-Key was in flight; retry it".into(),
-                        });
-                    };
-                    if record.string("body_hash")? == idem.body_hash {
-                        let id = AppointmentId::parse(record.string("appointment_id")?)
-                            .map_err(|e| BookingError::Internal(format!("{}: {e}", record.key)))?;
-                        Ok(BookOutcome::Replayed(id))
-                    } else {
-                        Err(BookingError::IdempotencyMismatch)
-                    }
+                    return self.replay(appointment, idem, current.map(|c| *c)).await
                 }
-                _ if index == slot_index => Err(BookingError::SlotUnavailable),
-                _ => Err(BookingError::Internal(format!(
-                    "booking transaction failed at write {index} (appointment id collision)"
-                ))),
-            },
-            Err(other) => Err(other.into()),
+                _ if index == slot_index => return Err(BookingError::SlotUnavailable),
+                _ if index == limit_index => {}
+                _ => {
+                    return Err(BookingError::Internal(format!(
+                        "booking transaction failed at write {index} (appointment id collision)"
+                    )))
+                }
+            }
+            let counter = match current {
+                Some(counter) => Some(*counter),
+                None => self.store.get(&limits::key(appointment)).await?,
+            };
+            let Some(counter) = counter else {
+                // Gone since it refused (it expired): the plain claim is right again.
+                continue;
+            };
+            match limits::retry(&counter, appointment, limit, now) {
+                Retry::AtLimit => {
+                    return Err(BookingError::BookingLimitReached {
+                        limit,
+                        type_id: appointment.type_id,
+                        type_name: appointment.type_name.clone(),
+                    })
+                }
+                Retry::Trimmed(write) => writes[limit_index] = *write,
+            }
+        }
+        Err(BookingError::Conflict {
+            code: "booking_conflict",
+            description: "the patient's other bookings changed at the same time; try again".into(),
+        })
+    }
+
+    /// The answer to a booking whose `Idempotency-Key` record already exists: the same
+    /// appointment for the same body, a refusal for another one.
+    async fn replay(
+        &self,
+        appointment: &Appointment,
+        idem: &Idempotency,
+        current: Option<Item>,
+    ) -> Result<BookOutcome, BookingError> {
+        let record = match current {
+            Some(item) => Some(item),
+            None => {
+                self.store
+                    .get(&idempotency_key(&appointment.patient_id, idem))
+                    .await?
+            }
+        };
+        let Some(record) = record else {
+            return Err(BookingError::Conflict {
+                code: "idempotency_conflict",
+                description: "a request with this Idempotency-Key was in flight; retry it".into(),
+            });
+        };
+        if record.string("body_hash")? == idem.body_hash {
+            let id = AppointmentId::parse(record.string("appointment_id")?)
+                .map_err(|e| BookingError::Internal(format!("{}: {e}", record.key)))?;
+            Ok(BookOutcome::Replayed(id))
+        } else {
+            Err(BookingError::IdempotencyMismatch)
         }
     }
 
@@ -417,6 +479,9 @@ impl BookingRepo {
             writes.push(subscriptions::delete(current));
             writes.push(subscriptions::put(&moved, subscription, since));
         }
+        if current.limit_counted {
+            writes.push(limits::moved(current, slot, now));
+        }
         writes.extend(freed.map(OutboxEvent::write));
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
@@ -452,6 +517,9 @@ impl BookingRepo {
         if current.asap_opt_in {
             writes.push(subscriptions::delete(current));
         }
+        if current.limit_counted {
+            writes.push(limits::release(current, now));
+        }
         writes.extend(freed.map(OutboxEvent::write));
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
@@ -483,13 +551,16 @@ impl BookingRepo {
                     .set("asap_subscription_id", new.id.clone())
                     .set("asap_since", new.since);
                 update = match &new.email {
-                    Some(email) => update.set("email", email.clone()),
-                    None => update.remove("email"),
+                    Some(email) => update
+                        .set("email", email.clone())
+                        .set("email_confirmed", new.email_confirmed),
+                    None => update.remove("email").remove("email_confirmed"),
                 };
                 Appointment {
                     asap_opt_in: true,
                     asap_subscription_id: Some(new.id),
                     asap_since: Some(new.since),
+                    email_confirmed: new.email.is_some() && new.email_confirmed,
                     email: new.email,
                     revision: current.revision + 1,
                     ..current.clone()
@@ -535,6 +606,9 @@ pub struct NewSubscription {
     pub since: i64,
     /// Where to write; `None` means the patient's account address.
     pub email: Option<String>,
+    /// Whether the owner of `email` confirmed it (or it is the account address): only then do
+    /// notifications go to it.
+    pub email_confirmed: bool,
 }
 
 /// Whether `new` offers slots or places `old` did not (any one of: capacity per slot, an opening
@@ -623,9 +697,12 @@ fn appointment_item(a: &Appointment) -> Item {
         .with("cancellation_notice_hours", a.cancellation_notice_hours)
         .with("created_at", a.created_at)
         .with("revision", a.revision)
+        .with("limit_counted", a.limit_counted)
         .indexed(appointment_index(&a.patient_id, a.starts_at, &a.id));
     if let Some(email) = &a.email {
-        item = item.with("email", email.clone());
+        item = item
+            .with("email", email.clone())
+            .with("email_confirmed", a.email_confirmed);
     }
     if let Some(comment) = &a.comment {
         item = item.with("comment", comment.clone());
@@ -647,6 +724,8 @@ fn read_appointment(item: &Item) -> Result<Appointment, BookingError> {
         .parse()
         .map_err(|_| corrupt("unknown time zone"))?;
     let optional = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
+    // Flags records from before they existed do not carry read as false.
+    let flag = |name: &str| item.get(name).and_then(Value::as_bool).unwrap_or(false);
     Ok(Appointment {
         id: AppointmentId::parse(item.string("id")?).map_err(|e| corrupt(&e.to_string()))?,
         patient_id: PatientId::parse(item.string("patient_id")?)
@@ -661,16 +740,15 @@ fn read_appointment(item: &Item) -> Result<Appointment, BookingError> {
         ends_at: item.number("ends_at")?,
         time_zone,
         video_consultation: item.boolean("video_consultation")?,
-        asap_opt_in: item
-            .get("asap_list_opt_in")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        asap_opt_in: flag("asap_list_opt_in"),
         email: optional("email"),
+        email_confirmed: flag("email_confirmed"),
         asap_subscription_id: optional("asap_subscription_id"),
         asap_since: item.get("asap_since").and_then(Value::as_i64),
         comment: optional("comment"),
         cancellation_notice_hours: item.number("cancellation_notice_hours")?,
         created_at: item.number("created_at")?,
         revision: item.get("revision").and_then(Value::as_i64).unwrap_or(0),
+        limit_counted: flag("limit_counted"),
     })
 }

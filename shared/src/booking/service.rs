@@ -229,8 +229,9 @@ impl BookingService {
             .transpose()
     }
 
-    /// Books the availability for the patient: all checks in memory, then ONE storage transaction
-    /// (0 catalog reads when warm).
+    /// Books the availability for the patient: all checks in memory,
+    /// then ONE storage transaction (0 catalog reads when warm), which also holds the patient to
+    /// the type's `max_active_appointments_per_patient` (409 `booking_limit_reached`).
     pub async fn book(
         &self,
         patient_id: &PatientId,
@@ -287,16 +288,19 @@ impl BookingService {
             asap_subscription_id: asap.then(|| random_id(SUBSCRIPTION_ID_LEN)),
             asap_since: asap.then_some(now),
             email,
+            email_confirmed: false,
             comment,
             cancellation_notice_hours: kind.cancellation_notice_hours,
             created_at: now,
             revision: 1,
+            limit_counted: true,
         };
         match self
             .repo
             .book(
                 &appointment,
                 kind.schedule.capacity,
+                kind.max_active_appointments_per_patient,
                 idempotency.as_ref(),
                 now,
             )

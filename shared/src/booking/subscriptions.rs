@@ -3,7 +3,7 @@
 //! one range query. Every change of a subscription or of a subscribed appointment rewrites the
 //! index item in the same transaction as the appointment. Keys: [`layout::subscription`]
 //! (`ASAP#{type_id}` / `{start}#{appointment id}`); attributes `patient_id`, `appointment_id`,
-//! `subscription_id`, `since`, `insurance_id`, `starts_at` and `email` when given.
+//! `subscription_id`, `since`, `insurance_id`, `starts_at` and `email` once confirmed.
 //!
 //! The item expires when the appointment starts: nothing earlier can be offered after that.
 
@@ -34,7 +34,7 @@ pub struct Subscription {
     pub insurance_id: i64,
     /// The appointment's start.
     pub starts_at: i64,
-    /// Where to write; `None` means the patient's account address.
+    /// Where to write (a confirmed address); `None` means the patient's account address.
     pub email: Option<String>,
 }
 
@@ -52,7 +52,13 @@ pub fn put(appointment: &Appointment, subscription_id: &str, since: i64) -> Writ
     .with("insurance_id", appointment.insurance_id)
     .with("starts_at", appointment.starts_at)
     .expiring_at(appointment.starts_at);
-    if let Some(email) = &appointment.email {
+    // Only a confirmed address is indexed: until its owner confirms it, the notifier writes to
+    // the account address.
+    if let Some(email) = appointment
+        .email
+        .as_ref()
+        .filter(|_| appointment.email_confirmed)
+    {
         item = item.with("email", email.clone());
     }
     Write::Put {

@@ -110,6 +110,11 @@ pub struct AppointmentTypeView {
     /// How long before the start an appointment can still be rescheduled or cancelled (hours).
     #[schema(example = 24)]
     pub cancellation_notice_hours: i64,
+    /// How many upcoming, booked appointments of this type one patient may hold at a time; booking
+    /// one more is refused with `409 booking_limit_reached` (rescheduling is not a new booking;
+    /// cancelled and past appointments do not count).
+    #[schema(example = 3, minimum = 1)]
+    pub max_active_appointments_per_patient: i64,
 }
 
 impl From<&AppointmentType> for AppointmentTypeView {
@@ -122,6 +127,7 @@ impl From<&AppointmentType> for AppointmentTypeView {
             asap_notifications_enabled: kind.asap_notifications_enabled,
             video_consultation: kind.video_consultation,
             cancellation_notice_hours: kind.cancellation_notice_hours,
+            max_active_appointments_per_patient: kind.max_active_appointments_per_patient,
         }
     }
 }
@@ -143,11 +149,35 @@ pub struct NamedRef {
     pub name: String,
 }
 
-/// Whether the appointment is on the ASAP list.
+/// Whether the appointment is on the ASAP list, and where its notifications go.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AsapListState {
     /// On the list (never for a cancelled appointment).
     pub subscribed: bool,
+    /// The address the app gave for notifications, `null` when none (they go to the patient's
+    /// account address).
+    #[serde(default)]
+    #[schema(required = true, format = Email, example = "anna@example.org")]
+    pub email: Option<String>,
+    /// Whether the owner of `email` confirmed it through the link mailed to it (always true for
+    /// the patient's verified account address). Until then notifications go to the account
+    /// address.
+    #[serde(default)]
+    pub email_confirmed: bool,
+}
+
+impl AsapListState {
+    /// The state of `appointment`.
+    pub fn of(appointment: &Appointment) -> Self {
+        let subscribed = appointment.asap_opt_in && appointment.status == AppointmentStatus::Booked;
+        Self {
+            subscribed,
+            email: appointment.email.clone().filter(|_| subscribed),
+            email_confirmed: subscribed
+                && appointment.email.is_some()
+                && appointment.email_confirmed,
+        }
+    }
 }
 
 /// A patient's appointment.
@@ -215,10 +245,7 @@ impl From<&Appointment> for AppointmentView {
             },
             insurance_id: appointment.insurance_id,
             video_consultation: appointment.video_consultation,
-            asap_list: AsapListState {
-                subscribed: appointment.asap_opt_in
-                    && appointment.status == AppointmentStatus::Booked,
-            },
+            asap_list: AsapListState::of(appointment),
             comment: appointment.comment.clone(),
             created_at: format_in(zone, appointment.created_at),
         }

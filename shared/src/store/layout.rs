@@ -19,10 +19,14 @@
 //! | catalog | `CATALOG` | `CURRENT` | `json`, `loaded_at`, `version` | portal-admin (catalog load) | booking, asap (cached per instance) | never |
 //! | slot counter | `SLOTS#{type_id}` | `{start}` | `taken` | booking (book, reschedule, cancel) | booking (search), asap (notifier) | a week after the slot ends |
 //! | appointment | `PATIENT#{patient_id}` | `APPT#{appointment_id}` | the booked snapshot (type, category, insurance, start, end, time zone, …), `status`, `revision`, ASAP fields; index `gsi1`: `APPTS#{patient_id}` / `{start}#{appointment_id}` | booking, asap (subscription fields) | booking, asap | never |
-//! | idempotency record | `IDEMP#{patient_id}#{sha256(Idempotency-Key)}` | `IDEMP` | `body_hash`, `appointment_id` | booking (with the booking, one transaction) | booking (replay) | after 24 h |
+//! | booking limit | `PATIENT#{patient_id}` | `LIMIT#{type_id}` | `active` (count), `a_{appointment_id}` = start per counted upcoming appointment | booking (book, reschedule, cancel: in their transactions) | booking (a failed booking's condition returns it) | a year after its last write (past every entry) |
+//! | idempotency record | `IDEMP#{patient_id}#{client_id}#{sha256(Idempotency-Key)}` | `IDEMP` | `body_hash`, `appointment_id` | booking (with the booking, one transaction) | booking (replay) | after 24 h |
 //! | ASAP subscription | `ASAP#{type_id}` | `{start}#{appointment_id}` | `patient_id`, `appointment_id`, `subscription_id`, `since`, `insurance_id`, `starts_at`, `email` | booking and asap, with the appointment in one transaction | asap (notifier: one range query) | when the appointment starts |
 //! | outbox record | `OUTBOX#{event_id}` | `EVENT` | `kind` (`slot_freed`, `capacity_added`), `type_id`, `starts_at`, `ends_at`, `freed_by`, `created_at` | booking (reschedule, cancel), portal-admin (catalog load), in the change's transaction | asap (the table's stream, filtered on this prefix in `template.yaml`; inline locally) | after 7 days |
 //! | ASAP delivery | `ASAPMAIL#{event_id}` | `APPT#{appointment_id}` | `status` (`sending`, `sent`, `no_recipient`), `claimed_at`, `finished_at` | asap (claim, then mark) | asap | after the 15 min claim lease, or 30 days once final |
+//! | mail rate counter per address | `MAILTO#{sha256(address, ASCII lowercased)}` | `CONFIRM#{day}` or `ASAP#{day}` | `sent` | booking, asap (in the transaction that claims a mail, guarded by the day's limit) | the same guard | 2 days after the day |
+//! | "this wasn't me" block | `MAILTO#{sha256(address)}` | `NOT_ME` | `at` | asap (confirmation page) | booking, asap (guard of confirmation mails) | after 30 days |
+//! | ASAP mail counter per subscription | `ASAPSUB#{subscription_id}` | `DAY#{day}` | `sent` | asap (with the delivery claim, guarded by the limit) | the same guard | 2 days after the day |
 //!
 //! A patient's appointments share the `PATIENT#{patient_id}` partition with their profile, so
 //! another patient's appointment id is simply absent. The appointment list is the only query on the
@@ -160,11 +164,17 @@ pub fn is_appointment_cursor_of(cursor: &Cursor, patient_id: &str) -> bool {
             .is_some_and(|k| k.pk == appointments_index_partition(patient_id))
 }
 
-/// The idempotency record of a patient's `Idempotency-Key` (hashed: keys are client text).
-pub fn idempotency(patient_id: &str, idempotency_key: &str) -> Key {
+/// The counter of a patient's upcoming appointments of a type (the booking limit).
+pub fn booking_limit(patient_id: &str, type_id: i64) -> Key {
+    Key::new(format!("PATIENT#{patient_id}"), format!("LIMIT#{type_id}"))
+}
+
+/// The idempotency record of an `Idempotency-Key` one client sent for one patient (the key is
+/// hashed: it is client text). Scoped to both, so two apps of a patient never share a key.
+pub fn idempotency(patient_id: &str, client_id: &str, idempotency_key: &str) -> Key {
     Key::new(
         format!(
-            "IDEMP#{patient_id}#{}",
+            "IDEMP#{patient_id}#{client_id}#{}",
             sha256_b64url(idempotency_key.as_bytes())
         ),
         "IDEMP",
@@ -206,6 +216,35 @@ pub fn outbox_event_id(key: &Key) -> Option<&str> {
         .filter(|id| !id.is_empty())
 }
 
+/// The partition of everything kept about one mail address (hashed: addresses are personal
+/// data, and case does not make another mailbox).
+fn mail_to(address: &str) -> String {
+    format!(
+        "MAILTO#{}",
+        sha256_b64url(address.to_ascii_lowercase().as_bytes())
+    )
+}
+
+/// How many ASAP confirmation mails went to `address` on `day` (days since the epoch, UTC).
+pub fn confirmation_mails(address: &str, day: i64) -> Key {
+    Key::new(mail_to(address), format!("CONFIRM#{day}"))
+}
+
+/// How many ASAP notifications went to `address` on `day`.
+pub fn notification_mails(address: &str, day: i64) -> Key {
+    Key::new(mail_to(address), format!("ASAP#{day}"))
+}
+
+/// The owner of `address` said "this wasn't me": no confirmation mails for a while.
+pub fn not_me(address: &str) -> Key {
+    Key::new(mail_to(address), "NOT_ME")
+}
+
+/// How many ASAP notifications one subscription caused on `day`.
+pub fn subscription_mails(subscription_id: &str, day: i64) -> Key {
+    Key::new(format!("ASAPSUB#{subscription_id}"), format!("DAY#{day}"))
+}
+
 /// The delivery record of one outbox event's email about one subscribed appointment.
 pub fn delivery(event_id: &str, appointment_id: &str) -> Key {
     Key::new(
@@ -245,6 +284,7 @@ mod tests {
             ),
             (slot_counter(198, -5), "SLOTS#198", "000000000000"),
             (appointment("p1", "a1"), "PATIENT#p1", "APPT#a1"),
+            (booking_limit("p1", 198), "PATIENT#p1", "LIMIT#198"),
             (
                 appointment_by_start("p1", 42, "a1"),
                 "APPTS#p1",
@@ -270,8 +310,15 @@ mod tests {
         let key = account_failures("anna@example.org", 3);
         assert!(!key.pk.contains("anna"));
         assert_eq!(key.sk, "WINDOW#3");
-        let key = idempotency("p1", "my key");
-        assert_eq!(key.pk, format!("IDEMP#p1#{}", sha256_b64url(b"my key")));
+        let key = not_me("Anna@Example.org");
+        assert_eq!(key.pk, not_me("anna@example.org").pk);
+        assert!(!key.pk.contains("anna"));
+        assert_eq!(confirmation_mails("a@b.c", 3).sk, "CONFIRM#3");
+        assert_eq!(notification_mails("a@b.c", 3).pk, not_me("A@B.C").pk);
+        assert_eq!(notification_mails("a@b.c", 3).sk, "ASAP#3");
+        assert_eq!(subscription_mails("s1", 4), Key::new("ASAPSUB#s1", "DAY#4"));
+        let key = idempotency("p1", "c1", "my key");
+        assert_eq!(key.pk, format!("IDEMP#p1#c1#{}", sha256_b64url(b"my key")));
         assert_eq!(key.sk, "IDEMP");
     }
 

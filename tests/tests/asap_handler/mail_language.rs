@@ -36,8 +36,10 @@ impl Portal {
         let other = ApiPatient::new(&self.ctx.context);
         let free = self.free(&other, 198, 53).await;
         let first = self.book(&other, &free[0], None).await;
-        self.book(&subscriber, &free[5], Some(email.unwrap_or("")))
-            .await;
+        match email {
+            Some(email) => self.book_confirmed(&subscriber, &free[5], email).await,
+            None => self.book(&subscriber, &free[5], Some("")).await,
+        };
         self.cancel(&other, &first).await;
         let mails = received(&self.outbox());
         assert_eq!(mails.len(), 1, "one mail");

@@ -16,6 +16,7 @@ use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
 use testkit::catalog;
 use testkit::TestContext;
 
+mod confirmation;
 mod mail_language;
 mod notifications;
 mod stream;
@@ -71,6 +72,32 @@ impl Portal {
         body(&response)["id"].as_str().unwrap().to_owned()
     }
 
+    /// Books with an ASAP `email` and confirms it through the link mailed to it (whose mail is
+    /// then removed, so the outbox holds only what the test is about).
+    async fn book_confirmed(
+        &self,
+        patient: &ApiPatient,
+        availability: &Value,
+        email: &str,
+    ) -> String {
+        let id = self.book(patient, availability, Some(email)).await;
+        self.confirm(email).await;
+        id
+    }
+
+    /// Confirms `email` through the last confirmation link mailed to it, and removes that mail.
+    async fn confirm(&self, email: &str) {
+        let (path, mail) = confirmation_mail(&self.outbox(), email);
+        let link = confirmation_link(&mail);
+        let response = call(
+            &*self.asap,
+            testkit::Event::post(&path_and_query(&link)).form(&[("action", "confirm")]),
+        )
+        .await;
+        assert_eq!(status(&response), 200, "{}", page_text(&response));
+        std::fs::remove_file(path).unwrap();
+    }
+
     async fn cancel(&self, patient: &ApiPatient, id: &str) {
         ok(
             &*self.booking,
@@ -96,6 +123,44 @@ fn mails(dir: &Path) -> Vec<String> {
         .filter(|p| p.extension().is_some_and(|e| e == "eml"))
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect()
+}
+
+/// The last confirmation mail to `email`, with its file.
+fn confirmation_mail(dir: &Path, email: &str) -> (PathBuf, String) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .rev()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p, text)
+        })
+        .find(|(_, text)| {
+            text.contains(&format!("To: <{email}>"))
+                && unfolded(text).contains("/asap/confirm?token=")
+        })
+        .unwrap_or_else(|| panic!("no confirmation mail to {email}"))
+}
+
+/// The confirmation URL in a confirmation mail.
+fn confirmation_link(mail: &str) -> String {
+    let text = unfolded(mail);
+    let start = text.find("/asap/confirm?token=").unwrap();
+    let from = text[..start].rfind("http").unwrap();
+    let end = text[from..]
+        .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .map(|n| from + n)
+        .unwrap_or(text.len());
+    text[from..end].to_owned()
+}
+
+/// A page's body as text.
+fn page_text(response: &Response<Body>) -> String {
+    String::from_utf8_lossy(response.body().as_ref()).into_owned()
 }
 
 /// The quoted-printable / folded MIME text made searchable: soft line breaks removed.

@@ -17,7 +17,7 @@ async fn a_cancelled_slot_is_emailed_to_the_subscriber_whose_appointment_is_late
     );
     let free = p.free(&early, 198, 53).await;
     let first = p.book(&early, &free[0], None).await;
-    let _waiting = p.book(&late, &free[6], Some("late@example.org")).await;
+    let _waiting = p.book_confirmed(&late, &free[6], "late@example.org").await;
     assert!(mails(&p.outbox()).is_empty());
 
     p.cancel(&early, &first).await;
@@ -96,7 +96,7 @@ async fn nobody_is_emailed_when_asap_is_off_unsubscribed_or_the_freed_slot_is_la
     let (c, d) = (ApiPatient::new(ctx), ApiPatient::new(ctx));
     let free = p.free(&c, 198, 53).await;
     let early = p.book(&c, &free[0], None).await;
-    let waiting = p.book(&d, &free[5], Some("d@example.org")).await;
+    let waiting = p.book_confirmed(&d, &free[5], "d@example.org").await;
     ok(
         &*p.asap,
         d.delete(&format!("/appointments/{waiting}/asap_list")),
@@ -107,7 +107,7 @@ async fn nobody_is_emailed_when_asap_is_off_unsubscribed_or_the_freed_slot_is_la
     // The freed slot is later than the subscriber's own appointment.
     let (e, f) = (ApiPatient::new(ctx), ApiPatient::new(ctx));
     let free = p.free(&e, 198, 53).await;
-    let _soon = p.book(&f, &free[0], Some("f@example.org")).await;
+    let _soon = p.book_confirmed(&f, &free[0], "f@example.org").await;
     let later = p.book(&e, &free[3], None).await;
     p.cancel(&e, &later).await;
 
@@ -115,7 +115,7 @@ async fn nobody_is_emailed_when_asap_is_off_unsubscribed_or_the_freed_slot_is_la
     let (g, h) = (ApiPatient::new(ctx), ApiPatient::new(ctx));
     let free = p.free(&g, 198, 53).await;
     let early = p.book(&g, &free[0], None).await;
-    let gone = p.book(&h, &free[4], Some("h@example.org")).await;
+    let gone = p.book_confirmed(&h, &free[4], "h@example.org").await;
     p.cancel(&h, &gone).await;
     p.cancel(&g, &early).await;
 
@@ -129,8 +129,11 @@ async fn rescheduling_away_frees_the_slot_but_never_for_the_patient_who_moved() 
     let (mover, waiter) = (ApiPatient::new(ctx), ApiPatient::new(ctx));
     let free = p.free(&mover, 198, 53).await;
     // The mover is subscribed too, and moves to a later slot than the one they free.
-    let moving = p.book(&mover, &free[0], Some("mover@example.org")).await;
-    p.book(&waiter, &free[8], Some("waiter@example.org")).await;
+    let moving = p
+        .book_confirmed(&mover, &free[0], "mover@example.org")
+        .await;
+    p.book_confirmed(&waiter, &free[8], "waiter@example.org")
+        .await;
     ok(
         &*p.booking,
         mover.put(
@@ -193,6 +196,7 @@ async fn fan_out_is_bounded_and_serves_the_oldest_subscriptions_first() {
                 id: format!("sub{i}"),
                 since: now_unix() - 1_000 + i * 10,
                 email: Some(format!("w{}@example.org", 5 - i)),
+                email_confirmed: true,
             }),
             None,
             now_unix(),

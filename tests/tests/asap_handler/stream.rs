@@ -71,7 +71,7 @@ async fn a_stream_batch_reports_only_its_failing_record_and_resends_nothing() {
     let ctx = &p.ctx.context;
     let (early, late) = (ApiPatient::new(ctx), ApiPatient::new(ctx));
     let free = p.free(&early, 198, 53).await;
-    p.book(&late, &free[6], Some("late@example.org")).await;
+    p.book_confirmed(&late, &free[6], "late@example.org").await;
     let early_id = PatientId::parse(&early.id).unwrap();
 
     // A slot that frees up as far as the stream is concerned: the event is built the way the
@@ -126,7 +126,7 @@ async fn a_slot_taken_again_before_dispatch_is_not_offered() {
         ApiPatient::new(ctx),
     );
     let free = p.free(&early, 198, 53).await;
-    p.book(&late, &free[6], Some("late@example.org")).await;
+    p.book_confirmed(&late, &free[6], "late@example.org").await;
     p.book(&quick, &free[1], None).await;
     let early_id = PatientId::parse(&early.id).unwrap();
     let event = OutboxEvent::slot_freed(198, slot_of(&free[1]), &early_id, now_unix());
@@ -148,7 +148,8 @@ async fn a_catalog_load_that_adds_capacity_offers_each_subscriber_the_earliest_f
     // a subscriber books a late slot; raising capacity must offer them the earliest free slot.
     let waiter = ApiPatient::new(ctx);
     let free = p.free(&waiter, 199, 53).await;
-    p.book(&waiter, &free[5], Some("waiter@example.org")).await;
+    p.book_confirmed(&waiter, &free[5], "waiter@example.org")
+        .await;
     let demo = demo_text();
     let more = demo.replacen(
         "slot_interval_minutes: 15\n      capacity: 1",

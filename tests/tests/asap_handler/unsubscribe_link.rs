@@ -11,7 +11,7 @@ async fn the_unsubscribe_link_works_once_and_cannot_be_forged() {
     let (early, late) = (ApiPatient::new(ctx), ApiPatient::new(ctx));
     let free = p.free(&early, 198, 53).await;
     let first = p.book(&early, &free[0], None).await;
-    let waiting = p.book(&late, &free[6], Some("late@example.org")).await;
+    let waiting = p.book_confirmed(&late, &free[6], "late@example.org").await;
     p.cancel(&early, &first).await;
     let link = path_and_query(&unsubscribe_link(&mails(&p.outbox())[0]));
 

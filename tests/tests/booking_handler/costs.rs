@@ -257,6 +257,7 @@ async fn a_tag_taken_before_an_asap_subscription_is_outdated_after_it() {
                 id: random_id(20),
                 since: now_unix(),
                 email: None,
+                email_confirmed: false,
             }),
             None,
             now_unix(),

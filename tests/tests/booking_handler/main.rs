@@ -14,6 +14,7 @@ mod concurrency;
 mod costs;
 mod e2e;
 mod idempotency;
+mod limits;
 mod ownership;
 mod requests;
 mod rules;

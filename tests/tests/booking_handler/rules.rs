@@ -138,7 +138,11 @@ async fn asap_opt_in_is_stored_and_refused_for_types_without_an_asap_list() {
     assert_eq!(response.status(), 201, "{}", body(&response));
     let id = body(&response)["id"].as_str().unwrap().to_owned();
     let appointment = ok(&app, patient.get(&format!("/appointments/{id}"))).await;
-    assert_eq!(appointment["asap_list"], json!({ "subscribed": true }));
+    // Not the account address: unconfirmed until its owner follows the mailed link.
+    assert_eq!(
+        appointment["asap_list"],
+        json!({ "subscribed": true, "email": "anna@example.org", "email_confirmed": false })
+    );
     assert_eq!(appointment["comment"], "first visit");
 
     let checkups = availabilities(&app, &patient, 200, 54).await;

@@ -86,7 +86,10 @@ async fn the_walkthrough_books_reschedules_and_cancels_with_the_demo_ids() {
     );
     assert_eq!(appointment["insurance_id"], 136);
     assert_eq!(appointment["video_consultation"], false);
-    assert_eq!(appointment["asap_list"], json!({"subscribed": false}));
+    assert_eq!(
+        appointment["asap_list"],
+        json!({"subscribed": false, "email": null, "email_confirmed": false})
+    );
 
     let after = availabilities(&app, &patient, 198, 53).await;
     assert!(

@@ -1,0 +1,106 @@
+//! The link of an ASAP address confirmation mail: a sealed token (its own purpose, so no other
+//! sealed value opens as one) naming the appointment, the subscription and the address it was
+//! sent for, and the app that asked. Confirming marks that address confirmed on that
+//! subscription, so a second use finds nothing left to do; a changed address or a new
+//! subscription makes the link stale.
+
+use serde::{Deserialize, Serialize};
+
+use crate::booking::AppointmentId;
+use crate::crypto::Sealer;
+use crate::domain::patient::PatientId;
+use crate::i18n::Locale;
+
+/// Sealing purpose of confirmation tokens.
+pub const PURPOSE: &str = "asap-confirm-email";
+
+/// A link is valid this long (or until the appointment starts, if sooner).
+pub const LIFETIME_SECONDS: i64 = 72 * 3600;
+
+/// Longest app name carried (the page shows it; longer names are cut).
+pub const MAX_APP_NAME_CHARS: usize = 100;
+
+/// What a confirmation link carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmToken {
+    /// Patient id.
+    #[serde(rename = "p")]
+    pub patient_id: PatientId,
+    /// Appointment id.
+    #[serde(rename = "a")]
+    pub appointment_id: AppointmentId,
+    /// The subscription whose address it confirms.
+    #[serde(rename = "s")]
+    pub subscription_id: String,
+    /// The address it was mailed to.
+    #[serde(rename = "m")]
+    pub email: String,
+    /// The name of the app that gave the address.
+    #[serde(rename = "c")]
+    pub app_name: String,
+    /// Expiry (unix seconds).
+    #[serde(rename = "e")]
+    pub exp: i64,
+    /// The language of the mail: the pages speak it too.
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
+}
+
+/// The token is unreadable, forged, from another server or expired.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("this confirmation link is not valid")]
+pub struct InvalidToken;
+
+impl ConfirmToken {
+    /// The token text for a link (URL-safe).
+    pub fn seal(&self, sealer: &Sealer) -> Option<String> {
+        sealer.seal_json(PURPOSE, self).ok()
+    }
+
+    /// Opens a token, refusing expired ones.
+    pub fn open(sealer: &Sealer, text: &str, now: i64) -> Result<Self, InvalidToken> {
+        if text.is_empty() || text.len() > 2048 {
+            return Err(InvalidToken);
+        }
+        let token: Self = sealer.open_json(PURPOSE, text).map_err(|_| InvalidToken)?;
+        if now >= token.exp {
+            return Err(InvalidToken);
+        }
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealer(byte: u8) -> Sealer {
+        Sealer::new(vec![(format!("k{byte}"), [byte; 32])], format!("k{byte}")).unwrap()
+    }
+
+    fn token() -> ConfirmToken {
+        ConfirmToken {
+            patient_id: PatientId::parse("p").unwrap(),
+            appointment_id: AppointmentId::parse(&"a".repeat(AppointmentId::LEN)).unwrap(),
+            subscription_id: "s".into(),
+            email: "x@example.org".into(),
+            app_name: "Health App".into(),
+            exp: 1_000,
+            locale: Locale::parse("de"),
+        }
+    }
+
+    #[test]
+    fn only_untampered_unexpired_tokens_of_this_purpose_open() {
+        let s = sealer(1);
+        let text = token().seal(&s).unwrap();
+        assert_eq!(ConfirmToken::open(&s, &text, 999).unwrap(), token());
+        assert_eq!(ConfirmToken::open(&s, &text, 1_000), Err(InvalidToken));
+        assert_eq!(ConfirmToken::open(&sealer(2), &text, 0), Err(InvalidToken));
+        let unsubscribe = s
+            .seal_json(super::super::unsubscribe::PURPOSE, &token())
+            .unwrap();
+        assert_eq!(ConfirmToken::open(&s, &unsubscribe, 0), Err(InvalidToken));
+        assert_eq!(ConfirmToken::open(&s, "", 0), Err(InvalidToken));
+    }
+}
