@@ -206,7 +206,9 @@ pub struct BookRequest {
     /// Join the ASAP list for an earlier slot.
     #[serde(default)]
     pub asap_list_opt_in: Option<bool>,
-    /// Address for ASAP notifications.
+    /// Address for ASAP notifications. Other than the patient's verified account address, it is
+    /// mailed one confirmation link and used only once its owner confirms; until then
+    /// notifications go to the account address.
     #[serde(default)]
     #[schema(format = Email)]
     pub email: Option<String>,

@@ -16,7 +16,11 @@ use crate::booking::views::{AsapSubscribeRequest, AsapSubscription, EarlierAvail
 ///
 /// Puts the appointment on the ASAP list: the patient gets an email when an earlier slot of the
 /// same type frees up. `409` when the type has no ASAP list, or the appointment is cancelled or
-/// has started. Joining again only updates the address.
+/// has started. Joining again only updates the address. An address other than the patient's
+/// verified account address is mailed one confirmation link (at most 3 such mails per address
+/// and day) and used only once confirmed (`asap_list.email_confirmed`); until then notifications
+/// go to the account address. Notifications are limited to 3 per subscription and 10 per
+/// address and day.
 #[utoipa::path(
     post,
     path = "/api/portal/v1/appointments/{id}/asap_list",

@@ -105,15 +105,21 @@ fn search_availabilities() {}
 /// Book an appointment
 ///
 /// Books an availability for the patient in one transaction: two patients never get the same
-/// slot. With an `Idempotency-Key`, a retry with the same key and body returns the same
-/// appointment (`Idempotent-Replayed: true`) and never books a second one.
+/// slot, and a patient never holds more upcoming appointments of a type than its
+/// `max_active_appointments_per_patient` (`409 booking_limit_reached`, whose message states the
+/// limit; cancelled and past appointments do not count, rescheduling is not a new booking). With
+/// an `Idempotency-Key`, a retry by the same app with the same key and body returns the same
+/// appointment (`Idempotent-Replayed: true`) and never books a second one; keys are scoped to
+/// the patient and the app (the token's `client_id`). An ASAP `email` other than the patient's
+/// verified account address is mailed one confirmation link and used only once confirmed
+/// (`asap_list.email_confirmed`).
 #[utoipa::path(
     post,
     path = "/api/portal/v1/booking",
     operation_id = "book_appointment",
     tag = "booking",
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body always answer with the same appointment (1 to 255 visible ASCII characters)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body from the same app always answer with the same appointment (1 to 255 visible ASCII characters; scoped to the patient and the app)"),
     ),
     request_body(content = BookRequest, content_type = "application/json"),
     security(("oauth2" = ["profile_read", "appointment_write"]), ("bearer" = ["profile_read", "appointment_write"])),

@@ -37,7 +37,8 @@ pub struct Forbidden<'a>(pub ErrorBody<'a>);
 #[derive(ToResponse)]
 pub struct NotFound<'a>(pub ErrorBody<'a>);
 
-/// The request conflicts with the resource's state (`slot_unavailable`, `already_cancelled`,
+/// The request conflicts with the resource's state (`slot_unavailable`, `booking_limit_reached`
+/// (the message states the type's `max_active_appointments_per_patient`), `already_cancelled`,
 /// `cancellation_period`, `asap_unavailable`, `not_video_consultation`, ...).
 #[derive(ToResponse)]
 pub struct Conflict<'a>(pub ErrorBody<'a>);
