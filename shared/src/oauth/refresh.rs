@@ -27,6 +27,7 @@ use super::access::{GrantSubject, TokenResponse};
 use super::claims::IdentityClaims;
 use super::client_auth::{self, ClientCredentials};
 use super::service::TokenService;
+use super::token::Refusal;
 use super::OAuthError;
 use crate::crypto::{CryptoError, Sealer};
 use crate::domain::client::ClientId;
@@ -128,50 +129,61 @@ impl TokenService {
     /// that no longer exists: `invalid_grant`; client authentication failing in the transaction:
     /// `invalid_client`; an already-rotated token or a revoked grant: the grant is revoked (again)
     /// and the answer is `invalid_grant`.
-    pub async fn refresh(
+    pub(crate) async fn refresh(
         &self,
-        credentials: ClientCredentials,
+        credentials: &ClientCredentials,
         refresh_token: &str,
         scope: Option<&str>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<TokenResponse, Refusal> {
         let token = RefreshToken::open(self.keys.sealer(), refresh_token)
             .map_err(|_| OAuthError::invalid_grant(INVALID_REFRESH))?;
         if token.client_id != credentials.client_id {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was issued to another client",
-            ));
+            )
+            .into());
         }
         let now = now_unix();
         if token.is_expired(now) {
-            return Err(OAuthError::invalid_grant(INVALID_REFRESH));
+            return Err(OAuthError::invalid_grant(INVALID_REFRESH).into());
         }
         let scopes = match scope {
             None => token.scope.clone(),
             Some(text) => narrowed_scopes(text, &token.scope)?,
         };
 
-        let (client_id, check) = credentials.into_parts();
         match self
             .grants
-            .rotate_with_client_check(&token.grant_id, &client_id, token.generation, check)
+            .rotate_with_client_check(
+                &token.grant_id,
+                &credentials.client_id,
+                token.generation,
+                credentials.check.clone(),
+            )
             .await
         {
             Ok(()) => {}
-            Err(GrantError::InvalidClient) => return Err(client_auth::failed()),
+            Err(GrantError::InvalidClient) => return Err(Refusal::Checked(client_auth::failed())),
             Err(GrantError::Reused) => {
                 self.revoke_after_replay(&token.grant_id, "refresh token reused")
                     .await;
-                return Err(OAuthError::invalid_grant(
+                return Err(Refusal::Checked(OAuthError::invalid_grant(
                     "refresh token was already used or revoked; the grant is revoked",
-                ));
+                )));
             }
-            Err(GrantError::NotFound) => return Err(OAuthError::invalid_grant(INVALID_REFRESH)),
-            Err(other) => return Err(other.into()),
+            Err(GrantError::NotFound) => {
+                return Err(Refusal::Checked(OAuthError::invalid_grant(INVALID_REFRESH)))
+            }
+            Err(other) => return Err(Refusal::Checked(other.into())),
         }
 
-        let next = token.next().seal(self.keys.sealer())?;
+        let next = token
+            .next()
+            .seal(self.keys.sealer())
+            .map_err(Refusal::Checked)?;
         self.signer()
             .respond(&token.subject(), &scopes, Some(next), false, now)
+            .map_err(Refusal::Checked)
     }
 }
 
