@@ -51,6 +51,11 @@ pub struct RefreshToken {
     pub scope: Scopes,
     /// When the patient authenticated (unix seconds).
     pub auth_time: i64,
+    /// The sign-in session at the authorization server (`sid`, OIDC Front-Channel Logout §2 and
+    /// RP-Initiated Logout): a logout with an id_token naming it ends that session. Absent from
+    /// codes sealed before sessions had a public id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Identity claims for id_tokens issued on refresh.
     pub claims: IdentityClaims,
     /// When the grant ends (unix seconds), whatever the generation.
@@ -73,6 +78,7 @@ impl RefreshToken {
             patient_id: subject.patient_id.clone(),
             scope: scopes.clone(),
             auth_time: subject.auth_time,
+            sid: subject.sid.clone(),
             claims: subject.claims.clone(),
             expires_at,
         }
@@ -111,6 +117,7 @@ impl RefreshToken {
             client_id: self.client_id.clone(),
             patient_id: self.patient_id.clone(),
             auth_time: self.auth_time,
+            sid: self.sid.clone(),
             nonce: None,
             claims: self.claims.clone(),
         }
@@ -218,6 +225,7 @@ mod tests {
             patient_id: PatientId::generate(),
             scope: Scopes::parse("openid offline_access profile_read").unwrap(),
             auth_time: 1,
+            sid: Some("s".into()),
             claims: IdentityClaims::default(),
             expires_at: 2,
         }

@@ -291,6 +291,7 @@ fn subject_of(code: &AuthorizationCode) -> Result<GrantSubject, OAuthError> {
         patient_id: PatientId::parse(&code.patient_id)
             .map_err(|e| corrupt_code("patient_id", e))?,
         auth_time: code.auth_time,
+        sid: code.sid.clone(),
         nonce: code.nonce.clone(),
         claims: IdentityClaims::clone(&code.claims),
     })
@@ -354,6 +355,7 @@ mod tests {
             patient_id: "p".into(),
             nonce: None,
             auth_time: 0,
+            sid: None,
             expires_at: 0,
             claims: IdentityClaims::default(),
         }

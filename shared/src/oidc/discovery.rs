@@ -22,7 +22,7 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const CACHE_MAX_AGE_SECS: u32 = 300;
 
 /// Claims this provider can return in id_tokens and from the UserInfo endpoint.
-pub const CLAIMS_SUPPORTED: [&str; 17] = [
+pub const CLAIMS_SUPPORTED: [&str; 18] = [
     "sub",
     "iss",
     "aud",
@@ -30,6 +30,7 @@ pub const CLAIMS_SUPPORTED: [&str; 17] = [
     "iat",
     "auth_time",
     "nonce",
+    "sid",
     "at_hash",
     "azp",
     "name",
@@ -90,7 +91,7 @@ pub struct ProviderMetadata {
     /// `sub` is the same patient id for every client.
     pub subject_types_supported: [&'static str; 1],
     /// Claims of id_tokens and UserInfo responses.
-    pub claims_supported: [&'static str; 17],
+    pub claims_supported: [&'static str; 18],
     /// The `claims` request parameter is not supported.
     pub claims_parameter_supported: bool,
     /// Request objects are not supported.
