@@ -1,8 +1,11 @@
-# Helpers shared by run.sh and test.sh.
+# Helpers shared by the scripts make runs.
 
 # The venv's tools first on PATH: cargo-lambda finds zig through `python3 -m ziglang`.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PATH="$ROOT/.venv/bin:$PATH"
+
+# The five Lambda functions (functions/<name>, each with one binary of the same name).
+FUNCTION_PACKAGES=(authorize token userinfo booking asap)
 
 # A free TCP port on loopback.
 free_port() {
