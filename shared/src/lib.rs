@@ -4,7 +4,8 @@
 //! - [`config`]: configuration from the environment, read and validated once at start-up.
 //! - [`store`]: the storage port and its SQLite and DynamoDB adapters.
 //! - [`http`]: request parsing, routing, responses, and the one error-to-response mapping.
-//! - [`telemetry`]: structured JSON logs.
+//! - [`telemetry`], [`metrics`]: structured JSON logs; each request's log line with its
+//!   CloudWatch metrics (Embedded Metric Format).
 //! - [`boot`]: what every function does once at init (config, store, keys).
 //! - [`crypto`], [`keys`], [`jwt`], [`bearer`]: randomness, sealing, signing keys, JWTs and the one
 //!   bearer-token check every resource endpoint uses (no storage read).
@@ -29,6 +30,7 @@ pub mod http;
 pub mod jwt;
 pub mod keys;
 pub mod mail;
+pub mod metrics;
 pub mod oauth;
 pub mod oidc;
 pub mod openapi;

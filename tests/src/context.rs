@@ -55,6 +55,29 @@ impl TestContext {
         }
     }
 
+    /// An access token of this context's issuer for `patient` with `scope`, as the token
+    /// endpoint signs them (client `client-1`, five minutes).
+    pub fn bearer(&self, patient: &str, scope: &str) -> String {
+        let config = &self.context.config;
+        let now = shared::store::now_unix();
+        let claims = shared::bearer::AccessClaims {
+            iss: config.issuer_str().to_owned(),
+            sub: patient.to_owned(),
+            aud: shared::jwt::Audience::one(config.api_audience.clone()),
+            client_id: "client-1".to_owned(),
+            scope: scope.to_owned(),
+            exp: now + 300,
+            iat: now,
+            jti: shared::crypto::random_id(16),
+            gid: "grant-1".to_owned(),
+            auth_time: now - 60,
+        };
+        self.context
+            .keys
+            .sign_jwt("at+jwt", &claims)
+            .expect("sign an access token")
+    }
+
     /// The store (uncounted calls go through the counter too; call `counter.take()` to reset).
     pub fn store(&self) -> Arc<dyn Store> {
         self.context.store.clone()

@@ -158,6 +158,40 @@ impl E2e {
         }
     }
 
+    /// Loads the demo catalog (`infra/catalog/demo.yaml`) when the portal has none, so the
+    /// booking routes can answer 200.
+    pub async fn ensure_demo_catalog(&self) {
+        use shared::booking::{BookingError, BookingRepo, Catalog};
+
+        let repo = BookingRepo::new(self.store.clone());
+        match repo.catalog().await {
+            Ok(_) => {}
+            Err(BookingError::CatalogMissing) => {
+                let path = crate::watch::workspace_root().join("infra/catalog/demo.yaml");
+                let text = std::fs::read_to_string(&path).expect("the demo catalog");
+                let catalog = Catalog::parse(&text).expect("the demo catalog is valid");
+                repo.save_catalog(&catalog, shared::store::now_unix())
+                    .await
+                    .expect("save the catalog");
+            }
+            Err(other) => panic!("reading the catalog: {other}"),
+        }
+    }
+
+    /// Registers (again) the API documentation's public client for this portal's issuer, as
+    /// `portal-admin docs-client` does; returns its display name.
+    pub async fn docs_client(&self) -> &'static str {
+        use shared::openapi::docs_client;
+
+        let client = docs_client::client(self.issuer(), shared::store::now_unix())
+            .expect("a valid documentation client");
+        ClientRepo::new(self.store.clone())
+            .replace(&client)
+            .await
+            .expect("register the documentation client");
+        docs_client::CLIENT_NAME
+    }
+
     /// Registers a patient with a unique email, a phone number and a random password.
     pub async fn patient(&self) -> TestPatient {
         let tag = unique();

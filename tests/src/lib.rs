@@ -11,6 +11,7 @@ pub mod e2e;
 pub mod events;
 pub mod moto;
 pub mod stores;
+pub mod template;
 pub mod watch;
 
 pub use moto::{moto_endpoint, unique_table_name};

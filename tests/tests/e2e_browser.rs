@@ -87,6 +87,49 @@ async fn scenario(script: &str) {
     println!("{printed}");
 }
 
+/// The browsable documentation: "Authorize" with the documentation's own client, then "Try it
+/// out" books an appointment (`api-docs.test.mjs`).
+#[tokio::test]
+async fn the_api_docs_sign_a_patient_in_and_book_an_appointment_with_try_it_out() {
+    let browser_dir = in_workspace("tests/browser");
+    let chromium = chromium();
+    require(&chromium, "Chromium", INSTALL_HINT);
+    require(
+        &browser_dir.join("node_modules/playwright-core/package.json"),
+        "playwright-core (tests/browser/node_modules)",
+        INSTALL_HINT,
+    );
+    let node = PathBuf::from(std::env::var_os("PORTAL_TEST_NODE").unwrap_or_else(|| "node".into()));
+
+    let e2e = E2e::new().await;
+    e2e.ensure_demo_catalog().await;
+    let client_name = e2e.docs_client().await;
+    let patient = e2e.patient().await;
+    let env: Vec<(String, String)> = [
+        ("PORTAL_BASE_URL", e2e.issuer().to_owned()),
+        ("CLIENT_NAME", client_name.to_owned()),
+        ("PATIENT_EMAIL", patient.email.clone()),
+        ("PATIENT_PASSWORD", patient.password.clone()),
+        // The demo catalog's bookable type (infra/catalog/demo.yaml).
+        ("INSURANCE_ID", "136".to_owned()),
+        ("CATEGORY_ID", "53".to_owned()),
+        ("TYPE_ID", "198".to_owned()),
+        ("ARTIFACT_DIR", artifact_dir().display().to_string()),
+        ("CHROMIUM_PATH", chromium.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let printed = run_ok(
+        &node,
+        &["--test", "--test-reporter=spec", "api-docs.test.mjs"],
+        &browser_dir,
+        &env,
+    )
+    .await;
+    println!("{printed}");
+}
+
 #[tokio::test]
 async fn a_patient_signs_in_reads_the_scopes_in_plain_words_and_allows() {
     scenario("sign-in-allow.test.mjs").await;

@@ -27,7 +27,6 @@ use portal_tests::browser::Decision;
 use portal_tests::e2e::{code_from, finish_sign_in, http_client, E2e};
 use portal_tests::watch::workspace_root;
 use serde_json::Value;
-use shared::booking::{BookingError, BookingRepo, Catalog};
 
 /// Every scope: the fuzzed routes must answer as for a fully authorised app.
 const SCOPES: &[&str] = &[
@@ -67,23 +66,6 @@ fn schemathesis() -> PathBuf {
         path.display()
     );
     path
-}
-
-/// Loads the demo catalog when the store has none, so the booking routes can answer 200.
-async fn ensure_catalog(e2e: &E2e) {
-    let repo = BookingRepo::new(e2e.store.clone());
-    match repo.catalog().await {
-        Ok(_) => {}
-        Err(BookingError::CatalogMissing) => {
-            let path = workspace_root().join("infra/catalog/demo.yaml");
-            let text = std::fs::read_to_string(&path).expect("the demo catalog");
-            let catalog = Catalog::parse(&text).expect("the demo catalog is valid");
-            repo.save_catalog(&catalog, shared::store::now_unix())
-                .await
-                .expect("save the catalog");
-        }
-        Err(other) => panic!("reading the catalog: {other}"),
-    }
 }
 
 /// An access token with [`SCOPES`] for a fresh patient, through the real pages and token endpoint.
@@ -243,7 +225,7 @@ async fn fetch_spec(e2e: &E2e) -> String {
 async fn the_json_apis_answer_as_their_openapi_document_says() {
     schemathesis();
     let e2e = E2e::new().await;
-    ensure_catalog(&e2e).await;
+    e2e.ensure_demo_catalog().await;
     let token = access_token(&e2e).await;
     let folder = tempfile::tempdir().expect("spec folder");
     let spec = folder.path().join("openapi.json");

@@ -107,6 +107,7 @@ const DEPLOYED_VARIABLES: &[&str] = &[
     "PORTAL_MAIL_FROM",
     "PORTAL_CORS_ORIGINS",
     "PORTAL_LOG_LEVEL",
+    "PORTAL_METRICS_NAMESPACE",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -184,14 +185,19 @@ fn resource<'a>(doc: &'a Value, id: &str) -> &'a Value {
     found
 }
 
-/// `(logical id, binary)` of every `AWS::Serverless::Function`.
+/// Where `make deploy-build` puts each function's bootstrap (infra/scripts/deploy-build.sh).
+const PREBUILT: &str = "build/lambda/";
+
+/// `(logical id, binary)` of every `AWS::Serverless::Function`: the binary is the folder its
+/// `CodeUri` names under [`PREBUILT`].
 fn functions(doc: &Value) -> Vec<(String, String)> {
     resources(doc)
         .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
         .map(|(id, r)| {
-            let binary = r["Metadata"]["BuildProperties"]["Binary"]
+            let binary = r["Properties"]["CodeUri"]
                 .as_str()
-                .unwrap_or_else(|| panic!("{id} names no Metadata.BuildProperties.Binary"));
+                .and_then(|uri| uri.strip_prefix(PREBUILT))
+                .unwrap_or_else(|| panic!("{id}: CodeUri is not {PREBUILT}<binary>"));
             (id.to_owned(), binary.to_owned())
         })
         .collect()
@@ -305,6 +311,10 @@ fn served_routes() -> BTreeMap<(String, String), String> {
     add("booking", pairs(booking_fn::router().routes().collect()));
     add("asap", pairs(asap_fn::router().routes().collect()));
     add("asap", pairs(asap_fn::link_router().routes().collect()));
+    add(
+        "userinfo",
+        pairs(userinfo_fn::docs_router().routes().collect()),
+    );
     all
 }
 
@@ -516,7 +526,7 @@ fn the_jwt_authorizer_and_the_functions_agree_on_issuer_and_audience() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn every_function_is_its_own_arm64_binary_on_al2023_built_from_the_workspace() {
+fn every_function_is_its_own_arm64_binary_on_al2023_packaged_from_the_workspace_build() {
     let doc = template();
     let globals = &doc["Globals"]["Function"];
     assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
@@ -529,14 +539,11 @@ fn every_function_is_its_own_arm64_binary_on_al2023_built_from_the_workspace() {
     let mut built = BTreeSet::new();
     for (id, binary) in functions(&doc) {
         let function = resource(&doc, &id);
-        assert_eq!(
-            function["Metadata"]["BuildMethod"].as_str(),
-            Some("rust-cargolambda"),
-            "{id}"
-        );
+        // Packaged from the one workspace build, never rebuilt per function by `sam build`.
+        assert!(function["Metadata"]["BuildMethod"].is_null(), "{id}");
         assert_eq!(
             function["Properties"]["CodeUri"].as_str(),
-            Some("."),
+            Some(format!("{PREBUILT}{binary}").as_str()),
             "{id}"
         );
         for inherited in ["Runtime", "Handler", "Architectures"] {
@@ -564,6 +571,22 @@ fn every_function_is_its_own_arm64_binary_on_al2023_built_from_the_workspace() {
         );
     }
     assert_eq!(built, BINARIES.iter().map(|b| b.to_string()).collect());
+}
+
+#[test]
+fn the_deploy_build_puts_each_bootstrap_where_code_uri_looks() {
+    let script = std::fs::read_to_string(workspace_root().join("infra/scripts/deploy-build.sh"))
+        .expect("infra/scripts/deploy-build.sh");
+    assert!(
+        script.contains(&format!("OUT=\"$ROOT/{}\"", PREBUILT.trim_end_matches('/'))),
+        "deploy-build.sh writes somewhere else than {PREBUILT}"
+    );
+    assert!(script.contains("cargo lambda build --release --arm64"));
+    let lib = std::fs::read_to_string(workspace_root().join("infra/scripts/lib.sh")).unwrap();
+    assert!(
+        lib.contains(&format!("FUNCTION_PACKAGES=({})", BINARIES.join(" "))),
+        "infra/scripts/lib.sh builds other functions than {BINARIES:?}"
+    );
 }
 
 #[test]

@@ -164,6 +164,9 @@ mod tests {
         assert!(dynamo("http://localhost:5000"));
         assert!(dynamo("http://[::1]:5000"));
         assert!(!dynamo("https://dynamodb.eu-central-1.amazonaws.com"));
-        assert!(!is_local(&config(&[("PORTAL_STORE", "dynamodb:portal-prod")])));
+        assert!(!is_local(&config(&[(
+            "PORTAL_STORE",
+            "dynamodb:portal-prod"
+        )])));
     }
 }

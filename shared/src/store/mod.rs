@@ -13,6 +13,7 @@
 
 pub mod counting;
 pub mod dynamo;
+pub mod observed;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
