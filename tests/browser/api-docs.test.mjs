@@ -27,7 +27,7 @@ async function tryItOut(page, method, path) {
     has: page.locator(`.opblock-summary-path[data-path="${path}"]`),
   });
   await block.locator('.opblock-summary').first().click();
-  await block.getByRole('button', { name: 'Try it out' }).click();
+  await block.locator('button.try-out__btn').click();
   return block;
 }
 
@@ -42,15 +42,20 @@ test('Authorize on /api-docs signs a patient in, then "Try it out" books an appo
     // The OAuth 2.0 scheme's box in the dialog: client id filled in by the page's configuration.
     const oauth = page.locator('.auth-container', { hasText: 'authorizationCode' });
     await oauth.waitFor();
-    assert.equal(await oauth.locator('input#client_id').inputValue(), 'api-docs');
+    assert.equal(await oauth.locator('input#client_id_authorizationCode').inputValue(), 'api-docs');
+    const authorizeUrls = [];
+    context.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/oauth/authorize') authorizeUrls.push(request.url());
+    });
     const popupOpened = context.waitForEvent('page');
-    await oauth.getByRole('button', { name: 'Authorize' }).click();
+    // Swagger UI names its dialog buttons by aria-label ("Apply credentials", ...): use classes.
+    await oauth.locator('button.modal-btn.authorize').click();
 
     // The sign-in popup: the portal's own login and consent pages, for the documentation client.
     const popup = await popupOpened;
     await loginShown(popup);
-    assert.match(popup.url(), /code_challenge_method=S256/, 'Swagger UI uses PKCE');
-    assert.match(popup.url(), /client_id=api-docs/);
+    assert.match(authorizeUrls[0] ?? '', /code_challenge_method=S256/, 'Swagger UI uses PKCE');
+    assert.match(authorizeUrls[0], /client_id=api-docs/);
     await signIn(popup, config);
     await consentShown(popup, config);
     const closed = popup.waitForEvent('close');
@@ -58,9 +63,9 @@ test('Authorize on /api-docs signs a patient in, then "Try it out" books an appo
     await closed; // the redirect page handed the code to the docs page and closed itself
 
     // The docs page exchanged the code (PKCE, no secret) and shows the scheme as authorized.
-    await oauth.getByRole('button', { name: 'Logout' }).waitFor();
+    await oauth.locator('button.modal-btn', { hasText: 'Logout' }).waitFor();
     console.log(`screenshot: ${await screenshot(page, config, 'api-docs-authorized')}`);
-    await page.getByRole('button', { name: 'Close' }).first().click();
+    await page.locator('.dialog-ux button.btn-done').first().click();
 
     // Try it out: availabilities of the demo type, then book the first one.
     const search = await tryItOut(page, 'get', '/api/portal/v1/availabilities');
@@ -75,7 +80,7 @@ test('Authorize on /api-docs signs a patient in, then "Try it out" books an appo
     const searched = page.waitForResponse(
       (r) => r.url().includes('/api/portal/v1/availabilities?') && r.request().method() === 'GET',
     );
-    await search.getByRole('button', { name: 'Execute' }).click();
+    await search.locator('button.execute').click();
     const found = await searched;
     assert.equal(found.status(), 200, await found.text());
     assert.match(found.request().headers().authorization ?? '', /^Bearer /, 'the token is sent');
@@ -89,7 +94,7 @@ test('Authorize on /api-docs signs a patient in, then "Try it out" books an appo
     const booked = page.waitForResponse(
       (r) => r.url().endsWith('/api/portal/v1/booking') && r.request().method() === 'POST',
     );
-    await booking.getByRole('button', { name: 'Execute' }).click();
+    await booking.locator('button.execute').click();
     const answer = await booked;
     assert.equal(answer.status(), 201, await answer.text());
     const { id } = await answer.json();
