@@ -28,11 +28,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- one build -----------------------------------------------------------------------------------
-# The functions and the CLI resolve to the same dependency features, so one invocation builds every
-# dependency once; `cargo lambda watch` and `make test` then find the very same artifacts fresh in
-# $CARGO_TARGET_DIR and start at once.
+# One invocation builds every dependency once, resolved as the watch server resolves it
+# (lib.sh, build_local_binaries), so `cargo lambda watch` finds every function fresh in
+# $CARGO_TARGET_DIR and starts it at once.
 echo "== building the functions and portal-admin ($CARGO_TARGET_DIR)"
-cargo build "${FUNCTION_PACKAGES[@]/#/-p}" -p portal-admin --bins
+build_local_binaries
 ADMIN="$CARGO_TARGET_DIR/debug/portal-admin"
 
 # ---- the store -----------------------------------------------------------------------------------

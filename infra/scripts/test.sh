@@ -58,12 +58,11 @@ echo "== moto on 127.0.0.1:$MOTO_PORT"
 # One local portal (cargo lambda watch, as `make run` serves it) for the end-to-end tests, on its own
 # data folder; each test creates its own clients and patients in it.
 echo "== building the functions"
-# The same build as `make run`, in the same $CARGO_TARGET_DIR: the functions and the CLI resolve to
-# one feature set, so the watch server below finds every function fresh and starts it at once. The
-# test build that follows unifies features over the whole workspace (dev-dependencies included) and
-# so compiles its own copies of some crates beside these; cargo keeps both sets, neither rebuilds
-# the other.
-cargo build --quiet "${FUNCTION_PACKAGES[@]/#/-p}" -p portal-admin --bins
+# The same build as `make run`, in the same $CARGO_TARGET_DIR, resolved as the watch server
+# resolves it (lib.sh, build_local_binaries), so the watch server below finds every function fresh
+# and starts it at once. The test build that follows also brings in dev-dependencies, which changes
+# the features of a few crates: cargo keeps those copies beside these, neither rebuilds the other.
+build_local_binaries --quiet
 # The boot tests run the binaries while the watch server may relink target/debug/<fn> (cargo
 # replaces the file): give them hard links of their own.
 mkdir -p "$RUN_DIR/bin"
