@@ -10,10 +10,12 @@ for fn in "${FUNCTION_PACKAGES[@]}"; do
   [ -x "build/lambda/$fn/bootstrap" ] || { echo "build/lambda/$fn/bootstrap is missing: run make deploy-build" >&2; exit 1; }
 done
 export SAM_CLI_TELEMETRY=${SAM_CLI_TELEMETRY:-0}
+# This template, never a stale .aws-sam/build/template.yaml from an earlier `sam build`.
+TEMPLATE=(--template-file template.yaml)
 # shellcheck disable=SC2086 # SAM_DEPLOY_ARGS is a list of arguments on purpose
 if [ -f samconfig.toml ]; then
-  exec sam deploy ${SAM_DEPLOY_ARGS:-}
+  exec sam deploy "${TEMPLATE[@]}" ${SAM_DEPLOY_ARGS:-}
 else
   echo "== first deploy: sam deploy --guided (answers are saved to samconfig.toml)"
-  exec sam deploy --guided --capabilities CAPABILITY_IAM ${SAM_DEPLOY_ARGS:-}
+  exec sam deploy "${TEMPLATE[@]}" --guided --capabilities CAPABILITY_IAM ${SAM_DEPLOY_ARGS:-}
 fi
