@@ -13,14 +13,16 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, SamplingMode};
 use lambda_http::{Body, Response};
-use portal_bench::events::{self, Event};
-use portal_bench::fixture::{self, Portal, API, CATEGORY, INSURANCE, TYPE};
 use portal_bench::ops::HANDLER_GROUP;
-use portal_bench::process_cpu_time;
 use portal_bench::results::{self, HandlerRecord, HANDLERS_FILE};
+use portal_bench::{portal, process_cpu_time};
 use serde_json::{json, Value};
 use shared::boot::Handler;
 use shared::store::{now_unix, Condition, Item, Key, Write};
+use testkit::api::{book_request, days_ahead, API, PORTAL_SCOPE};
+use testkit::catalog::{CATEGORY, INSURANCE, TYPE};
+use testkit::events::{self, Event};
+use testkit::{oauth, TestContext};
 use tokio::runtime::Runtime;
 
 use common::CpuTime;
@@ -115,7 +117,7 @@ fn signed_tokens(body: &Value) -> u32 {
 fn bench_each<A: Handler>(
     group: &mut Group<'_>,
     rt: &Runtime,
-    portal: &Portal,
+    portal: &TestContext,
     app: &A,
     tally: &mut Tally,
     mut input: impl FnMut(&Runtime) -> String,
@@ -146,7 +148,7 @@ fn bench_each<A: Handler>(
 fn bench_loop<A: Handler>(
     group: &mut Group<'_>,
     rt: &Runtime,
-    portal: &Portal,
+    portal: &TestContext,
     app: &A,
     tally: &mut Tally,
     event: &str,
@@ -181,7 +183,7 @@ fn bench_loop<A: Handler>(
 }
 
 struct TokenWorld {
-    portal: Portal,
+    portal: TestContext,
     app: token_fn::App,
     client: shared::domain::client::Client,
     patient: shared::domain::patient::Patient,
@@ -189,14 +191,14 @@ struct TokenWorld {
 }
 
 fn token_world(rt: &Runtime) -> TokenWorld {
-    let portal = Portal::new().expect("portal");
+    let portal = portal();
     let (client, secret, patient) = rt.block_on(async {
-        let (client, secret) = portal.client().await.expect("client");
-        (client, secret, portal.patient().await.expect("patient"))
+        let (client, secret) = portal.client().await;
+        (client, secret, portal.patient().await)
     });
     TokenWorld {
         app: token_fn::App::new(portal.context.clone()),
-        basic: fixture::basic(&client, &secret),
+        basic: oauth::basic(client.id.as_str(), &secret),
         portal,
         client,
         patient,
@@ -207,14 +209,13 @@ impl TokenWorld {
     fn exchange_event(&self) -> String {
         let code = self
             .portal
-            .code(&self.client, &self.patient, fixture::APP_SCOPE)
-            .expect("code");
+            .code(&self.client, &self.patient, oauth::APP_SCOPE);
         Event::post("/oauth/token")
             .form(&[
                 ("grant_type", "authorization_code"),
                 ("code", &code),
-                ("redirect_uri", fixture::REDIRECT),
-                ("code_verifier", fixture::VERIFIER),
+                ("redirect_uri", oauth::REDIRECT),
+                ("code_verifier", oauth::VERIFIER),
             ])
             .header("authorization", &self.basic)
             .to_text()
@@ -279,12 +280,10 @@ fn refresh(group: &mut Group<'_>, rt: &Runtime) {
 }
 
 fn userinfo(group: &mut Group<'_>, rt: &Runtime) {
-    let portal = Portal::new().expect("portal");
-    let patient = rt.block_on(portal.patient()).expect("patient");
+    let portal = portal();
+    let patient = rt.block_on(portal.patient());
     let app = userinfo_fn::App::new(portal.context.clone());
-    let token = portal
-        .access_token(patient.id.as_str(), "openid email profile")
-        .expect("token");
+    let token = portal.access_token(patient.id.as_str(), "openid email profile");
     let event = Event::get("/oauth/userinfo").bearer(&token).to_text();
     let first = rt.block_on(invoke(&app, &event));
     assert_eq!(first.status(), 200, "{:?}", json_body(&first));
@@ -293,14 +292,11 @@ fn userinfo(group: &mut Group<'_>, rt: &Runtime) {
 }
 
 fn bearer_check(group: &mut Group<'_>) {
-    let portal = Portal::new().expect("portal");
-    let token = portal
-        .access_token("patient-1", fixture::PORTAL_SCOPE)
-        .expect("token");
+    let portal = portal();
+    let token = portal.access_token("patient-1", PORTAL_SCOPE);
     let request = Event::get(&format!("{API}/appointments"))
         .bearer(&token)
-        .request()
-        .expect("request");
+        .request();
     let required = ["profile_read", "appointment_read"];
     assert!(portal
         .context
@@ -328,24 +324,18 @@ fn bearer_check(group: &mut Group<'_>) {
 fn booking_world(
     rt: &Runtime,
     capacity: Option<i64>,
-) -> (Portal, booking_fn::App, Vec<String>, Vec<String>) {
-    let portal = Portal::new().expect("portal");
-    let catalog = rt
-        .block_on(portal.load_demo_catalog(capacity))
-        .expect("catalog");
+) -> (TestContext, booking_fn::App, Vec<String>, Vec<String>) {
+    let portal = portal();
+    let catalog = rt.block_on(portal.load_demo_catalog(capacity));
     let app = booking_fn::App::new(portal.context.clone());
     let bearers = (0..PATIENTS)
         .map(|_| {
             let patient = shared::crypto::random_id(22);
-            portal
-                .access_token(&patient, fixture::PORTAL_SCOPE)
-                .expect("token")
+            portal.access_token(&patient, PORTAL_SCOPE)
         })
         .collect();
     // From day 2 (outside the 24 h cancellation notice) to the end of the horizon.
-    let availabilities = portal
-        .availability_ids(&catalog, 2, 88)
-        .expect("availabilities");
+    let availabilities = portal.availability_ids(&catalog, 2, 88);
     assert!(availabilities.len() > 500, "{}", availabilities.len());
     (portal, app, bearers, availabilities)
 }
@@ -353,7 +343,7 @@ fn booking_world(
 fn book_event(bearer: &str, availability: &str) -> String {
     Event::post(&format!("{API}/booking"))
         .bearer(bearer)
-        .json(&json!({ "availability_id": availability, "insurance_id": INSURANCE }))
+        .json(&book_request(availability))
         .to_text()
 }
 
@@ -380,7 +370,7 @@ fn availability_search(group: &mut Group<'_>, rt: &Runtime) {
     }
     let event = Event::get(&format!(
         "{API}/availabilities?category_id={CATEGORY}&type_id={TYPE}&insurance_id={INSURANCE}&from={}&limit=200",
-        fixture::days_ahead(2)
+        days_ahead(2)
     ))
     .bearer(&bearers[0])
     .to_text();
@@ -470,7 +460,7 @@ fn change(group: &mut Group<'_>, rt: &Runtime, change: Change, tagged: bool) {
 /// Reference: one local storage round trip (the shape of the code exchange's: check an item,
 /// create another) through the store, blocking-pool hand-off included.
 fn store_transaction(group: &mut Group<'_>, rt: &Runtime) {
-    let portal = Portal::new().expect("portal");
+    let portal = portal();
     let store = portal.context.store.clone();
     let anchor = Key::new("BENCH#anchor", "ITEM");
     rt.block_on(store.put(

@@ -13,36 +13,30 @@ use aws_lc_rs::signature::{
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, SamplingMode};
-use portal_bench::fixture::{Portal, APP_SCOPE};
 use portal_bench::ops::{KEYSET_PARSE_ID, SIGNING_GROUP};
+use portal_bench::portal;
 use serde::Serialize;
 use shared::bearer::AccessClaims;
-use shared::crypto::random_id;
-use shared::jwt::{self, Audience, TYP_ACCESS_TOKEN};
+use shared::domain::patient::PatientId;
+use shared::jwt::{self, TYP_ACCESS_TOKEN};
 use shared::keys::{KeyMaterial, KeySet};
 use shared::store::now_unix;
 use std::hint::black_box;
+use testkit::oauth::APP_SCOPE;
+use testkit::tokens::access_claims;
+use testkit::TestContext;
 
 use common::CpuTime;
 
 type Group<'a> = BenchmarkGroup<'a, CpuTime>;
 
-/// The claims of a typical access token (ids as long as ours).
-fn claims(portal: &Portal) -> AccessClaims {
-    let config = &portal.context.config;
-    let now = now_unix();
+/// The claims of a typical access token (the kit's ids are as long as ours).
+fn claims(portal: &TestContext) -> AccessClaims {
+    let sub = PatientId::generate();
     AccessClaims {
-        iss: config.issuer_str().to_owned(),
-        sub: random_id(22),
-        aud: Audience::one(config.api_audience.clone()),
-        client_id: random_id(22),
-        scope: APP_SCOPE.to_owned(),
         // Long enough for every verify of the run.
-        exp: now + 3600,
-        iat: now,
-        jti: random_id(16),
-        gid: random_id(22),
-        auth_time: now - 60,
+        exp: now_unix() + 3600,
+        ..access_claims(&portal.context.config, sub.as_str(), APP_SCOPE)
     }
 }
 
@@ -109,7 +103,7 @@ fn pkcs1_from_pkcs8(pkcs8: &[u8]) -> Vec<u8> {
     key.to_vec()
 }
 
-fn rs256(group: &mut Group<'_>, portal: &Portal, claims: &AccessClaims) {
+fn rs256(group: &mut Group<'_>, portal: &TestContext, claims: &AccessClaims) {
     let keys = portal.keys();
     let config = &portal.context.config;
     let token = keys.sign_jwt(TYP_ACCESS_TOKEN, claims).expect("sign");
@@ -208,7 +202,7 @@ fn eddsa(group: &mut Group<'_>, claims: &AccessClaims) {
 
 /// What every cold start does once: parse the key material document into a key set (RSA key pair,
 /// verification keys, JWKS, sealing keys).
-fn keyset_parse(group: &mut Group<'_>, portal: &Portal) {
+fn keyset_parse(group: &mut Group<'_>, portal: &TestContext) {
     let json = portal.material.to_json().expect("key material JSON");
     group.bench_function(KEYSET_PARSE_ID, |b| {
         b.iter(|| {
@@ -219,7 +213,7 @@ fn keyset_parse(group: &mut Group<'_>, portal: &Portal) {
 }
 
 fn signing(c: &mut criterion::Criterion<CpuTime>) {
-    let portal = Portal::new().expect("portal");
+    let portal = portal();
     let claims = claims(&portal);
     let mut group = c.benchmark_group(SIGNING_GROUP);
     group.sampling_mode(SamplingMode::Flat).sample_size(20);

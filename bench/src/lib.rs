@@ -7,14 +7,17 @@
 //! - `src/bin/coldstart.rs`: each function's release binary started against a local stand-in of the
 //!   Lambda Runtime API ([`runtime_stub`]): size, init time, peak RSS after 1,000 invocations.
 //! - `src/bin/bench_report.rs`: prints the combined table from what the three wrote.
+//!
+//! Events, the portal on a fresh folder and its seeding come from the test kit (`testkit`), the
+//! same the handler tests use, so what is measured is what is tested.
 
-pub mod events;
-pub mod fixture;
 pub mod ops;
 pub mod results;
 pub mod runtime_stub;
 
 use std::time::Duration;
+
+use testkit::TestContext;
 
 /// Why a benchmark could not be set up or run. Benchmarks are tools, so the message is all the
 /// caller needs.
@@ -32,6 +35,13 @@ impl BenchError {
     pub fn from_display<E: std::fmt::Display>(doing: &'static str) -> impl FnOnce(E) -> BenchError {
         move |error| BenchError(format!("{doing}: {error}"))
     }
+}
+
+/// A portal on a fresh folder, configured as deployed where it changes what is measured: a freed
+/// slot's ASAP notifications run from the table's stream in another invocation, not inside the
+/// request (the local SQLite default is inline).
+pub fn portal() -> TestContext {
+    TestContext::with_env(&[("PORTAL_ASAP_DISPATCH", "stream")])
 }
 
 /// CPU time consumed so far by the whole process (every thread, so SQLite work on tokio's

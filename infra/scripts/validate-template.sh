@@ -6,7 +6,7 @@
 #   2. `sam validate --lint`  runs cfn-lint on the transformed template: resource property types and
 #                             values, references, conditions, IAM policy syntax, ...
 # Each catches errors the other lets through, so both must pass. What neither checks (the exact
-# runtime, architecture, routes and scopes) is tests/tests/template_parity.rs's job.
+# runtime, architecture, routes and scopes) is the job of tests/tests/template_parity/.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

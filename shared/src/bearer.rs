@@ -9,6 +9,7 @@ use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::patient::PatientId;
 use crate::http::error::ErrorBody;
 use crate::http::request::{self, Params};
 use crate::http::response;
@@ -52,6 +53,16 @@ impl AccessClaims {
     /// Whether `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().any(|s| s == scope)
+    }
+
+    /// The patient the token was issued for. Every token this server issues names one; a `sub`
+    /// that is not a patient id makes the token unusable here (401 `invalid_token`).
+    pub fn patient_id(&self) -> Result<PatientId, BearerError> {
+        PatientId::parse(&self.sub).map_err(|_| {
+            BearerError::InvalidToken(JwtError::Malformed(
+                "the subject is not a patient id".into(),
+            ))
+        })
     }
 }
 
@@ -504,5 +515,20 @@ mod tests {
             challenge(&response),
             "Bearer realm=\"MyPatientPortal\", error=\"invalid_request\", error_description=\"bad 'value'\""
         );
+    }
+
+    #[test]
+    fn the_subject_is_the_patient_and_any_other_subject_is_an_invalid_token() {
+        let keys = keyset();
+        let request = get(Some(&format!("Bearer {}", token(&keys, "openid"))));
+        let mut claims = authenticate(&request, &keys, ISS, AUD, &["openid"], false).unwrap();
+        claims.sub = "patient1".into();
+        assert_eq!(claims.patient_id().unwrap().as_str(), "patient1");
+        claims.sub = "patient-1".into();
+        let err = claims.patient_id().unwrap_err();
+        assert!(matches!(err, BearerError::InvalidToken(_)));
+        let response = err.into_response();
+        assert_eq!(response.status(), 401);
+        assert!(challenge(&response).contains("error=\"invalid_token\""));
     }
 }

@@ -1,6 +1,7 @@
-//! What every function does once per cold start: read configuration, open the store (warming its
-//! connection), then serve invocations with the same state for as long as the instance lives.
-//! Every invocation ends with one log line carrying its metrics ([`invoke`], [`crate::metrics`]).
+//! What every function does once per cold start: read configuration, install logging at its
+//! level, open the store (warming its connection) and load the keys, then serve invocations with
+//! the same state for as long as the instance lives. Every invocation ends with one log line
+//! carrying its metrics ([`invoke`], [`crate::metrics`]).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -18,6 +19,7 @@ use crate::store::dynamo::DynamoStore;
 use crate::store::observed::ObservedStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{SharedStore, StoreError};
+use crate::telemetry::{self, LogLevel};
 
 /// State built once at init and shared by every invocation of a warm instance.
 #[derive(Clone)]
@@ -81,12 +83,11 @@ pub async fn connect_store(config: &Config) -> Result<SharedStore, StoreError> {
     }
 }
 
-/// Reads the configuration from the environment, opens the store and loads the keys (the two
-/// loads run concurrently: both may be network calls on a cold start).
-pub async fn init() -> Result<Context, BootError> {
-    let config = Config::from_env()?;
+/// Opens the store and loads the keys `config` names (the two loads run concurrently, as both may
+/// be network calls on a cold start), and names the metrics' namespace.
+pub async fn start(config: Config) -> Result<Context, BootError> {
     metrics::set_namespace(&config.metrics_namespace);
-    let source = KeySource::from_env(&config.data_dir);
+    let source = KeySource::from_config(&config);
     let (store, keys) = tokio::join!(
         connect_store(&config),
         load_keyset(&source, config.aws_endpoint.as_deref())
@@ -108,17 +109,25 @@ pub fn context(config: Config, store: SharedStore, keys: KeySet) -> Context {
     }
 }
 
-/// Like [`init`], but a failure ends the process with one clear line on stderr (and in the logs),
-/// which is what an operator reading a failed cold start needs.
+/// A function's init: reads the configuration from the environment, installs JSON logs at its
+/// level, then [`start`]s. A failure ends the process with one clear line on stderr (and in the
+/// logs), which is what an operator reading a failed cold start needs.
+///
+/// The configuration comes first because it holds the log level. When it cannot be read, logs are
+/// installed at the default level just to report that.
 pub async fn init_or_exit(function: &'static str) -> Context {
     let _ = FUNCTION.set(function);
-    match init().await {
-        Ok(context) => context,
+    let config = match Config::from_env() {
+        Ok(config) => config,
         Err(error) => {
-            tracing::error!(function, error = %error, "init failed");
-            eprintln!("{function}: {error}");
-            std::process::exit(1);
+            telemetry::init(&LogLevel::default());
+            exit(function, &BootError::Config(error))
         }
+    };
+    telemetry::init(&config.log_level);
+    match start(config).await {
+        Ok(context) => context,
+        Err(error) => exit(function, &error),
     }
 }
 
@@ -128,6 +137,12 @@ static FUNCTION: OnceLock<&'static str> = OnceLock::new();
 
 fn function_name() -> &'static str {
     FUNCTION.get().copied().unwrap_or("unknown")
+}
+
+fn exit(function: &str, error: &BootError) -> ! {
+    tracing::error!(function, error = %error, "init failed");
+    eprintln!("{function}: {error}");
+    std::process::exit(1);
 }
 
 /// A function's request handler.

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use url::Url;
 
+use crate::telemetry::LogLevel;
+
 /// Where the data lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreConfig {
@@ -67,6 +69,15 @@ pub struct Config {
     pub asap_dispatch: AsapDispatch,
     /// `PORTAL_ASAP_FANOUT`: most emails per freed slot (oldest subscriptions first); default 10.
     pub asap_fanout: u32,
+    /// `PORTAL_KEYS_SECRET_ARN`: the Secrets Manager secret (ARN or name) holding the key material
+    /// (deployed); unset means the local file `<data dir>/keys.json`.
+    pub keys_secret_arn: Option<String>,
+    /// `PORTAL_VIDEO_BASE_URL`: join URL of the video consultation service (https, or http on
+    /// loopback); default [`DEFAULT_VIDEO_BASE_URL`].
+    pub video_base_url: Url,
+    /// `PORTAL_LOG_LEVEL` (else `RUST_LOG`): a level name or a `RUST_LOG` directive list; default
+    /// `info`.
+    pub log_level: LogLevel,
     /// `PORTAL_METRICS_NAMESPACE`: CloudWatch namespace of the functions' metrics; default
     /// `MyPatientPortal` (the template sets `MyPatientPortal/<Stage>`, one per stack).
     pub metrics_namespace: String,
@@ -98,6 +109,12 @@ impl ConfigError {
 
 /// Default local issuer (`make run`).
 pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:9000";
+
+/// Names the Secrets Manager secret holding the key material ([`Config::keys_secret_arn`]).
+pub const KEYS_SECRET_ARN_VAR: &str = "PORTAL_KEYS_SECRET_ARN";
+
+/// Default of [`Config::video_base_url`].
+pub const DEFAULT_VIDEO_BASE_URL: &str = "https://video.mypatientportal.example/join";
 
 impl Config {
     /// Reads the process environment.
@@ -138,7 +155,7 @@ impl Config {
         };
 
         let issuer_text = get("PORTAL_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
-        let issuer = parse_issuer(&issuer_text)?;
+        let issuer = parse_web_url("PORTAL_ISSUER", &issuer_text)?;
 
         let api_audience = get("PORTAL_API_AUDIENCE")
             .unwrap_or_else(|| format!("{}/api/portal/v1", issuer_text.trim_end_matches('/')));
@@ -214,6 +231,27 @@ impl Config {
             },
         };
 
+        let keys_secret_arn = get(KEYS_SECRET_ARN_VAR)
+            .map(|value| parse_secret_arn(value.trim()))
+            .transpose()?;
+
+        let video_base_url = parse_web_url(
+            "PORTAL_VIDEO_BASE_URL",
+            get("PORTAL_VIDEO_BASE_URL")
+                .as_deref()
+                .unwrap_or(DEFAULT_VIDEO_BASE_URL)
+                .trim(),
+        )?;
+
+        let log_level = match (get("PORTAL_LOG_LEVEL"), get("RUST_LOG")) {
+            (Some(level), _) => LogLevel::parse(&level)
+                .map_err(|message| ConfigError::new("PORTAL_LOG_LEVEL", message))?,
+            (None, Some(level)) => {
+                LogLevel::parse(&level).map_err(|message| ConfigError::new("RUST_LOG", message))?
+            }
+            (None, None) => LogLevel::default(),
+        };
+
         let metrics_namespace = match get("PORTAL_METRICS_NAMESPACE") {
             None => crate::metrics::DEFAULT_NAMESPACE.to_owned(),
             Some(text) => {
@@ -246,6 +284,9 @@ impl Config {
             cors_origins,
             asap_dispatch,
             asap_fanout,
+            keys_secret_arn,
+            video_base_url,
+            log_level,
             metrics_namespace,
         })
     }
@@ -288,28 +329,66 @@ fn parse_store(value: &str) -> Result<StoreConfig, ConfigError> {
     }
 }
 
-/// Issuers are https URLs without query or fragment; plain http is allowed only on loopback (local runs).
-fn parse_issuer(value: &str) -> Result<Url, ConfigError> {
+/// Public URLs (the issuer, the video service) are https without query or fragment; plain http is
+/// allowed only on loopback (local runs).
+fn parse_web_url(variable: &'static str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value)
-        .map_err(|e| ConfigError::new("PORTAL_ISSUER", format!("`{value}` is not a URL ({e})")))?;
+        .map_err(|e| ConfigError::new(variable, format!("`{value}` is not a URL ({e})")))?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
         _ => {
             return Err(ConfigError::new(
-                "PORTAL_ISSUER",
+                variable,
                 format!("`{value}` must use https (http is only allowed on loopback)"),
             ))
         }
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(ConfigError::new(
-            "PORTAL_ISSUER",
+            variable,
             format!("`{value}` must not have a query or fragment"),
         ));
     }
     Ok(url)
+}
+
+/// A Secrets Manager secret: an ARN `arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`, or
+/// a secret name (1-512 of letters, digits and `/_+=.@-`), as `GetSecretValue` accepts.
+fn parse_secret_arn(value: &str) -> Result<String, ConfigError> {
+    let name_ok = |name: &str| {
+        (1..=512).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-".contains(&b))
+    };
+    let valid = match value.strip_prefix("arn:") {
+        Some(rest) => {
+            let parts: Vec<&str> = rest.splitn(6, ':').collect();
+            matches!(
+                parts.as_slice(),
+                [partition, "secretsmanager", region, account, "secret", name]
+                    if !partition.is_empty()
+                        && !region.is_empty()
+                        && account.len() == 12
+                        && account.bytes().all(|b| b.is_ascii_digit())
+                        && name_ok(name)
+            )
+        }
+        None => name_ok(value),
+    };
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(ConfigError::new(
+            KEYS_SECRET_ARN_VAR,
+            format!(
+                "`{value}` is not a Secrets Manager secret ARN \
+                 (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) or secret name"
+            ),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -415,6 +494,72 @@ mod tests {
                 .unwrap_err()
                 .variable,
             "PORTAL_CORS_ORIGINS"
+        );
+    }
+
+    #[test]
+    fn the_keys_secret_is_an_arn_or_a_name() {
+        assert_eq!(config(&[]).unwrap().keys_secret_arn, None);
+        for ok in [
+            "arn:aws:secretsmanager:eu-central-1:123456789012:secret:portal-keys-AbCdEf",
+            "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b_c+d=e.f@g-h",
+            "portal/keys",
+        ] {
+            let c = config(&[("PORTAL_KEYS_SECRET_ARN", &format!(" {ok} "))]).unwrap();
+            assert_eq!(c.keys_secret_arn.as_deref(), Some(ok));
+        }
+        for bad in [
+            "arn:aws:s3:::bucket",
+            "arn:aws:secretsmanager:eu-central-1:123:secret:k",
+            "arn:aws:secretsmanager:eu-central-1:123456789012:secret:",
+            "arn:aws:secretsmanager::123456789012:secret:k",
+            "keys with spaces",
+            "$(whoami)",
+        ] {
+            let err = config(&[("PORTAL_KEYS_SECRET_ARN", bad)]).unwrap_err();
+            assert_eq!(err.variable, "PORTAL_KEYS_SECRET_ARN", "{bad}");
+            assert!(err.to_string().contains("secret ARN"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_video_base_url_is_https_or_loopback_without_query() {
+        assert_eq!(
+            config(&[]).unwrap().video_base_url.as_str(),
+            DEFAULT_VIDEO_BASE_URL
+        );
+        let local = config(&[("PORTAL_VIDEO_BASE_URL", "http://127.0.0.1:8080/join")]).unwrap();
+        assert_eq!(local.video_base_url.as_str(), "http://127.0.0.1:8080/join");
+        for bad in [
+            "http://video.example/join",
+            "https://video.example/join?x=1",
+            "https://video.example/join#room",
+            "not a url",
+        ] {
+            let err = config(&[("PORTAL_VIDEO_BASE_URL", bad)]).unwrap_err();
+            assert_eq!(err.variable, "PORTAL_VIDEO_BASE_URL", "{bad}");
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_log_level_is_checked_and_falls_back_to_rust_log() {
+        assert_eq!(config(&[]).unwrap().log_level, LogLevel::default());
+        let debug = config(&[("PORTAL_LOG_LEVEL", "debug"), ("RUST_LOG", "trace")]).unwrap();
+        assert_eq!(debug.log_level.as_str(), "debug");
+        let fallback = config(&[("RUST_LOG", "trace")]).unwrap();
+        assert_eq!(fallback.log_level.as_str(), "trace");
+        assert_eq!(
+            config(&[("PORTAL_LOG_LEVEL", "verbose")])
+                .unwrap_err()
+                .variable,
+            "PORTAL_LOG_LEVEL"
+        );
+        assert_eq!(
+            config(&[("RUST_LOG", "info,h2=loud")])
+                .unwrap_err()
+                .variable,
+            "RUST_LOG"
         );
     }
 

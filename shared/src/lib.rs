@@ -6,7 +6,8 @@
 //! - [`http`]: request parsing, routing, responses, and the one error-to-response mapping.
 //! - [`telemetry`], [`metrics`]: structured JSON logs; each request's log line with its
 //!   CloudWatch metrics (Embedded Metric Format).
-//! - [`boot`]: what every function does once at init (config, store, keys).
+//! - [`boot`]: what every function does once at init (config, logs, store, keys).
+//! - [`aws`]: the one AWS SDK set-up (region, endpoint, timeouts, retries) and one-line SDK errors.
 //! - [`crypto`], [`keys`], [`jwt`], [`bearer`]: randomness, sealing, signing keys, JWTs and the one
 //!   bearer-token check every resource endpoint uses (no storage read).
 //! - [`scope`], [`domain`], [`repo`]: scopes, clients and patients, and the repositories over the store.
@@ -17,8 +18,11 @@
 //! - [`openapi`]: the OpenAPI 3.1 document of every route, generated from the types above.
 //! - [`asap`], [`mail`]: the ASAP list (subscriptions, transactional outbox, notifier) and
 //!   outgoing mail (`.eml` outbox folder locally, SES deployed).
+//! - [`i18n`]: the languages patients read pages and mails in (English, German), their message
+//!   catalogs, and how a page's language is chosen.
 
 pub mod asap;
+pub mod aws;
 pub mod bearer;
 pub mod booking;
 pub mod boot;
@@ -27,6 +31,7 @@ pub mod cors;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod i18n;
 pub mod jwt;
 pub mod keys;
 pub mod mail;

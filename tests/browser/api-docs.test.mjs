@@ -13,6 +13,8 @@ function docsSettings() {
     clientName: setting('CLIENT_NAME'),
     email: setting('PATIENT_EMAIL'),
     password: setting('PATIENT_PASSWORD'),
+    // What the login and consent pages say, per language, from the server's catalogs.
+    texts: JSON.parse(setting('PAGE_TEXTS')),
     insuranceId: Number(setting('INSURANCE_ID')),
     categoryId: setting('CATEGORY_ID'),
     typeId: setting('TYPE_ID'),
@@ -53,13 +55,13 @@ test('Authorize on /api-docs signs a patient in, then "Try it out" books an appo
 
     // The sign-in popup: the portal's own login and consent pages, for the documentation client.
     const popup = await popupOpened;
-    await loginShown(popup);
+    await loginShown(popup, config);
     assert.match(authorizeUrls[0] ?? '', /code_challenge_method=S256/, 'Swagger UI uses PKCE');
     assert.match(authorizeUrls[0], /client_id=api-docs/);
     await signIn(popup, config);
     await consentShown(popup, config);
     const closed = popup.waitForEvent('close');
-    await popup.getByRole('button', { name: 'Allow' }).click();
+    await popup.getByRole('button', { name: config.texts.en.allow, exact: true }).click();
     await closed; // the redirect page handed the code to the docs page and closed itself
 
     // The docs page exchanged the code (PKCE, no secret) and shows the scheme as authorized.

@@ -12,16 +12,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use reqwest::StatusCode;
-use serde_json::Value;
 use shared::domain::client::{Client, RedirectUri};
-use shared::domain::password::hash_password;
-use shared::domain::patient::{BirthDate, Email, Name, Patient, Phone};
-use shared::repo::{ClientRepo, PatientRepo};
+use shared::repo::ClientRepo;
 use shared::scope::Scopes;
 use shared::store::SharedStore;
+use testkit::patients::{self, BIRTHDATE, FAMILY_NAME, GIVEN_NAME, PHONE};
 use url::Url;
 
 use crate::browser::{decode_entities, hidden_field, Browser, Decision, Landing};
@@ -158,26 +154,6 @@ impl E2e {
         }
     }
 
-    /// Loads the demo catalog (`infra/catalog/demo.yaml`) when the portal has none, so the
-    /// booking routes can answer 200.
-    pub async fn ensure_demo_catalog(&self) {
-        use shared::booking::{BookingError, BookingRepo, Catalog};
-
-        let repo = BookingRepo::new(self.store.clone());
-        match repo.catalog().await {
-            Ok(_) => {}
-            Err(BookingError::CatalogMissing) => {
-                let path = crate::watch::workspace_root().join("infra/catalog/demo.yaml");
-                let text = std::fs::read_to_string(&path).expect("the demo catalog");
-                let catalog = Catalog::parse(&text).expect("the demo catalog is valid");
-                repo.save_catalog(&catalog, shared::store::now_unix())
-                    .await
-                    .expect("save the catalog");
-            }
-            Err(other) => panic!("reading the catalog: {other}"),
-        }
-    }
-
     /// Registers (again) the API documentation's public client for this portal's issuer, as
     /// `portal-admin docs-client` does; returns its display name.
     pub async fn docs_client(&self) -> &'static str {
@@ -194,35 +170,23 @@ impl E2e {
 
     /// Registers a patient with a unique email, a phone number and a random password.
     pub async fn patient(&self) -> TestPatient {
-        let tag = unique();
-        let email = format!("e2e.{tag}@example.org");
+        let email = format!("e2e.{}@example.org", unique());
         let password = format!("pw-{}", unique());
-        let phone = Phone::parse("+49 30 1234567").expect("valid phone");
-        let mut patient = Patient::new(
-            Email::parse(&email).expect("valid email"),
-            Name::parse("Ada", "first name").expect("valid name"),
-            Name::parse("Lovelace", "last name").expect("valid name"),
-            BirthDate::parse("1985-12-10").expect("valid date"),
-            Some(phone.clone()),
-        );
+        let mut patient = patients::patient(&email, Some(PHONE));
         patient.email_verified = true;
-        let secret = password.clone();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&secret))
-            .await
-            .expect("hashing task")
-            .expect("hash the password");
-        PatientRepo::new(self.store.clone())
-            .create(&patient, &hash)
-            .await
-            .expect("register the patient");
+        patients::register(&self.store, &patient, Some(&password)).await;
         TestPatient {
             id: patient.id.to_string(),
             email,
             password,
-            given_name: "Ada".into(),
-            family_name: "Lovelace".into(),
-            birthdate: "1985-12-10".into(),
-            phone: phone.as_str().to_owned(),
+            given_name: GIVEN_NAME.into(),
+            family_name: FAMILY_NAME.into(),
+            birthdate: BIRTHDATE.into(),
+            phone: patient
+                .phone
+                .as_ref()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
         }
     }
 }
@@ -423,45 +387,6 @@ pub async fn finish_sign_in(
 /// The email pre-filled in a login page.
 pub fn prefilled_email(html: &str) -> Option<String> {
     hidden_field(html, "email")
-}
-
-/// The claims of a compact JWS, NOT verified (for inspecting tokens a library already verified, or
-/// for building forgeries).
-pub fn jwt_claims(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("a compact JWS");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url payload"))
-        .expect("JSON claims")
-}
-
-/// The header of a compact JWS, NOT verified.
-pub fn jwt_header(token: &str) -> Value {
-    let header = token.split('.').next().expect("a compact JWS");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64url header"))
-        .expect("JSON header")
-}
-
-/// `token` with its claims replaced by `claims` and the original signature kept: a forgery a
-/// correct verifier must refuse.
-pub fn with_claims(token: &str, claims: &Value) -> String {
-    let parts: Vec<&str> = token.split('.').collect();
-    assert_eq!(parts.len(), 3, "a compact JWS");
-    format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(claims.to_string()),
-        parts[2]
-    )
-}
-
-/// An unsigned (`alg: none`) JWT with `header` fields merged into `{"alg":"none"}`.
-pub fn unsigned_jwt(header: &Value, claims: &Value) -> String {
-    let mut header = header.clone();
-    header["alg"] = Value::from("none");
-    format!(
-        "{}.{}.",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    )
 }
 
 /// Polls `condition` every 50 ms until it holds; panics after `limit`.

@@ -3,12 +3,13 @@
 //! Every test owns its data: a SQLite store lives in its own temporary directory and a DynamoDB
 //! store in its own freshly created table, so tests run in parallel without seeing each other.
 //! DynamoDB is emulated by one moto server per test run (see [`moto_endpoint`]).
+//!
+//! What handler tests, benchmarks and the example client's tests share (events, a fresh portal
+//! context, tokens, seeded data) is the test kit, `testkit`; this crate holds what needs a
+//! running portal, moto or a browser.
 
-pub mod api;
 pub mod browser;
-pub mod context;
 pub mod e2e;
-pub mod events;
 pub mod moto;
 pub mod stores;
 pub mod template;

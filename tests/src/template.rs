@@ -49,6 +49,34 @@ pub fn sub_text(value: &Value) -> Option<&str> {
     }
 }
 
+/// `!GetAtt Resource.Attribute` (either form) as `("Resource", "Attribute")`.
+pub fn get_att(value: &Value) -> Option<(String, String)> {
+    let (name, arg) = intrinsic(value)?;
+    if name != "GetAtt" {
+        return None;
+    }
+    match arg {
+        Value::String(text) => {
+            let (resource, attribute) = text.split_once('.')?;
+            Some((resource.to_owned(), attribute.to_owned()))
+        }
+        Value::Sequence(parts) if parts.len() == 2 => {
+            Some((parts[0].as_str()?.to_owned(), parts[1].as_str()?.to_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// The resource with logical id `id`.
+///
+/// # Panics
+/// When the template has none.
+pub fn resource<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    let found = &doc["Resources"][id];
+    assert!(!found.is_null(), "no resource {id}");
+    found
+}
+
 /// `(logical id, resource)` of every resource.
 pub fn resources(doc: &Value) -> impl Iterator<Item = (&str, &Value)> {
     doc["Resources"]

@@ -2,29 +2,15 @@
 //! API Gateway v2 events into the `userinfo` function.
 
 use lambda_http::{Body, Response};
-use portal_tests::context::TestContext;
-use portal_tests::events::Event;
-use serde_json::Value;
 use shared::boot::Handler as _;
+use testkit::api::{body, header, text};
+use testkit::{Event, TestContext};
 use userinfo_fn::App;
 
 const LOOPBACK_ORIGIN: &str = "http://localhost:5173";
 
 async fn call(ctx: &TestContext, event: Event) -> Response<Body> {
     App::new(ctx.context.clone()).handle(event.request()).await
-}
-
-fn header<'r>(response: &'r Response<Body>, name: &str) -> &'r str {
-    response
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
-}
-
-fn text(response: &Response<Body>) -> String {
-    String::from_utf8(response.body().as_ref().to_vec()).unwrap()
 }
 
 #[tokio::test]
@@ -42,7 +28,7 @@ async fn the_openapi_document_is_public_cacheable_json_with_cors() {
         header(&response, "access-control-allow-origin"),
         LOOPBACK_ORIGIN
     );
-    let doc: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    let doc = body(&response);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
     // The deployment's own issuer, from the function's configuration.
     assert_eq!(doc["servers"][0]["url"], ctx.context.config.issuer_str());
@@ -76,9 +62,7 @@ async fn a_browser_app_may_preflight_the_document() {
     let ctx = TestContext::new();
     let response = call(
         &ctx,
-        Event::new("OPTIONS", "/api-docs/openapi.json")
-            .header("origin", LOOPBACK_ORIGIN)
-            .header("access-control-request-method", "GET"),
+        Event::preflight("/api-docs/openapi.json", LOOPBACK_ORIGIN, "GET"),
     )
     .await;
     assert_eq!(response.status(), 204);
@@ -194,8 +178,7 @@ async fn only_the_page_files_are_served() {
     ] {
         let response = call(&ctx, Event::get(&format!("/api-docs?file={file}"))).await;
         assert_eq!(response.status(), 404, "{file}");
-        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
-        assert_eq!(body["error"], "not_found");
+        assert_eq!(body(&response)["error"], "not_found");
     }
     let repeated = call(
         &ctx,
@@ -206,4 +189,58 @@ async fn only_the_page_files_are_served() {
     let post = call(&ctx, Event::post("/api-docs")).await;
     assert_eq!(post.status(), 405);
     assert_eq!(header(&post, "allow"), "GET");
+}
+
+#[tokio::test]
+async fn the_sign_in_return_page_speaks_the_patients_language_and_keeps_nothing() {
+    let ctx = TestContext::new();
+    let page = "/api-docs/oauth2-redirect?code=c&state=s&iss=x";
+
+    let english = call(&ctx, Event::get(page)).await;
+    assert_eq!(english.status(), 200);
+    assert_eq!(header(&english, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&english, "cache-control"), "no-store");
+    assert_eq!(header(&english, "referrer-policy"), "no-referrer");
+    assert!(header(&english, "content-security-policy").contains("script-src 'self';"));
+    let html = text(&english);
+    assert!(html.contains(r#"<html lang="en">"#), "{html}");
+    assert!(
+        html.contains("Returning to the API documentation"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<script src="?file=oauth2-redirect.js"></script>"#),
+        "{html}"
+    );
+
+    // The browser's languages, then the language the patient chose while signing in (the cookie
+    // the sign-in pages set on this host) over them.
+    let german = call(
+        &ctx,
+        Event::get(page).header("accept-language", "de-DE,de;q=0.9,en;q=0.5"),
+    )
+    .await;
+    let html = text(&german);
+    assert!(html.contains(r#"<html lang="de">"#), "{html}");
+    assert!(html.contains("Zurück zur API-Dokumentation"), "{html}");
+    let chosen = call(
+        &ctx,
+        Event::get(page)
+            .header("accept-language", "en")
+            .cookie(shared::pages::language::DEV_COOKIE, "de"),
+    )
+    .await;
+    assert!(text(&chosen).contains(r#"<html lang="de">"#));
+
+    let script = call(
+        &ctx,
+        Event::get("/api-docs/oauth2-redirect?file=oauth2-redirect.js"),
+    )
+    .await;
+    assert_eq!(script.status(), 200);
+    assert!(header(&script, "content-type").contains("javascript"));
+    let other = call(&ctx, Event::get("/api-docs/oauth2-redirect?file=index.css")).await;
+    assert_eq!(other.status(), 404);
+    let post = call(&ctx, Event::post("/api-docs/oauth2-redirect")).await;
+    assert_eq!(post.status(), 405);
 }

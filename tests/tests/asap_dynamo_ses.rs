@@ -7,15 +7,12 @@ use std::sync::Arc;
 use asap_fn::App as AsapApp;
 use aws_sdk_dynamodb::types::AttributeValue;
 use booking_fn::App as BookingApp;
-use chrono::{Duration, Utc};
-use portal_tests::api::{body, call, now, ok, ApiPatient};
 use serde_json::{json, Value};
-use shared::booking::{BookingRepo, Catalog};
-use shared::boot::{Context, EventHandler as _};
-use shared::config::{AsapDispatch, Config};
-use shared::keys::{KeyMaterial, KeySet};
-
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/catalog/demo.yaml");
+use shared::boot::EventHandler as _;
+use shared::config::AsapDispatch;
+use shared::i18n::Locale;
+use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
+use testkit::{catalog, TestContext};
 
 fn ses_client(endpoint: &str) -> aws_sdk_ses::Client {
     let config = aws_sdk_ses::Config::builder()
@@ -77,34 +74,24 @@ async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refuse
     let unique = shared::crypto::random_id(12).to_lowercase();
     let sender = format!("asap-{unique}@portal.example");
     let recipient = format!("late-{unique}@example.org");
-    let data = tempfile::tempdir().unwrap();
-    let data_dir = data.path().display().to_string();
-    let config = Config::from_lookup(|name| match name {
-        "PORTAL_STORE" => Some(format!("dynamodb:{table}")),
-        "PORTAL_AWS_ENDPOINT" => Some(endpoint.clone()),
-        "PORTAL_MAIL" => Some("ses".into()),
-        "PORTAL_MAIL_FROM" => Some(format!("MyPatientPortal <{sender}>")),
-        "PORTAL_DATA_DIR" => Some(data_dir.clone()),
-        _ => None,
-    })
-    .unwrap();
+    let ctx = TestContext::with_env(&[
+        ("PORTAL_STORE", &format!("dynamodb:{table}")),
+        ("PORTAL_AWS_ENDPOINT", &endpoint),
+        ("PORTAL_MAIL", "ses"),
+        ("PORTAL_MAIL_FROM", &format!("MyPatientPortal <{sender}>")),
+    ]);
     assert_eq!(
-        config.asap_dispatch,
+        ctx.context.config.asap_dispatch,
         AsapDispatch::Stream,
         "DynamoDB defaults to the stream"
     );
-    let keys = KeySet::from_material(&KeyMaterial::generate().unwrap()).unwrap();
-    let context: Context = shared::boot::context(config, Arc::new(adapter), keys);
-    let catalog = Catalog::parse(&std::fs::read_to_string(DEMO).unwrap()).unwrap();
-    BookingRepo::new(context.store.clone())
-        .save_catalog(&catalog, now())
-        .await
-        .unwrap();
+    let context = ctx.with_store(Arc::new(adapter));
+    catalog::load_demo(&context.store).await;
     let booking = BookingApp::new(context.clone());
     let asap = AsapApp::new(context.clone());
 
     let (early, late) = (ApiPatient::new(&context), ApiPatient::new(&context));
-    let from = (Utc::now().date_naive() + Duration::days(3)).to_string();
+    let from = days_ahead(3);
     let page = ok(
         &booking,
         early.get(&format!(
@@ -115,7 +102,7 @@ async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refuse
     let free = page["data"].as_array().unwrap();
     let mut ids = Vec::new();
     for (patient, slot, asap) in [(&early, &free[0], false), (&late, &free[5], true)] {
-        let mut request = json!({ "availability_id": slot["id"], "insurance_id": 136 });
+        let mut request = book_request(slot["id"].as_str().unwrap());
         if asap {
             request["asap_list_opt_in"] = json!(true);
             request["email"] = json!(recipient);
@@ -187,9 +174,6 @@ async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refuse
         mail.contains("List-Unsubscribe: <http://127.0.0.1:9000/asap/unsubscribe?token="),
         "{mail}"
     );
-    let starts = free[0]["starts_at"].as_str().unwrap();
-    assert!(
-        mail.contains(&format!("at {} (UTC{}", &starts[11..16], &starts[19..])),
-        "{mail}"
-    );
+    let offered = catalog::spoken_start(&free[0], Locale::ENGLISH);
+    assert!(mail.contains(&offered), "{offered} in {mail}");
 }

@@ -23,7 +23,8 @@ fn function_binary(name: &str) -> PathBuf {
     path
 }
 
-fn start(vars: &[(&str, &str)]) -> (i32, String, Duration) {
+/// Runs the `token` function with only `vars` set: exit code, stderr, stdout, and how long it took.
+fn run(vars: &[(&str, &str)]) -> (i32, String, String, Duration) {
     let data = tempfile::tempdir().unwrap();
     let mut command = Command::new(function_binary("token"));
     command
@@ -41,8 +42,14 @@ fn start(vars: &[(&str, &str)]) -> (i32, String, Duration) {
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stderr).into_owned(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
         started.elapsed(),
     )
+}
+
+fn start(vars: &[(&str, &str)]) -> (i32, String, Duration) {
+    let (code, stderr, _, elapsed) = run(vars);
+    (code, stderr, elapsed)
 }
 
 #[test]
@@ -79,4 +86,35 @@ fn an_http_issuer_on_a_public_host_is_refused_at_start() {
     assert_eq!(code, 1);
     assert!(stderr.contains("PORTAL_ISSUER"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_bad_video_url_log_level_or_keys_secret_stops_the_function_naming_the_variable() {
+    for (variable, value) in [
+        ("PORTAL_VIDEO_BASE_URL", "http://video.example/join"),
+        ("PORTAL_LOG_LEVEL", "verbose"),
+        ("RUST_LOG", "info,h2=loud"),
+        ("PORTAL_KEYS_SECRET_ARN", "arn:aws:s3:::not-a-secret"),
+    ] {
+        let (code, stderr, stdout, _) = run(&[(variable, value)]);
+        assert_eq!(code, 1, "{variable}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{variable}: {stderr}");
+        assert!(lines[0].contains(variable), "{stderr}");
+        assert!(lines[0].contains(value), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        // Logs are up (at the default level) before the configuration is refused, so the refusal
+        // is also a structured log line.
+        let logged: serde_json::Value = stdout
+            .lines()
+            .find_map(|line| serde_json::from_str(line).ok())
+            .unwrap_or_else(|| panic!("{variable}: no JSON log line in {stdout:?}"));
+        assert_eq!(logged["level"], "ERROR", "{logged}");
+        assert!(
+            logged["fields"]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(variable)),
+            "{logged}"
+        );
+    }
 }

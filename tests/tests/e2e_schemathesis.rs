@@ -27,18 +27,10 @@ use portal_tests::browser::Decision;
 use portal_tests::e2e::{code_from, finish_sign_in, http_client, E2e};
 use portal_tests::watch::workspace_root;
 use serde_json::Value;
+use testkit::catalog;
 
 /// Every scope: the fuzzed routes must answer as for a fully authorised app.
-const SCOPES: &[&str] = &[
-    "openid",
-    "profile",
-    "email",
-    "phone",
-    "offline_access",
-    "profile_read",
-    "appointment_read",
-    "appointment_write",
-];
+const SCOPES: &[&str] = testkit::oauth::SCOPES;
 
 /// Operations fuzzed: the booking and ASAP API, the profile, UserInfo, discovery, JWKS and the
 /// OpenAPI document itself. Left out, on purpose:
@@ -48,7 +40,7 @@ const SCOPES: &[&str] = &[
 ///   per-address login throttle the other end-to-end tests share.
 /// - `/oauth/token`, `/oauth/revoke`, `/oauth/introspect`: they authenticate clients, not bearer
 ///   tokens, so with this run's `Authorization: Bearer` header every case is `invalid_client`;
-///   their errors are covered by `token_handler.rs` and the e2e OAuth tests.
+///   their errors are covered by `token_handler/` and the e2e OAuth tests.
 /// - `/api-docs`: the browsable page and its static files, not a JSON API.
 const INCLUDE_PATHS: &str =
     r"^/(api/portal/v1/.*|\.well-known/.*|oauth/userinfo|api-docs/openapi\.json)$";
@@ -225,7 +217,7 @@ async fn fetch_spec(e2e: &E2e) -> String {
 async fn the_json_apis_answer_as_their_openapi_document_says() {
     schemathesis();
     let e2e = E2e::new().await;
-    e2e.ensure_demo_catalog().await;
+    catalog::ensure_demo(&e2e.store).await;
     let token = access_token(&e2e).await;
     let folder = tempfile::tempdir().expect("spec folder");
     let spec = folder.path().join("openapi.json");

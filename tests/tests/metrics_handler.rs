@@ -4,17 +4,13 @@
 //! id, and what the request did (bookings, slot_unavailable, ...).
 
 use lambda_http::{Request, RequestExt as _};
-use portal_tests::context::TestContext;
-use portal_tests::events::Event;
-use serde_json::{json, Map, Value};
-use shared::booking::{BookingRepo, Catalog};
+use serde_json::{Map, Value};
+use shared::booking::AppointmentId;
 use shared::boot::{invoke, Handler};
-use shared::crypto::random_id;
 use shared::metrics::emf;
-
-const API: &str = "/api/portal/v1";
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/catalog/demo.yaml");
-const ALL: &str = "openid profile_read appointment_read appointment_write";
+use testkit::api::{book_request, ApiPatient, API};
+use testkit::catalog::{self, CATEGORY, INSURANCE, TYPE};
+use testkit::{Event, TestContext};
 
 /// A request as the Lambda runtime hands it over: with its invocation context.
 fn invocation(event: Event, request_id: &str) -> Request {
@@ -51,21 +47,17 @@ async fn run(
 
 async fn booking_app() -> (TestContext, booking_fn::App) {
     let ctx = TestContext::new();
-    let catalog = Catalog::parse(&std::fs::read_to_string(DEMO).unwrap()).unwrap();
-    BookingRepo::new(ctx.store())
-        .save_catalog(&catalog, shared::store::now_unix())
-        .await
-        .unwrap();
+    catalog::load_demo(&ctx.store()).await;
     let app = booking_fn::App::new(ctx.context.clone());
     (ctx, app)
 }
 
-async fn first_availability(app: &booking_fn::App, bearer: &str) -> String {
-    let request = Event::get(&format!(
-        "{API}/availabilities?category_id=53&type_id=198&insurance_id=136&limit=1"
-    ))
-    .header("authorization", &format!("Bearer {bearer}"))
-    .request();
+async fn first_availability(app: &booking_fn::App, patient: &ApiPatient) -> String {
+    let request = patient
+        .get(&format!(
+            "/availabilities?category_id={CATEGORY}&type_id={TYPE}&insurance_id={INSURANCE}&limit=1"
+        ))
+        .request();
     let response = app.handle(request).await;
     let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     body["data"][0]["id"]
@@ -74,22 +66,20 @@ async fn first_availability(app: &booking_fn::App, bearer: &str) -> String {
         .to_owned()
 }
 
-fn book(bearer: &str, availability: &str) -> Event {
-    Event::post(&format!("{API}/booking"))
-        .header("authorization", &format!("Bearer {bearer}"))
-        .json(&json!({ "availability_id": availability, "insurance_id": 136 }))
+fn book(patient: &ApiPatient, availability: &str) -> Event {
+    patient.post("/booking", &book_request(availability))
 }
 
 #[tokio::test]
 async fn a_booking_emits_one_line_with_route_status_duration_request_id_and_the_booking() {
     let (ctx, app) = booking_app().await;
-    let bearer = ctx.bearer(&random_id(22), ALL);
-    let slot = first_availability(&app, &bearer).await;
+    let patient = ApiPatient::new(&ctx.context);
+    let slot = first_availability(&app, &patient).await;
 
     let (status, lines) = run(
         &app,
         "booking",
-        invocation(book(&bearer, &slot), "req-book-1"),
+        invocation(book(&patient, &slot), "req-book-1"),
     )
     .await;
     assert_eq!(status, 201);
@@ -112,10 +102,12 @@ async fn a_booking_emits_one_line_with_route_status_duration_request_id_and_the_
     assert_eq!(line["traceId"], "Root=1-5759e988-bd862e3fe1be46a994272793");
     // Nothing secret or personal on the line: no token, no ids from the path or body.
     let text = Value::Object(line.clone()).to_string();
-    assert!(!text.contains(&bearer) && !text.contains(&slot), "{text}");
+    let token = patient.bearer.trim_start_matches("Bearer ");
+    assert!(!text.contains(token) && !text.contains(&slot), "{text}");
+    assert!(!text.contains(&patient.id), "{text}");
 
     // The same slot again (capacity 1): a 409 that counts as slot_unavailable.
-    let other = ctx.bearer(&random_id(22), ALL);
+    let other = ApiPatient::new(&ctx.context);
     let (status, lines) = run(
         &app,
         "booking",
@@ -131,11 +123,11 @@ async fn a_booking_emits_one_line_with_route_status_duration_request_id_and_the_
 #[tokio::test]
 async fn routes_are_patterns_and_unknown_paths_one_value() {
     let (ctx, app) = booking_app().await;
-    let bearer = ctx.bearer(&random_id(22), ALL);
-    let id = random_id(22);
+    let patient = ApiPatient::new(&ctx.context);
+    let id = AppointmentId::generate().to_string();
 
-    let get = Event::get(&format!("{API}/appointments/{id}"))
-        .header("authorization", &format!("Bearer {bearer}"))
+    let get = patient
+        .get(&format!("/appointments/{id}"))
         .path_param("id", &id);
     let (status, lines) = run(&app, "booking", invocation(get, "r1")).await;
     assert_eq!(status, 404);

@@ -4,87 +4,39 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use lambda_http::{Body, Response};
-use portal_tests::context::TestContext;
-use portal_tests::events::Event;
 use serde_json::{json, Value};
 use shared::bearer::AccessClaims;
 use shared::boot::Handler as _;
-use shared::domain::patient::{BirthDate, Email, Name, Patient, Phone};
-use shared::jwt::Audience;
+use shared::domain::patient::Patient;
+use shared::i18n::Locale;
 use shared::keys::KeySet;
-use shared::repo::PatientRepo;
+use shared::store::now_unix;
+use testkit::api::{body, header};
+use testkit::tokens::{access_claims, sign};
+use testkit::{oauth, patients};
+use testkit::{Event, TestContext};
 use userinfo_fn::App;
 
 const LOOPBACK_ORIGIN: &str = "http://localhost:5173";
 const EVIL_ORIGIN: &str = "https://evil.example";
+/// The patient's email as they typed it at sign-up (released as typed).
+const EMAIL: &str = "Anna.Muster@Example.org";
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
+/// A stored patient with a verified email and `phone`.
 async fn create_patient(ctx: &TestContext, phone: Option<&str>) -> Patient {
-    let mut patient = Patient::new(
-        Email::parse("Anna.Muster@Example.org").unwrap(),
-        Name::parse("Anna", "first name").unwrap(),
-        Name::parse("Muster", "last name").unwrap(),
-        BirthDate::parse("1985-02-28").unwrap(),
-        phone.map(|p| Phone::parse(p).unwrap()),
-    );
+    // German, so the released `locale` claim is not merely the default.
+    let mut patient = patients::patient(EMAIL, phone).with_locale(Locale::parse("de").unwrap());
     patient.email_verified = true;
-    PatientRepo::new(ctx.store())
-        .create(&patient, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
-        .await
-        .unwrap();
+    patients::register(&ctx.store(), &patient, None).await;
     patient
 }
 
-fn claims(ctx: &TestContext, sub: &str, scope: &str, expires_in: i64) -> AccessClaims {
-    let config = &ctx.context.config;
-    let now = now();
-    AccessClaims {
-        iss: config.issuer_str().to_owned(),
-        sub: sub.to_owned(),
-        aud: Audience::one(config.api_audience.clone()),
-        client_id: "client-1".to_owned(),
-        scope: scope.to_owned(),
-        exp: now + expires_in,
-        iat: now,
-        jti: format!("jti-{now}-{scope}"),
-        gid: "grant-1".to_owned(),
-        auth_time: now - 60,
-    }
-}
-
-fn sign(keys: &KeySet, claims: &AccessClaims) -> String {
-    keys.sign_jwt("at+jwt", claims).unwrap()
-}
-
-fn token(ctx: &TestContext, sub: &str, scope: &str) -> String {
-    sign(&ctx.context.keys, &claims(ctx, sub, scope, 300))
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
+fn claims(ctx: &TestContext, sub: &str, scope: &str) -> AccessClaims {
+    access_claims(&ctx.context.config, sub, scope)
 }
 
 async fn call(ctx: &TestContext, event: Event) -> Response<Body> {
     App::new(ctx.context.clone()).handle(event.request()).await
-}
-
-fn body(response: &Response<Body>) -> Value {
-    serde_json::from_slice(response.body().as_ref()).unwrap()
-}
-
-fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
 }
 
 fn challenge(response: &Response<Body>) -> &str {
@@ -92,12 +44,8 @@ fn challenge(response: &Response<Body>) -> &str {
 }
 
 async fn userinfo_with_scope(ctx: &TestContext, patient: &Patient, scope: &str) -> Value {
-    let token = token(ctx, patient.id.as_str(), scope);
-    let response = call(
-        ctx,
-        Event::get("/oauth/userinfo").header("authorization", &bearer(&token)),
-    )
-    .await;
+    let token = ctx.access_token(patient.id.as_str(), scope);
+    let response = call(ctx, Event::get("/oauth/userinfo").bearer(&token)).await;
     assert_eq!(response.status(), 200, "{scope}");
     body(&response)
 }
@@ -114,16 +62,7 @@ async fn discovery_has_every_required_field_and_every_endpoint_under_the_issuer(
     let issuer = "http://127.0.0.1:9000";
     assert_eq!(doc["issuer"], issuer);
 
-    for (field, path) in [
-        ("authorization_endpoint", "/oauth/authorize"),
-        ("token_endpoint", "/oauth/token"),
-        ("userinfo_endpoint", "/oauth/userinfo"),
-        ("jwks_uri", "/.well-known/jwks.json"),
-        ("revocation_endpoint", "/oauth/revoke"),
-        ("introspection_endpoint", "/oauth/introspect"),
-        ("end_session_endpoint", "/oauth/logout"),
-        ("service_documentation", "/api-docs"),
-    ] {
+    for (field, path) in oauth::ENDPOINTS {
         assert_eq!(doc[field], format!("{issuer}{path}"), "{field}");
     }
 
@@ -140,8 +79,9 @@ async fn discovery_has_every_required_field_and_every_endpoint_under_the_issuer(
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
-                             "name", "given_name", "family_name", "birthdate", "email",
+                             "name", "given_name", "family_name", "birthdate", "locale", "email",
                              "email_verified", "phone_number"],
+        "ui_locales_supported": ["en", "de"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
@@ -201,14 +141,11 @@ async fn after_a_rotation_the_jwks_publishes_both_kids_and_old_tokens_still_work
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, None).await;
     let old_kid = ctx.context.keys.active_kid().to_owned();
-    let old_token = token(&ctx, patient.id.as_str(), "openid");
+    let old_token = ctx.access_token(patient.id.as_str(), "openid");
 
-    let mut material = ctx.material.clone();
-    material.rotate(now()).unwrap();
-    let rotated_keys = KeySet::from_material(&material).unwrap();
-    let new_kid = rotated_keys.active_kid().to_owned();
+    let rotated = ctx.rotated();
+    let new_kid = rotated.keys.active_kid().to_owned();
     assert_ne!(new_kid, old_kid);
-    let rotated = shared::boot::context((*ctx.context.config).clone(), ctx.store(), rotated_keys);
     let app = App::new(rotated.clone());
 
     let jwks = body(
@@ -226,17 +163,10 @@ async fn after_a_rotation_the_jwks_publishes_both_kids_and_old_tokens_still_work
     expected.sort_unstable();
     assert_eq!(kids, expected);
 
-    let new_token = sign(
-        &rotated.keys,
-        &claims(&ctx, patient.id.as_str(), "openid", 300),
-    );
+    let new_token = sign(&rotated.keys, &claims(&ctx, patient.id.as_str(), "openid"));
     for token in [&old_token, &new_token] {
         let response = app
-            .handle(
-                Event::get("/oauth/userinfo")
-                    .header("authorization", &bearer(token))
-                    .request(),
-            )
+            .handle(Event::get("/oauth/userinfo").bearer(token).request())
             .await;
         assert_eq!(response.status(), 200);
         assert_eq!(body(&response)["sub"], patient.id.as_str());
@@ -249,12 +179,8 @@ async fn after_a_rotation_the_jwks_publishes_both_kids_and_old_tokens_still_work
 async fn userinfo_answers_a_get_with_the_token_in_the_authorization_header() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, None).await;
-    let token = token(&ctx, patient.id.as_str(), "openid");
-    let response = call(
-        &ctx,
-        Event::get("/oauth/userinfo").header("authorization", &bearer(&token)),
-    )
-    .await;
+    let token = ctx.access_token(patient.id.as_str(), "openid");
+    let response = call(&ctx, Event::get("/oauth/userinfo").bearer(&token)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "cache-control"), "no-store");
     assert_eq!(header(&response, "content-type"), "application/json");
@@ -265,12 +191,8 @@ async fn userinfo_answers_a_get_with_the_token_in_the_authorization_header() {
 async fn userinfo_answers_a_post_with_the_token_in_the_authorization_header() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, None).await;
-    let token = token(&ctx, patient.id.as_str(), "openid email");
-    let response = call(
-        &ctx,
-        Event::post("/oauth/userinfo").header("authorization", &bearer(&token)),
-    )
-    .await;
+    let token = ctx.access_token(patient.id.as_str(), "openid email");
+    let response = call(&ctx, Event::post("/oauth/userinfo").bearer(&token)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(body(&response)["email"], "Anna.Muster@Example.org");
 }
@@ -279,7 +201,7 @@ async fn userinfo_answers_a_post_with_the_token_in_the_authorization_header() {
 async fn userinfo_answers_a_post_with_the_token_in_the_form_body() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, None).await;
-    let token = token(&ctx, patient.id.as_str(), "openid");
+    let token = ctx.access_token(patient.id.as_str(), "openid");
     let response = call(
         &ctx,
         Event::post("/oauth/userinfo").form(&[("access_token", &token)]),
@@ -293,7 +215,7 @@ async fn userinfo_answers_a_post_with_the_token_in_the_form_body() {
 async fn a_token_in_the_query_string_is_not_accepted() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, None).await;
-    let token = token(&ctx, patient.id.as_str(), "openid");
+    let token = ctx.access_token(patient.id.as_str(), "openid");
     let response = call(
         &ctx,
         Event::get(&format!("/oauth/userinfo?access_token={token}")),
@@ -327,11 +249,7 @@ async fn a_request_without_a_token_gets_401_and_a_bearer_challenge() {
 // ----- UserInfo: which tokens are refused -----
 
 async fn assert_invalid_token(ctx: &TestContext, token: &str, why: &str) {
-    let response = call(
-        ctx,
-        Event::get("/oauth/userinfo").header("authorization", &bearer(token)),
-    )
-    .await;
+    let response = call(ctx, Event::get("/oauth/userinfo").bearer(token)).await;
     assert_eq!(response.status(), 401, "{why}");
     assert!(
         challenge(&response).contains("error=\"invalid_token\""),
@@ -347,13 +265,17 @@ async fn expired_forged_and_unsigned_tokens_are_invalid_tokens() {
     let patient = create_patient(&ctx, None).await;
     let sub = patient.id.as_str();
 
-    let expired = sign(&ctx.context.keys, &claims(&ctx, sub, "openid", -120));
+    let expired = AccessClaims {
+        exp: now_unix() - 120,
+        ..claims(&ctx, sub, "openid")
+    };
+    let expired = sign(&ctx.context.keys, &expired);
     assert_invalid_token(&ctx, &expired, "expired").await;
 
     // Same header and signature, different claims: the signature no longer matches.
-    let good = token(&ctx, sub, "openid");
+    let good = ctx.access_token(sub, "openid");
     let parts: Vec<&str> = good.split('.').collect();
-    let mut widened = claims(&ctx, sub, "openid profile email phone", 300);
+    let mut widened = claims(&ctx, sub, "openid profile email phone");
     widened.exp += 1;
     let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&widened).unwrap());
     let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
@@ -361,7 +283,7 @@ async fn expired_forged_and_unsigned_tokens_are_invalid_tokens() {
 
     // Signed by a key this server never issued, under a kid it knows.
     let stranger = KeySet::from_material(&shared::keys::KeyMaterial::generate().unwrap()).unwrap();
-    let foreign = sign(&stranger, &claims(&ctx, sub, "openid", 300));
+    let foreign = sign(&stranger, &claims(&ctx, sub, "openid"));
     let foreign_parts: Vec<&str> = foreign.split('.').collect();
     let spliced = format!("{}.{}.{}", parts[0], foreign_parts[1], foreign_parts[2]);
     assert_invalid_token(&ctx, &spliced, "signature by another key").await;
@@ -371,7 +293,7 @@ async fn expired_forged_and_unsigned_tokens_are_invalid_tokens() {
     let unsigned = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(&ctx, sub, "openid", 300)).unwrap())
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(&ctx, sub, "openid")).unwrap())
     );
     assert_invalid_token(&ctx, &unsigned, "alg none").await;
 
@@ -379,7 +301,7 @@ async fn expired_forged_and_unsigned_tokens_are_invalid_tokens() {
     let id_token = ctx
         .context
         .keys
-        .sign_jwt("JWT", &claims(&ctx, sub, "openid", 300))
+        .sign_jwt("JWT", &claims(&ctx, sub, "openid"))
         .unwrap();
     assert_invalid_token(&ctx, &id_token, "id_token").await;
 }
@@ -388,12 +310,8 @@ async fn expired_forged_and_unsigned_tokens_are_invalid_tokens() {
 async fn a_token_without_openid_is_forbidden_with_insufficient_scope() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, None).await;
-    let token = token(&ctx, patient.id.as_str(), "profile email profile_read");
-    let response = call(
-        &ctx,
-        Event::get("/oauth/userinfo").header("authorization", &bearer(&token)),
-    )
-    .await;
+    let token = ctx.access_token(patient.id.as_str(), "profile email profile_read");
+    let response = call(&ctx, Event::get("/oauth/userinfo").bearer(&token)).await;
     assert_eq!(response.status(), 403);
     let challenge = challenge(&response);
     assert!(
@@ -407,12 +325,12 @@ async fn a_token_without_openid_is_forbidden_with_insufficient_scope() {
 #[tokio::test]
 async fn a_token_whose_patient_no_longer_exists_is_an_invalid_token() {
     let ctx = TestContext::new();
-    let token = token(&ctx, "NoSuchPatient000000000000000", "openid profile_read");
+    let token = ctx.access_token("NoSuchPatient000000000000000", "openid profile_read");
     for event in [
         Event::get("/oauth/userinfo"),
         Event::get("/api/portal/v1/profile"),
     ] {
-        let response = call(&ctx, event.header("authorization", &bearer(&token))).await;
+        let response = call(&ctx, event.bearer(&token)).await;
         assert_eq!(response.status(), 401);
         assert!(challenge(&response).starts_with(
             "Bearer realm=\"MyPatientPortal\", error=\"invalid_token\", error_description=\""
@@ -424,7 +342,7 @@ async fn a_token_whose_patient_no_longer_exists_is_an_invalid_token() {
 // ----- UserInfo: which claims each scope releases -----
 
 #[tokio::test]
-async fn the_profile_scope_releases_exactly_the_name_and_birth_date_claims() {
+async fn the_profile_scope_releases_exactly_the_name_birth_date_and_locale_claims() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, Some("+49 30 1234567")).await;
     assert_eq!(
@@ -435,6 +353,7 @@ async fn the_profile_scope_releases_exactly_the_name_and_birth_date_claims() {
             "given_name": "Anna",
             "family_name": "Muster",
             "birthdate": "1985-02-28",
+            "locale": "de",
         })
     );
 }
@@ -487,6 +406,7 @@ async fn all_identity_scopes_release_every_claim_and_portal_scopes_release_none(
             "given_name": "Anna",
             "family_name": "Muster",
             "birthdate": "1985-02-28",
+            "locale": "de",
             "email": "Anna.Muster@Example.org",
             "email_verified": true,
             "phone_number": "+49301234567",
@@ -504,12 +424,8 @@ async fn all_identity_scopes_release_every_claim_and_portal_scopes_release_none(
 async fn the_profile_endpoint_returns_the_token_owners_own_profile() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, Some("+49 30 1234567")).await;
-    let token = token(&ctx, patient.id.as_str(), "profile_read");
-    let response = call(
-        &ctx,
-        Event::get("/api/portal/v1/profile").header("authorization", &bearer(&token)),
-    )
-    .await;
+    let token = ctx.access_token(patient.id.as_str(), "profile_read");
+    let response = call(&ctx, Event::get("/api/portal/v1/profile").bearer(&token)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "cache-control"), "no-store");
     assert_eq!(
@@ -530,16 +446,11 @@ async fn the_profile_endpoint_returns_the_token_owners_own_profile() {
 async fn the_profile_endpoint_needs_profile_read() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, None).await;
-    let token = token(
-        &ctx,
+    let token = ctx.access_token(
         patient.id.as_str(),
         "openid profile email phone appointment_read",
     );
-    let response = call(
-        &ctx,
-        Event::get("/api/portal/v1/profile").header("authorization", &bearer(&token)),
-    )
-    .await;
+    let response = call(&ctx, Event::get("/api/portal/v1/profile").bearer(&token)).await;
     assert_eq!(response.status(), 403);
     assert!(challenge(&response).ends_with("scope=\"profile_read\""));
 
@@ -551,8 +462,7 @@ async fn the_profile_endpoint_needs_profile_read() {
 async fn userinfo_and_profile_cost_exactly_one_store_round_trip_and_refusals_none() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, Some("+49 30 1234567")).await;
-    let token = token(
-        &ctx,
+    let token = ctx.access_token(
         patient.id.as_str(),
         "openid profile email phone profile_read",
     );
@@ -560,9 +470,9 @@ async fn userinfo_and_profile_cost_exactly_one_store_round_trip_and_refusals_non
     ctx.counter.take();
 
     for event in [
-        Event::get("/oauth/userinfo").header("authorization", &bearer(&token)),
+        Event::get("/oauth/userinfo").bearer(&token),
         Event::post("/oauth/userinfo").form(&[("access_token", &token)]),
-        Event::get("/api/portal/v1/profile").header("authorization", &bearer(&token)),
+        Event::get("/api/portal/v1/profile").bearer(&token),
     ] {
         let response = app.handle(event.request()).await;
         assert_eq!(response.status(), 200);
@@ -583,10 +493,7 @@ async fn userinfo_and_profile_cost_exactly_one_store_round_trip_and_refusals_non
 // ----- CORS -----
 
 fn preflight(path: &str, origin: &str, method: &str) -> Event {
-    Event::new("OPTIONS", path)
-        .header("origin", origin)
-        .header("access-control-request-method", method)
-        .header("access-control-request-headers", "authorization")
+    Event::preflight(path, origin, method).header("access-control-request-headers", "authorization")
 }
 
 #[tokio::test]
@@ -628,12 +535,12 @@ async fn a_preflight_from_another_origin_gets_no_cors_headers() {
 
     // A GET from that origin is answered, but the browser is not allowed to read it.
     let patient = create_patient(&ctx, None).await;
-    let token = token(&ctx, patient.id.as_str(), "openid");
+    let token = ctx.access_token(patient.id.as_str(), "openid");
     let response = call(
         &ctx,
         Event::get("/oauth/userinfo")
             .header("origin", EVIL_ORIGIN)
-            .header("authorization", &bearer(&token)),
+            .bearer(&token),
     )
     .await;
     assert_eq!(response.status(), 200);

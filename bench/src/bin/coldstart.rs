@@ -19,14 +19,14 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use portal_bench::events::Event;
-use portal_bench::fixture::{self, Portal, API, CATEGORY, INSURANCE, TYPE};
 use portal_bench::ops::{FUNCTIONS, INIT_TARGET_MS, RSS_TARGET_KB};
 use portal_bench::results::{self, ColdStartRecord, COLDSTART_FILE};
 use portal_bench::runtime_stub::{RuntimeStub, Scenario};
-use portal_bench::BenchError;
-use serde_json::json;
+use portal_bench::{portal, BenchError};
 use shared::boot::Handler as _;
+use testkit::api::{book_request, days_ahead, API, PORTAL_SCOPE};
+use testkit::catalog::{CATEGORY, INSURANCE, TYPE};
+use testkit::{oauth, Event, TestContext, ISSUER};
 use tokio::process::{Child, Command};
 
 struct Args {
@@ -104,7 +104,7 @@ fn parse_args() -> Result<Args, BenchError> {
 
 /// The seeded store every function starts on, and what the requests need.
 struct World {
-    portal: Portal,
+    portal: TestContext,
     client: shared::domain::client::Client,
     secret: String,
     patient: shared::domain::patient::Patient,
@@ -112,20 +112,20 @@ struct World {
 }
 
 async fn seed() -> Result<World, BenchError> {
-    let portal = Portal::new()?;
-    let (client, secret) = portal.client().await?;
-    let patient = portal.patient().await?;
-    let catalog = portal.load_demo_catalog(None).await?;
+    let portal = portal();
+    let (client, secret) = portal.client().await;
+    let patient = portal.patient().await;
+    let catalog = portal.load_demo_catalog(None).await;
     // One appointment (for the `asap` request), booked through the real booking handler.
-    let ids = portal.availability_ids(&catalog, 3, 17)?;
+    let ids = portal.availability_ids(&catalog, 3, 17);
     let availability = ids
         .last()
         .ok_or_else(|| BenchError::new("no bookable slot in the demo catalog"))?;
-    let token = portal.access_token(patient.id.as_str(), fixture::PORTAL_SCOPE)?;
+    let token = portal.access_token(patient.id.as_str(), PORTAL_SCOPE);
     let request = Event::post(&format!("{API}/booking"))
         .bearer(&token)
-        .json(&json!({ "availability_id": availability, "insurance_id": INSURANCE }))
-        .request()?;
+        .json(&book_request(availability))
+        .request();
     let response = booking_fn::App::new(portal.context.clone())
         .handle(request)
         .await;
@@ -188,7 +188,7 @@ impl Scenario for SignIn {
         // The login page's address, as a path (the issuer is this local portal).
         self.login = headers["location"]
             .as_str()
-            .map(|location| location.trim_start_matches(fixture::ISSUER).to_owned())
+            .map(|location| location.trim_start_matches(ISSUER).to_owned())
             .filter(|path| path.starts_with("/oauth/login"));
     }
 }
@@ -211,8 +211,8 @@ impl Scenario for TokenChain {
             Some(code) => vec![
                 ("grant_type", "authorization_code"),
                 ("code", code),
-                ("redirect_uri", fixture::REDIRECT),
-                ("code_verifier", fixture::VERIFIER),
+                ("redirect_uri", oauth::REDIRECT),
+                ("code_verifier", oauth::VERIFIER),
             ],
             None => vec![
                 ("grant_type", "refresh_token"),
@@ -249,21 +249,14 @@ fn scenario(
     };
     Ok(match function {
         "authorize" => {
-            let query = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([
-                    ("response_type", "code"),
-                    ("client_id", world.client.id.as_str()),
-                    ("redirect_uri", fixture::REDIRECT),
-                    ("scope", "openid email appointment_read"),
-                    ("state", "st-123"),
-                    ("nonce", "n-0S6_WzA2Mj"),
-                    ("code_challenge", fixture::CHALLENGE),
-                    ("code_challenge_method", "S256"),
-                ])
-                .finish();
             (
                 Box::new(SignIn {
-                    authorize: format!("/oauth/authorize?{query}"),
+                    authorize: oauth::authorize_path(
+                        world.client.id.as_str(),
+                        oauth::REDIRECT,
+                        "openid email appointment_read",
+                        &[],
+                    ),
                     login: None,
                     left: invocations,
                 }),
@@ -273,24 +266,24 @@ fn scenario(
         }
         "token" => (
             Box::new(TokenChain {
-                code: Some(portal.code(&world.client, &world.patient, fixture::APP_SCOPE)?),
-                basic: fixture::basic(&world.client, &world.secret),
+                code: Some(portal.code(&world.client, &world.patient, oauth::APP_SCOPE)),
+                basic: oauth::basic(world.client.id.as_str(), &world.secret),
                 refresh_token: String::new(),
                 left: invocations,
             }),
             "POST /oauth/token: one code exchange, then refresh after refresh".to_owned(),
         ),
         "userinfo" => (
-            repeat(Event::get("/oauth/userinfo").bearer(&portal.access_token(patient, "openid email")?)),
+            repeat(Event::get("/oauth/userinfo").bearer(&portal.access_token(patient, "openid email"))),
             "GET /oauth/userinfo with a valid access token".to_owned(),
         ),
         "booking" => (
             repeat(
                 Event::get(&format!(
                     "{API}/availabilities?category_id={CATEGORY}&type_id={TYPE}&insurance_id={INSURANCE}&from={}&limit=200",
-                    fixture::days_ahead(3)
+                    days_ahead(3)
                 ))
-                .bearer(&portal.access_token(patient, fixture::PORTAL_SCOPE)?),
+                .bearer(&portal.access_token(patient, PORTAL_SCOPE)),
             ),
             "GET availabilities, 2 weeks of type 198 (~170 slots)".to_owned(),
         ),
@@ -300,7 +293,7 @@ fn scenario(
                     "{API}/appointments/{}/earlier_availability",
                     world.appointment
                 ))
-                .bearer(&portal.access_token(patient, fixture::PORTAL_SCOPE)?),
+                .bearer(&portal.access_token(patient, PORTAL_SCOPE)),
             ),
             "GET earlier_availability of a booked appointment".to_owned(),
         ),
@@ -355,7 +348,7 @@ fn spawn(
             format!("sqlite:{}", world.portal.database().display()),
         )
         .env("PORTAL_DATA_DIR", data_dir)
-        .env("PORTAL_ISSUER", fixture::ISSUER)
+        .env("PORTAL_ISSUER", ISSUER)
         .envs(args.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log_file)

@@ -7,30 +7,17 @@
 use booking_client::{run, sign_in, Config, Error, Loopback};
 use portal_tests::browser::{Browser, Decision};
 use portal_tests::e2e::{E2e, TestPatient};
-use shared::booking::{BookingError, BookingRepo, Catalog};
 use shared::domain::client::{Client, RedirectUri};
 use shared::repo::ClientRepo;
 use shared::scope::Scopes;
+use testkit::catalog;
 use url::Url;
-
-const DEMO_CATALOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/catalog/demo.yaml");
 
 /// The portal, with the demo catalog loaded if no catalog is there yet (the walkthrough's ids
 /// 136 / 53 / 198 are the demo's), and a patient of this test.
 async fn setup() -> (E2e, TestPatient) {
     let e2e = E2e::new().await;
-    let repo = BookingRepo::new(e2e.store.clone());
-    match repo.catalog().await {
-        Ok(_) => {}
-        Err(BookingError::CatalogMissing) => {
-            let text = std::fs::read_to_string(DEMO_CATALOG).unwrap();
-            let catalog = Catalog::parse(&text).unwrap();
-            repo.save_catalog(&catalog, chrono::Utc::now().timestamp())
-                .await
-                .unwrap();
-        }
-        Err(other) => panic!("reading the catalog: {other}"),
-    }
+    catalog::ensure_demo(&e2e.store).await;
     let patient = e2e.patient().await;
     (e2e, patient)
 }

@@ -16,14 +16,18 @@ use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use shared::asap::{Notifier, OutboxEvent};
+use shared::asap::Notifier;
 use shared::booking::repo::Idempotency;
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{IdResponse, RescheduleRequest};
-use shared::booking::{Appointment, BookRequest, BookingRepo, BookingService, SearchQuery};
+use shared::booking::OutboxEvent;
+use shared::booking::{
+    Appointment, AppointmentId, BookRequest, BookingRepo, BookingService, SearchQuery,
+};
 use shared::boot::{Context, Handler};
 use shared::config::AsapDispatch;
 use shared::cors;
+use shared::domain::patient::PatientId;
 use shared::http::request::{self, Params};
 use shared::http::{response, ApiError, PathParams, Router};
 use shared::store::now_unix;
@@ -129,23 +133,14 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the function around the shared init state. The video service URL comes from
-    /// `PORTAL_VIDEO_BASE_URL`; an unusable value is logged and the default is used.
+    /// Builds the function around the shared init state; video links go to the configuration's
+    /// video service (`PORTAL_VIDEO_BASE_URL`).
     pub fn new(context: Context) -> Self {
-        let video = VideoLinks::from_env().unwrap_or_else(|error| {
-            tracing::error!(%error, "PORTAL_VIDEO_BASE_URL is unusable; using the default");
-            VideoLinks::default()
-        });
-        Self::with_video(context, video)
-    }
-
-    /// Like [`App::new`] with an explicit video service.
-    pub fn with_video(context: Context, video: VideoLinks) -> Self {
         let service = BookingService::new(
             BookingRepo::new(context.store.clone()),
             context.keys.clone(),
             context.config.issuer_str(),
-            video,
+            VideoLinks::new(context.config.video_base_url.clone()),
         );
         let notifier = (context.config.asap_dispatch == AsapDispatch::Inline)
             .then(|| Notifier::new(&context, shared::mail::from_config(&context.config)));
@@ -185,10 +180,14 @@ impl App {
             Ok(claims) => claims,
             Err(error) => return Ok(error.into_response()),
         };
-        let patient = claims.sub.as_str();
+        let patient = match claims.patient_id() {
+            Ok(patient) => patient,
+            Err(error) => return Ok(error.into_response()),
+        };
+        let patient = &patient;
         let now = now_unix();
         let query = request::query(request);
-        let id = params.get("id").unwrap_or_default();
+        let path_id = || AppointmentId::from_path(params.get("id").unwrap_or_default());
         let ok = |value: &Value| response::json(StatusCode::OK, value);
         match route {
             Route::Insurances => Ok(ok(&self.service.insurances().await?)),
@@ -215,14 +214,14 @@ impl App {
                 Ok(ok(&list))
             }
             Route::Appointment => {
-                let appointment = self.service.appointment(patient, id).await?;
+                let appointment = self.service.appointment(patient, &path_id()?).await?;
                 Ok(self.tagged(ok(&appointment.to_json()), &appointment))
             }
             Route::Reschedule => {
                 let body: RescheduleRequest = json_object(request)?;
-                let if_match = self
-                    .service
-                    .if_match(if_match(request)?.as_deref(), patient, id);
+                let header = if_match(request)?;
+                let id = &path_id()?;
+                let if_match = self.service.if_match(header.as_deref(), patient, id);
                 let (appointment, freed) = self
                     .service
                     .reschedule(patient, id, &body.availability_id, if_match, now)
@@ -231,23 +230,26 @@ impl App {
                 Ok(self.tagged(ok(&appointment.to_json()), &appointment))
             }
             Route::Cancel => {
-                let if_match = self
-                    .service
-                    .if_match(if_match(request)?.as_deref(), patient, id);
+                let header = if_match(request)?;
+                let id = &path_id()?;
+                let if_match = self.service.if_match(header.as_deref(), patient, id);
                 let freed = self.service.cancel(patient, id, if_match, now).await?;
                 self.notify(freed, now).await;
                 Ok(response::json(
                     StatusCode::OK,
-                    &IdResponse { id: id.to_owned() },
+                    &IdResponse { id: id.to_string() },
                 ))
             }
             Route::AppointmentAvailabilities => {
                 let search = search_query(&query, false)?;
-                let page = self.service.alternatives(patient, id, &search, now).await?;
+                let page = self
+                    .service
+                    .alternatives(patient, &path_id()?, &search, now)
+                    .await?;
                 Ok(response::json(StatusCode::OK, &page))
             }
             Route::VideoConsultation => {
-                let link = self.service.video(patient, id, now).await?;
+                let link = self.service.video(patient, &path_id()?, now).await?;
                 Ok(response::json(StatusCode::OK, &link))
             }
         }
@@ -270,7 +272,7 @@ impl App {
     async fn book(
         &self,
         request: &Request,
-        patient: &str,
+        patient: &PatientId,
         now: i64,
     ) -> Result<Response<Body>, ApiError> {
         let value: Value = json_object(request)?;
@@ -285,7 +287,7 @@ impl App {
         let mut answer = response::json(
             StatusCode::CREATED,
             &IdResponse {
-                id: booked.id.clone(),
+                id: booked.id.to_string(),
             },
         );
         let headers = answer.headers_mut();

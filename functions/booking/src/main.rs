@@ -4,7 +4,6 @@
 // hops to every invocation (measured in docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::telemetry::init();
     let context = shared::boot::init_or_exit("booking").await;
     shared::boot::serve(booking_fn::App::new(context)).await
 }

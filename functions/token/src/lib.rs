@@ -3,7 +3,7 @@
 //!
 //! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
 //! This crate only speaks HTTP: it reads the form and the `Authorization` header, calls
-//! [`shared::oauth::token::TokenService`], and turns the result into a response. Every OAuth error
+//! [`shared::oauth::service::TokenService`], and turns the result into a response. Every OAuth error
 //! goes out through [`OAuthError::into_token_response`] (RFC 6749 §5.2 JSON, 401 with
 //! `WWW-Authenticate` for `invalid_client`, 503 when the store is unavailable), and every response
 //! carries `Cache-Control: no-store` and `Pragma: no-cache`.
@@ -20,7 +20,7 @@ use shared::http::request::{self, Params};
 use shared::http::{response, ApiError, PathParams, Router};
 use shared::oauth::client_auth::ClientCredentials;
 use shared::oauth::revoke::TokenTypeHint;
-use shared::oauth::token::TokenService;
+use shared::oauth::service::TokenService;
 use shared::oauth::OAuthError;
 
 /// The routes this function serves.

@@ -27,6 +27,7 @@ use shared::config::Config;
 use shared::http::request::Params;
 use shared::http::ApiError;
 use shared::openapi::docs_client;
+use shared::pages::{self, language, DocsRedirectPage};
 use url::Url;
 use utoipa_swagger_ui::Config as SwaggerConfig;
 
@@ -66,21 +67,6 @@ const PAGE: &str = r#"<!DOCTYPE html>
 <script src="?file=swagger-ui-bundle.js"></script>
 <script src="?file=swagger-ui-standalone-preset.js"></script>
 <script src="?file=swagger-initializer.js"></script>
-</body>
-</html>
-"#;
-
-/// Swagger UI's OAuth 2.0 redirect page, with its script from the same route (query-relative):
-/// it passes the code (or error) in its own query to the documentation page that opened it.
-const REDIRECT_PAGE: &str = r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>MyPatientPortal API: signing in</title>
-</head>
-<body>
-<noscript><p>Signing in to the API documentation needs JavaScript.</p></noscript>
-<script src="?file=oauth2-redirect.js"></script>
 </body>
 </html>
 "#;
@@ -132,6 +118,8 @@ impl Document {
 pub struct ApiDocs {
     config: Arc<SwaggerConfig<'static>>,
     csp: HeaderValue,
+    /// Whether the issuer is https (which language cookie the patient's browser holds).
+    secure: bool,
 }
 
 impl ApiDocs {
@@ -158,6 +146,7 @@ impl ApiDocs {
         Self {
             config: Arc::new(config),
             csp: content_security_policy(issuer),
+            secure: issuer.scheme() == "https",
         }
     }
 
@@ -179,7 +168,7 @@ impl ApiDocs {
             ))),
             // The popup's own query (code, state, iss) is read by the script, not here; a
             // repeated parameter is the script's problem too.
-            Ok(None) | Err(_) => Ok(self.html(REDIRECT_PAGE, no_store())),
+            Ok(None) | Err(_) => Ok(self.html(redirect_page(request, self.secure), no_store())),
         }
     }
 
@@ -187,8 +176,8 @@ impl ApiDocs {
         self.html(PAGE, cache_control())
     }
 
-    fn html(&self, page: &'static str, cache: HeaderValue) -> Response<Body> {
-        let mut response = Response::new(Body::from(page));
+    fn html(&self, page: impl Into<Body>, cache: HeaderValue) -> Response<Body> {
+        let mut response = Response::new(page.into());
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -262,6 +251,18 @@ fn content_security_policy(issuer: &Url) -> HeaderValue {
              img-src 'self' data:; connect-src 'self'; form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
         )
+    })
+}
+
+/// Swagger UI's OAuth 2.0 redirect page in the patient's language (the language cookie of the
+/// sign-in they just went through, else `Accept-Language`), with its script from the same route
+/// (query-relative): the script passes the code (or error) in the page's query to the
+/// documentation page that opened the popup.
+fn redirect_page(request: &Request, secure: bool) -> String {
+    let tr = language::choose(request, None, None, None, secure).tr;
+    pages::render(&DocsRedirectPage {
+        tr,
+        script: REDIRECT_SCRIPT,
     })
 }
 
@@ -374,7 +375,15 @@ mod tests {
 
     #[test]
     fn the_redirect_page_loads_its_script_from_its_own_route() {
-        assert!(REDIRECT_PAGE.contains(&format!("src=\"?file={REDIRECT_SCRIPT}\"")));
+        let request = lambda_http::http::Request::builder()
+            .uri("https://id.example/api-docs/oauth2-redirect?code=c&state=s")
+            .body(Body::Empty)
+            .unwrap();
+        let page = redirect_page(&request, true);
+        assert!(
+            page.contains(&format!("src=\"?file={REDIRECT_SCRIPT}\"")),
+            "{page}"
+        );
         let docs = ApiDocs::new(&Url::parse("https://id.example").unwrap());
         let file = utoipa_swagger_ui::serve(REDIRECT_SCRIPT, docs.config.clone())
             .unwrap()

@@ -25,7 +25,7 @@ pub async fn load(config: &Config, path: &Path, json: bool) -> Result<(), String
         // No stream locally: tell ASAP subscribers about the new capacity now, as the deployed
         // `asap` function would from the stream.
         let keys = shared::keys::load_keyset(
-            &shared::keys::KeySource::from_env(&config.data_dir),
+            &shared::keys::KeySource::from_config(config),
             config.aws_endpoint.as_deref(),
         )
         .await

@@ -7,7 +7,7 @@
 //! subscriptions first.
 //!
 //! Exactly once per (event, subscriber): before sending, a delivery record
-//! `ASAPMAIL#{event id}` / `APPT#{appointment id}` is created with a not-exists condition and a
+//! ([`layout::delivery`]: `ASAPMAIL#{event id}` / `APPT#{appointment id}`) is created with a not-exists condition and a
 //! short lease; after the mail service accepts the message it is marked `sent`. A failed send
 //! deletes the claim and fails the event, so the stream redelivers it and only the unsent
 //! recipients are tried again. A claim found still `sending` (a crashed or parallel attempt) fails
@@ -15,23 +15,24 @@
 //! is a crash between the mail service accepting a message and the `sent` mark: that message is
 //! sent again after the lease, never lost.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::message::Notification;
-use super::outbox::{OutboxEvent, OutboxKind};
-use super::subscriptions::{self, Subscription};
 use super::unsubscribe::UnsubscribeToken;
 use crate::booking::catalog::AppointmentType;
-use crate::booking::schedule::Slot;
-use crate::booking::{BookingError, BookingRepo};
+use crate::booking::outbox::{OutboxEvent, OutboxKind};
+use crate::booking::schedule::{first_free, Slot};
+use crate::booking::subscriptions::Subscription;
+use crate::booking::{AppointmentId, BookingError, BookingRepo};
 use crate::boot::Context;
-use crate::domain::patient::PatientId;
+use crate::domain::patient::{Patient, PatientId};
 use crate::keys::KeySet;
 use crate::mail::{MailError, SharedMailer};
 use crate::metrics::{self, Counter};
 use crate::repo::PatientRepo;
-use crate::store::{Condition, Item, Key, Query, SharedStore, StoreError, Update, MAX_QUERY_LIMIT};
+use crate::store::{
+    layout, Condition, Item, Key, SharedStore, StoreError, Update, MAX_QUERY_LIMIT,
+};
 
 /// How long a delivery claim blocks other attempts (longer than a Lambda invocation may run).
 pub const CLAIM_LEASE_SECONDS: i64 = 15 * 60;
@@ -129,14 +130,14 @@ impl Notifier {
         let capacity = kind.schedule.capacity;
 
         let (lowest, freed_by) = match &event.kind {
-            OutboxKind::SlotFreed { slot, freed_by } => (slot.start, Some(freed_by.as_str())),
+            OutboxKind::SlotFreed { slot, freed_by } => (slot.start, freed_by.as_ref()),
             OutboxKind::CapacityAdded => (now, None),
         };
         let mut candidates: Vec<Subscription> = self
             .subscriptions(kind.id, lowest)
             .await?
             .into_iter()
-            .filter(|s| Some(s.patient_id.as_str()) != freed_by)
+            .filter(|s| Some(&s.patient_id) != freed_by)
             .filter(|s| kind.insurance_ids.contains(&s.insurance_id))
             .collect();
         candidates.sort_by(|a, b| (a.since, &a.appointment_id).cmp(&(b.since, &b.appointment_id)));
@@ -225,8 +226,7 @@ impl Notifier {
         let mut all = Vec::new();
         let mut cursor = None;
         loop {
-            let query = Query::partition(subscriptions::partition(type_id), MAX_QUERY_LIMIT)
-                .between(subscriptions::after(instant), subscriptions::END)
+            let query = layout::subscriptions_starting_after(type_id, instant, MAX_QUERY_LIMIT)
                 .after(cursor);
             let page = self.store.query(query).await?;
             for item in &page.items {
@@ -269,9 +269,13 @@ impl Notifier {
             }
             Err(other) => return Err(other.into()),
         }
+        // Read even when the subscription names its own address: the mail is written in the
+        // patient's language.
+        let patient = self.patient(&subscription.patient_id).await?;
+        let locale = patient.as_ref().map(|p| p.locale).unwrap_or_default();
         let recipient = match &subscription.email {
             Some(email) => Some(email.clone()),
-            None => self.account_email(&subscription.patient_id).await?,
+            None => patient.map(|p| p.email.as_str().to_owned()),
         };
         let Some(recipient) = recipient else {
             // The account is gone: nothing to send, ever.
@@ -283,12 +287,14 @@ impl Notifier {
             appointment_id: subscription.appointment_id.clone(),
             subscription_id: subscription.subscription_id.clone(),
             exp: subscription.starts_at,
+            locale: Some(locale),
         }
         .seal(self.keys.sealer())
         .ok_or_else(|| NotifyError::Render("sealing the unsubscribe token failed".into()))?;
         let mail = Notification {
             from: &self.from,
             to: &recipient,
+            locale,
             type_name: &kind.name,
             category_name,
             time_zone: kind.schedule.time_zone,
@@ -341,12 +347,9 @@ impl Notifier {
         }
     }
 
-    async fn account_email(&self, patient_id: &str) -> Result<Option<String>, NotifyError> {
-        let Ok(id) = PatientId::parse(patient_id) else {
-            return Ok(None);
-        };
-        match self.patients.get(&id).await {
-            Ok(patient) => Ok(patient.map(|p| p.email.as_str().to_owned())),
+    async fn patient(&self, patient_id: &PatientId) -> Result<Option<Patient>, NotifyError> {
+        match self.patients.get(patient_id).await {
+            Ok(patient) => Ok(patient),
             Err(crate::repo::RepoError::Store(e)) => Err(e.into()),
             Err(other) => Err(NotifyError::Catalog(other.to_string())),
         }
@@ -359,25 +362,8 @@ enum Delivery {
     NoRecipient,
 }
 
-fn delivery_key(event_id: &str, appointment_id: &str) -> Key {
-    Key::new(
-        format!("ASAPMAIL#{event_id}"),
-        format!("APPT#{appointment_id}"),
-    )
-}
-
-/// The first slot of `slots` (ordered) with a free place that starts before `before`.
-pub fn first_free(
-    slots: &[Slot],
-    taken: &BTreeMap<i64, i64>,
-    capacity: i64,
-    before: i64,
-) -> Option<Slot> {
-    slots
-        .iter()
-        .take_while(|s| s.start < before)
-        .find(|s| taken.get(&s.start).copied().unwrap_or(0) < capacity)
-        .copied()
+fn delivery_key(event_id: &str, appointment_id: &AppointmentId) -> Key {
+    layout::delivery(event_id, appointment_id.as_str())
 }
 
 fn message_id_domain(issuer: &str) -> String {
@@ -385,34 +371,4 @@ fn message_id_domain(issuer: &str) -> String {
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "mypatientportal.local".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_first_free_slot_before_an_instant_is_offered() {
-        let slots: Vec<Slot> = (0..5)
-            .map(|i| Slot {
-                start: i * 100,
-                end: i * 100 + 50,
-            })
-            .collect();
-        let taken = BTreeMap::from([(0, 2), (100, 1)]);
-        assert_eq!(
-            first_free(&slots, &taken, 2, 1_000).map(|s| s.start),
-            Some(100)
-        );
-        assert_eq!(
-            first_free(&slots, &taken, 1, 1_000).map(|s| s.start),
-            Some(200)
-        );
-        assert_eq!(
-            first_free(&slots, &taken, 1, 200),
-            None,
-            "only slots before the appointment"
-        );
-        assert_eq!(first_free(&[], &taken, 1, 1_000), None);
-    }
 }

@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use super::unsubscribe::UnsubscribeToken;
 use crate::booking::repo::NewSubscription;
-use crate::booking::service::SUBSCRIPTION_ID_LEN;
-use crate::booking::{Appointment, AppointmentStatus, Availability, BookingError, BookingService};
+use crate::booking::subscriptions::SUBSCRIPTION_ID_LEN;
+use crate::booking::{
+    Appointment, AppointmentId, AppointmentStatus, Availability, BookingError, BookingService,
+};
 use crate::crypto::random_id;
-use crate::domain::patient::Email;
+use crate::domain::patient::{Email, PatientId};
 use crate::keys::KeySet;
 
 /// `GET …/earlier_availability`: the appointment and the earliest free slot before it, if any.
@@ -51,8 +53,8 @@ impl AsapService {
     /// the old one). 409 when the type has no ASAP list, or the appointment is cancelled or past.
     pub async fn subscribe(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         email: Option<&str>,
         now: i64,
     ) -> Result<Appointment, BookingError> {
@@ -102,8 +104,8 @@ impl AsapService {
     /// Takes the appointment off the ASAP list (idempotent). 409 when the type has no ASAP list.
     pub async fn unsubscribe(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         now: i64,
     ) -> Result<Appointment, BookingError> {
         let current = self.booking.appointment(patient_id, id).await?;
@@ -166,8 +168,8 @@ impl AsapService {
     /// (`None` when there is none, or the appointment can no longer be moved).
     pub async fn earlier_availability(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         now: i64,
     ) -> Result<EarlierAvailability, BookingError> {
         let appointment = self.booking.appointment(patient_id, id).await?;

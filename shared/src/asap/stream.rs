@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::notifier::Notifier;
-use super::outbox::{OutboxEvent, PREFIX};
+use crate::booking::outbox::OutboxEvent;
 use crate::store::dynamo::item_from_stream_image;
+use crate::store::layout;
 
 /// Whether a Lambda event is a DynamoDB Stream batch (rather than an HTTP request).
 pub fn is_stream_event(event: &Value) -> bool {
@@ -69,7 +70,7 @@ pub async fn handle_batch(
             continue;
         };
         let outcome = match item_from_stream_image(image) {
-            Ok(item) if !item.key.pk.starts_with(PREFIX) => continue,
+            Ok(item) if !layout::is_outbox_event(&item.key) => continue,
             Ok(item) => match OutboxEvent::from_item(&item) {
                 Ok(event) => notifier
                     .dispatch(&event, now)

@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::booking::AppointmentId;
 use crate::crypto::Sealer;
+use crate::domain::patient::PatientId;
+use crate::i18n::Locale;
 
 /// Sealing purpose of unsubscribe tokens.
 pub const PURPOSE: &str = "asap-unsubscribe";
@@ -15,16 +18,19 @@ pub const PURPOSE: &str = "asap-unsubscribe";
 pub struct UnsubscribeToken {
     /// Patient id.
     #[serde(rename = "p")]
-    pub patient_id: String,
+    pub patient_id: PatientId,
     /// Appointment id.
     #[serde(rename = "a")]
-    pub appointment_id: String,
+    pub appointment_id: AppointmentId,
     /// The subscription it ends.
     #[serde(rename = "s")]
     pub subscription_id: String,
     /// Expiry (unix seconds): the appointment's start, after which there is nothing to stop.
     #[serde(rename = "e")]
     pub exp: i64,
+    /// The language of the email the link came in: the pages it opens speak it too.
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
 }
 
 /// The token is unreadable, forged, from another server or expired.
@@ -61,10 +67,11 @@ mod tests {
 
     fn token() -> UnsubscribeToken {
         UnsubscribeToken {
-            patient_id: "p".into(),
-            appointment_id: "a".into(),
+            patient_id: PatientId::parse("p").unwrap(),
+            appointment_id: AppointmentId::parse(&"a".repeat(AppointmentId::LEN)).unwrap(),
             subscription_id: "s".into(),
             exp: 1_000,
+            locale: Locale::parse("de"),
         }
     }
 

@@ -1,19 +1,79 @@
-//! The appointment record, the booking request, and how an appointment is shown.
+//! The appointment record and the booking request (how an appointment is shown is
+//! [`super::views`]).
 //!
 //! An appointment keeps a snapshot of what the patient booked (type and category names, video
 //! flag, cancellation notice, time zone), so it reads the same after the catalog changes.
 
+use std::fmt;
+
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::views::{self, AppointmentView};
+use super::schedule::Slot;
 use super::BookingError;
-use crate::domain::patient::Email;
+use crate::crypto;
+use crate::domain::patient::{Email, PatientId};
 
-/// Length of appointment ids (random base62).
-pub const ID_LEN: usize = 28;
+/// An appointment's identifier: 28 random base62 characters.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AppointmentId(String);
+
+/// Text that cannot be an appointment id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid appointment id")]
+pub struct InvalidAppointmentId;
+
+impl AppointmentId {
+    /// Length of every appointment id.
+    pub const LEN: usize = 28;
+
+    /// Validates an id from a request, a token or storage: exactly [`Self::LEN`] ASCII letters or
+    /// digits.
+    pub fn parse(text: &str) -> Result<AppointmentId, InvalidAppointmentId> {
+        if text.len() == Self::LEN && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(AppointmentId(text.to_owned()))
+        } else {
+            Err(InvalidAppointmentId)
+        }
+    }
+
+    /// The id in a request path: text that cannot be an appointment id names no appointment, so
+    /// it is answered like an unknown id (404).
+    pub fn from_path(text: &str) -> Result<AppointmentId, BookingError> {
+        Self::parse(text).map_err(|_| BookingError::NotFound(format!("no appointment {text}")))
+    }
+
+    /// A new random id.
+    pub fn generate() -> AppointmentId {
+        AppointmentId(crypto::random_id(Self::LEN))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AppointmentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for AppointmentId {
+    type Error = InvalidAppointmentId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        AppointmentId::parse(&value)
+    }
+}
+
+impl From<AppointmentId> for String {
+    fn from(id: AppointmentId) -> Self {
+        id.0
+    }
+}
 
 /// Longest comment a patient may leave.
 pub const MAX_COMMENT_CHARS: usize = 1000;
@@ -53,10 +113,10 @@ impl AppointmentStatus {
 /// of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
-    /// 28-character random base62 id.
-    pub id: String,
+    /// Its id.
+    pub id: AppointmentId,
     /// Whose it is.
-    pub patient_id: String,
+    pub patient_id: PatientId,
     /// Booked or cancelled.
     pub status: AppointmentStatus,
     /// Appointment type id.
@@ -114,21 +174,12 @@ mod tz_name {
 }
 
 impl Appointment {
-    /// The API representation (CONTRACT "Appointment" shape plus `comment` and `created_at`):
-    /// the JSON of [`AppointmentView`], which is also what the OpenAPI document describes.
-    pub fn view(&self) -> AppointmentView {
-        AppointmentView::from(self)
-    }
-
-    /// [`Appointment::view`] as JSON.
-    pub fn to_json(&self) -> Value {
-        // A view of strings, numbers and booleans always serialises.
-        views::to_value(&self.view()).unwrap_or(Value::Null)
-    }
-
-    /// Whether `text` can be an appointment id at all (anything else is simply not found).
-    pub fn is_valid_id(text: &str) -> bool {
-        text.len() == ID_LEN && text.bytes().all(|b| b.is_ascii_alphanumeric())
+    /// The slot it holds.
+    pub fn slot(&self) -> Slot {
+        Slot {
+            start: self.starts_at,
+            end: self.ends_at,
+        }
     }
 }
 
@@ -219,8 +270,22 @@ mod tests {
 
     #[test]
     fn ids_have_one_shape() {
-        assert!(Appointment::is_valid_id(&crate::crypto::random_id(ID_LEN)));
-        assert!(!Appointment::is_valid_id("short"));
-        assert!(!Appointment::is_valid_id(&"#".repeat(ID_LEN)));
+        let id = AppointmentId::generate();
+        assert_eq!(AppointmentId::parse(id.as_str()), Ok(id.clone()));
+        assert_eq!(AppointmentId::parse("short"), Err(InvalidAppointmentId));
+        let odd = "#".repeat(AppointmentId::LEN);
+        assert_eq!(AppointmentId::parse(&odd), Err(InvalidAppointmentId));
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<AppointmentId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<AppointmentId>("\"short\"").is_err());
+    }
+
+    #[test]
+    fn an_id_in_a_path_that_cannot_be_one_is_not_found() {
+        let id = AppointmentId::generate();
+        assert_eq!(AppointmentId::from_path(id.as_str()).unwrap(), id);
+        let error = AppointmentId::from_path("nope").unwrap_err();
+        assert!(matches!(error, BookingError::NotFound(ref m) if m == "no appointment nope"));
     }
 }

@@ -10,7 +10,8 @@
 
 use crate::crypto::Sealer;
 
-use super::appointments::Appointment;
+use super::appointments::{Appointment, AppointmentId};
+use crate::domain::patient::PatientId;
 
 const PURPOSE: &str = "appointment-etag";
 
@@ -44,7 +45,12 @@ impl AppointmentTag {
     /// Reads an `If-Match` value (`*` or a comma-separated list of entity tags) for the appointment
     /// `id` of `patient_id`. Weak tags never match (If-Match compares strongly); tags of another
     /// appointment or patient, forged, altered or from retired keys do not match either.
-    pub fn if_match(sealer: &Sealer, header: Option<&str>, patient_id: &str, id: &str) -> IfMatch {
+    pub fn if_match(
+        sealer: &Sealer,
+        header: Option<&str>,
+        patient_id: &PatientId,
+        id: &AppointmentId,
+    ) -> IfMatch {
         let Some(header) = header else {
             return IfMatch::Any;
         };
@@ -56,7 +62,7 @@ impl AppointmentTag {
             .map(str::trim)
             .filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"'))
             .filter_map(|sealed| sealer.open_json::<Appointment>(PURPOSE, sealed).ok())
-            .find(|copy| copy.patient_id == patient_id && copy.id == id)
+            .find(|copy| copy.patient_id == *patient_id && copy.id == *id)
             .map_or(IfMatch::NoneMatch, |copy| IfMatch::Tag(Box::new(copy)))
     }
 }
@@ -71,8 +77,8 @@ mod tests {
 
     fn appointment() -> Appointment {
         Appointment {
-            id: "a".repeat(28),
-            patient_id: "patient-1".into(),
+            id: appointment_id("a"),
+            patient_id: patient(1),
             status: AppointmentStatus::Booked,
             type_id: 198,
             type_name: "Consultation".into(),
@@ -94,6 +100,14 @@ mod tests {
         }
     }
 
+    fn patient(n: u8) -> PatientId {
+        PatientId::parse(&format!("patient{n}")).unwrap()
+    }
+
+    fn appointment_id(letter: &str) -> AppointmentId {
+        AppointmentId::parse(&letter.repeat(AppointmentId::LEN)).unwrap()
+    }
+
     fn sealer() -> Sealer {
         Sealer::new(vec![("k1".into(), [7u8; 32])], "k1".into()).unwrap()
     }
@@ -103,7 +117,8 @@ mod tests {
         let sealer = sealer();
         let tag = AppointmentTag::seal(&sealer, &appointment()).unwrap();
         assert!(tag.starts_with('"') && tag.ends_with('"'));
-        let opened = AppointmentTag::if_match(&sealer, Some(&tag), "patient-1", &"a".repeat(28));
+        let opened =
+            AppointmentTag::if_match(&sealer, Some(&tag), &patient(1), &appointment_id("a"));
         assert_eq!(opened, IfMatch::Tag(Box::new(appointment())));
     }
 
@@ -111,11 +126,11 @@ mod tests {
     fn no_header_and_a_star_ask_for_the_current_state() {
         let sealer = sealer();
         assert_eq!(
-            AppointmentTag::if_match(&sealer, None, "patient-1", "x"),
+            AppointmentTag::if_match(&sealer, None, &patient(1), &appointment_id("x")),
             IfMatch::Any
         );
         assert_eq!(
-            AppointmentTag::if_match(&sealer, Some(" * "), "patient-1", "x"),
+            AppointmentTag::if_match(&sealer, Some(" * "), &patient(1), &appointment_id("x")),
             IfMatch::Any
         );
     }
@@ -125,14 +140,15 @@ mod tests {
         let sealer = sealer();
         let tag = AppointmentTag::seal(&sealer, &appointment()).unwrap();
         let header = format!("\"junk\", W/{tag}, {tag}");
-        let opened = AppointmentTag::if_match(&sealer, Some(&header), "patient-1", &"a".repeat(28));
+        let opened =
+            AppointmentTag::if_match(&sealer, Some(&header), &patient(1), &appointment_id("a"));
         assert!(matches!(opened, IfMatch::Tag(_)));
     }
 
     #[test]
     fn weak_forged_foreign_and_unquoted_tags_do_not_match() {
         let sealer = sealer();
-        let id = "a".repeat(28);
+        let id = appointment_id("a");
         let tag = AppointmentTag::seal(&sealer, &appointment()).unwrap();
         let unquoted = tag.trim_matches('"').to_owned();
         let mut altered = tag.clone();
@@ -149,18 +165,18 @@ mod tests {
             ",,".to_owned(),
         ] {
             assert_eq!(
-                AppointmentTag::if_match(&sealer, Some(&header), "patient-1", &id),
+                AppointmentTag::if_match(&sealer, Some(&header), &patient(1), &id),
                 IfMatch::NoneMatch,
                 "{header}"
             );
         }
         // A real tag, but of another patient's view or another appointment.
         assert_eq!(
-            AppointmentTag::if_match(&sealer, Some(&tag), "patient-2", &id),
+            AppointmentTag::if_match(&sealer, Some(&tag), &patient(2), &id),
             IfMatch::NoneMatch
         );
         assert_eq!(
-            AppointmentTag::if_match(&sealer, Some(&tag), "patient-1", &"b".repeat(28)),
+            AppointmentTag::if_match(&sealer, Some(&tag), &patient(1), &appointment_id("b")),
             IfMatch::NoneMatch
         );
     }
@@ -173,8 +189,8 @@ mod tests {
             AppointmentTag::if_match(
                 &sealer,
                 Some(&format!("\"{other}\"")),
-                "patient-1",
-                &"a".repeat(28)
+                &patient(1),
+                &appointment_id("a")
             ),
             IfMatch::NoneMatch
         );

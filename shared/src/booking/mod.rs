@@ -5,6 +5,11 @@
 //! - [`availability`]: availability search and sealed availability ids.
 //! - [`appointments`]: the appointment record and the book / reschedule / cancel flows.
 //! - [`etag`]: sealed entity tags of appointments (`ETag` / `If-Match`).
+//! - [`subscriptions`]: the ASAP subscription index (one item per subscribed appointment, sorted
+//!   by start), kept in step with the appointment in the same transactions.
+//! - [`outbox`]: the transactional outbox record a cancel, a reschedule or a catalog load writes
+//!   when capacity frees up (same transaction as the change, so no event is lost); the
+//!   [`crate::asap`] notifier turns it into emails.
 //! - [`video`]: signed, expiring video consultation links.
 //! - [`repo`]: storage of the catalog (cached), slot counters, appointments, idempotency records.
 //! - [`views`]: the JSON shapes of every booking response and request (also the OpenAPI schemas).
@@ -20,15 +25,18 @@ pub mod appointments;
 pub mod availability;
 pub mod catalog;
 pub mod etag;
+pub mod outbox;
 pub mod repo;
 pub mod schedule;
 pub mod service;
+pub mod subscriptions;
 pub mod video;
 pub mod views;
 
-pub use appointments::{Appointment, AppointmentStatus, BookRequest};
+pub use appointments::{Appointment, AppointmentId, AppointmentStatus, BookRequest};
 pub use availability::{Availability, AvailabilityPage, AvailabilityToken, SearchQuery};
 pub use catalog::{Catalog, CatalogError, CatalogFile, CatalogIssue};
+pub use outbox::{OutboxEvent, OutboxKind};
 pub use repo::BookingRepo;
 pub use service::BookingService;
 

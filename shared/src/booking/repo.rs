@@ -1,13 +1,7 @@
-//! Booking records on the storage port. Key layout (single table):
-//!
-//! | Record | pk | sk | notes |
-//! |---|---|---|---|
-//! | catalog | `CATALOG` | `CURRENT` | `json`: the catalog document |
-//! | slot counter | `SLOTS#{type_id}` | start, unix seconds, 12 digits | `taken` (N); expires a week after the slot |
-//! | appointment | `PATIENT#{patient_id}` | `APPT#{id}` | gsi1 `APPTS#{patient_id}` / `{start 12 digits}#{id}` |
-//! | idempotency record | `IDEMP#{patient_id}#{sha256(key)}` | `IDEMP` | `body_hash`, `appointment_id`; expires after 24 h |
-//!
-//! Appointments live under their patient's partition, so another patient's id is simply absent.
+//! Booking records on the storage port: the catalog, slot counters, appointments (with their
+//! `gsi1` entry ordered by start) and idempotency records, keyed as [`crate::store::layout`]
+//! describes. Appointments live under their patient's partition, so another patient's id is
+//! simply absent.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -15,14 +9,16 @@ use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
 
-use super::appointments::{Appointment, AppointmentStatus};
+use super::appointments::{Appointment, AppointmentId, AppointmentStatus};
 use super::catalog::{AppointmentType, Catalog};
+use super::outbox::OutboxEvent;
 use super::schedule::Slot;
+use super::subscriptions;
 use super::BookingError;
-use crate::asap::{subscriptions, OutboxEvent};
 use crate::crypto::sha256_b64url;
+use crate::domain::patient::PatientId;
 use crate::store::{
-    Condition, Cursor, Item, Key, Query, SharedStore, StoreError, Update, Value, Write,
+    layout, Condition, Cursor, Item, Key, SharedStore, StoreError, Update, Value, Write,
     MAX_QUERY_LIMIT, MAX_TRANSACTION_WRITES,
 };
 
@@ -35,34 +31,16 @@ pub const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
 /// Slot counters outlive their slot by this much (nothing changes a past slot).
 const SLOT_RETENTION_SECONDS: i64 = 7 * 24 * 3600;
 
-fn catalog_key() -> Key {
-    Key::new("CATALOG", "CURRENT")
+fn appointment_key(patient_id: &PatientId, id: &AppointmentId) -> Key {
+    layout::appointment(patient_id.as_str(), id.as_str())
 }
 
-fn slot_key(type_id: i64, start: i64) -> Key {
-    Key::new(format!("SLOTS#{type_id}"), slot_sort_key(start))
+fn appointment_index(patient_id: &PatientId, starts_at: i64, id: &AppointmentId) -> Key {
+    layout::appointment_by_start(patient_id.as_str(), starts_at, id.as_str())
 }
 
-fn slot_sort_key(start: i64) -> String {
-    format!("{:012}", start.max(0))
-}
-
-fn appointment_key(patient_id: &str, id: &str) -> Key {
-    Key::new(format!("PATIENT#{patient_id}"), format!("APPT#{id}"))
-}
-
-fn appointment_index(patient_id: &str, starts_at: i64, id: &str) -> Key {
-    Key::new(
-        format!("APPTS#{patient_id}"),
-        format!("{}#{id}", slot_sort_key(starts_at)),
-    )
-}
-
-fn idempotency_key(patient_id: &str, key: &str) -> Key {
-    Key::new(
-        format!("IDEMP#{patient_id}#{}", sha256_b64url(key.as_bytes())),
-        "IDEMP",
-    )
+fn idempotency_key(patient_id: &PatientId, key: &str) -> Key {
+    layout::idempotency(patient_id.as_str(), key)
 }
 
 /// An `Idempotency-Key` with the hash of the request it guards.
@@ -137,7 +115,7 @@ pub enum BookOutcome {
     /// A new appointment was written.
     Created,
     /// The same request was already made with this key: its appointment id.
-    Replayed(String),
+    Replayed(AppointmentId),
 }
 
 /// The booking repository. Holds the catalog cache, so keep one per function instance.
@@ -169,7 +147,7 @@ impl BookingRepo {
         }
         let item = self
             .store
-            .get(&catalog_key())
+            .get(&layout::catalog())
             .await?
             .ok_or(BookingError::CatalogMissing)?;
         let text = item.string("json")?;
@@ -203,7 +181,7 @@ impl BookingRepo {
         let json = catalog
             .to_json()
             .map_err(|e| BookingError::Internal(e.to_string()))?;
-        let stored = self.store.get(&catalog_key()).await?;
+        let stored = self.store.get(&layout::catalog()).await?;
         let (condition, version) = match &stored {
             None => (Condition::NotExists, 1),
             Some(item) => {
@@ -234,7 +212,7 @@ impl BookingRepo {
                     .collect()
             }
         };
-        let item = Item::new(catalog_key())
+        let item = Item::new(layout::catalog())
             .with("json", json)
             .with("loaded_at", now)
             .with("version", version);
@@ -271,12 +249,10 @@ impl BookingRepo {
         }
         let mut cursor = None;
         loop {
-            let query = Query::partition(format!("SLOTS#{type_id}"), MAX_QUERY_LIMIT)
-                .between(slot_sort_key(from), slot_sort_key(to - 1))
-                .after(cursor);
+            let query = layout::slot_counters(type_id, from, to, MAX_QUERY_LIMIT).after(cursor);
             let page = self.store.query(query).await?;
             for item in &page.items {
-                let start: i64 = item.key.sk.parse().map_err(|_| {
+                let start = layout::slot_counter_start(&item.key).ok_or_else(|| {
                     BookingError::Internal(format!("slot counter {} has a bad sort key", item.key))
                 })?;
                 taken.insert(start, item.number("taken")?);
@@ -302,7 +278,7 @@ impl BookingRepo {
             writes.push(Write::Put {
                 item: Item::new(idempotency_key(&appointment.patient_id, &idem.key))
                     .with("body_hash", idem.body_hash.clone())
-                    .with("appointment_id", appointment.id.clone())
+                    .with("appointment_id", appointment.id.as_str())
                     .expiring_at(now + IDEMPOTENCY_TTL_SECONDS),
                 condition: Condition::NotExists,
             });
@@ -340,9 +316,9 @@ impl BookingRepo {
                         });
                     };
                     if record.string("body_hash")? == idem.body_hash {
-                        Ok(BookOutcome::Replayed(
-                            record.string("appointment_id")?.to_owned(),
-                        ))
+                        let id = AppointmentId::parse(record.string("appointment_id")?)
+                            .map_err(|e| BookingError::Internal(format!("{}: {e}", record.key)))?;
+                        Ok(BookOutcome::Replayed(id))
                     } else {
                         Err(BookingError::IdempotencyMismatch)
                     }
@@ -359,12 +335,9 @@ impl BookingRepo {
     /// The patient's appointment, if it exists (1 round trip).
     pub async fn appointment(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
     ) -> Result<Option<Appointment>, BookingError> {
-        if !Appointment::is_valid_id(id) {
-            return Ok(None);
-        }
         match self.store.get(&appointment_key(patient_id, id)).await? {
             None => Ok(None),
             Some(item) => Ok(Some(read_appointment(&item)?)),
@@ -375,28 +348,21 @@ impl BookingRepo {
     /// is eventually consistent when deployed: a booking a moment old may not be listed yet).
     pub async fn list(
         &self,
-        patient_id: &str,
+        patient_id: &PatientId,
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<(Vec<Appointment>, Option<String>), BookingError> {
-        let index_pk = format!("APPTS#{patient_id}");
         let cursor = match cursor {
             None => None,
             Some(text) => {
                 let cursor = Cursor::decode(text).map_err(|_| BookingError::InvalidCursor)?;
-                let own = cursor.key.pk == format!("PATIENT#{patient_id}")
-                    && cursor.key.sk.starts_with("APPT#")
-                    && cursor.gsi1.as_ref().is_some_and(|k| k.pk == index_pk);
-                if !own {
+                if !layout::is_appointment_cursor_of(&cursor, patient_id.as_str()) {
                     return Err(BookingError::InvalidCursor);
                 }
                 Some(cursor)
             }
         };
-        let query = Query::partition(index_pk, limit)
-            .on_index()
-            .descending()
-            .after(cursor);
+        let query = layout::appointments_latest_first(patient_id.as_str(), limit).after(cursor);
         let page = self.store.query(query).await?;
         let appointments = page
             .items
@@ -621,7 +587,7 @@ fn unchanged_attributes(current: &Appointment) -> Vec<(String, Value)> {
 
 fn claim(type_id: i64, slot: Slot, capacity: i64) -> Write {
     Write::Update {
-        key: slot_key(type_id, slot.start),
+        key: layout::slot_counter(type_id, slot.start),
         update: Update::default()
             .add("taken", 1)
             .expire_at(slot.end + SLOT_RETENTION_SECONDS),
@@ -631,7 +597,7 @@ fn claim(type_id: i64, slot: Slot, capacity: i64) -> Write {
 
 fn release(current: &Appointment) -> Write {
     Write::Update {
-        key: slot_key(current.type_id, current.starts_at),
+        key: layout::slot_counter(current.type_id, current.starts_at),
         update: Update::default()
             .add("taken", -1)
             .expire_at(current.ends_at + SLOT_RETENTION_SECONDS),
@@ -639,20 +605,10 @@ fn release(current: &Appointment) -> Write {
     }
 }
 
-impl Appointment {
-    /// The slot it holds.
-    pub fn slot(&self) -> Slot {
-        Slot {
-            start: self.starts_at,
-            end: self.ends_at,
-        }
-    }
-}
-
 fn appointment_item(a: &Appointment) -> Item {
     let mut item = Item::new(appointment_key(&a.patient_id, &a.id))
-        .with("id", a.id.clone())
-        .with("patient_id", a.patient_id.clone())
+        .with("id", a.id.as_str())
+        .with("patient_id", a.patient_id.as_str())
         .with("status", a.status.as_str())
         .with("type_id", a.type_id)
         .with("type_name", a.type_name.clone())
@@ -692,8 +648,9 @@ fn read_appointment(item: &Item) -> Result<Appointment, BookingError> {
         .map_err(|_| corrupt("unknown time zone"))?;
     let optional = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
     Ok(Appointment {
-        id: item.string("id")?.to_owned(),
-        patient_id: item.string("patient_id")?.to_owned(),
+        id: AppointmentId::parse(item.string("id")?).map_err(|e| corrupt(&e.to_string()))?,
+        patient_id: PatientId::parse(item.string("patient_id")?)
+            .map_err(|e| corrupt(&e.to_string()))?,
         status,
         type_id: item.number("type_id")?,
         type_name: item.string("type_name")?.to_owned(),

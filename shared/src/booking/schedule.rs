@@ -5,7 +5,7 @@
 //! changes). A local time that does not exist (the hour skipped in spring) offers no slot; a local
 //! time that exists twice (the hour repeated in autumn) offers one slot, at its first occurrence.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, TimeZone, Weekday};
 use chrono_tz::Tz;
@@ -159,6 +159,20 @@ pub fn format_in(tz: Tz, unix: i64) -> String {
     }
 }
 
+/// The first slot of `slots` (ordered) with a free place that starts before `before`.
+pub fn first_free(
+    slots: &[Slot],
+    taken: &BTreeMap<i64, i64>,
+    capacity: i64,
+    before: i64,
+) -> Option<Slot> {
+    slots
+        .iter()
+        .take_while(|s| s.start < before)
+        .find(|s| taken.get(&s.start).copied().unwrap_or(0) < capacity)
+        .copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +261,30 @@ mod tests {
         s.horizon_days = 1;
         s.closed_dates.clear();
         assert_eq!(s.slots(now, now + 86_400 * 8, now).len(), 1);
+    }
+
+    #[test]
+    fn the_first_free_slot_before_an_instant_is_offered() {
+        let slots: Vec<Slot> = (0..5)
+            .map(|i| Slot {
+                start: i * 100,
+                end: i * 100 + 50,
+            })
+            .collect();
+        let taken = BTreeMap::from([(0, 2), (100, 1)]);
+        assert_eq!(
+            first_free(&slots, &taken, 2, 1_000).map(|s| s.start),
+            Some(100)
+        );
+        assert_eq!(
+            first_free(&slots, &taken, 1, 1_000).map(|s| s.start),
+            Some(200)
+        );
+        assert_eq!(
+            first_free(&slots, &taken, 1, 200),
+            None,
+            "only slots before the appointment"
+        );
+        assert_eq!(first_free(&[], &taken, 1, 1_000), None);
     }
 }

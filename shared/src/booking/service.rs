@@ -6,29 +6,27 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::appointments::{Appointment, AppointmentStatus, BookRequest, ID_LEN};
+use super::appointments::{Appointment, AppointmentId, AppointmentStatus, BookRequest};
 use super::availability::{
     free_page, Availability, AvailabilityPage, AvailabilityToken, SearchQuery, SearchWindow,
     ID_TTL_SECONDS,
 };
 use super::catalog::{AppointmentType, Catalog};
 use super::etag::{AppointmentTag, IfMatch};
+use super::outbox::OutboxEvent;
 use super::repo::{BookOutcome, BookingRepo, Idempotency};
-use super::schedule::Slot;
+use super::schedule::{first_free, Slot};
+use super::subscriptions::SUBSCRIPTION_ID_LEN;
 use super::video::{VideoLink, VideoLinks};
 use super::views::{
     self, AppointmentPage, AppointmentTypeList, AppointmentTypeView, AppointmentView, CategoryList,
     CategoryView, InsuranceList, InsuranceView,
 };
 use super::BookingError;
-use crate::asap::notifier::first_free;
-use crate::asap::OutboxEvent;
 use crate::crypto::random_id;
+use crate::domain::patient::PatientId;
 use crate::keys::KeySet;
 use crate::metrics::{self, Counter};
-
-/// Length of ASAP subscription ids (random base62).
-pub const SUBSCRIPTION_ID_LEN: usize = 22;
 
 /// Default page size of the appointment list.
 pub const DEFAULT_LIST_LIMIT: u32 = 20;
@@ -39,7 +37,7 @@ pub const MAX_LIST_LIMIT: u32 = 100;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Booked {
     /// The appointment id.
-    pub id: String,
+    pub id: AppointmentId,
     /// Whether this answered a retry of an earlier request with the same `Idempotency-Key`.
     pub replayed: bool,
     /// The new appointment as stored (for its `ETag`); `None` for a replay, which reads nothing.
@@ -236,7 +234,7 @@ impl BookingService {
     /// (0 catalog reads when warm).
     pub async fn book(
         &self,
-        patient_id: &str,
+        patient_id: &PatientId,
         request: &BookRequest,
         idempotency: Option<Idempotency>,
         now: i64,
@@ -250,7 +248,7 @@ impl BookingService {
 
     async fn book_once(
         &self,
-        patient_id: &str,
+        patient_id: &PatientId,
         request: &BookRequest,
         idempotency: Option<Idempotency>,
         now: i64,
@@ -288,8 +286,8 @@ impl BookingService {
             .get(&kind.category_id)
             .ok_or_else(|| BookingError::Internal("validated catalog lost a category".into()))?;
         let appointment = Appointment {
-            id: random_id(ID_LEN),
-            patient_id: patient_id.to_owned(),
+            id: AppointmentId::generate(),
+            patient_id: patient_id.clone(),
             status: AppointmentStatus::Booked,
             type_id: kind.id,
             type_name: kind.name.clone(),
@@ -335,8 +333,8 @@ impl BookingService {
     /// The patient's appointment (404 for unknown ids and other patients' ids alike).
     pub async fn appointment(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
     ) -> Result<Appointment, BookingError> {
         self.repo
             .appointment(patient_id, id)
@@ -347,7 +345,7 @@ impl BookingService {
     /// `{"data": [appointment, ...], "next_cursor"}`, latest start first.
     pub async fn list(
         &self,
-        patient_id: &str,
+        patient_id: &PatientId,
         limit: Option<&str>,
         cursor: Option<&str>,
     ) -> Result<Value, BookingError> {
@@ -374,8 +372,8 @@ impl BookingService {
     /// slot. `query`'s ids are ignored (they come from the appointment).
     pub async fn alternatives(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         query: &SearchQuery,
         now: i64,
     ) -> Result<AvailabilityPage, BookingError> {
@@ -396,8 +394,8 @@ impl BookingService {
     /// transaction records the freed slot in the outbox; the event is returned for inline dispatch.
     pub async fn reschedule(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         availability_id: &str,
         if_match: IfMatch,
         now: i64,
@@ -411,8 +409,8 @@ impl BookingService {
 
     async fn reschedule_once(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         availability_id: &str,
         if_match: IfMatch,
         now: i64,
@@ -472,8 +470,8 @@ impl BookingService {
     /// ASAP list (returned for inline dispatch). 412 when `if_match` names an outdated revision.
     pub async fn cancel(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         if_match: IfMatch,
         now: i64,
     ) -> Result<Option<OutboxEvent>, BookingError> {
@@ -484,8 +482,8 @@ impl BookingService {
 
     async fn cancel_once(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         if_match: IfMatch,
         now: i64,
     ) -> Result<Option<OutboxEvent>, BookingError> {
@@ -511,7 +509,12 @@ impl BookingService {
     }
 
     /// What an `If-Match` header value asks of a change to the appointment `id` of `patient_id`.
-    pub fn if_match(&self, header: Option<&str>, patient_id: &str, id: &str) -> IfMatch {
+    pub fn if_match(
+        &self,
+        header: Option<&str>,
+        patient_id: &PatientId,
+        id: &AppointmentId,
+    ) -> IfMatch {
         AppointmentTag::if_match(self.keys.sealer(), header, patient_id, id)
     }
 
@@ -520,8 +523,8 @@ impl BookingService {
     /// revision condition decides whether the copy was current).
     async fn to_change(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         if_match: IfMatch,
         now: i64,
         verb: &str,
@@ -552,8 +555,8 @@ impl BookingService {
     /// The join link of a video consultation (409 for other types).
     pub async fn video(
         &self,
-        patient_id: &str,
-        id: &str,
+        patient_id: &PatientId,
+        id: &AppointmentId,
         now: i64,
     ) -> Result<VideoLink, BookingError> {
         let current = self.appointment(patient_id, id).await?;

@@ -183,11 +183,25 @@ pub struct AppointmentView {
     pub created_at: String,
 }
 
+impl Appointment {
+    /// The API representation (CONTRACT "Appointment" shape plus `comment` and `created_at`):
+    /// the JSON of [`AppointmentView`], which is also what the OpenAPI document describes.
+    pub fn view(&self) -> AppointmentView {
+        AppointmentView::from(self)
+    }
+
+    /// [`Appointment::view`] as JSON.
+    pub fn to_json(&self) -> Value {
+        // A view of strings, numbers and booleans always serialises.
+        to_value(&self.view()).unwrap_or(Value::Null)
+    }
+}
+
 impl From<&Appointment> for AppointmentView {
     fn from(appointment: &Appointment) -> Self {
         let zone = appointment.time_zone;
         Self {
-            id: appointment.id.clone(),
+            id: appointment.id.to_string(),
             status: appointment.status,
             starts_at: format_in(zone, appointment.starts_at),
             ends_at: format_in(zone, appointment.ends_at),

@@ -2,12 +2,21 @@
 //!
 //! - [`outbox`]: one `.eml` file per message in a folder (local default, `make run`).
 //! - [`ses`]: Amazon SES `SendRawEmail` (deployed).
+//! - [`from_config`]: the one of the two the configuration names.
 //!
 //! Both adapters send the very same bytes ([`Mail::to_mime`]), so what a developer opens from the
 //! outbox folder is what a patient receives, headers included (RFC 8058 one-click unsubscribe).
+//!
+//! Every mail is written in its recipient's language ([`Mail::compose`]): a kind of mail is a pair
+//! of askama templates, `<name>.txt` and `<name>.html` (extending `mail_base.html`, which sets
+//! `<html lang>`), whose structs hold a [`Tr`], plus a subject from the catalog. The ASAP notice
+//! ([`crate::asap::message`]) is one; verification and reset mails plug in the same way.
 
 pub mod outbox;
+mod select;
 pub mod ses;
+
+pub use select::from_config;
 
 use std::sync::Arc;
 
@@ -16,7 +25,7 @@ use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
 use mail_builder::MessageBuilder;
 
-use crate::config::{Config, MailConfig};
+use crate::i18n::Tr;
 
 /// A message to one recipient, with a plain-text and an HTML body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +43,21 @@ pub struct Mail {
     /// `Message-ID` without the angle brackets (unique per message; also names the outbox file).
     pub message_id: String,
     /// Extra header fields, e.g. `List-Unsubscribe`.
+    pub headers: Vec<(String, String)>,
+    /// `Date` (unix seconds).
+    pub date: i64,
+}
+
+/// Everything about a mail but its words: who sends it to whom, its id, extra headers and date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    /// `From`.
+    pub from: String,
+    /// The recipient's address.
+    pub to: String,
+    /// `Message-ID` without the angle brackets.
+    pub message_id: String,
+    /// Extra header fields.
     pub headers: Vec<(String, String)>,
     /// `Date` (unix seconds).
     pub date: i64,
@@ -61,16 +85,31 @@ pub trait Mailer: Send + Sync {
 /// A mailer shared by the tasks of one function instance.
 pub type SharedMailer = Arc<dyn Mailer>;
 
-/// The mailer the configuration names. No I/O: the SES client is built on first send, so
-/// functions that never send pay nothing at init.
-pub fn from_config(config: &Config) -> SharedMailer {
-    match &config.mail {
-        MailConfig::Outbox { dir } => Arc::new(outbox::OutboxMailer::new(dir.clone())),
-        MailConfig::Ses => Arc::new(ses::SesMailer::new(config.aws_endpoint.clone())),
-    }
-}
-
 impl Mail {
+    /// A mail in `tr`'s language: `subject` (from the catalog), the two bodies rendered from their
+    /// templates (built with the same `tr`), and `Content-Language` naming the language
+    /// (RFC 3282).
+    pub fn compose(
+        envelope: Envelope,
+        tr: Tr,
+        subject: String,
+        text: &impl askama::Template,
+        html: &impl askama::Template,
+    ) -> Result<Mail, askama::Error> {
+        let mut headers = envelope.headers;
+        headers.push(("Content-Language".into(), tr.lang().into()));
+        Ok(Mail {
+            from: envelope.from,
+            to: envelope.to,
+            subject,
+            text: text.render()?,
+            html: html.render()?,
+            message_id: envelope.message_id,
+            headers,
+            date: envelope.date,
+        })
+    }
+
     /// The message as MIME bytes: `multipart/alternative` with the text part first (clients show
     /// the last part they can render, so HTML wins where supported).
     pub fn to_mime(&self) -> Result<Vec<u8>, MailError> {

@@ -8,6 +8,7 @@ use aws_sdk_ses::types::RawMessage;
 use aws_sdk_ses::Client;
 
 use super::{Mail, MailError, Mailer};
+use crate::aws::{self, Aws};
 
 /// Sends through SES with one client per function instance, built on the first send.
 #[derive(Debug)]
@@ -17,8 +18,8 @@ pub struct SesMailer {
 }
 
 impl SesMailer {
-    /// A mailer whose client has the same timeouts and retry policy as the DynamoDB client;
-    /// `endpoint` overrides the service URL (the moto emulator).
+    /// A mailer whose client has [`crate::aws`]'s timeouts and retry policy; `endpoint` overrides
+    /// the service URL (the moto emulator).
     pub fn new(endpoint: Option<String>) -> Self {
         Self {
             endpoint,
@@ -29,7 +30,7 @@ impl SesMailer {
     async fn client(&self) -> &Client {
         self.client
             .get_or_init(|| async {
-                Client::new(&crate::store::dynamo::sdk_config(self.endpoint.as_deref()).await)
+                Client::new(Aws::load(self.endpoint.as_deref()).await.config())
             })
             .await
     }
@@ -60,7 +61,7 @@ impl Mailer for SesMailer {
             ),
             Err(e) => Err(MailError::Unavailable(format!(
                 "SES SendRawEmail failed: {}",
-                aws_sdk_ses::error::DisplayErrorContext(&e)
+                aws::failure(&e)
             ))),
         }
     }

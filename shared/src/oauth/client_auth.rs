@@ -17,6 +17,7 @@
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine as _;
 
+use super::params::param;
 use super::OAuthError;
 use crate::crypto;
 use crate::domain::client::{Client, ClientId, ClientKind};
@@ -148,10 +149,7 @@ pub async fn authenticate(
     clients: &ClientRepo,
     credentials: &ClientCredentials,
 ) -> Result<Client, OAuthError> {
-    let client = clients
-        .get(&credentials.client_id)
-        .await
-        .map_err(super::token::repo_error)?;
+    let client = clients.get(&credentials.client_id).await?;
     match client {
         Some(client) if credentials.matches(&client) => Ok(client),
         _ => Err(failed()),
@@ -162,13 +160,6 @@ pub async fn authenticate(
 /// for every cause, so it does not reveal whether the client exists.
 pub fn failed() -> OAuthError {
     OAuthError::invalid_client("client authentication failed")
-}
-
-/// One form parameter; a repeated one is an `invalid_request` (RFC 6749 §3.2).
-pub(crate) fn param<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, OAuthError> {
-    params
-        .get(name)
-        .map_err(|_| OAuthError::invalid_request(format!("parameter `{name}` is repeated")))
 }
 
 fn parse_client_id(text: &str) -> Result<ClientId, OAuthError> {

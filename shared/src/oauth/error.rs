@@ -5,6 +5,7 @@ use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use crate::repo::{GrantError, RepoError};
 use crate::store::StoreError;
 
 /// Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1 and OIDC Core §3.1.2.6.
@@ -188,6 +189,28 @@ impl From<StoreError> for OAuthError {
                 OAuthErrorCode::TemporarilyUnavailable,
                 "the service is busy; try again shortly",
             ),
+            other => Self::server_error(other),
+        }
+    }
+}
+
+impl From<RepoError> for OAuthError {
+    /// Storage errors: unavailable or contended → `temporarily_unavailable` (503), anything else →
+    /// `server_error` (logged).
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::Store(store) => store.into(),
+            other => Self::server_error(other),
+        }
+    }
+}
+
+impl From<GrantError> for OAuthError {
+    /// Grant errors outside the ones each flow handles itself: storage errors as above, anything
+    /// else → `server_error` (logged).
+    fn from(error: GrantError) -> Self {
+        match error {
+            GrantError::Repo(repo) => repo.into(),
             other => Self::server_error(other),
         }
     }

@@ -24,6 +24,7 @@ use super::authorize::{needs_profile, AuthorizationRequest};
 use super::claims::IdentityClaims;
 use super::code::AuthorizationCode;
 use super::error::append_query;
+use super::flow_error::{FlowError, PageError};
 use super::{csrf, OAuthError, OAuthErrorCode};
 use crate::boot::Context;
 use crate::config::Config;
@@ -33,10 +34,10 @@ use crate::http::request::Params;
 use crate::keys::KeySet;
 use crate::metrics::{self, Counter};
 use crate::repo::{
-    ClientRepo, ConsentRepo, GrantId, PatientRepo, RepoError, Session, SessionRepo, ThrottleRepo,
+    ClientRepo, ConsentRepo, GrantId, PatientRepo, Session, SessionRepo, ThrottleRepo,
 };
 use crate::scope::Scopes;
-use crate::store::{now_unix, StoreError};
+use crate::store::now_unix;
 
 /// How long a sign-in lasts at the authorization server (the patient is asked for their password
 /// again after this, whatever the apps do).
@@ -71,134 +72,6 @@ pub fn session_clear_cookie(secure: bool) -> String {
 /// Whether cookies must be `Secure` (and `__Host-` prefixed): the issuer is served over https.
 pub fn secure_cookies(config: &Config) -> bool {
     config.issuer.scheme() == "https"
-}
-
-/// An error shown to the patient as a page, never sent to the client's redirect URI.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PageError {
-    /// `client_id` is missing, repeated, malformed or not registered.
-    #[error("unknown client")]
-    UnknownClient,
-    /// `redirect_uri` is missing, repeated or not exactly one the client registered.
-    #[error("unregistered redirect_uri")]
-    BadRedirectUri,
-    /// The sealed request is altered or expired.
-    #[error("sign-in request expired or invalid")]
-    RequestExpired,
-    /// The CSRF cookie and form field are missing or differ.
-    #[error("CSRF check failed")]
-    Csrf,
-    /// The form is not what the page sends (wrong content type, missing decision...).
-    #[error("bad form: {0}")]
-    BadForm(String),
-    /// The store is unavailable or busy: worth retrying.
-    #[error("temporarily unavailable")]
-    Unavailable,
-    /// A bug or corrupt data; the cause is logged where it happened.
-    #[error("internal error")]
-    Internal,
-}
-
-impl PageError {
-    /// HTTP status of the page.
-    pub fn status(&self) -> u16 {
-        match self {
-            PageError::Csrf => 403,
-            PageError::Unavailable => 503,
-            PageError::Internal => 500,
-            _ => 400,
-        }
-    }
-
-    /// Heading of the page.
-    pub fn title(&self) -> &'static str {
-        match self {
-            PageError::UnknownClient => "This app is not recognised",
-            PageError::BadRedirectUri => "This sign-in link is not valid",
-            PageError::RequestExpired => "Your sign-in request expired",
-            PageError::Csrf => "This form could not be accepted",
-            PageError::BadForm(_) => "Something is missing",
-            PageError::Unavailable => "Please try again in a moment",
-            PageError::Internal => "Something went wrong",
-        }
-    }
-
-    /// What happened and what the patient can do, in plain words (with a hint for the app's developer
-    /// where the app is at fault). Never contains request input.
-    pub fn message(&self) -> String {
-        match self {
-            PageError::UnknownClient => "The app that sent you here is not registered with \
-                MyPatientPortal, so you cannot sign in to it. (For the app's developer: the \
-                client_id is missing or unknown.)"
-                .into(),
-            PageError::BadRedirectUri => "The app that sent you here asked to be sent back to an \
-                address it has not registered, so for your safety you are not sent there. (For the \
-                app's developer: the redirect_uri is missing or does not exactly match a registered \
-                one.)"
-                .into(),
-            PageError::RequestExpired => "Your sign-in request expired or is no longer valid. Go \
-                back to the app and start again."
-                .into(),
-            PageError::Csrf => "For your security, this form could not be accepted. Go back to the \
-                app and start signing in again. If this keeps happening, allow cookies for this site."
-                .into(),
-            PageError::BadForm(what) => format!("{what} Go back and try again."),
-            PageError::Unavailable => "The service is busy or briefly unavailable. Please try \
-                again in a moment."
-                .into(),
-            PageError::Internal => "We could not complete your request. Please go back to the app \
-                and try again later."
-                .into(),
-        }
-    }
-}
-
-impl From<RepoError> for PageError {
-    fn from(error: RepoError) -> Self {
-        match error {
-            RepoError::Store(StoreError::Unavailable(cause)) => {
-                tracing::warn!(cause = %cause, "store unavailable during sign-in");
-                PageError::Unavailable
-            }
-            RepoError::Store(StoreError::Conflict) => PageError::Unavailable,
-            other => {
-                tracing::error!(cause = %other, "storage failure during sign-in");
-                PageError::Internal
-            }
-        }
-    }
-}
-
-/// An error for the client, sent to its (verified) redirect URI (RFC 6749 §4.1.2.1).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ErrorRedirect {
-    /// The OAuth error.
-    pub error: OAuthError,
-    /// The verified redirect URI.
-    pub redirect_uri: String,
-    /// The client's `state`, if it sent a usable one.
-    pub state: Option<String>,
-}
-
-/// Why the flow stopped.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FlowError {
-    /// Show a page.
-    Page(PageError),
-    /// Send an error back to the client.
-    Redirect(ErrorRedirect),
-}
-
-impl From<PageError> for FlowError {
-    fn from(error: PageError) -> Self {
-        FlowError::Page(error)
-    }
-}
-
-impl From<RepoError> for FlowError {
-    fn from(error: RepoError) -> Self {
-        FlowError::Page(error.into())
-    }
 }
 
 /// Where the browser goes next.
@@ -546,6 +419,7 @@ mod tests {
             prompt,
             max_age,
             login_hint: None,
+            ui_locale: None,
             created_at: 10_000,
             expires_at: 10_900,
         }

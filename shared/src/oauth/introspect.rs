@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::access::TOKEN_TYPE_BEARER;
 use super::client_auth::{self, ClientCredentials};
 use super::revoke::{Presented, TokenTypeHint};
-use super::token::{repo_error, TokenService};
+use super::service::TokenService;
 use super::OAuthError;
 use crate::repo::GrantId;
 use crate::store::now_unix;
@@ -91,8 +91,8 @@ impl TokenService {
                     self.revoked.is_revoked(&claims.jti),
                     self.grants.get(&grant_id)
                 );
-                let revoked = revoked.map_err(repo_error)?;
-                let grant = grant.map_err(repo_error)?;
+                let revoked = revoked?;
+                let grant = grant?;
                 let live = grant.is_some_and(|g| !g.revoked && g.client_id == client.id);
                 if revoked || !live {
                     return Ok(Introspection::inactive());
@@ -113,11 +113,7 @@ impl TokenService {
             Presented::Refresh(refresh)
                 if refresh.client_id == client.id && !refresh.is_expired(now) =>
             {
-                let grant = self
-                    .grants
-                    .get(&refresh.grant_id)
-                    .await
-                    .map_err(repo_error)?;
+                let grant = self.grants.get(&refresh.grant_id).await?;
                 let current = grant.is_some_and(|g| {
                     !g.revoked && g.client_id == client.id && g.generation == refresh.generation
                 });

@@ -9,10 +9,13 @@ pub mod code;
 pub mod csrf;
 pub mod error;
 pub mod flow;
+pub mod flow_error;
 pub mod introspect;
 pub mod logout;
+pub mod params;
 pub mod refresh;
 pub mod revoke;
+pub mod service;
 pub mod token;
 
 pub use error::{OAuthError, OAuthErrorCode};

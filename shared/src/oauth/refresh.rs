@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::access::{GrantSubject, TokenResponse};
 use super::claims::IdentityClaims;
 use super::client_auth::{self, ClientCredentials};
-use super::token::{grant_error, TokenService};
+use super::service::TokenService;
 use super::OAuthError;
 use crate::crypto::{CryptoError, Sealer};
 use crate::domain::client::ClientId;
@@ -168,7 +168,7 @@ impl TokenService {
                 ));
             }
             Err(GrantError::NotFound) => return Err(OAuthError::invalid_grant(INVALID_REFRESH)),
-            Err(other) => return Err(grant_error(other)),
+            Err(other) => return Err(other.into()),
         }
 
         let next = token.next().seal(self.keys.sealer())?;

@@ -16,7 +16,7 @@
 
 use super::client_auth::{self, ClientCredentials};
 use super::refresh::RefreshToken;
-use super::token::{repo_error, TokenService};
+use super::service::TokenService;
 use super::OAuthError;
 use crate::bearer::AccessClaims;
 use crate::jwt;
@@ -100,14 +100,11 @@ impl TokenService {
                         Ok(())
                     }
                     Err(RepoError::NotFound) => Ok(()),
-                    Err(other) => Err(repo_error(other)),
+                    Err(other) => Err(other.into()),
                 }
             }
             Presented::Access(claims) if claims.client_id == client.id.as_str() => {
-                self.revoked
-                    .revoke_jti(&claims.jti, claims.exp)
-                    .await
-                    .map_err(repo_error)?;
+                self.revoked.revoke_jti(&claims.jti, claims.exp).await?;
                 tracing::info!(grant_id = %claims.gid, client_id = %client.id,
                     "access token revoked by its client");
                 Ok(())

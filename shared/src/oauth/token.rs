@@ -1,6 +1,6 @@
-//! The token endpoint (RFC 6749 §3.2): the `authorization_code` grant here, the `refresh_token`
-//! grant in [`super::refresh`], revocation and introspection in [`super::revoke`] and
-//! [`super::introspect`] — all methods of one [`TokenService`].
+//! The token endpoint (RFC 6749 §3.2): the token request and the `authorization_code` grant here,
+//! the `refresh_token` grant in [`super::refresh`], revocation and introspection in
+//! [`super::revoke`] and [`super::introspect`] — all methods of one [`TokenService`].
 //!
 //! Cost: a successful code exchange and a successful refresh are ONE storage round trip each. The
 //! authorization code and the refresh token are sealed (AES-256-GCM) and carry everything the
@@ -14,21 +14,21 @@
 //! verifier wrong. It learns nothing it could use: no grant is written and no token issued unless
 //! the transaction authenticates the client.
 
-use std::sync::Arc;
-
-use super::access::{GrantSubject, Signer, TokenResponse};
+use super::access::{GrantSubject, TokenResponse};
 use super::claims::IdentityClaims;
-use super::client_auth::{self, param, ClientCredentials};
+use super::client_auth::{self, ClientCredentials};
 use super::code::AuthorizationCode;
+use super::params::{param, require};
 use super::refresh::RefreshToken;
+use super::service::TokenService;
 use super::{OAuthError, OAuthErrorCode};
-use crate::boot::Context;
 use crate::crypto;
+use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::http::request::Params;
-use crate::keys::{KeySet, REFRESH_TTL_SECS, SIGNED_TOKEN_TTL_SECS};
+use crate::keys::{REFRESH_TTL_SECS, SIGNED_TOKEN_TTL_SECS};
 use crate::metrics::{self, Counter};
-use crate::repo::{ClientRepo, Grant, GrantError, GrantId, GrantRepo, RepoError, RevokedTokenRepo};
+use crate::repo::{Grant, GrantError, GrantId};
 use crate::scope::Scopes;
 use crate::store::now_unix;
 
@@ -80,38 +80,7 @@ pub struct CodeRequest<'a> {
     pub code_verifier: Option<&'a str>,
 }
 
-/// The token, revocation and introspection endpoints over the function's context.
-#[derive(Clone)]
-pub struct TokenService {
-    pub(crate) keys: Arc<KeySet>,
-    pub(crate) issuer: String,
-    pub(crate) audience: String,
-    pub(crate) grants: GrantRepo,
-    pub(crate) revoked: RevokedTokenRepo,
-    pub(crate) clients: ClientRepo,
-}
-
 impl TokenService {
-    /// The service over the function's store, keys and configuration.
-    pub fn new(context: &Context) -> Self {
-        Self {
-            keys: context.keys.clone(),
-            issuer: context.config.issuer_str().to_owned(),
-            audience: context.config.api_audience.clone(),
-            grants: GrantRepo::new(context.store.clone()),
-            revoked: RevokedTokenRepo::new(context.store.clone()),
-            clients: ClientRepo::new(context.store.clone()),
-        }
-    }
-
-    pub(crate) fn signer(&self) -> Signer<'_> {
-        Signer {
-            keys: &self.keys,
-            issuer: &self.issuer,
-            audience: &self.audience,
-        }
-    }
-
     /// A token request: dispatches on `grant_type` and reads that grant's parameters from the form.
     pub async fn token(
         &self,
@@ -211,7 +180,7 @@ impl TokenService {
                     "authorization code was already used; tokens issued from it are revoked",
                 ));
             }
-            Err(other) => return Err(grant_error(other)),
+            Err(other) => return Err(other.into()),
         }
 
         let refresh_token = if with_refresh {
@@ -223,29 +192,6 @@ impl TokenService {
         self.signer()
             .respond(&subject, &scopes, refresh_token, true, now)
     }
-
-    /// The exception path of a replayed code or refresh token (RFC 9700 §4.14.2, RFC 6749 §4.1.2):
-    /// revoke the whole grant. A failure here is logged, not returned: the request is refused
-    /// either way, and the replay is already on record in the log.
-    pub(crate) async fn revoke_after_replay(&self, grant_id: &GrantId, what: &'static str) {
-        match self.grants.revoke(grant_id).await {
-            Ok(()) => tracing::warn!(grant_id = %grant_id, "{what}: grant revoked"),
-            Err(RepoError::NotFound) => {
-                tracing::warn!(grant_id = %grant_id, "{what}: grant already gone")
-            }
-            Err(error) => tracing::error!(
-                grant_id = %grant_id,
-                error = %error,
-                "{what}: revoking the grant FAILED"
-            ),
-        }
-    }
-}
-
-/// A required form parameter (`invalid_request` when missing or repeated).
-pub(crate) fn require<'a>(params: &'a Params, name: &str) -> Result<&'a str, OAuthError> {
-    param(params, name)?
-        .ok_or_else(|| OAuthError::invalid_request(format!("parameter `{name}` is required")))
 }
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
@@ -300,8 +246,7 @@ fn check_pkce(
 fn subject_of(code: &AuthorizationCode) -> Result<GrantSubject, OAuthError> {
     Ok(GrantSubject {
         grant_id: GrantId::parse(&code.grant_id).map_err(|e| corrupt_code("grant_id", e))?,
-        client_id: crate::domain::client::ClientId::parse(&code.client_id)
-            .map_err(|e| corrupt_code("client_id", e))?,
+        client_id: ClientId::parse(&code.client_id).map_err(|e| corrupt_code("client_id", e))?,
         patient_id: PatientId::parse(&code.patient_id)
             .map_err(|e| corrupt_code("patient_id", e))?,
         auth_time: code.auth_time,
@@ -315,23 +260,6 @@ fn subject_of(code: &AuthorizationCode) -> Result<GrantSubject, OAuthError> {
 fn corrupt_code(field: &str, error: impl std::fmt::Display) -> OAuthError {
     tracing::error!(field, error = %error, "an authentic authorization code has an invalid field");
     OAuthError::invalid_grant(INVALID_CODE)
-}
-
-/// Storage errors as OAuth errors: unavailable or contended → `temporarily_unavailable` (503),
-/// anything else → `server_error` (logged).
-pub(crate) fn repo_error(error: RepoError) -> OAuthError {
-    match error {
-        RepoError::Store(store) => store.into(),
-        other => OAuthError::server_error(other),
-    }
-}
-
-/// Grant errors outside the ones each flow handles itself.
-pub(crate) fn grant_error(error: GrantError) -> OAuthError {
-    match error {
-        GrantError::Repo(repo) => repo_error(repo),
-        other => OAuthError::server_error(other),
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! OAuth clients: `CLIENT#{id}` / `CLIENT`.
+//! OAuth clients ([`layout::client`]: `CLIENT#{id}` / `CLIENT`).
 //!
 //! Attributes: `name`, `kind` (`"confidential"` | `"public"`), `secret_hash` (confidential only),
 //! `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes` (lists), `created_at` (unix seconds).
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::{corrupt, RepoError};
 use crate::domain::client::{Client, ClientId, ClientKind, RedirectUri};
 use crate::scope::{Scope, Scopes};
-use crate::store::{Condition, Item, Key, Store, StoreError};
+use crate::store::{layout, Condition, Item, Key, Store, StoreError};
 
 pub(crate) const KIND_PUBLIC: &str = "public";
 pub(crate) const KIND_CONFIDENTIAL: &str = "confidential";
@@ -21,7 +21,7 @@ pub(crate) const ATTR_SECRET_HASH: &str = "secret_hash";
 
 /// The storage key of a client record.
 pub(crate) fn client_key(id: &ClientId) -> Key {
-    Key::new(format!("CLIENT#{id}"), "CLIENT")
+    layout::client(id.as_str())
 }
 
 /// Registered clients.

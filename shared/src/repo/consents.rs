@@ -1,4 +1,5 @@
-//! What a patient has allowed a client: `CONSENT#{patient_id}` / `CLIENT#{client_id}`.
+//! What a patient has allowed a client ([`layout::consent`]: `CONSENT#{patient_id}` /
+//! `CLIENT#{client_id}`).
 //!
 //! Each granted scope is its own boolean attribute `scope_<name>` rather than one list, so widening a
 //! consent is a single blind update that sets the new attributes: the union with what was granted
@@ -11,12 +12,12 @@ use super::RepoError;
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::scope::{Scope, Scopes};
-use crate::store::{now_unix, Condition, Key, Store, Update, Value};
+use crate::store::{layout, now_unix, Condition, Key, Store, Update, Value};
 
 const SCOPE_PREFIX: &str = "scope_";
 
 fn consent_key(patient: &PatientId, client: &ClientId) -> Key {
-    Key::new(format!("CONSENT#{patient}"), format!("CLIENT#{client}"))
+    layout::consent(patient.as_str(), client.as_str())
 }
 
 fn attribute(scope: Scope) -> String {

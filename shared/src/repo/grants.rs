@@ -1,5 +1,5 @@
-//! Refresh-token families (`GRANT#{grant_id}` / `GRANT`) and revoked access tokens
-//! (`REVOKED#{jti}` / `JTI`).
+//! Refresh-token families ([`layout::grant`]: `GRANT#{grant_id}` / `GRANT`) and revoked access
+//! tokens ([`layout::revoked_access_token`]: `REVOKED#{jti}` / `JTI`).
 //!
 //! A grant is born when an authorization code is exchanged and carries everything the store must
 //! enforce about its refresh tokens: `generation` (the one refresh token still valid), `revoked`, and
@@ -25,7 +25,9 @@ use crate::crypto;
 use crate::domain::client::{Client, ClientId};
 use crate::domain::patient::PatientId;
 use crate::scope::{Scope, Scopes};
-use crate::store::{now_unix, Condition, Item, Key, Store, StoreError, Update, Value, Write};
+use crate::store::{
+    layout, now_unix, Condition, Item, Key, Store, StoreError, Update, Value, Write,
+};
 
 /// Identifier of a grant (refresh-token family): random base62, carried inside sealed codes and tokens.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -198,7 +200,7 @@ impl From<StoreError> for GrantError {
 }
 
 fn grant_key(id: &GrantId) -> Key {
-    Key::new(format!("GRANT#{id}"), "GRANT")
+    layout::grant(id.as_str())
 }
 
 /// Refresh-token families.
@@ -353,7 +355,7 @@ pub struct RevokedTokenRepo {
 }
 
 fn revoked_key(jti: &str) -> Key {
-    Key::new(format!("REVOKED#{jti}"), "JTI")
+    layout::revoked_access_token(jti)
 }
 
 impl RevokedTokenRepo {

@@ -1,19 +1,12 @@
 //! Repositories: the domain's records on top of the storage port.
 //!
-//! These are the only modules that build storage [`Key`](crate::store::Key)s or read item attributes.
-//! Each holds an `Arc<dyn Store>` and offers the few operations the functions need, each sized to
-//! one storage round trip unless its documentation says otherwise. Key layout (single table):
-//!
-//! | Record | pk | sk |
-//! |---|---|---|
-//! | client | `CLIENT#{client_id}` | `CLIENT` |
-//! | patient profile | `PATIENT#{patient_id}` | `PROFILE` |
-//! | email index + password hash | `EMAIL#{lowercase email}` | `EMAIL` |
-//! | browser session | `SESSION#{sha256(sid)}` | `SESSION` |
-//! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` |
-//! | login throttle | `THROTTLE#ACCOUNT#{sha256(account)}` / `THROTTLE#IP#{ip or /64}` | `WINDOW#{n}` |
-//! | refresh-token family | `GRANT#{grant_id}` | `GRANT` |
-//! | revoked access token | `REVOKED#{jti}` | `JTI` |
+//! Together with the booking and ASAP records ([`crate::booking::repo`],
+//! [`crate::booking::subscriptions`], [`crate::booking::outbox`], [`crate::asap::notifier`]), these
+//! are the only modules that read or write items. Each holds an `Arc<dyn Store>` and offers the few
+//! operations the functions need, each sized to one storage round trip unless its documentation
+//! says otherwise. Their keys (clients, patient profiles, the email index, sessions, consents, login
+//! throttling, grants, revoked access tokens) come from [`crate::store::layout`], the data model in
+//! one page.
 
 pub mod clients;
 pub mod consents;

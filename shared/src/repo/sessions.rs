@@ -1,4 +1,5 @@
-//! Browser sessions at the authorization server: `SESSION#{sha256(sid)}` / `SESSION`.
+//! Browser sessions at the authorization server ([`layout::session`]: `SESSION#{sha256(sid)}` /
+//! `SESSION`).
 //!
 //! The cookie holds the raw session id (32 random bytes); storage holds only its SHA-256, so a leaked
 //! table or backup cannot be turned into live cookies. Attributes: `patient_id`, `auth_time` (when the
@@ -11,7 +12,7 @@ use std::time::Duration;
 use super::{corrupt, RepoError};
 use crate::crypto;
 use crate::domain::patient::PatientId;
-use crate::store::{now_unix, Condition, Item, Key, Store, StoreError};
+use crate::store::{layout, now_unix, Condition, Item, Store, StoreError};
 
 /// Bytes of randomness in a session id.
 const SID_BYTES: usize = 32;
@@ -19,13 +20,6 @@ const SID_BYTES: usize = 32;
 /// Longest session id worth looking up: ours are 43 characters; anything much longer is not ours and
 /// is refused without hashing or a storage read.
 const MAX_SID_LEN: usize = 128;
-
-fn session_key(raw_sid: &str) -> Key {
-    Key::new(
-        format!("SESSION#{}", crypto::sha256_b64url(raw_sid.as_bytes())),
-        "SESSION",
-    )
-}
 
 /// A signed-in browser.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,7 +55,7 @@ impl SessionRepo {
         let sid = crypto::random_token(SID_BYTES);
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let expires_at = now_unix().saturating_add(ttl);
-        let item = Item::new(session_key(&sid))
+        let item = Item::new(layout::session(&sid))
             .with("patient_id", patient_id.as_str())
             .with("auth_time", auth_time)
             .with("expires", expires_at)
@@ -80,7 +74,7 @@ impl SessionRepo {
         if raw_sid.is_empty() || raw_sid.len() > MAX_SID_LEN {
             return Ok(None);
         }
-        let Some(item) = self.store.get(&session_key(raw_sid)).await? else {
+        let Some(item) = self.store.get(&layout::session(raw_sid)).await? else {
             return Ok(None);
         };
         let expires_at = item.number("expires")?;
@@ -103,7 +97,7 @@ impl SessionRepo {
             return Ok(());
         }
         self.store
-            .delete(&session_key(raw_sid), Condition::None)
+            .delete(&layout::session(raw_sid), Condition::None)
             .await?;
         Ok(())
     }
@@ -113,6 +107,7 @@ impl SessionRepo {
 mod tests {
     use super::*;
     use crate::store::sqlite::SqliteStore;
+    use crate::store::Key;
 
     fn repo(dir: &tempfile::TempDir) -> (SessionRepo, Arc<dyn Store>) {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).unwrap());
@@ -138,7 +133,7 @@ mod tests {
             .await
             .unwrap()
             .is_none());
-        assert!(store.get(&session_key(&sid)).await.unwrap().is_some());
+        assert!(store.get(&layout::session(&sid)).await.unwrap().is_some());
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! Login throttling: failure counters in fixed windows, per account and per client IP.
 //!
-//! Keys: `THROTTLE#ACCOUNT#{sha256(account)}` and `THROTTLE#IP#{ip}`, sort key `WINDOW#{n}` where `n`
+//! Keys ([`layout::account_failures`], [`layout::address_failures`]):
+//! `THROTTLE#ACCOUNT#{sha256(account)}` and `THROTTLE#IP#{ip}`, sort key `WINDOW#{n}` where `n`
 //! is the number of the [`WINDOW_SECS`] window since the epoch. Putting the window in the key makes
 //! each window its own counter, so recording a failure is one blind `add 1` that also sets the
 //! window's end as expiry (the same value on every update), and a new window starts from zero with no
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use super::RepoError;
 use crate::crypto;
-use crate::store::{now_unix, Condition, Item, Key, Store, Update};
+use crate::store::{layout, now_unix, Condition, Item, Key, Store, Update};
 
 /// Length of a throttling window, seconds.
 pub const WINDOW_SECS: i64 = 15 * 60;
@@ -53,20 +54,11 @@ fn window(now: i64) -> (i64, i64) {
 }
 
 fn account_key(account: &str, n: i64) -> Key {
-    Key::new(
-        format!(
-            "THROTTLE#ACCOUNT#{}",
-            crypto::sha256_b64url(account.as_bytes())
-        ),
-        format!("WINDOW#{n}"),
-    )
+    layout::account_failures(account, n)
 }
 
 fn ip_key(ip: &str, n: i64) -> Key {
-    Key::new(
-        format!("THROTTLE#IP#{}", ip_bucket(ip)),
-        format!("WINDOW#{n}"),
-    )
+    layout::address_failures(&ip_bucket(ip), n)
 }
 
 /// The counter an address belongs to: IPv4 as is, IPv6 by its /64 (IPv4-mapped IPv6 as IPv4), and

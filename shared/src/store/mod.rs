@@ -13,6 +13,7 @@
 
 pub mod counting;
 pub mod dynamo;
+pub mod layout;
 pub mod observed;
 pub mod sqlite;
 

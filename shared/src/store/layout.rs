@@ -1,0 +1,366 @@
+//! The data model: every item family of the single table, and the one place its keys are built.
+//!
+//! Every other module gets its keys, key ranges and key checks from the constructors here, so the
+//! layout can be read (and changed) in this one file. Ids come in as text because the store is the
+//! bottom layer and knows no domain types: callers pass validated ids (`PatientId::as_str`, …).
+//! Instants in sort keys are unix seconds as 12 zero-padded digits, so text order is time order.
+//!
+//! | Item | pk | sk | Main attributes | Written by | Read by | Expires |
+//! |---|---|---|---|---|---|---|
+//! | client | `CLIENT#{client_id}` | `CLIENT` | `name`, `kind`, `secret_hash`, `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes`, `created_at` | portal-admin | authorize, token (client check inside its transactions) | never |
+//! | patient profile | `PATIENT#{patient_id}` | `PROFILE` | `email`, `email_verified`, `first_name`, `last_name`, `birth_date`, `phone`, `locale` | portal-admin; authorize (`locale`: the language switch) | authorize (id token claims), userinfo, asap (account address, mail language) | never |
+//! | email index | `EMAIL#{email, ASCII lowercased}` | `EMAIL` | `patient_id`, `password_hash`, `email` | portal-admin, with the profile in one transaction | authorize (login: one read) | never |
+//! | browser session | `SESSION#{sha256(session id)}` | `SESSION` | `patient_id`, `auth_time`, `expires` | authorize (login, logout) | authorize | at `expires` (12 h) |
+//! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` | `scope_{name}` = true per allowed scope, `updated_at` | authorize (consent page) | authorize | never |
+//! | login failures per account | `THROTTLE#ACCOUNT#{sha256(account)}` | `WINDOW#{n}` | `failures` | authorize (failed login) | authorize | at the window's end (15 min) |
+//! | login failures per address | `THROTTLE#IP#{IPv4, IPv6 /64, or hash}` | `WINDOW#{n}` | `failures` | authorize | authorize | at the window's end |
+//! | grant (refresh-token family) | `GRANT#{grant_id}` | `GRANT` | `client_id`, `patient_id`, `scopes`, `generation`, `revoked`, `auth_time`, `created_at`, `expires`, `rotated_at` | token (code exchange, refresh, revocation), authorize (replayed code) | token (introspection) | at `expires` |
+//! | revoked access token | `REVOKED#{jti}` | `JTI` | `revoked_at` | token (revocation) | token (introspection) | when the token would have |
+//! | catalog | `CATALOG` | `CURRENT` | `json`, `loaded_at`, `version` | portal-admin (catalog load) | booking, asap (cached per instance) | never |
+//! | slot counter | `SLOTS#{type_id}` | `{start}` | `taken` | booking (book, reschedule, cancel) | booking (search), asap (notifier) | a week after the slot ends |
+//! | appointment | `PATIENT#{patient_id}` | `APPT#{appointment_id}` | the booked snapshot (type, category, insurance, start, end, time zone, …), `status`, `revision`, ASAP fields; index `gsi1`: `APPTS#{patient_id}` / `{start}#{appointment_id}` | booking, asap (subscription fields) | booking, asap | never |
+//! | idempotency record | `IDEMP#{patient_id}#{sha256(Idempotency-Key)}` | `IDEMP` | `body_hash`, `appointment_id` | booking (with the booking, one transaction) | booking (replay) | after 24 h |
+//! | ASAP subscription | `ASAP#{type_id}` | `{start}#{appointment_id}` | `patient_id`, `appointment_id`, `subscription_id`, `since`, `insurance_id`, `starts_at`, `email` | booking and asap, with the appointment in one transaction | asap (notifier: one range query) | when the appointment starts |
+//! | outbox record | `OUTBOX#{event_id}` | `EVENT` | `kind` (`slot_freed`, `capacity_added`), `type_id`, `starts_at`, `ends_at`, `freed_by`, `created_at` | booking (reschedule, cancel), portal-admin (catalog load), in the change's transaction | asap (the table's stream, filtered on this prefix in `template.yaml`; inline locally) | after 7 days |
+//! | ASAP delivery | `ASAPMAIL#{event_id}` | `APPT#{appointment_id}` | `status` (`sending`, `sent`, `no_recipient`), `claimed_at`, `finished_at` | asap (claim, then mark) | asap | after the 15 min claim lease, or 30 days once final |
+//!
+//! A patient's appointments share the `PATIENT#{patient_id}` partition with their profile, so
+//! another patient's appointment id is simply absent. The appointment list is the only query on the
+//! `gsi1` index.
+//!
+//! `docs/architecture.md` shows this table to readers of the repository; a test keeps its rows the
+//! same as these.
+
+use super::{Cursor, Key, Query};
+use crate::crypto::sha256_b64url;
+
+/// Partition prefix of outbox records: the stream's event filter in `template.yaml` passes only
+/// inserts whose `pk` starts with it.
+pub const OUTBOX_PREFIX: &str = "OUTBOX#";
+
+/// Highest sort key an instant-ordered family can hold (above every `{start}#{id}`).
+const END_OF_TIME: &str = "999999999999~";
+
+/// An instant as a sort key: 12 zero-padded digits (negative instants count as 0).
+fn instant(unix: i64) -> String {
+    format!("{:012}", unix.max(0))
+}
+
+/// A registered OAuth client.
+pub fn client(client_id: &str) -> Key {
+    Key::new(format!("CLIENT#{client_id}"), "CLIENT")
+}
+
+/// A patient's profile.
+pub fn patient_profile(patient_id: &str) -> Key {
+    Key::new(format!("PATIENT#{patient_id}"), "PROFILE")
+}
+
+/// The email index entry of an address, by its lookup form (`Email::lookup_key`).
+pub fn email_index(lookup_key: &str) -> Key {
+    Key::new(format!("EMAIL#{lookup_key}"), "EMAIL")
+}
+
+/// A browser session, by the raw session id from its cookie: only the id's hash is ever stored.
+pub fn session(raw_session_id: &str) -> Key {
+    Key::new(
+        format!("SESSION#{}", sha256_b64url(raw_session_id.as_bytes())),
+        "SESSION",
+    )
+}
+
+/// What a patient allowed a client.
+pub fn consent(patient_id: &str, client_id: &str) -> Key {
+    Key::new(
+        format!("CONSENT#{patient_id}"),
+        format!("CLIENT#{client_id}"),
+    )
+}
+
+/// Failed logins of an account in window `n`; the account is hashed so no address appears in keys.
+pub fn account_failures(account: &str, window: i64) -> Key {
+    Key::new(
+        format!("THROTTLE#ACCOUNT#{}", sha256_b64url(account.as_bytes())),
+        format!("WINDOW#{window}"),
+    )
+}
+
+/// Failed logins from a client address bucket in window `n`.
+pub fn address_failures(bucket: &str, window: i64) -> Key {
+    Key::new(format!("THROTTLE#IP#{bucket}"), format!("WINDOW#{window}"))
+}
+
+/// A grant (refresh-token family).
+pub fn grant(grant_id: &str) -> Key {
+    Key::new(format!("GRANT#{grant_id}"), "GRANT")
+}
+
+/// A revoked access token, by its `jti`.
+pub fn revoked_access_token(jti: &str) -> Key {
+    Key::new(format!("REVOKED#{jti}"), "JTI")
+}
+
+/// The current catalog.
+pub fn catalog() -> Key {
+    Key::new("CATALOG", "CURRENT")
+}
+
+/// The counter of taken places of one slot of a type.
+pub fn slot_counter(type_id: i64, start: i64) -> Key {
+    Key::new(slot_counters_partition(type_id), instant(start))
+}
+
+fn slot_counters_partition(type_id: i64) -> String {
+    format!("SLOTS#{type_id}")
+}
+
+/// The slot counters of a type whose slot starts in `[from, to)`, in start order (`to > from`).
+pub fn slot_counters(type_id: i64, from: i64, to: i64, limit: u32) -> Query {
+    Query::partition(slot_counters_partition(type_id), limit)
+        .between(instant(from), instant(to - 1))
+}
+
+/// The slot start a slot counter's key names.
+pub fn slot_counter_start(key: &Key) -> Option<i64> {
+    key.sk.parse().ok()
+}
+
+/// A patient's appointment.
+pub fn appointment(patient_id: &str, appointment_id: &str) -> Key {
+    Key::new(
+        format!("PATIENT#{patient_id}"),
+        format!("APPT#{appointment_id}"),
+    )
+}
+
+fn appointments_index_partition(patient_id: &str) -> String {
+    format!("APPTS#{patient_id}")
+}
+
+/// The `gsi1` key of an appointment: the patient's appointments ordered by start.
+pub fn appointment_by_start(patient_id: &str, starts_at: i64, appointment_id: &str) -> Key {
+    Key::new(
+        appointments_index_partition(patient_id),
+        format!("{}#{appointment_id}", instant(starts_at)),
+    )
+}
+
+/// The patient's appointments, latest start first (on `gsi1`).
+pub fn appointments_latest_first(patient_id: &str, limit: u32) -> Query {
+    Query::partition(appointments_index_partition(patient_id), limit)
+        .on_index()
+        .descending()
+}
+
+/// Whether `cursor` can only have come from a page of [`appointments_latest_first`] of this
+/// patient (a cursor is client input: one pointing anywhere else is refused).
+pub fn is_appointment_cursor_of(cursor: &Cursor, patient_id: &str) -> bool {
+    cursor.key.pk == format!("PATIENT#{patient_id}")
+        && cursor.key.sk.starts_with("APPT#")
+        && cursor
+            .gsi1
+            .as_ref()
+            .is_some_and(|k| k.pk == appointments_index_partition(patient_id))
+}
+
+/// The idempotency record of a patient's `Idempotency-Key` (hashed: keys are client text).
+pub fn idempotency(patient_id: &str, idempotency_key: &str) -> Key {
+    Key::new(
+        format!(
+            "IDEMP#{patient_id}#{}",
+            sha256_b64url(idempotency_key.as_bytes())
+        ),
+        "IDEMP",
+    )
+}
+
+fn subscriptions_partition(type_id: i64) -> String {
+    format!("ASAP#{type_id}")
+}
+
+/// The ASAP subscription index entry of an appointment of a type, at its current start.
+pub fn subscription(type_id: i64, starts_at: i64, appointment_id: &str) -> Key {
+    Key::new(
+        subscriptions_partition(type_id),
+        format!("{}#{appointment_id}", instant(starts_at)),
+    )
+}
+
+/// The subscriptions of a type whose appointment starts after `instant`, earliest start first.
+pub fn subscriptions_starting_after(type_id: i64, after: i64, limit: u32) -> Query {
+    Query::partition(subscriptions_partition(type_id), limit)
+        .between(instant(after.saturating_add(1)), END_OF_TIME)
+}
+
+/// An outbox record.
+pub fn outbox_event(event_id: &str) -> Key {
+    Key::new(format!("{OUTBOX_PREFIX}{event_id}"), "EVENT")
+}
+
+/// Whether the key is in the outbox family (what the stream filter passes).
+pub fn is_outbox_event(key: &Key) -> bool {
+    key.pk.starts_with(OUTBOX_PREFIX)
+}
+
+/// The event id of an outbox record's key (`None` for any other key).
+pub fn outbox_event_id(key: &Key) -> Option<&str> {
+    key.pk
+        .strip_prefix(OUTBOX_PREFIX)
+        .filter(|id| !id.is_empty())
+}
+
+/// The delivery record of one outbox event's email about one subscribed appointment.
+pub fn delivery(event_id: &str, appointment_id: &str) -> Key {
+    Key::new(
+        format!("ASAPMAIL#{event_id}"),
+        format!("APPT#{appointment_id}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Index, SortKeyRange};
+
+    #[test]
+    fn keys_have_the_documented_shapes() {
+        let cases = [
+            (client("c1"), "CLIENT#c1", "CLIENT"),
+            (patient_profile("p1"), "PATIENT#p1", "PROFILE"),
+            (
+                email_index("anna@example.org"),
+                "EMAIL#anna@example.org",
+                "EMAIL",
+            ),
+            (consent("p1", "c1"), "CONSENT#p1", "CLIENT#c1"),
+            (
+                address_failures("10.0.0.1", 7),
+                "THROTTLE#IP#10.0.0.1",
+                "WINDOW#7",
+            ),
+            (grant("g1"), "GRANT#g1", "GRANT"),
+            (revoked_access_token("j1"), "REVOKED#j1", "JTI"),
+            (catalog(), "CATALOG", "CURRENT"),
+            (
+                slot_counter(198, 1_800_000_000),
+                "SLOTS#198",
+                "001800000000",
+            ),
+            (slot_counter(198, -5), "SLOTS#198", "000000000000"),
+            (appointment("p1", "a1"), "PATIENT#p1", "APPT#a1"),
+            (
+                appointment_by_start("p1", 42, "a1"),
+                "APPTS#p1",
+                "000000000042#a1",
+            ),
+            (subscription(198, 42, "a1"), "ASAP#198", "000000000042#a1"),
+            (outbox_event("e1"), "OUTBOX#e1", "EVENT"),
+            (delivery("e1", "a1"), "ASAPMAIL#e1", "APPT#a1"),
+        ];
+        for (key, pk, sk) in cases {
+            assert_eq!((key.pk.as_str(), key.sk.as_str()), (pk, sk));
+        }
+    }
+
+    #[test]
+    fn secrets_and_client_text_are_hashed_into_keys() {
+        let key = session("raw-session-id");
+        assert_eq!(key.sk, "SESSION");
+        assert_eq!(
+            key.pk,
+            format!("SESSION#{}", sha256_b64url(b"raw-session-id"))
+        );
+        let key = account_failures("anna@example.org", 3);
+        assert!(!key.pk.contains("anna"));
+        assert_eq!(key.sk, "WINDOW#3");
+        let key = idempotency("p1", "my key");
+        assert_eq!(key.pk, format!("IDEMP#p1#{}", sha256_b64url(b"my key")));
+        assert_eq!(key.sk, "IDEMP");
+    }
+
+    #[test]
+    fn range_queries_cover_exactly_their_instants() {
+        let query = slot_counters(198, 100, 200, 50);
+        assert_eq!(query.pk, "SLOTS#198");
+        assert_eq!(query.limit, 50);
+        assert_eq!(
+            query.range,
+            SortKeyRange::Between(instant(100), instant(199))
+        );
+        assert_eq!(slot_counter_start(&slot_counter(198, 150)), Some(150));
+
+        let query = subscriptions_starting_after(198, 100, 10);
+        let SortKeyRange::Between(low, high) = &query.range else {
+            panic!("a range");
+        };
+        let at = |start| subscription(198, start, "a1").sk;
+        assert!(at(100) < *low && *low <= at(101));
+        assert!(at(999_999_999_999) <= *high);
+
+        let query = appointments_latest_first("p1", 20);
+        assert_eq!(query.index, Index::Gsi1);
+        assert!(query.descending);
+        assert_eq!(query.pk, appointment_by_start("p1", 0, "a1").pk);
+    }
+
+    #[test]
+    fn only_a_patients_own_appointment_cursors_are_theirs() {
+        let cursor = |key: Key, gsi1: Option<Key>| Cursor { key, gsi1 };
+        let own = cursor(
+            appointment("p1", "a1"),
+            Some(appointment_by_start("p1", 5, "a1")),
+        );
+        assert!(is_appointment_cursor_of(&own, "p1"));
+        assert!(!is_appointment_cursor_of(&own, "p2"));
+        let profile = cursor(
+            patient_profile("p1"),
+            Some(appointment_by_start("p1", 5, "a1")),
+        );
+        assert!(!is_appointment_cursor_of(&profile, "p1"));
+        let foreign_index = cursor(
+            appointment("p1", "a1"),
+            Some(appointment_by_start("p2", 5, "a1")),
+        );
+        assert!(!is_appointment_cursor_of(&foreign_index, "p1"));
+        assert!(!is_appointment_cursor_of(
+            &cursor(appointment("p1", "a1"), None),
+            "p1"
+        ));
+    }
+
+    /// The table rows of a Markdown text (`prefix` stripped from each line first).
+    fn table_rows<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+        text.lines()
+            .filter_map(|line| line.strip_prefix(prefix))
+            .filter(|line| line.starts_with('|'))
+            .collect()
+    }
+
+    #[test]
+    fn the_architecture_page_shows_this_data_model() {
+        let here = include_str!("layout.rs");
+        let page = include_str!("../../../docs/architecture.md");
+        let ours = table_rows(here, "//! ");
+        assert!(ours.len() > 10, "the data model table is gone: {ours:?}");
+        let section = page
+            .split("## The single table")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("docs/architecture.md has a section `## The single table`");
+        assert_eq!(
+            table_rows(section, ""),
+            ours,
+            "docs/architecture.md's item table differs from shared/src/store/layout.rs's"
+        );
+    }
+
+    #[test]
+    fn outbox_keys_are_recognised_by_their_prefix() {
+        let key = outbox_event("e1");
+        assert!(is_outbox_event(&key));
+        assert_eq!(outbox_event_id(&key), Some("e1"));
+        assert_eq!(outbox_event_id(&outbox_event("")), None);
+        assert!(!is_outbox_event(&patient_profile("p1")));
+        assert_eq!(outbox_event_id(&patient_profile("p1")), None);
+    }
+}

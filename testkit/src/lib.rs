@@ -1,0 +1,31 @@
+//! The one test kit of MyPatientPortal, shared by the cross-function tests (`tests/`), the
+//! benchmarks (`bench/`) and the example client's tests (`examples/booking-client`): never a
+//! dependency of a function.
+//!
+//! - [`Event`]: real API Gateway v2 events, parsed as the Lambda runtime parses them.
+//! - [`TestContext`]: a portal on a fresh data folder (SQLite store counting round trips, fresh
+//!   keys, local configuration), and what to seed it with: a client, a patient, the demo catalog,
+//!   access tokens, sealed codes and availability ids (`TestContext::client` and the methods after
+//!   it).
+//! - [`tokens`]: access tokens as the token function issues them; [`oauth`]: redirect URI, PKCE,
+//!   client authentication and sealed authorization codes.
+//! - [`jws`]: reading and forging compact JWS.
+//! - [`api`]: a patient with a bearer token calling the resource API; reading responses.
+//! - [`catalog`]: the demo catalog; [`patients`]: stored patients.
+//!
+//! Every test owns its data: each [`TestContext`] has its own folder, and seeded clients, patients
+//! and ids are random, so tests run in parallel without seeing each other. Set-up failures panic
+//! with what failed.
+
+pub mod api;
+pub mod catalog;
+pub mod context;
+pub mod events;
+pub mod jws;
+pub mod oauth;
+pub mod patients;
+mod seed;
+pub mod tokens;
+
+pub use context::{TestContext, ISSUER};
+pub use events::Event;

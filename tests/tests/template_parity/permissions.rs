@@ -1,0 +1,153 @@
+//! Permissions: item-level, and only the ASAP function sends mail or reads the stream.
+
+use super::*;
+
+/// Every IAM statement of the template, with who holds it: inline `Policies` of a function (by
+/// binary) or of an `AWS::IAM::Role` (by logical id).
+fn statements(doc: &Value) -> Vec<(String, Value)> {
+    let mut all = Vec::new();
+    let mut collect = |holder: &str, statements: &Value| {
+        for statement in statements.as_sequence().into_iter().flatten() {
+            match intrinsic(statement) {
+                // A conditional statement: both branches count.
+                Some((name, args)) if name == "If" => {
+                    for branch in args.as_sequence().into_iter().flatten().skip(1) {
+                        if branch.is_mapping() && ref_target(branch).is_none() {
+                            all.push((holder.to_owned(), branch.clone()));
+                        }
+                    }
+                }
+                _ => all.push((holder.to_owned(), statement.clone())),
+            }
+        }
+    };
+    for (id, r) in resources(doc) {
+        match r["Type"].as_str() {
+            Some("AWS::Serverless::Function") => {
+                for policy in r["Properties"]["Policies"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(
+                        policy.is_mapping() && !policy["Statement"].is_null(),
+                        "{id}: use inline statements, not SAM policy templates or managed policies: {policy:?}"
+                    );
+                    collect(id, &policy["Statement"]);
+                }
+            }
+            Some("AWS::IAM::Role") => {
+                for policy in r["Properties"]["Policies"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                {
+                    collect(id, &policy["PolicyDocument"]["Statement"]);
+                }
+                assert!(
+                    r["Properties"]["ManagedPolicyArns"].is_null(),
+                    "{id}: no managed policies"
+                );
+            }
+            _ => {}
+        }
+    }
+    all
+}
+
+fn actions(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::String(action) => vec![action.clone()],
+        Value::Sequence(list) => list
+            .iter()
+            .map(|a| a.as_str().expect("action").to_owned())
+            .collect(),
+        other => panic!("Action {other:?}"),
+    }
+}
+
+#[test]
+fn permissions_are_item_level_and_only_asap_can_send_mail_or_read_the_stream() {
+    let doc = template();
+    let (asap_id, asap) = function_of(&doc, "asap");
+    let asap_role = get_att(&asap["Properties"]["Role"]).map(|(role, _)| role);
+    let is_asap = |holder: &str| holder == asap_id || Some(holder) == asap_role.as_deref();
+
+    let item_level = [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DescribeTable",
+    ];
+    let stream = [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    ];
+    let mut mail_senders = BTreeSet::new();
+    let mut stream_readers = BTreeSet::new();
+    let all = statements(&doc);
+    assert!(!all.is_empty());
+    for (holder, statement) in &all {
+        assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{holder}");
+        for action in actions(statement) {
+            assert!(!action.contains('*'), "{holder}: wildcard action {action}");
+            if let Some(op) = action.strip_prefix("dynamodb:") {
+                assert!(
+                    item_level.contains(&action.as_str()) || stream.contains(&action.as_str()),
+                    "{holder}: dynamodb:{op} is more than the code needs"
+                );
+                if stream.contains(&action.as_str()) {
+                    stream_readers.insert(holder.clone());
+                } else {
+                    assert_ne!(
+                        statement["Resource"].as_str(),
+                        Some("*"),
+                        "{holder}: {action} on every table"
+                    );
+                }
+            }
+            if action.starts_with("ses:") {
+                mail_senders.insert(holder.clone());
+                assert_ne!(
+                    statement["Resource"].as_str(),
+                    Some("*"),
+                    "{holder}: {action}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        mail_senders.len(),
+        1,
+        "one holder of ses:* ({mail_senders:?})"
+    );
+    assert!(mail_senders.iter().all(|h| is_asap(h)), "{mail_senders:?}");
+    assert_eq!(stream_readers.len(), 1, "{stream_readers:?}");
+    assert!(
+        stream_readers.iter().all(|h| is_asap(h)),
+        "{stream_readers:?}"
+    );
+
+    // The read-only function stays read-only.
+    let (userinfo_id, _) = function_of(&doc, "userinfo");
+    for (holder, statement) in &all {
+        if *holder == userinfo_id {
+            for action in actions(statement) {
+                assert!(
+                    ![
+                        "dynamodb:PutItem",
+                        "dynamodb:UpdateItem",
+                        "dynamodb:DeleteItem"
+                    ]
+                    .contains(&action.as_str()),
+                    "userinfo may not write ({action})"
+                );
+            }
+        }
+    }
+}
