@@ -59,8 +59,10 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Routes outside the contract: the one-click unsubscribe link of ASAP emails.
+/// Routes outside the contract: the one-click unsubscribe link of ASAP emails, and Swagger UI's
+/// sign-in redirect page.
 const EXTRA: &[(&str, &str, &str)] = &[
+    ("GET", "/api-docs/oauth2-redirect", "userinfo"),
     ("GET", "/asap/unsubscribe", "asap"),
     ("POST", "/asap/unsubscribe", "asap"),
 ];

@@ -32,6 +32,7 @@ use crate::domain::password::{verify_dummy, verify_password};
 use crate::domain::patient::{Email, Patient};
 use crate::http::request::Params;
 use crate::keys::KeySet;
+use crate::metrics::{self, Counter};
 use crate::repo::{
     Attempt, ClientRepo, ConsentRepo, GrantId, PatientRepo, Session, SessionRepo, ThrottleRepo,
 };
@@ -255,7 +256,10 @@ impl Flow {
         // cannot all pass a limit that none of them has been counted against yet.
         let reservation = match self.throttle.reserve(&account, ip).await? {
             Attempt::Allowed(reservation) => reservation,
-            Attempt::Throttled { retry_after } => return Ok(SignIn::Locked { retry_after }),
+            Attempt::Throttled { retry_after } => {
+                metrics::count(Counter::SignInThrottled);
+                return Ok(SignIn::Locked { retry_after });
+            }
         };
         let credentials = match &parsed {
             Some(email) => self.patients.credentials_by_email(email).await?,
@@ -276,6 +280,7 @@ impl Flow {
         })?;
         let Some(patient_id) = verified else {
             tracing::info!("failed sign-in");
+            metrics::count(Counter::SignInFailed);
             return Ok(SignIn::Rejected);
         };
         self.throttle.succeeded(&reservation).await?;
@@ -296,6 +301,7 @@ impl Flow {
             expires_at: auth_time.saturating_add(SESSION_TTL.as_secs() as i64),
         };
         tracing::info!(client_id = %request.client_id, "patient signed in");
+        metrics::count(Counter::SignInOk);
         // This sign-in is the re-authentication `prompt=login` asked for; the request sealed into
         // the consent page carries that, so the consent step does not ask for it again.
         let mut satisfied = request.clone();

@@ -32,6 +32,7 @@ use super::OAuthError;
 use crate::crypto::{CryptoError, Sealer};
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
+use crate::metrics::{self, Counter};
 use crate::repo::{GrantError, GrantId};
 use crate::scope::Scopes;
 use crate::store::now_unix;
@@ -172,6 +173,7 @@ impl TokenService {
             Ok(()) => {}
             Err(GrantError::InvalidClient) => return Err(Refusal::Checked(client_auth::failed())),
             Err(GrantError::Reused) => {
+                metrics::count(Counter::RefreshReuseDetected);
                 self.revoke_after_replay(&token.grant_id, "refresh token reused")
                     .await;
                 return Err(Refusal::Checked(OAuthError::invalid_grant(
