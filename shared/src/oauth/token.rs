@@ -23,6 +23,7 @@ use super::client_auth::{self, ClientCredentials};
 use super::code::AuthorizationCode;
 use super::params::{param, require};
 use super::refresh::RefreshToken;
+use super::refusal::Refusal;
 use super::service::TokenService;
 use super::{OAuthError, OAuthErrorCode};
 use crate::crypto;
@@ -81,24 +82,6 @@ pub struct CodeRequest<'a> {
     pub redirect_uri: &'a str,
     /// The PKCE verifier, if the client sent one.
     pub code_verifier: Option<&'a str>,
-}
-
-/// Why a token request was refused, and whether the client was authenticated on the way.
-#[derive(Debug)]
-pub(crate) enum Refusal {
-    /// Refused before the transaction that authenticates the client (the code or token does not
-    /// open, belongs to another client, a parameter is missing, ...): the client must still
-    /// authenticate before it hears why.
-    Unchecked(OAuthError),
-    /// Refused by the transaction or after it (client authentication failed, the code was redeemed
-    /// before, the store is unavailable): the answer as it is.
-    Checked(OAuthError),
-}
-
-impl From<OAuthError> for Refusal {
-    fn from(error: OAuthError) -> Self {
-        Refusal::Unchecked(error)
-    }
 }
 
 impl TokenService {
