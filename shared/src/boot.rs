@@ -1,10 +1,12 @@
 //! What every function does once per cold start: read configuration, install logging at its
 //! level, open the store (warming its connection) and load the keys, then serve invocations with
-//! the same state for as long as the instance lives.
+//! the same state for as long as the instance lives. Every invocation ends with one log line
+//! carrying its metrics ([`invoke`], [`crate::metrics`]).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
@@ -12,7 +14,9 @@ use lambda_http::{Body, Request, Response};
 use crate::config::{Config, ConfigError, StoreConfig};
 use crate::http::ApiError;
 use crate::keys::{load_keyset, KeyError, KeySet, KeySource};
+use crate::metrics::{self, RequestLog};
 use crate::store::dynamo::DynamoStore;
+use crate::store::observed::ObservedStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{SharedStore, StoreError};
 use crate::telemetry::{self, LogLevel};
@@ -79,9 +83,10 @@ pub async fn connect_store(config: &Config) -> Result<SharedStore, StoreError> {
     }
 }
 
-/// Opens the store and loads the keys `config` names; the two loads run concurrently, as both may
-/// be network calls on a cold start.
+/// Opens the store and loads the keys `config` names (the two loads run concurrently, as both may
+/// be network calls on a cold start), and names the metrics' namespace.
 pub async fn start(config: Config) -> Result<Context, BootError> {
+    metrics::set_namespace(&config.metrics_namespace);
     let source = KeySource::from_config(&config);
     let (store, keys) = tokio::join!(
         connect_store(&config),
@@ -89,7 +94,8 @@ pub async fn start(config: Config) -> Result<Context, BootError> {
     );
     Ok(Context {
         config: Arc::new(config),
-        store: store?,
+        // Store errors are counted by kind in the request's metrics.
+        store: Arc::new(ObservedStore::new(store?)),
         keys: Arc::new(keys?),
     })
 }
@@ -109,7 +115,8 @@ pub fn context(config: Config, store: SharedStore, keys: KeySet) -> Context {
 ///
 /// The configuration comes first because it holds the log level. When it cannot be read, logs are
 /// installed at the default level just to report that.
-pub async fn init_or_exit(function: &str) -> Context {
+pub async fn init_or_exit(function: &'static str) -> Context {
+    let _ = FUNCTION.set(function);
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -124,6 +131,14 @@ pub async fn init_or_exit(function: &str) -> Context {
     }
 }
 
+/// The function's name (`authorize`, `token`, ...) as [`init_or_exit`] was told it: the
+/// `Function` dimension of its metrics.
+static FUNCTION: OnceLock<&'static str> = OnceLock::new();
+
+fn function_name() -> &'static str {
+    FUNCTION.get().copied().unwrap_or("unknown")
+}
+
 fn exit(function: &str, error: &BootError) -> ! {
     tracing::error!(function, error = %error, "init failed");
     eprintln!("{function}: {error}");
@@ -135,15 +150,60 @@ fn exit(function: &str, error: &BootError) -> ! {
 pub trait Handler: Send + Sync + 'static {
     /// Answers one request. Never fails: errors are already responses.
     async fn handle(&self, request: Request) -> Response<Body>;
+
+    /// The route the request is for, as `METHOD /path/{param}` from the function's router
+    /// ([`crate::http::Router::route_name`]; `None` for an unknown path): the `Route` dimension of
+    /// the request's metrics, so ids never become metric series.
+    fn route(&self, request: &Request) -> Option<String>;
+}
+
+/// The `Route` value of a request no route of the function knows.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Runs one HTTP request through `handler` as [`serve`] does — metrics recording, the panic
+/// guard — and returns the answer with the request's log line (which [`serve`] prints).
+pub async fn invoke<H: Handler + ?Sized>(
+    handler: &H,
+    function: &str,
+    request: Request,
+) -> (Response<Body>, RequestLog) {
+    use lambda_http::RequestExt as _;
+
+    let started = Instant::now();
+    let route = handler
+        .route(&request)
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    let (request_id, trace_id) = match request.lambda_context_ref() {
+        Some(context) => (
+            Some(context.request_id.clone()),
+            context.xray_trace_id.clone(),
+        ),
+        None => (None, None),
+    };
+    let (response, counts) = metrics::measure(guarded(handler.handle(request))).await;
+    let log = RequestLog::new(
+        function,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+        &counts,
+        metrics::now_millis(),
+    )
+    .with_ids(request_id.as_deref(), trace_id.as_deref());
+    (response, log)
 }
 
 /// Serves invocations until the runtime stops. A panic in a handler becomes a generic 500 JSON body
-/// (logged), never a stack trace or a dead instance.
+/// (logged), never a stack trace or a dead instance. Each invocation prints its log line.
 pub async fn serve<H: Handler>(handler: H) -> Result<(), lambda_http::Error> {
     let handler = Arc::new(handler);
     lambda_http::run(lambda_http::service_fn(move |request: Request| {
         let handler = Arc::clone(&handler);
-        async move { Ok::<_, std::convert::Infallible>(guarded(handler.handle(request)).await) }
+        async move {
+            let (response, log) = invoke(handler.as_ref(), function_name(), request).await;
+            log.print();
+            Ok::<_, std::convert::Infallible>(response)
+        }
     }))
     .await
 }
@@ -172,30 +232,42 @@ pub async fn serve_events<H: EventHandler>(handler: H) -> Result<(), lambda_http
     use lambda_http::{service_fn, LambdaEvent, Service as _};
 
     let handler = Arc::new(handler);
-    lambda_http::lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| {
-            let handler = Arc::clone(&handler);
-            async move {
-                let LambdaEvent { payload, context } = event;
-                if handler.claims(&payload) {
-                    return handler.handle_event(payload).await;
-                }
-                let request: LambdaRequest = serde_json::from_value(payload)?;
-                let http = Arc::clone(&handler);
-                let mut adapter = lambda_http::Adapter::from(service_fn(move |request: Request| {
-                    let http = Arc::clone(&http);
-                    async move {
-                        Ok::<_, std::convert::Infallible>(guarded(http.handle(request)).await)
-                    }
-                }));
-                let response = match adapter.call(LambdaEvent::new(request, context)).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                };
-                Ok::<_, lambda_http::Error>(serde_json::to_value(response)?)
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let handler = Arc::clone(&handler);
+        async move {
+            let LambdaEvent { payload, context } = event;
+            if handler.claims(&payload) {
+                let started = Instant::now();
+                let (result, counts) = metrics::measure(handler.handle_event(payload)).await;
+                RequestLog::event(
+                    function_name(),
+                    "stream",
+                    result.is_ok(),
+                    started.elapsed(),
+                    &counts,
+                    metrics::now_millis(),
+                )
+                .with_ids(Some(&context.request_id), context.xray_trace_id.as_deref())
+                .print();
+                return result;
             }
-        },
-    ))
+            let request: LambdaRequest = serde_json::from_value(payload)?;
+            let http = Arc::clone(&handler);
+            let mut adapter = lambda_http::Adapter::from(service_fn(move |request: Request| {
+                let http = Arc::clone(&http);
+                async move {
+                    let (response, log) = invoke(http.as_ref(), function_name(), request).await;
+                    log.print();
+                    Ok::<_, std::convert::Infallible>(response)
+                }
+            }));
+            let response = match adapter.call(LambdaEvent::new(request, context)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            Ok::<_, lambda_http::Error>(serde_json::to_value(response)?)
+        }
+    }))
     .await
 }
 

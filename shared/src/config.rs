@@ -46,6 +46,9 @@ pub enum AsapDispatch {
     Stream,
 }
 
+/// The `PORTAL_CORS_ORIGINS` value that allows no browser origin (the template's default).
+pub const CORS_NONE: &str = "none";
+
 /// The validated configuration of a function or of the admin CLI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -63,8 +66,12 @@ pub struct Config {
     pub mail: MailConfig,
     /// `PORTAL_MAIL_FROM`: sender address of notification mail.
     pub mail_from: String,
-    /// `PORTAL_CORS_ORIGINS`: comma-separated allowed browser origins; empty means loopback origins only.
+    /// `PORTAL_CORS_ORIGINS`: comma-separated allowed browser origins, or `none` (what deployed
+    /// stacks get by default) for no browser origin at all; unset means loopback origins only
+    /// (local runs).
     pub cors_origins: Vec<String>,
+    /// Whether any loopback origin is allowed: only when `PORTAL_CORS_ORIGINS` is unset.
+    pub cors_loopback: bool,
     /// `PORTAL_ASAP_DISPATCH`: `inline` or `stream`; default inline for SQLite, stream for DynamoDB.
     pub asap_dispatch: AsapDispatch,
     /// `PORTAL_ASAP_FANOUT`: most emails per freed slot (oldest subscriptions first); default 10.
@@ -78,6 +85,9 @@ pub struct Config {
     /// `PORTAL_LOG_LEVEL` (else `RUST_LOG`): a level name or a `RUST_LOG` directive list; default
     /// `info`.
     pub log_level: LogLevel,
+    /// `PORTAL_METRICS_NAMESPACE`: CloudWatch namespace of the functions' metrics; default
+    /// `MyPatientPortal` (the template sets `MyPatientPortal/<Stage>`, one per stack).
+    pub metrics_namespace: String,
 }
 
 /// Default of [`Config::asap_fanout`].
@@ -182,8 +192,11 @@ impl Config {
             ));
         }
 
-        let cors_origins = match get("PORTAL_CORS_ORIGINS") {
+        let cors_setting = get("PORTAL_CORS_ORIGINS");
+        let cors_loopback = cors_setting.is_none();
+        let cors_origins = match cors_setting {
             None => Vec::new(),
+            Some(none) if none.trim() == CORS_NONE => Vec::new(),
             Some(list) => list
                 .split(',')
                 .map(str::trim)
@@ -249,6 +262,27 @@ impl Config {
             (None, None) => LogLevel::default(),
         };
 
+        let metrics_namespace = match get("PORTAL_METRICS_NAMESPACE") {
+            None => crate::metrics::DEFAULT_NAMESPACE.to_owned(),
+            Some(text) => {
+                let valid = text.len() <= 255
+                    && !text.starts_with("AWS/")
+                    && text
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-_/#:".contains(c));
+                if !valid {
+                    return Err(ConfigError::new(
+                        "PORTAL_METRICS_NAMESPACE",
+                        format!(
+                            "expected a CloudWatch namespace (up to 255 of A-Z a-z 0-9 . - _ / # :, \
+                             not starting with AWS/), got `{text}`"
+                        ),
+                    ));
+                }
+                text
+            }
+        };
+
         Ok(Self {
             store,
             aws_endpoint,
@@ -258,11 +292,13 @@ impl Config {
             mail,
             mail_from,
             cors_origins,
+            cors_loopback,
             asap_dispatch,
             asap_fanout,
             keys_secret_arn,
             video_base_url,
             log_level,
+            metrics_namespace,
         })
     }
 
@@ -565,6 +601,21 @@ mod tests {
                 config(&[("PORTAL_ASAP_FANOUT", bad)]).unwrap_err().variable,
                 "PORTAL_ASAP_FANOUT"
             );
+        }
+    }
+
+    #[test]
+    fn the_metrics_namespace_defaults_and_is_validated() {
+        assert_eq!(config(&[]).unwrap().metrics_namespace, "MyPatientPortal");
+        assert_eq!(
+            config(&[("PORTAL_METRICS_NAMESPACE", "MyPatientPortal/prod")])
+                .unwrap()
+                .metrics_namespace,
+            "MyPatientPortal/prod"
+        );
+        for bad in ["AWS/Lambda", "spaces are out", "ü"] {
+            let error = config(&[("PORTAL_METRICS_NAMESPACE", bad)]).unwrap_err();
+            assert_eq!(error.variable, "PORTAL_METRICS_NAMESPACE", "{bad}");
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Server-rendered pages of the authorization server: login, consent, and messages (errors,
-//! signed out), and the ASAP unsubscribe page. Templates live in `shared/templates/` and are
-//! compiled in by askama, which HTML-escapes every value, so client names, hints and messages can
-//! never inject markup.
+//! signed out), the ASAP unsubscribe page, and the API documentation's sign-in return page.
+//! Templates live in `shared/templates/` and are compiled in by askama, which HTML-escapes every
+//! value, so client names, hints and messages can never inject markup.
 //!
 //! Every page is written in one language ([`Tr`], chosen by [`crate::i18n::negotiate`]), names it
-//! in `<html lang>`, and carries a [`LanguageSwitch`] to the others. The pages work without
-//! JavaScript, load nothing from elsewhere (the CSP allows only inline styles), are usable on a
+//! in `<html lang>`, and carries a [`LanguageSwitch`] to the others (except the sign-in return page,
+//! which closes itself at once). The pages work without JavaScript (the return page aside: it is
+//! Swagger UI's), load nothing from elsewhere (the CSP allows only inline styles), are usable on a
 //! phone, and label every field for screen readers.
 
 pub mod language;
@@ -165,6 +166,37 @@ impl MessagePage {
     }
 }
 
+/// The question a logout request that proves nothing (no `id_token_hint`, no session cookie) gets
+/// instead of being acted on silently: a button that posts the same request back, confirmed, from
+/// this origin (so the browser sends its session cookie along).
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage {
+    /// The page's language.
+    pub tr: Tr,
+    /// The language switch (a POST showing this page again in another language).
+    pub switch: LanguageSwitch,
+    /// CSRF token for the hidden field.
+    pub csrf_token: String,
+    /// The request's own parameters (`post_logout_redirect_uri`, `client_id`, `state`,
+    /// `ui_locales`), repeated as hidden fields.
+    pub hidden: Vec<(String, String)>,
+}
+
+impl LogoutConfirmPage {
+    /// The page for a request with parameters `hidden`.
+    pub fn new(tr: Tr, csrf_token: &str, hidden: Vec<(String, String)>) -> Self {
+        let mut pairs: Vec<(&str, &str)> = vec![("csrf_token", csrf_token)];
+        pairs.extend(hidden.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        Self {
+            tr,
+            switch: LanguageSwitch::post("logout", &pairs),
+            csrf_token: csrf_token.to_owned(),
+            hidden,
+        }
+    }
+}
+
 /// The confirmation page of an ASAP unsubscribe link (a GET never unsubscribes: mail scanners
 /// follow links; the button POSTs, as RFC 8058 one-click clients do).
 #[derive(Template)]
@@ -198,6 +230,19 @@ pub struct ConfirmPage<'a> {
     pub explanation: String,
     /// Where the form posts (the link itself).
     pub action: &'a str,
+}
+
+/// The page the API documentation's sign-in popup returns to (`GET /api-docs/oauth2-redirect`):
+/// Swagger UI's script hands the code to the documentation page and closes the window, so the page
+/// only says what is happening (no language switch: it is gone in an instant). Its one script is
+/// `?file={script}` of the same route.
+#[derive(Template)]
+#[template(path = "docs_redirect.html")]
+pub struct DocsRedirectPage<'a> {
+    /// The page's language.
+    pub tr: Tr,
+    /// The file name of Swagger UI's redirect script.
+    pub script: &'a str,
 }
 
 /// Renders a page. Rendering only fails if writing to a `String` fails, which it does not; should it
@@ -281,6 +326,25 @@ mod tests {
         );
         let html = render(&MessagePage::notice(english(), switch(), "signed-out"));
         assert!(html.contains("You are signed out") && !html.contains("role=\"alert\""));
+    }
+
+    #[test]
+    fn the_logout_question_posts_the_request_back_confirmed_in_both_languages() {
+        for (locale, submit) in [("en", "Sign out</button>"), ("de", "Abmelden</button>")] {
+            let tr = Tr::new(Locale::parse(locale).unwrap());
+            let hidden = vec![("state".to_owned(), "a\"b".to_owned())];
+            let (html, problems) = checked(|| render(&LogoutConfirmPage::new(tr, "tok", hidden)));
+            assert!(problems.is_empty(), "{problems:?}");
+            let form = &html[html.find("<main").unwrap_or(0)..];
+            assert!(
+                form.contains(r#"<form method="post" action="logout">"#),
+                "{html}"
+            );
+            assert!(form.contains(r#"name="confirm" value="yes""#));
+            assert!(form.contains(r#"name="csrf_token" value="tok""#));
+            assert!(!form.contains(r#"value="a"b""#), "escaped: {html}");
+            assert!(form.contains(submit), "{html}");
+        }
     }
 
     #[test]

@@ -59,9 +59,10 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Routes outside the contract: the one-click unsubscribe link of ASAP emails and the
-/// confirmation link of ASAP notification addresses.
+/// Routes outside the contract: the one-click unsubscribe link of ASAP emails, the confirmation
+/// link of ASAP notification addresses, and Swagger UI's sign-in redirect page.
 const EXTRA: &[(&str, &str, &str)] = &[
+    ("GET", "/api-docs/oauth2-redirect", "userinfo"),
     ("GET", "/asap/unsubscribe", "asap"),
     ("POST", "/asap/unsubscribe", "asap"),
     ("GET", "/asap/confirm", "asap"),

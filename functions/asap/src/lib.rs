@@ -468,6 +468,13 @@ fn subscription_response(appointment: &Appointment, tag: Option<String>) -> Resp
 
 #[async_trait]
 impl Handler for App {
+    fn route(&self, request: &Request) -> Option<String> {
+        let (method, path) = (request.method(), request.uri().path());
+        self.router
+            .route_name(method, path)
+            .or_else(|| self.links.route_name(method, path))
+    }
+
     async fn handle(&self, request: Request) -> Response<Body> {
         if request.uri().path() == CONFIRM_PATH {
             return self.address_link(&request).await;

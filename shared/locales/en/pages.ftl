@@ -34,6 +34,10 @@ consent-fine-print = Only allow this if you trust { $client }. If you deny, you 
 
 ## Signing out
 
+logout-confirm-title = Sign out
+logout-confirm-heading = Sign out of MyPatientPortal?
+logout-confirm-explanation = An app asked to sign you out of MyPatientPortal. Sign out if you asked for this; otherwise you can close this window and stay signed in.
+logout-confirm-submit = Sign out
 signed-out = You have been signed out of MyPatientPortal. You can close this window.
     .title = You are signed out
 # `$detail` is a technical note in English for the app’s developers.
@@ -89,3 +93,9 @@ confirm-not-me-done = Thank you. This address gets no more confirmation requests
     .title = Request declined
 confirm-invalid = The confirmation link is incomplete, damaged or has expired. Copy the whole link from the email.
     .title = This link does not work
+
+## The API documentation's sign-in return page (the "Authorize" popup of /api-docs closes itself)
+
+docs-redirect-returning = Returning to the API documentation…
+    .title = Signing in to the API documentation
+docs-redirect-needs-script = Signing in to the API documentation needs JavaScript. Close this window and use an app instead.

@@ -24,6 +24,7 @@ use crate::crypto::random_id;
 use crate::domain::client::ClientId;
 use crate::keys::KeySet;
 use crate::mail::SharedMailer;
+use crate::metrics::{self, Counter};
 use crate::repo::{ClientRepo, PatientRepo, RepoError};
 use crate::store::{Condition, SharedStore, StoreError};
 
@@ -142,10 +143,12 @@ impl Confirmations {
             Ok(()) => {}
             Err(StoreError::TransactionFailed { index: 0, .. }) => {
                 tracing::info!(appointment = %appointment.id, "asap confirmation mail blocked (this wasn't me)");
+                metrics::count(Counter::AsapMailsRateLimited);
                 return Ok(Requested::Blocked);
             }
             Err(StoreError::TransactionFailed { .. }) => {
                 tracing::warn!(appointment = %appointment.id, "asap confirmation mail rate-limited");
+                metrics::count(Counter::AsapMailsRateLimited);
                 return Ok(Requested::RateLimited);
             }
             Err(other) => return Err(other.into()),
