@@ -60,13 +60,15 @@ const CONTRACT: &[(&str, &str, &str)] = &[
 ];
 
 /// Routes outside the contract: the one-click unsubscribe link of ASAP emails, the confirmation
-/// link of ASAP notification addresses, and Swagger UI's sign-in redirect page.
+/// link of ASAP notification addresses, the video service's check of join links, and Swagger UI's
+/// sign-in redirect page.
 const EXTRA: &[(&str, &str, &str)] = &[
     ("GET", "/api-docs/oauth2-redirect", "userinfo"),
     ("GET", "/asap/unsubscribe", "asap"),
     ("POST", "/asap/unsubscribe", "asap"),
     ("GET", "/asap/confirm", "asap"),
     ("POST", "/asap/confirm", "asap"),
+    ("POST", "/video/verify", "booking"),
 ];
 
 /// The local router's catch-all entries: every other path, for every method, goes to `userinfo`, whose

@@ -9,8 +9,9 @@
 //! holds, then one transaction, which also writes the ASAP outbox record of the freed slot), or 1
 //! when `If-Match` carries the appointment's current `ETag` (served with `GET /appointments/{id}`
 //! and with every reschedule);
-//! `…/availabilities` 2; `…/video_consultation` 1. With inline ASAP dispatch (local) a freed slot
-//! then costs the notifier's reads and writes in the same request.
+//! `…/availabilities` 2; `…/video_consultation` 1; the video service's `POST /video/verify` 1 (0
+//! for a token that does not verify). With inline ASAP dispatch (local) a freed slot then costs
+//! the notifier's reads and writes in the same request.
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
@@ -19,7 +20,7 @@ use serde_json::Value;
 use shared::asap::confirm::{Confirmations, Requested};
 use shared::asap::Notifier;
 use shared::booking::repo::Idempotency;
-use shared::booking::video::VideoLinks;
+use shared::booking::video::{VerifyRequest, VideoLinks, VERIFY_PATH};
 use shared::booking::views::{IdResponse, RescheduleRequest};
 use shared::booking::OutboxEvent;
 use shared::booking::{
@@ -126,10 +127,25 @@ pub fn router() -> Router<Route> {
     ])
 }
 
+/// The route the video service calls (not a bearer API route: the signed join token in the body
+/// is the credential, and the answer says no more than the token already does, plus whether it
+/// is still live).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceRoute {
+    /// `POST /video/verify` with `{"token": "…"}`: whether a join link still admits.
+    VerifyVideo,
+}
+
+/// Method + path of the routes the video service calls.
+pub fn service_router() -> Router<ServiceRoute> {
+    Router::new(vec![(Method::POST, VERIFY_PATH, ServiceRoute::VerifyVideo)])
+}
+
 /// The function's state, built once per instance (the catalog cache lives in it).
 pub struct App {
     context: Context,
     router: Router<Route>,
+    services: Router<ServiceRoute>,
     service: BookingService,
     notifier: Option<Notifier>,
     confirmations: Confirmations,
@@ -152,6 +168,7 @@ impl App {
             confirmations: Confirmations::new(&context, mailer),
             context,
             router: router(),
+            services: service_router(),
             service,
             notifier,
         }
@@ -264,6 +281,17 @@ impl App {
                 Ok(response::json(StatusCode::OK, &link))
             }
         }
+    }
+
+    /// `POST /video/verify`: `{"active": true, …}` while the join token's appointment is booked at
+    /// the slot the link was minted for, `{"active": false}` for every other token.
+    async fn verify_video(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+        let (ServiceRoute::VerifyVideo, _) = self
+            .services
+            .resolve(request.method(), request.uri().path())?;
+        let body: VerifyRequest = json_object(request)?;
+        let answer = self.service.verify_video(&body.token, now_unix()).await?;
+        Ok(response::json(StatusCode::OK, &answer))
     }
 
     /// The answer with the appointment's `ETag`.
@@ -414,13 +442,23 @@ fn search_query(query: &Params, with_ids: bool) -> Result<SearchQuery, ApiError>
 #[async_trait]
 impl Handler for App {
     fn route(&self, request: &Request) -> Option<String> {
+        let (method, path) = (request.method(), request.uri().path());
         self.router
-            .route_name(request.method(), request.uri().path())
+            .route_name(method, path)
+            .or_else(|| self.services.route_name(method, path))
     }
 
-    /// Answers CORS preflights for this function's paths, then routes; every answer (errors
-    /// included) carries the CORS headers for an allowed origin.
+    /// The video service's check goes without CORS (no browser calls it); for every other path,
+    /// answers CORS preflights, then routes, and every answer (errors included) carries the CORS
+    /// headers for an allowed origin.
     async fn handle(&self, request: Request) -> Response<Body> {
+        if request.uri().path() == VERIFY_PATH {
+            // Server to server: no CORS.
+            return self
+                .verify_video(&request)
+                .await
+                .unwrap_or_else(ApiError::into_response);
+        }
         cors::respond(&request, &self.context.config, &self.router, async {
             self.dispatch(&request)
                 .await

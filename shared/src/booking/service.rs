@@ -17,7 +17,7 @@ use super::outbox::OutboxEvent;
 use super::repo::{BookOutcome, BookingRepo, Idempotency};
 use super::schedule::{first_free, Slot};
 use super::subscriptions::SUBSCRIPTION_ID_LEN;
-use super::video::{VideoLink, VideoLinks};
+use super::video::{VideoLink, VideoLinks, VideoVerification};
 use super::views::{
     self, AppointmentPage, AppointmentTypeList, AppointmentTypeView, AppointmentView, CategoryList,
     CategoryView, InsuranceList, InsuranceView,
@@ -565,6 +565,30 @@ impl BookingService {
     ) -> Result<VideoLink, BookingError> {
         let current = self.appointment(patient_id, id).await?;
         self.video.link(&self.keys, &self.issuer, &current, now)
+    }
+
+    /// The video service's check of a join token: active only while its appointment is booked at
+    /// the slot the link was minted for. One read, and none for a token that does not verify.
+    pub async fn verify_video(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<VideoVerification, BookingError> {
+        let Ok(ticket) = self.video.open(&self.keys, &self.issuer, token, now) else {
+            return Ok(VideoVerification::inactive());
+        };
+        Ok(
+            match self
+                .repo
+                .appointment(&ticket.patient_id, &ticket.appointment_id)
+                .await?
+            {
+                Some(current) if ticket.admits(&current) => {
+                    VideoVerification::active(&ticket, &current)
+                }
+                _ => VideoVerification::inactive(),
+            },
+        )
     }
 }
 

@@ -19,6 +19,7 @@ mod ownership;
 mod requests;
 mod rules;
 mod time_zones;
+mod video_links;
 mod walkthrough;
 
 /// A context with the demo catalog loaded, and an app over it.

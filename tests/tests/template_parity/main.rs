@@ -249,6 +249,10 @@ fn served_routes() -> BTreeMap<(String, String), String> {
     add("token", pairs(token_fn::router().routes().collect()));
     add("userinfo", pairs(userinfo_fn::router().routes().collect()));
     add("booking", pairs(booking_fn::router().routes().collect()));
+    add(
+        "booking",
+        pairs(booking_fn::service_router().routes().collect()),
+    );
     add("asap", pairs(asap_fn::router().routes().collect()));
     add("asap", pairs(asap_fn::link_router().routes().collect()));
     add(
