@@ -33,7 +33,11 @@ pub enum MailConfig {
         dir: PathBuf,
     },
     /// Amazon SES.
-    Ses,
+    Ses {
+        /// `PORTAL_SES_CONFIGURATION_SET`: the configuration set every message is sent with (its
+        /// event destination reports bounces and complaints); none when unset.
+        configuration_set: Option<String>,
+    },
 }
 
 /// How ASAP notifications are dispatched after a change frees capacity.
@@ -171,7 +175,9 @@ impl Config {
             None => MailConfig::Outbox {
                 dir: data_dir.join("outbox"),
             },
-            Some(value) if value == "ses" => MailConfig::Ses,
+            Some(value) if value == "ses" => MailConfig::Ses {
+                configuration_set: configuration_set(get("PORTAL_SES_CONFIGURATION_SET"))?,
+            },
             Some(value) => match value.strip_prefix("outbox:") {
                 Some(dir) if !dir.is_empty() => MailConfig::Outbox { dir: dir.into() },
                 _ => {
@@ -340,6 +346,25 @@ fn parse_store(value: &str) -> Result<StoreConfig, ConfigError> {
     }
 }
 
+/// An SES configuration set name: 1 to 64 ASCII letters, digits, `_` or `-` (SES's own rule);
+/// empty means none.
+fn configuration_set(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(name) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(ConfigError::new(
+            "PORTAL_SES_CONFIGURATION_SET",
+            format!("`{name}` is not an SES configuration set name (1 to 64 letters, digits, `_` or `-`)"),
+        ));
+    }
+    Ok(Some(name))
+}
+
 /// Public URLs (the issuer, the video service) are https without query or fragment; plain http is
 /// allowed only on loopback (local runs).
 fn parse_web_url(variable: &'static str, value: &str) -> Result<Url, ConfigError> {
@@ -492,8 +517,29 @@ mod tests {
         );
         assert_eq!(
             config(&[("PORTAL_MAIL", "ses")]).unwrap().mail,
-            MailConfig::Ses
+            MailConfig::Ses {
+                configuration_set: None
+            }
         );
+        assert_eq!(
+            config(&[
+                ("PORTAL_MAIL", "ses"),
+                ("PORTAL_SES_CONFIGURATION_SET", "portal-prod-mail")
+            ])
+            .unwrap()
+            .mail,
+            MailConfig::Ses {
+                configuration_set: Some("portal-prod-mail".into())
+            }
+        );
+        for bad in ["with space", "a.b", &"x".repeat(65)] {
+            let err = config(&[
+                ("PORTAL_MAIL", "ses"),
+                ("PORTAL_SES_CONFIGURATION_SET", bad),
+            ])
+            .unwrap_err();
+            assert_eq!(err.variable, "PORTAL_SES_CONFIGURATION_SET", "{bad}");
+        }
         assert_eq!(
             config(&[("PORTAL_AWS_ENDPOINT", "not a url")])
                 .unwrap_err()

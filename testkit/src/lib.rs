@@ -12,6 +12,7 @@
 //! - [`jws`]: reading and forging compact JWS.
 //! - [`api`]: a patient with a bearer token calling the resource API; reading responses.
 //! - [`catalog`]: the demo catalog; [`patients`]: stored patients.
+//! - [`ses`]: SES bounce and complaint notifications as SNS delivers them to a function.
 //!
 //! Every test owns its data: each [`TestContext`] has its own folder, and seeded clients, patients
 //! and ids are random, so tests run in parallel without seeing each other. Set-up failures panic
@@ -25,6 +26,7 @@ pub mod jws;
 pub mod oauth;
 pub mod patients;
 mod seed;
+pub mod ses;
 pub mod tokens;
 
 pub use context::{TestContext, ISSUER};

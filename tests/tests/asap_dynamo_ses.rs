@@ -65,6 +65,40 @@ fn image(item: &std::collections::HashMap<String, AttributeValue>) -> Value {
     Value::Object(image)
 }
 
+/// The outbox records in `table` (one expected: one freed slot), as the table's stream delivers
+/// them.
+async fn outbox_batch(client: &aws_sdk_dynamodb::Client, table: &str) -> Value {
+    let scan = client
+        .scan()
+        .table_name(table)
+        .filter_expression("begins_with(pk, :p)")
+        .expression_attribute_values(":p", AttributeValue::S("OUTBOX#".into()))
+        .send()
+        .await
+        .unwrap();
+    let records: Vec<Value> = scan
+        .items()
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            json!({
+                "eventID": format!("e{i}"),
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "Keys": { "pk": image(item)["pk"], "sk": image(item)["sk"] },
+                    "NewImage": image(item),
+                    "SequenceNumber": format!("{}", 1000 + i),
+                    "StreamViewType": "NEW_AND_OLD_IMAGES"
+                }
+            })
+        })
+        .collect();
+    assert_eq!(records.len(), 1, "one freed slot, one outbox record");
+    json!({ "Records": records })
+}
+
 #[tokio::test]
 async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refused_send() {
     let endpoint = portal_tests::moto_endpoint();
@@ -125,35 +159,7 @@ async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refuse
     );
 
     // The outbox record the cancel transaction wrote, as the table's stream delivers it.
-    let scan = client
-        .scan()
-        .table_name(&table)
-        .filter_expression("begins_with(pk, :p)")
-        .expression_attribute_values(":p", AttributeValue::S("OUTBOX#".into()))
-        .send()
-        .await
-        .unwrap();
-    let records: Vec<Value> = scan
-        .items()
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            json!({
-                "eventID": format!("e{i}"),
-                "eventName": "INSERT",
-                "eventSource": "aws:dynamodb",
-                "awsRegion": "us-east-1",
-                "dynamodb": {
-                    "Keys": { "pk": image(item)["pk"], "sk": image(item)["sk"] },
-                    "NewImage": image(item),
-                    "SequenceNumber": format!("{}", 1000 + i),
-                    "StreamViewType": "NEW_AND_OLD_IMAGES"
-                }
-            })
-        })
-        .collect();
-    assert_eq!(records.len(), 1, "one freed slot, one outbox record");
-    let batch = json!({ "Records": records });
+    let batch = outbox_batch(&client, &table).await;
 
     // The sender is not verified yet: SES refuses, the record is reported failed, nothing sent.
     let result = asap.handle_event(batch.clone()).await.unwrap();
@@ -251,4 +257,85 @@ async fn an_asap_address_gets_one_confirmation_mail_through_ses_and_its_link_con
     assert_eq!(confirmed.status(), 200);
     let shown = ok(&booking, patient.get(&format!("/appointments/{id}"))).await;
     assert_eq!(shown["asap_list"]["email_confirmed"], true);
+}
+
+#[tokio::test]
+async fn an_address_that_bounced_gets_no_more_mail_through_ses() {
+    let endpoint = portal_tests::moto_endpoint();
+    let adapter = portal_tests::dynamo_adapter("asapbounce").await;
+    let table = adapter.table().to_owned();
+    let client = adapter.client().clone();
+    let unique = shared::crypto::random_id(12).to_lowercase();
+    let sender = format!("bounce-{unique}@portal.example");
+    let recipient = format!("gone-{unique}@example.org");
+    let ctx = TestContext::with_env(&[
+        ("PORTAL_STORE", &format!("dynamodb:{table}")),
+        ("PORTAL_AWS_ENDPOINT", &endpoint),
+        ("PORTAL_MAIL", "ses"),
+        ("PORTAL_SES_CONFIGURATION_SET", "portal-test-mail"),
+        ("PORTAL_MAIL_FROM", &format!("MyPatientPortal <{sender}>")),
+    ]);
+    ses_client(&endpoint)
+        .verify_email_identity()
+        .email_address(&sender)
+        .send()
+        .await
+        .unwrap();
+    let context = ctx.with_store(Arc::new(adapter));
+    catalog::load_demo(&context.store).await;
+    let booking = BookingApp::new(context.clone());
+    let asap = AsapApp::new(context.clone());
+
+    let mut account = testkit::patients::patient(&recipient, None);
+    account.email_verified = true;
+    testkit::patients::register(&context.store, &account, None).await;
+    let (early, late) = (
+        ApiPatient::new(&context),
+        ApiPatient::existing(&context, account.id.as_str()),
+    );
+    let page = ok(
+        &booking,
+        early.get(&format!(
+            "/availabilities?category_id=53&type_id=198&insurance_id=136&from={}",
+            days_ahead(3)
+        )),
+    )
+    .await;
+    let free = page["data"].as_array().unwrap();
+    let mut ids = Vec::new();
+    for (patient, slot, asap) in [(&early, &free[0], false), (&late, &free[5], true)] {
+        let mut request = book_request(slot["id"].as_str().unwrap());
+        request["asap_list_opt_in"] = json!(asap);
+        let response = call(&booking, patient.post("/booking", &request)).await;
+        assert_eq!(response.status(), 201, "{}", body(&response));
+        ids.push(body(&response)["id"].as_str().unwrap().to_owned());
+    }
+
+    // SES reports a hard bounce of an earlier message to the account address.
+    let bounce =
+        testkit::ses::notification(testkit::ses::Feedback::HardBounce, &sender, &recipient);
+    assert!(asap.claims(&bounce));
+    assert_eq!(
+        asap.handle_event(bounce).await.unwrap(),
+        json!({ "suppressed": 1 })
+    );
+    let record = context
+        .store
+        .get(&shared::store::layout::suppressed(&recipient))
+        .await
+        .unwrap()
+        .expect("the suppression is stored in DynamoDB");
+    assert_eq!(
+        record.get("reason").and_then(|v| v.as_str()),
+        Some("bounce")
+    );
+
+    // A freed slot now reaches the stream handler, and nothing goes to SES.
+    ok(&booking, early.delete(&format!("/appointments/{}", ids[0]))).await;
+    let batch = outbox_batch(&client, &table).await;
+    assert_eq!(
+        asap.handle_event(batch).await.unwrap(),
+        json!({ "batchItemFailures": [] })
+    );
+    assert!(sent_to(&endpoint, &recipient).await.is_empty());
 }

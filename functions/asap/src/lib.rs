@@ -1,9 +1,10 @@
 //! The `asap` function: the ASAP list (subscribe, unsubscribe, earlier availability), the
 //! one-click unsubscribe link of its emails, and the notifier fed by the table's DynamoDB Stream.
 //!
-//! One Lambda handles both kinds of event (see [`shared::boot::serve_events`]): API Gateway HTTP
-//! requests and DynamoDB Stream batches of outbox records, told apart by the batch's
-//! `eventSource`. One binary keeps one deployment unit and one warm pool; the template gives the
+//! One Lambda handles every kind of event (see [`shared::boot::serve_events`]): API Gateway HTTP
+//! requests, DynamoDB Stream batches of outbox records, and SNS deliveries of SES bounce and
+//! complaint notifications ([`shared::asap::suppression`]), told apart by the records'
+//! `eventSource` / `EventSource`. One binary keeps one deployment unit and one warm pool; the template gives the
 //! stream its own event source mapping with a filter, partial batch failures and an on-failure
 //! queue.
 //!
@@ -25,6 +26,7 @@ use shared::asap::confirm_mail::CONFIRM_PATH;
 use shared::asap::confirm_token::ConfirmToken;
 use shared::asap::message::UNSUBSCRIBE_PATH;
 use shared::asap::stream::{handle_batch, is_stream_event};
+use shared::asap::suppression::{handle_notifications, is_sns_event};
 use shared::asap::unsubscribe::UnsubscribeToken;
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
 use shared::booking::video::VideoLinks;
@@ -495,10 +497,13 @@ impl Handler for App {
 #[async_trait]
 impl EventHandler for App {
     fn claims(&self, event: &Value) -> bool {
-        is_stream_event(event)
+        is_stream_event(event) || is_sns_event(event)
     }
 
     async fn handle_event(&self, event: Value) -> Result<Value, lambda_http::Error> {
+        if is_sns_event(&event) {
+            return Ok(handle_notifications(&self.context.store, event, now_unix()).await?);
+        }
         Ok(handle_batch(&self.notifier, event, now_unix()).await?)
     }
 }

@@ -9,7 +9,7 @@
 //! (`/asap/confirm?token=…`, GET shows, POST acts) names the institution and the app that asked,
 //! and offers "this wasn't me", which blocks confirmation mails to the address for
 //! [`limits::NOT_ME_DAYS`] days. Confirmation mails are limited per address and day
-//! ([`limits`]).
+//! ([`limits`]), and none goes to an address that bounced or complained.
 
 use std::sync::Arc;
 
@@ -41,6 +41,8 @@ pub enum Requested {
     Blocked,
     /// The address had its confirmation mails for today: no mail.
     RateLimited,
+    /// The address bounced or complained before ([`super::suppression`]): no mail.
+    Suppressed,
 }
 
 /// What following a confirmation link did.
@@ -141,7 +143,17 @@ impl Confirmations {
         }
         match self.store.transact(limits::confirmation(email, now)).await {
             Ok(()) => {}
-            Err(StoreError::TransactionFailed { index: 0, .. }) => {
+            Err(StoreError::TransactionFailed {
+                index: limits::SUPPRESSION_CHECK,
+                ..
+            }) => {
+                tracing::info!(appointment = %appointment.id, "asap confirmation mail not sent: the address is suppressed (bounce or complaint)");
+                return Ok(Requested::Suppressed);
+            }
+            Err(StoreError::TransactionFailed {
+                index: limits::NOT_ME_CHECK,
+                ..
+            }) => {
                 tracing::info!(appointment = %appointment.id, "asap confirmation mail blocked (this wasn't me)");
                 metrics::count(Counter::AsapMailsRateLimited);
                 return Ok(Requested::Blocked);

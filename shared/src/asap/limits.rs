@@ -9,6 +9,9 @@
 //! Days are UTC days. Each limit is a counter item guarded like a slot counter (`sent` below the
 //! limit) and written in the same transaction that claims the mail, so parallel senders can never
 //! go over it together.
+//!
+//! The same transactions check that the address is not suppressed (it bounced permanently or its
+//! owner complained: [`super::suppression`]), so a suppressed address costs no extra round trip.
 
 use crate::store::{layout, Condition, Item, Update, Write};
 
@@ -44,10 +47,27 @@ fn count(key: crate::store::Key, limit: i64, now: i64) -> Write {
     }
 }
 
-/// The writes that let one confirmation mail go to `address`: it is not blocked by "this wasn't
-/// me", and the day's count is below the limit (and is raised).
+/// Position of the suppression check in the writes of [`confirmation`] and [`notification`]: a
+/// transaction that fails there failed because the address is suppressed.
+pub const SUPPRESSION_CHECK: usize = 0;
+
+/// Position of the "this wasn't me" check in the writes of [`confirmation`].
+pub const NOT_ME_CHECK: usize = 1;
+
+/// Checks that `address` is not suppressed.
+fn not_suppressed(address: &str) -> Write {
+    Write::Check {
+        key: layout::suppressed(address),
+        condition: Condition::NotExists,
+    }
+}
+
+/// The writes that let one confirmation mail go to `address`: it is not suppressed
+/// ([`SUPPRESSION_CHECK`]), not blocked by "this wasn't me" ([`NOT_ME_CHECK`]), and the day's
+/// count is below the limit (and is raised).
 pub fn confirmation(address: &str, now: i64) -> Vec<Write> {
     vec![
+        not_suppressed(address),
         Write::Check {
             key: layout::not_me(address),
             condition: Condition::NotExists,
@@ -60,9 +80,11 @@ pub fn confirmation(address: &str, now: i64) -> Vec<Write> {
     ]
 }
 
-/// The writes that let one notification of `subscription_id` go to `address`.
+/// The writes that let one notification of `subscription_id` go to `address`: it is not
+/// suppressed ([`SUPPRESSION_CHECK`]), and both day counts are below their limits (and raised).
 pub fn notification(address: &str, subscription_id: &str, now: i64) -> Vec<Write> {
     vec![
+        not_suppressed(address),
         count(
             layout::subscription_mails(subscription_id, day(now)),
             NOTIFICATIONS_PER_SUBSCRIPTION_PER_DAY,
@@ -98,7 +120,7 @@ mod tests {
                 key,
                 update,
                 condition,
-            } = &confirmation("a@example.org", now)[1]
+            } = &confirmation("a@example.org", now)[2]
             else {
                 panic!("a counter update");
             };

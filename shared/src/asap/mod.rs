@@ -9,6 +9,7 @@
 //!   [`confirm_mail`]; the sealed link, [`confirm_token`]).
 //! - [`limits`]: per-address and per-subscription daily limits of ASAP mail.
 //! - [`stream`]: the DynamoDB Stream batch the deployed `asap` function receives.
+//! - [`suppression`]: SES bounce and complaint notifications (through SNS) suppress an address.
 //!
 //! What the booking flows write for the ASAP list, in the same transactions as the appointment
 //! changes, is booking's own ([`crate::booking::subscriptions`]: the subscription index;
@@ -28,6 +29,7 @@ pub mod message;
 pub mod notifier;
 pub mod service;
 pub mod stream;
+pub mod suppression;
 pub mod unsubscribe;
 
 pub use notifier::{DispatchReport, Notifier, NotifyError};

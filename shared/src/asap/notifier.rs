@@ -13,7 +13,9 @@
 //! recipients are tried again. A claim found still `sending` (a crashed or parallel attempt) fails
 //! the event too, so it is retried after the lease instead of being dropped. The one window left
 //! is a crash between the mail service accepting a message and the `sent` mark: that message is
-//! sent again after the lease, never lost.
+//! sent again after the lease, never lost. The claim's transaction also checks the daily limits
+//! and that the address is not suppressed ([`limits`]); a refused claim is recorded as final
+//! (`rate_limited`, `suppressed`).
 
 use std::sync::Arc;
 
@@ -50,6 +52,9 @@ pub struct DispatchReport {
     pub already_sent: usize,
     /// Recipients not sent to because a daily limit ([`super::limits`]) was reached.
     pub rate_limited: usize,
+    /// Recipients not sent to because their address bounced or complained
+    /// ([`super::suppression`]).
+    pub suppressed: usize,
 }
 
 /// Why an event must be retried. Nothing here is lost: the outbox record stays and the stream
@@ -200,6 +205,10 @@ impl Notifier {
                     metrics::count(Counter::AsapMailsRateLimited);
                     report.rate_limited += 1
                 }
+                Ok(Delivery::Suppressed) => {
+                    metrics::count(Counter::AsapMailsSuppressed);
+                    report.suppressed += 1
+                }
                 Err(NotifyError::Mail { cause, .. }) => {
                     metrics::count(Counter::AsapMailsFailed);
                     failed += 1;
@@ -215,6 +224,7 @@ impl Notifier {
             sent = report.sent,
             already_sent = report.already_sent,
             rate_limited = report.rate_limited,
+            suppressed = report.suppressed,
             failed,
             "asap event dispatched"
         );
@@ -282,7 +292,7 @@ impl Notifier {
                     self.finish(&key, "no_recipient", now).await;
                     Ok(Delivery::NoRecipient)
                 }
-                Claim::Limited => Ok(Delivery::NoRecipient),
+                Claim::Limited | Claim::Suppressed => Ok(Delivery::NoRecipient),
                 Claim::Taken(delivery) => Ok(delivery),
             };
         };
@@ -299,20 +309,22 @@ impl Notifier {
             Claim::Claimed => {}
             Claim::Taken(delivery) => return Ok(delivery),
             Claim::Limited => {
-                // Final, so a redelivery of the event does not try again.
-                let record = Item::new(key.clone())
-                    .with("status", "rate_limited")
-                    .with("finished_at", now)
-                    .expiring_at(now + SENT_RETENTION_SECONDS);
-                if let Err(e) = self.store.put(record, Condition::NotExists).await {
-                    tracing::warn!(error = %e, "recording a rate-limited ASAP delivery failed");
-                }
+                self.finish_unsent(&key, "rate_limited", now).await;
                 tracing::warn!(
                     event = %event.id,
                     appointment = %subscription.appointment_id,
                     "asap notification rate-limited"
                 );
                 return Ok(Delivery::Limited);
+            }
+            Claim::Suppressed => {
+                self.finish_unsent(&key, "suppressed", now).await;
+                tracing::info!(
+                    event = %event.id,
+                    appointment = %subscription.appointment_id,
+                    "asap notification not sent: the address is suppressed (bounce or complaint)"
+                );
+                return Ok(Delivery::Suppressed);
             }
         }
         let token = UnsubscribeToken {
@@ -380,8 +392,20 @@ impl Notifier {
         }
     }
 
-    /// Claims a delivery with the transaction `writes` (the claim first, then the guards of the
-    /// daily limits).
+    /// Records a delivery that was not claimed (a limit or the suppression refused it) as final,
+    /// so a redelivery of the event does not try again.
+    async fn finish_unsent(&self, key: &Key, status: &str, now: i64) {
+        let record = Item::new(key.clone())
+            .with("status", status)
+            .with("finished_at", now)
+            .expiring_at(now + SENT_RETENTION_SECONDS);
+        if let Err(e) = self.store.put(record, Condition::NotExists).await {
+            tracing::warn!(error = %e, "recording an ASAP delivery as {status} failed");
+        }
+    }
+
+    /// Claims a delivery with the transaction `writes` (the claim first, then the guards of
+    /// [`limits::notification`]).
     async fn claim(&self, writes: Vec<Write>) -> Result<Claim, NotifyError> {
         match self.store.transact(writes).await {
             Ok(()) => Ok(Claim::Claimed),
@@ -396,6 +420,11 @@ impl Notifier {
                 } else {
                     Err(NotifyError::InFlight)
                 }
+            }
+            Err(StoreError::TransactionFailed { index, .. })
+                if index == 1 + limits::SUPPRESSION_CHECK =>
+            {
+                Ok(Claim::Suppressed)
             }
             Err(StoreError::TransactionFailed { .. }) => Ok(Claim::Limited),
             Err(other) => Err(other.into()),
@@ -416,12 +445,14 @@ enum Delivery {
     AlreadySent,
     NoRecipient,
     Limited,
+    Suppressed,
 }
 
 enum Claim {
     Claimed,
     Taken(Delivery),
     Limited,
+    Suppressed,
 }
 
 fn delivery_key(event_id: &str, appointment_id: &AppointmentId) -> Key {

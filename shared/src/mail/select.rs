@@ -13,6 +13,9 @@ use crate::config::{Config, MailConfig};
 pub fn from_config(config: &Config) -> SharedMailer {
     match &config.mail {
         MailConfig::Outbox { dir } => Arc::new(OutboxMailer::new(dir.clone())),
-        MailConfig::Ses => Arc::new(SesMailer::new(config.aws_endpoint.clone())),
+        MailConfig::Ses { configuration_set } => Arc::new(SesMailer::new(
+            config.aws_endpoint.clone(),
+            configuration_set.clone(),
+        )),
     }
 }

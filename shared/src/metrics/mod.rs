@@ -65,7 +65,8 @@ pub enum Counter {
     AsapMailsSent,
     /// An ASAP notification the mail service refused (the event is retried).
     AsapMailsFailed,
-    /// An ASAP notification not sent on purpose: already sent, no recipient, over the fan-out.
+    /// An ASAP notification not sent on purpose: already sent, no recipient, over the fan-out, or
+    /// to an address that bounced or complained.
     AsapMailsSuppressed,
     /// An ASAP mail (notification or address confirmation) not sent because a daily limit per
     /// address or subscription was reached, or the address owner said "this wasn't me".

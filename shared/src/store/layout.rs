@@ -24,9 +24,10 @@
 //! | idempotency record | `IDEMP#{patient_id}#{client_id}#{sha256(Idempotency-Key)}` | `IDEMP` | `body_hash`, `appointment_id` | booking (with the booking, one transaction) | booking (replay) | after 24 h |
 //! | ASAP subscription | `ASAP#{type_id}` | `{start}#{appointment_id}` | `patient_id`, `appointment_id`, `subscription_id`, `since`, `insurance_id`, `starts_at`, `email` | booking and asap, with the appointment in one transaction | asap (notifier: one range query) | when the appointment starts |
 //! | outbox record | `OUTBOX#{event_id}` | `EVENT` | `kind` (`slot_freed`, `capacity_added`), `type_id`, `starts_at`, `ends_at`, `freed_by`, `created_at` | booking (reschedule, cancel), portal-admin (catalog load), in the change's transaction | asap (the table's stream, filtered on this prefix in `template.yaml`; inline locally) | after 7 days |
-//! | ASAP delivery | `ASAPMAIL#{event_id}` | `APPT#{appointment_id}` | `status` (`sending`, `sent`, `no_recipient`), `claimed_at`, `finished_at` | asap (claim, then mark) | asap | after the 15 min claim lease, or 30 days once final |
+//! | ASAP delivery | `ASAPMAIL#{event_id}` | `APPT#{appointment_id}` | `status` (`sending`, `sent`, `no_recipient`, `rate_limited`, `suppressed`), `claimed_at`, `finished_at` | asap (claim, then mark) | asap | after the 15 min claim lease, or 30 days once final |
 //! | mail rate counter per address | `MAILTO#{sha256(address, ASCII lowercased)}` | `CONFIRM#{day}` or `ASAP#{day}` | `sent` | booking, asap (in the transaction that claims a mail, guarded by the day's limit) | the same guard | 2 days after the day |
 //! | "this wasn't me" block | `MAILTO#{sha256(address)}` | `NOT_ME` | `at` | asap (confirmation page) | booking, asap (guard of confirmation mails) | after 30 days |
+//! | mail suppression | `MAILTO#{sha256(address)}` | `SUPPRESSED` | `reason` (`bounce`, `complaint`), `at` | asap (SES bounce and complaint notifications, through SNS) | booking, asap (guard of confirmation mails and notifications) | never |
 //! | ASAP mail counter per subscription | `ASAPSUB#{subscription_id}` | `DAY#{day}` | `sent` | asap (with the delivery claim, guarded by the limit) | the same guard | 2 days after the day |
 //!
 //! A patient's appointments share the `PATIENT#{patient_id}` partition with their profile, so
@@ -275,6 +276,11 @@ pub fn not_me(address: &str) -> Key {
     Key::new(mail_to(address), "NOT_ME")
 }
 
+/// `address` bounced permanently or its owner complained (SES): nothing more is mailed to it.
+pub fn suppressed(address: &str) -> Key {
+    Key::new(mail_to(address), "SUPPRESSED")
+}
+
 /// How many ASAP notifications one subscription caused on `day`.
 pub fn subscription_mails(subscription_id: &str, day: i64) -> Key {
     Key::new(format!("ASAPSUB#{subscription_id}"), format!("DAY#{day}"))
@@ -375,6 +381,10 @@ mod tests {
         assert_eq!(confirmation_mails("a@b.c", 3).sk, "CONFIRM#3");
         assert_eq!(notification_mails("a@b.c", 3).pk, not_me("A@B.C").pk);
         assert_eq!(notification_mails("a@b.c", 3).sk, "ASAP#3");
+        assert_eq!(
+            suppressed("A@B.C"),
+            Key::new(not_me("a@b.c").pk, "SUPPRESSED")
+        );
         assert_eq!(subscription_mails("s1", 4), Key::new("ASAPSUB#s1", "DAY#4"));
         let key = idempotency("p1", "c1", "my key");
         assert_eq!(key.pk, format!("IDEMP#p1#c1#{}", sha256_b64url(b"my key")));

@@ -21,6 +21,7 @@ mod mail_language;
 mod notifications;
 mod stream;
 mod subscriptions;
+mod suppression;
 mod unsubscribe_link;
 
 struct Portal {

@@ -105,6 +105,7 @@ fn every_function_gets_the_configuration_the_code_reads() {
                     "PORTAL_ISSUER" => "https://id.portal.example".to_owned(),
                     "PORTAL_API_AUDIENCE" => "https://id.portal.example/api/portal/v1".to_owned(),
                     "PORTAL_MAIL_FROM" => "no-reply@portal.example".to_owned(),
+                    "PORTAL_SES_CONFIGURATION_SET" => "portal-prod-mail".to_owned(),
                     "PORTAL_CORS_ORIGINS" => "https://app.example".to_owned(),
                     "PORTAL_LOG_LEVEL" => "info".to_owned(),
                     "PORTAL_METRICS_NAMESPACE" => "MyPatientPortal/prod".to_owned(),
@@ -116,7 +117,16 @@ fn every_function_gets_the_configuration_the_code_reads() {
         .collect();
     let config = shared::config::Config::from_lookup(|name| resolved.get(name).cloned())
         .unwrap_or_else(|e| panic!("the deployed configuration is refused: {e}"));
-    assert_eq!(config.mail, shared::config::MailConfig::Ses);
+    assert_eq!(
+        config.mail,
+        shared::config::MailConfig::Ses {
+            configuration_set: Some("portal-prod-mail".into())
+        }
+    );
+    assert_eq!(
+        ref_target(var("PORTAL_SES_CONFIGURATION_SET")).as_deref(),
+        Some("MailConfigurationSet")
+    );
     assert!(matches!(
         config.store,
         shared::config::StoreConfig::Dynamo { .. }

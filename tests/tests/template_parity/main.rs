@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use portal_tests::template::{
-    get_att, intrinsic, load as template, ref_target, resource, resources,
+    get_att, intrinsic, load as template, ref_target, resource, resources, sub_text,
 };
 use portal_tests::watch::workspace_root;
 use serde_yaml::Value;
@@ -19,6 +19,7 @@ use serde_yaml::Value;
 mod authorization;
 mod data;
 mod functions;
+mod mail;
 mod observability;
 mod permissions;
 mod routes;
@@ -116,6 +117,7 @@ const DEPLOYED_VARIABLES: &[&str] = &[
     shared::keys::SECRET_ARN_VAR,
     "PORTAL_MAIL",
     "PORTAL_MAIL_FROM",
+    "PORTAL_SES_CONFIGURATION_SET",
     "PORTAL_CORS_ORIGINS",
     "PORTAL_LOG_LEVEL",
     "PORTAL_METRICS_NAMESPACE",

@@ -230,9 +230,9 @@ fn every_alarm_notifies_the_alarm_topic_when_there_is_one() {
     for (id, alarm) in resources_of(&doc, "AWS::CloudWatch::Alarm") {
         assert_eq!(alarm["Properties"]["AlarmActions"], expected, "{id}");
     }
-    let (_, topic) = resources_of(&doc, "AWS::SNS::Topic")
-        .next()
-        .expect("alarm topic");
+    // Alarm notifications go to their own topic (the mail feedback topic is another one).
+    let topic = resource(&doc, "AlarmTopic");
+    assert_eq!(topic["Type"].as_str(), Some("AWS::SNS::Topic"));
     assert_eq!(topic["Condition"].as_str(), Some("HasAlarmEmail"));
     assert!(
         ref_target(&topic["Properties"]["Subscription"][0]["Endpoint"]).as_deref()
