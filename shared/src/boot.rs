@@ -1,6 +1,7 @@
 //! What every function does once per cold start: read configuration, install logging at its
-//! level, open the store (warming its connection) and load the keys, then serve invocations with
-//! the same state for as long as the instance lives.
+//! level, open the store (warming its connection) and load its own keys, then serve invocations
+//! with the same state for as long as the instance lives (re-reading its key document when it is
+//! older than [`crate::keys::timing::KEYS_MAX_AGE_SECS`], before an invocation).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -11,7 +12,7 @@ use lambda_http::{Body, Request, Response};
 
 use crate::config::{Config, ConfigError, StoreConfig};
 use crate::http::ApiError;
-use crate::keys::{load_keyset, KeyError, KeySet, KeySource};
+use crate::keys::{KeyError, KeySource, Keys, Role};
 use crate::store::dynamo::DynamoStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{SharedStore, StoreError};
@@ -24,26 +25,29 @@ pub struct Context {
     pub config: Arc<Config>,
     /// The store, with its connection already open.
     pub store: SharedStore,
-    /// Signing and sealing keys, parsed once.
-    pub keys: Arc<KeySet>,
+    /// This function's keys (only those its role holds), parsed once and reloaded when needed.
+    pub keys: Arc<Keys>,
 }
 
 impl Context {
     /// The one bearer-token check of every resource endpoint, against this instance's keys, issuer
-    /// and API audience (no storage read). `allow_form_body` admits RFC 6750 §2.2 form tokens.
-    pub fn authenticate(
+    /// and API audience (no storage read; a token signed by a key this instance has not loaded yet
+    /// makes it reload its keys first, at most once a minute). `allow_form_body` admits RFC 6750
+    /// §2.2 form tokens.
+    pub async fn authenticate(
         &self,
         request: &Request,
         required: &[&str],
         allow_form_body: bool,
     ) -> Result<crate::bearer::AccessClaims, crate::bearer::BearerError> {
-        crate::bearer::authenticate(
-            request,
-            &self.keys,
+        let token = crate::bearer::presented_token(request, allow_form_body)?;
+        let keys = self.keys.for_token(&token).await;
+        crate::bearer::check(
+            &keys,
+            &token,
             self.config.issuer_str(),
             &self.config.api_audience,
             required,
-            allow_form_body,
         )
     }
 }
@@ -57,8 +61,8 @@ pub enum BootError {
     /// The store cannot be opened or reached.
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
-    /// The signing keys cannot be loaded.
-    #[error("cannot load the signing keys: {0}")]
+    /// The function's keys cannot be loaded.
+    #[error("cannot load the keys: {0}")]
     Keys(#[from] KeyError),
 }
 
@@ -79,14 +83,14 @@ pub async fn connect_store(config: &Config) -> Result<SharedStore, StoreError> {
     }
 }
 
-/// Opens the store and loads the keys `config` names; the two loads run concurrently, as both may
-/// be network calls on a cold start.
-pub async fn start(config: Config) -> Result<Context, BootError> {
-    let source = KeySource::from_config(&config);
-    let (store, keys) = tokio::join!(
-        connect_store(&config),
-        load_keyset(&source, config.aws_endpoint.as_deref())
-    );
+/// Opens the store and loads the keys of the function `role` as `config` names them; the two
+/// loads run concurrently, as both may be network calls on a cold start.
+pub async fn start(config: Config, role: Role) -> Result<Context, BootError> {
+    let keys = async {
+        let source = KeySource::for_function(&config, role).await?;
+        Keys::load(source).await
+    };
+    let (store, keys) = tokio::join!(connect_store(&config), keys);
     Ok(Context {
         config: Arc::new(config),
         store: store?,
@@ -95,7 +99,7 @@ pub async fn start(config: Config) -> Result<Context, BootError> {
 }
 
 /// A context from explicit parts (tests, the admin CLI).
-pub fn context(config: Config, store: SharedStore, keys: KeySet) -> Context {
+pub fn context(config: Config, store: SharedStore, keys: Keys) -> Context {
     Context {
         config: Arc::new(config),
         store,
@@ -109,7 +113,8 @@ pub fn context(config: Config, store: SharedStore, keys: KeySet) -> Context {
 ///
 /// The configuration comes first because it holds the log level. When it cannot be read, logs are
 /// installed at the default level just to report that.
-pub async fn init_or_exit(function: &str) -> Context {
+pub async fn init_or_exit(role: Role) -> Context {
+    let function = role.name();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -118,7 +123,7 @@ pub async fn init_or_exit(function: &str) -> Context {
         }
     };
     telemetry::init(&config.log_level);
-    match start(config).await {
+    match start(config, role).await {
         Ok(context) => context,
         Err(error) => exit(function, &error),
     }
@@ -135,6 +140,9 @@ fn exit(function: &str, error: &BootError) -> ! {
 pub trait Handler: Send + Sync + 'static {
     /// Answers one request. Never fails: errors are already responses.
     async fn handle(&self, request: Request) -> Response<Body>;
+
+    /// The state it was built from.
+    fn context(&self) -> &Context;
 }
 
 /// Serves invocations until the runtime stops. A panic in a handler becomes a generic 500 JSON body
@@ -143,7 +151,10 @@ pub async fn serve<H: Handler>(handler: H) -> Result<(), lambda_http::Error> {
     let handler = Arc::new(handler);
     lambda_http::run(lambda_http::service_fn(move |request: Request| {
         let handler = Arc::clone(&handler);
-        async move { Ok::<_, std::convert::Infallible>(guarded(handler.handle(request)).await) }
+        async move {
+            handler.context().keys.refresh_if_stale().await;
+            Ok::<_, std::convert::Infallible>(guarded(handler.handle(request)).await)
+        }
     }))
     .await
 }
@@ -177,6 +188,7 @@ pub async fn serve_events<H: EventHandler>(handler: H) -> Result<(), lambda_http
             let handler = Arc::clone(&handler);
             async move {
                 let LambdaEvent { payload, context } = event;
+                handler.context().keys.refresh_if_stale().await;
                 if handler.claims(&payload) {
                     return handler.handle_event(payload).await;
                 }

@@ -59,15 +59,22 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Routes outside the contract: the one-click unsubscribe link of ASAP emails.
+/// Routes outside the contract that a function's router serves: the video join-link keys (a JWKS
+/// of their own, for the video service).
+const PUBLISHED: &[(&str, &str, &str)] = &[("GET", "/.well-known/video-jwks.json", "userinfo")];
+
+/// Every route outside the contract, as the local router sends them: [`PUBLISHED`] and the
+/// one-click unsubscribe link of ASAP emails (served by the asap function's link router).
 const EXTRA: &[(&str, &str, &str)] = &[
     ("GET", "/asap/unsubscribe", "asap"),
     ("POST", "/asap/unsubscribe", "asap"),
+    ("GET", "/.well-known/video-jwks.json", "userinfo"),
 ];
 
 fn contract() -> BTreeSet<(String, String, String)> {
     CONTRACT
         .iter()
+        .chain(PUBLISHED)
         .map(|(m, p, f)| (m.to_string(), p.to_string(), f.to_string()))
         .collect()
 }

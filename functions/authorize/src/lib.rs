@@ -83,7 +83,7 @@ impl App {
         let post = request.method() == Method::POST;
         let response = match (route, post) {
             (Route::Authorize, _) => self.authorize(&request).await,
-            (Route::Login, false) => self.login_page(&request),
+            (Route::Login, false) => self.login_page(&request).await,
             (Route::Login, true) => self.login_submit(&request).await,
             (Route::Consent, false) => self.consent_page(&request).await,
             (Route::Consent, true) => self.consent_submit(&request).await,
@@ -103,9 +103,9 @@ impl App {
     }
 
     /// `GET /oauth/login`: the sign-in form for a sealed request.
-    fn login_page(&self, request: &Request) -> Result<Response<Body>, Early> {
+    async fn login_page(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = query(request);
-        let (authorization, sealed) = self.open(&params)?;
+        let (authorization, sealed) = self.open(&params).await?;
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
         let page = LoginPage {
             client_name: &authorization.client_name,
@@ -128,7 +128,7 @@ impl App {
     async fn login_submit(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = self.form(request)?;
         let token = self.check_csrf(request, &params)?;
-        let (authorization, sealed) = self.open(&params)?;
+        let (authorization, sealed) = self.open(&params).await?;
         let email = params.get("email").ok().flatten().unwrap_or("");
         let password = params.get("password").ok().flatten().unwrap_or("");
         // API Gateway's view of the caller, never a header the caller controls.
@@ -178,7 +178,7 @@ impl App {
     /// `GET /oauth/consent`: what the app asks for, for a signed-in patient.
     async fn consent_page(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = query(request);
-        let (authorization, sealed) = self.open(&params)?;
+        let (authorization, sealed) = self.open(&params).await?;
         self.signed_in(request, &authorization).await?;
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
         let page = ConsentPage::new(
@@ -201,7 +201,7 @@ impl App {
     async fn consent_submit(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = self.form(request)?;
         self.check_csrf(request, &params)?;
-        let (authorization, _) = self.open(&params)?;
+        let (authorization, _) = self.open(&params).await?;
         let session = self.signed_in(request, &authorization).await?;
         let allow = match params.get("decision") {
             Ok(Some("allow")) => true,
@@ -227,8 +227,12 @@ impl App {
             Some(sid) => self.sessions.delete(sid).await.map_err(PageError::from),
             None => Ok(()),
         };
-        let keys = &self.context.keys;
-        let target = logout::resolve(keys, self.flow.issuer(), &self.clients, &params).await;
+        // An id_token_hint signed by a key this instance has not loaded yet reloads its keys.
+        let keys = match params.get("id_token_hint") {
+            Ok(Some(hint)) => self.context.keys.for_token(hint).await,
+            _ => self.context.keys.current(),
+        };
+        let target = logout::resolve(&keys, self.flow.issuer(), &self.clients, &params).await;
         let mut response = match (ended, target) {
             (Err(error), _) => *self.error_page(&error),
             (Ok(()), Ok(Some(location))) => response::redirect(&location),
@@ -255,9 +259,9 @@ impl App {
     }
 
     /// The sealed request of a login or consent page, opened; or the "start again" page.
-    fn open<'p>(&self, params: &'p Params) -> Result<(AuthorizationRequest, &'p str), Early> {
+    async fn open<'p>(&self, params: &'p Params) -> Result<(AuthorizationRequest, &'p str), Early> {
         let sealed = params.get("request").ok().flatten();
-        match (self.flow.open_request(sealed), sealed) {
+        match (self.flow.open_request(sealed).await, sealed) {
             (Ok(authorization), Some(sealed)) => Ok((authorization, sealed)),
             (Err(error), _) => Err(self.error_page(&error)),
             (Ok(_), None) => Err(self.error_page(&PageError::RequestExpired)),
@@ -373,5 +377,9 @@ impl Handler for App {
         self.dispatch(request)
             .await
             .unwrap_or_else(ApiError::into_response)
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
     }
 }

@@ -26,7 +26,7 @@ use crate::booking::subscriptions::Subscription;
 use crate::booking::{AppointmentId, BookingError, BookingRepo};
 use crate::boot::Context;
 use crate::domain::patient::PatientId;
-use crate::keys::KeySet;
+use crate::keys::Keys;
 use crate::mail::{MailError, SharedMailer};
 use crate::repo::PatientRepo;
 use crate::store::{
@@ -80,7 +80,7 @@ pub struct Notifier {
     catalog: BookingRepo,
     patients: PatientRepo,
     mailer: SharedMailer,
-    keys: Arc<KeySet>,
+    keys: Arc<Keys>,
     issuer: String,
     from: String,
     fanout: usize,
@@ -270,7 +270,7 @@ impl Notifier {
             subscription_id: subscription.subscription_id.clone(),
             exp: subscription.starts_at,
         }
-        .seal(self.keys.sealer())
+        .seal(&self.keys.current())
         .ok_or_else(|| NotifyError::Render("sealing the unsubscribe token failed".into()))?;
         let mail = Notification {
             from: &self.from,

@@ -128,8 +128,10 @@ impl TokenService {
         }
         let code: AuthorizationCode = self
             .keys
-            .sealer()
-            .open_json(AuthorizationCode::PURPOSE, request.code)
+            .for_sealed(AuthorizationCode::PURPOSE, request.code)
+            .await
+            .sealer(AuthorizationCode::PURPOSE)
+            .open_json(request.code)
             .map_err(|_| OAuthError::invalid_grant(INVALID_CODE))?;
         let now = now_unix();
         if now >= code.expires_at {
@@ -180,7 +182,7 @@ impl TokenService {
 
         let refresh_token = if with_refresh {
             let token = RefreshToken::first(&subject, &scopes, expires_at);
-            Some(token.seal(self.keys.sealer())?)
+            Some(token.seal(&self.keys.current())?)
         } else {
             None
         };
