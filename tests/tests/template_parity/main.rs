@@ -15,6 +15,7 @@ use serde_yaml::Value;
 mod authorization;
 mod data;
 mod functions;
+mod keys;
 mod permissions;
 mod routes;
 
@@ -102,8 +103,8 @@ const CHECKED_BY_THE_FUNCTION_ONLY: &[(&str, &str)] = &[("POST", "/oauth/userinf
 /// The five function binaries (functions/<name>, `[[bin]] name = "<name>"`).
 const BINARIES: &[&str] = &["authorize", "token", "userinfo", "booking", "asap"];
 
-/// The configuration variables the code reads (shared/src/config.rs, shared/src/keys.rs) that a
-/// deployed function must get.
+/// The configuration variables the code reads (shared/src/config.rs) that a deployed function must
+/// get (from `Globals`, or its own `Environment` for its key secret).
 const DEPLOYED_VARIABLES: &[&str] = &[
     "PORTAL_STORE",
     "PORTAL_ISSUER",
