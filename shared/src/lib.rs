@@ -17,6 +17,8 @@
 //! - [`openapi`]: the OpenAPI 3.1 document of every route, generated from the types above.
 //! - [`asap`], [`mail`]: the ASAP list (subscriptions, transactional outbox, notifier) and
 //!   outgoing mail (`.eml` outbox folder locally, SES deployed).
+//! - [`i18n`]: the languages patients read pages and mails in (English, German), their message
+//!   catalogs, and how a page's language is chosen.
 
 pub mod asap;
 pub mod aws;
@@ -28,6 +30,7 @@ pub mod cors;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod i18n;
 pub mod jwt;
 pub mod keys;
 pub mod mail;

@@ -1,50 +1,95 @@
 //! Server-rendered pages of the authorization server: login, consent, and messages (errors,
-//! signed out). Templates live in `shared/templates/` and are compiled in by askama, which
-//! HTML-escapes every value, so client names, hints and messages can never inject markup.
+//! signed out), and the ASAP unsubscribe page. Templates live in `shared/templates/` and are
+//! compiled in by askama, which HTML-escapes every value, so client names, hints and messages can
+//! never inject markup.
 //!
-//! The pages work without JavaScript, load nothing from elsewhere (the CSP allows only inline
-//! styles), are usable on a phone, and label every field for screen readers.
+//! Every page is written in one language ([`Tr`], chosen by [`crate::i18n::negotiate`]), names it
+//! in `<html lang>`, and carries a [`LanguageSwitch`] to the others. The pages work without
+//! JavaScript, load nothing from elsewhere (the CSP allows only inline styles), are usable on a
+//! phone, and label every field for screen readers.
+
+pub mod language;
 
 use askama::Template;
 
+pub use language::LanguageSwitch;
+
+use crate::i18n::Tr;
 use crate::scope::Scopes;
 
-/// The one answer to a failed login, whether the email is unknown or the password wrong, so the
-/// page never reveals which accounts exist.
-pub const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
+/// Message id of the one answer to a failed login, whether the email is unknown or the password
+/// wrong, so the page never reveals which accounts exist.
+pub const BAD_CREDENTIALS: &str = "login-bad-credentials";
 
-/// The answer while an account or address is locked after too many failures. The same for every
-/// account (existing or not) and for both kinds of lock.
-pub const TOO_MANY_ATTEMPTS: &str =
-    "Too many unsuccessful sign-in attempts. Please wait 15 minutes and try again.";
+/// Message id of the answer while an account or address is locked after too many failures. The
+/// same for every account (existing or not) and for both kinds of lock.
+pub const TOO_MANY_ATTEMPTS: &str = "login-too-many-attempts";
 
-/// The answer to a login form with an empty field.
-pub const MISSING_CREDENTIALS: &str = "Enter your email address and password.";
+/// Message id of the answer to a login form with an empty field.
+pub const MISSING_CREDENTIALS: &str = "login-missing-credentials";
 
 /// The login form.
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
+    /// The page's language.
+    pub tr: Tr,
+    /// The language switch (a POST to the login page with the same request and CSRF token).
+    pub switch: LanguageSwitch,
     /// The app the patient signs in to.
     pub client_name: &'a str,
     /// Pre-filled email (login hint, or what was typed before a failed attempt).
     pub email: &'a str,
-    /// Message of a failed attempt, shown in an alert.
-    pub error: Option<&'a str>,
+    /// Message id of a failed attempt, shown in an alert.
+    pub error: Option<&'static str>,
     /// CSRF token for the hidden field.
     pub csrf_token: &'a str,
     /// The sealed authorization request for the hidden field.
     pub request: &'a str,
 }
 
+impl<'a> LoginPage<'a> {
+    /// The login page in `tr`'s language, with an empty email field and no error.
+    pub fn new(tr: Tr, client_name: &'a str, csrf_token: &'a str, request: &'a str) -> Self {
+        Self {
+            tr,
+            switch: LanguageSwitch::post(
+                "login",
+                &[("csrf_token", csrf_token), ("request", request)],
+            ),
+            client_name,
+            email: "",
+            error: None,
+            csrf_token,
+            request,
+        }
+    }
+
+    /// The same page with `email` pre-filled.
+    pub fn with_email(mut self, email: &'a str) -> Self {
+        self.email = email;
+        self
+    }
+
+    /// The same page with the alert of message `error`.
+    pub fn with_error(mut self, error: &'static str) -> Self {
+        self.error = Some(error);
+        self
+    }
+}
+
 /// The consent form.
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {
+    /// The page's language.
+    pub tr: Tr,
+    /// The language switch (a POST to the consent page with the same request and CSRF token).
+    pub switch: LanguageSwitch,
     /// The app asking for access.
     pub client_name: &'a str,
-    /// Plain-words description of every requested scope.
-    pub scopes: Vec<&'static str>,
+    /// Message ids of the plain-words description of every requested scope.
+    pub scopes: Vec<String>,
     /// CSRF token for the hidden field.
     pub csrf_token: &'a str,
     /// The sealed authorization request for the hidden field.
@@ -54,49 +99,69 @@ pub struct ConsentPage<'a> {
 impl<'a> ConsentPage<'a> {
     /// The consent page for `scopes`, each described in plain words.
     pub fn new(
+        tr: Tr,
         client_name: &'a str,
         scopes: &Scopes,
         csrf_token: &'a str,
         request: &'a str,
     ) -> Self {
         Self {
+            tr,
+            switch: LanguageSwitch::post(
+                "consent",
+                &[("csrf_token", csrf_token), ("request", request)],
+            ),
             client_name,
-            scopes: scopes.iter().map(|s| s.description()).collect(),
+            scopes: scopes.iter().map(|s| s.message_id()).collect(),
             csrf_token,
             request,
         }
     }
 }
 
-/// A page with a heading and one message (errors, signed out).
+/// A page with a heading and one message (errors, signed out, unsubscribed).
 #[derive(Template)]
 #[template(path = "message.html")]
-pub struct MessagePage<'a> {
+pub struct MessagePage {
+    /// The page's language.
+    pub tr: Tr,
+    /// The language switch.
+    pub switch: LanguageSwitch,
     /// Heading (and title).
-    pub heading: &'a str,
+    pub heading: String,
     /// The message.
-    pub message: &'a str,
+    pub message: String,
     /// Whether the message is an error (announced to screen readers as an alert).
     pub alert: bool,
 }
 
-impl<'a> MessagePage<'a> {
-    /// An error page.
-    pub fn error(heading: &'a str, message: &'a str) -> Self {
+impl MessagePage {
+    /// The page of catalog message `id`: its `.title` attribute is the heading, its value (with
+    /// `args`) the message.
+    pub fn new(
+        tr: Tr,
+        switch: LanguageSwitch,
+        id: &str,
+        args: &[(&str, &str)],
+        alert: bool,
+    ) -> Self {
         Self {
-            heading,
-            message,
-            alert: true,
+            heading: tr.t(&format!("{id}.title")),
+            message: crate::i18n::catalog::message(tr.locale(), id, args),
+            alert,
+            tr,
+            switch,
         }
     }
 
-    /// The page after a logout that does not return to an app.
-    pub fn signed_out() -> Self {
-        Self {
-            heading: "You are signed out",
-            message: "You have been signed out of MyPatientPortal. You can close this window.",
-            alert: false,
-        }
+    /// An error page of message `id` (see [`MessagePage::new`]).
+    pub fn error(tr: Tr, switch: LanguageSwitch, id: &str) -> Self {
+        Self::new(tr, switch, id, &[], true)
+    }
+
+    /// A page that tells what happened, not an error.
+    pub fn notice(tr: Tr, switch: LanguageSwitch, id: &str) -> Self {
+        Self::new(tr, switch, id, &[], false)
     }
 }
 
@@ -105,6 +170,10 @@ impl<'a> MessagePage<'a> {
 #[derive(Template)]
 #[template(path = "unsubscribe.html")]
 pub struct UnsubscribePage<'a> {
+    /// The page's language.
+    pub tr: Tr,
+    /// The language switch.
+    pub switch: LanguageSwitch,
     /// The appointment type.
     pub type_name: &'a str,
     /// When the appointment is, for people.
@@ -114,11 +183,11 @@ pub struct UnsubscribePage<'a> {
 }
 
 /// Renders a page. Rendering only fails if writing to a `String` fails, which it does not; should it
-/// ever, a fixed page is returned rather than a panic.
+/// ever, a fixed page in both languages is returned rather than a panic.
 pub fn render(page: &impl Template) -> String {
     page.render().unwrap_or_else(|error| {
         tracing::error!(cause = %error, "page did not render");
-        "<!doctype html><html lang=\"en\"><title>Error</title><p>Something went wrong. Please try again.</p></html>"
+        "<!doctype html><html lang=\"en\"><title>Error</title><p>Something went wrong. Please try again.</p><p lang=\"de\">Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.</p></html>"
             .to_owned()
     })
 }
@@ -126,18 +195,23 @@ pub fn render(page: &impl Template) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::catalog::checked;
+    use crate::i18n::Locale;
+
+    fn english() -> Tr {
+        Tr::new(Locale::ENGLISH)
+    }
 
     #[test]
     fn the_login_page_labels_its_fields_and_escapes_what_it_shows() {
-        let html = render(&LoginPage {
-            client_name: "<script>alert(1)</script>",
-            email: "a\"onfocus=\"x@example.org",
-            error: Some(BAD_CREDENTIALS),
-            csrf_token: "tok",
-            request: "sealed.req",
-        });
+        let html = render(
+            &LoginPage::new(english(), "<script>alert(1)</script>", "tok", "sealed.req")
+                .with_email("a\"onfocus=\"x@example.org")
+                .with_error(BAD_CREDENTIALS),
+        );
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(!html.contains("\"onfocus=\""), "{html}");
+        assert!(html.contains(r#"<html lang="en">"#));
         assert!(html.contains(r#"<label for="email">"#));
         assert!(html.contains(r#"<label for="password">"#));
         assert!(html.contains(r#"type="email" id="email" name="email""#));
@@ -145,6 +219,7 @@ mod tests {
         assert!(html.contains(r#"name="csrf_token" value="tok""#));
         assert!(html.contains(r#"name="request" value="sealed.req""#));
         assert!(html.contains(r#"role="alert""#));
+        assert!(html.contains("The email or password is incorrect."));
         assert!(html.contains("name=\"viewport\""));
         assert!(!html.contains("<script"), "no scripts at all");
         // The inline favicon's SVG namespace is an identifier, not a fetch.
@@ -159,9 +234,15 @@ mod tests {
     #[test]
     fn the_consent_page_lists_every_scope_and_both_decisions() {
         let scopes = Scopes::parse("openid email appointment_write").unwrap();
-        let html = render(&ConsentPage::new("Demo & Co", &scopes, "tok", "req"));
+        let html = render(&ConsentPage::new(
+            english(),
+            "Demo & Co",
+            &scopes,
+            "tok",
+            "req",
+        ));
         for scope in scopes.iter() {
-            assert!(html.contains(scope.description()), "{}", scope.as_str());
+            assert!(html.contains(&scope.description()), "{}", scope.as_str());
         }
         assert!(
             html.contains("Demo &#38; Co") || html.contains("Demo &amp; Co"),
@@ -174,9 +255,34 @@ mod tests {
 
     #[test]
     fn a_message_page_has_a_heading_and_marks_errors_as_alerts() {
-        let html = render(&MessagePage::error("Oops", "It broke."));
-        assert!(html.contains("<h1>Oops</h1>") && html.contains(r#"role="alert""#));
-        let html = render(&MessagePage::signed_out());
+        let switch = || LanguageSwitch::get("logout", &[]);
+        let html = render(&MessagePage::error(english(), switch(), "error-csrf"));
+        assert!(
+            html.contains("<h1>This form could not be accepted</h1>")
+                && html.contains(r#"role="alert""#)
+        );
+        let html = render(&MessagePage::notice(english(), switch(), "signed-out"));
         assert!(html.contains("You are signed out") && !html.contains("role=\"alert\""));
+    }
+
+    #[test]
+    fn a_german_page_says_so_and_offers_english_with_the_same_hidden_state() {
+        let german = Tr::new(Locale::parse("de").unwrap());
+        let (html, problems) =
+            checked(|| render(&LoginPage::new(german, "Praxis", "tok", "sealed")));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(html.contains(r#"<html lang="de">"#), "{html}");
+        assert!(html.contains("<h1>Anmelden</h1>"), "{html}");
+        let switch = &html[html.find("<nav").unwrap()..];
+        assert!(
+            switch.contains(r#"<form method="post" action="login">"#),
+            "{switch}"
+        );
+        assert!(switch.contains(r#"name="request" value="sealed""#));
+        assert!(switch.contains(r#"name="csrf_token" value="tok""#));
+        assert!(
+            switch.contains(r#"name="lang" value="en" lang="en">English</button>"#),
+            "{switch}"
+        );
     }
 }

@@ -85,20 +85,15 @@ impl Scope {
             .ok_or_else(|| ScopeError::unknown(name))
     }
 
-    /// What the scope lets an app do, in plain words for the patient's consent page.
-    pub fn description(self) -> &'static str {
-        match self {
-            Scope::OpenId => "Sign you in with your patient portal account",
-            Scope::Profile => "See your name and date of birth",
-            Scope::Email => "See your email address",
-            Scope::Phone => "See your phone number",
-            Scope::OfflineAccess => {
-                "Stay connected to your account while you are not using the app"
-            }
-            Scope::ProfileRead => "Read your patient profile",
-            Scope::AppointmentRead => "See your appointments",
-            Scope::AppointmentWrite => "Book, reschedule and cancel appointments for you",
-        }
+    /// The catalog message describing what the scope lets an app do, in plain words, as the
+    /// consent page lists it (`scope-` and the name; see `shared/locales/*/scopes.ftl`).
+    pub fn message_id(self) -> String {
+        format!("scope-{}", self.as_str())
+    }
+
+    /// The English plain-words description (what the API documentation shows beside the name).
+    pub fn description(self) -> String {
+        crate::i18n::catalog::message(crate::i18n::Locale::ENGLISH, &self.message_id(), &[])
     }
 }
 
@@ -259,7 +254,7 @@ mod tests {
     fn every_scope_parses_back_from_its_name() {
         for scope in Scope::ALL {
             assert_eq!(Scope::parse(scope.as_str()), Ok(scope));
-            assert!(!scope.description().is_empty());
+            assert_ne!(scope.description(), scope.message_id(), "in the catalog");
         }
     }
 

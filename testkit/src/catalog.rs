@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 use shared::booking::{BookingError, BookingRepo, Catalog};
+use shared::i18n::{datetime, Locale};
 use shared::store::{now_unix, SharedStore};
 
 /// The demo catalog document, read at run time.
@@ -109,6 +110,23 @@ pub async fn ensure_demo(store: &SharedStore) {
     }
 }
 
+/// When an availability or appointment of demo type [`TYPE`] (an API answer with `starts_at`)
+/// starts, as pages and mails write it in `locale`: "Thursday, 3 December 2026, 09:20 (CET)",
+/// "Donnerstag, 3. Dezember 2026, 09:20 Uhr (MEZ)", in the type's time zone.
+///
+/// # Panics
+/// When `starts_at` is missing or not RFC 3339.
+pub fn spoken_start(answer: &Value, locale: Locale) -> String {
+    let text = answer["starts_at"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no starts_at in {answer}"));
+    let start = chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("starts_at {text} is not RFC 3339: {e}"))
+        .timestamp();
+    let zone = parse(&demo_text()).types[&TYPE].schedule.time_zone;
+    datetime::long(locale, zone, start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +140,19 @@ mod tests {
         assert_eq!(daily.types[&TYPE].schedule.capacity, 1);
         let roomy = with_capacity(&daily, TYPE, 3);
         assert_eq!(roomy.types[&TYPE].schedule.capacity, 3);
+    }
+
+    #[test]
+    fn a_start_is_spoken_in_the_demo_types_time_zone() {
+        let winter = json!({ "starts_at": "2026-12-01T09:00:00+01:00" });
+        assert_eq!(
+            spoken_start(&winter, Locale::ENGLISH),
+            "Tuesday, 1 December 2026, 09:00 (CET)"
+        );
+        let summer = json!({ "starts_at": "2026-07-01T07:00:00Z" });
+        assert_eq!(
+            spoken_start(&summer, Locale::parse("de").unwrap()),
+            "Mittwoch, 1. Juli 2026, 09:00 Uhr (MESZ)"
+        );
     }
 }

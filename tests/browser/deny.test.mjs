@@ -22,7 +22,7 @@ test('denying on the consent page returns to the app with error=access_denied', 
     const redirect = await catchRedirect(page, config);
 
     await page.goto(request.url);
-    await loginShown(page);
+    await loginShown(page, config);
     await signIn(page, config);
     await consentShown(page, config);
     await page.getByRole('button', { name: 'Deny' }).click();

@@ -25,7 +25,7 @@ test('login and consent work with the keyboard alone, with labels and visible fo
     const key = (name) => page.keyboard.press(name);
 
     await page.goto(request.url);
-    await loginShown(page);
+    await loginShown(page, config);
 
     const labels = await page.evaluate(() =>
       ['email', 'password'].map((id) => {

@@ -24,14 +24,14 @@ test('a patient signs in, sees the scopes in plain words, allows, and the app ge
     const redirect = await catchRedirect(page, config);
 
     await page.goto(request.url);
-    await loginShown(page);
+    await loginShown(page, config);
     assert.match(await page.title(), /Sign in/);
     assert.equal(
       await page.locator('main').getByText(config.clientName, { exact: true }).count(),
       1,
       'the login page names the app',
     );
-    console.log(`screenshot: ${await screenshot(page, config, 'login')}`);
+    console.log(`screenshot: ${await screenshot(page, config, 'login-en')}`);
 
     await signIn(page, config);
     await consentShown(page, config);
@@ -46,7 +46,7 @@ test('a patient signs in, sees the scopes in plain words, allows, and the app ge
     }
     await page.getByRole('button', { name: 'Allow' }).waitFor();
     await page.getByRole('button', { name: 'Deny' }).waitFor();
-    console.log(`screenshot: ${await screenshot(page, config, 'consent')}`);
+    console.log(`screenshot: ${await screenshot(page, config, 'consent-en')}`);
 
     await page.getByRole('button', { name: 'Allow' }).click();
     const params = await redirect.landed(browser.problems);

@@ -23,13 +23,13 @@ test('a wrong password shows the error message and the patient can try again', a
     const redirect = await catchRedirect(page, config);
 
     await page.goto(request.url);
-    await loginShown(page);
+    await loginShown(page, config);
     await signIn(page, config, `${config.password}-wrong`);
 
     const alert = page.getByRole('alert');
     await alert.waitFor();
     assert.equal((await alert.innerText()).trim(), config.badCredentials);
-    await loginShown(page);
+    await loginShown(page, config);
     assert.equal(await page.getByLabel('Email address').inputValue(), config.email, 'email kept');
     assert.equal(await page.getByLabel('Password').inputValue(), '', 'password not echoed');
     assert.equal(

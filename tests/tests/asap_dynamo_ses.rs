@@ -10,6 +10,7 @@ use booking_fn::App as BookingApp;
 use serde_json::{json, Value};
 use shared::boot::EventHandler as _;
 use shared::config::AsapDispatch;
+use shared::i18n::Locale;
 use shared::keys::Role;
 use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
 use testkit::{catalog, TestContext};
@@ -175,9 +176,6 @@ async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refuse
         mail.contains("List-Unsubscribe: <http://127.0.0.1:9000/asap/unsubscribe?token="),
         "{mail}"
     );
-    let starts = free[0]["starts_at"].as_str().unwrap();
-    assert!(
-        mail.contains(&format!("at {} (UTC{}", &starts[11..16], &starts[19..])),
-        "{mail}"
-    );
+    let offered = catalog::spoken_start(&free[0], Locale::ENGLISH);
+    assert!(mail.contains(&offered), "{offered} in {mail}");
 }

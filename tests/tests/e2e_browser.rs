@@ -6,8 +6,10 @@
 //! the browser catches the redirect itself) and its own patient, passed to the script in its
 //! environment. Chromium and the script's `node_modules` are installed by `make test`
 //! (`infra/scripts/test.sh`, step "browser test tools"); without them these tests fail, they do
-//! not skip. Screenshots go to `$PORTAL_TEST_ARTIFACT_DIR` (make test:
-//! `$CARGO_TARGET_DIR/artifacts/browser`).
+//! not skip. Screenshots of the login and consent pages, in English and German, go to
+//! `$PORTAL_TEST_ARTIFACT_DIR` (make test: `$CARGO_TARGET_DIR/artifacts/browser`), named
+//! `<page>-<language>[-375px].png`. What the pages say is handed to the scripts from the server's
+//! catalogs, in every language.
 
 mod rp_support;
 
@@ -15,6 +17,8 @@ use std::path::PathBuf;
 
 use portal_tests::e2e::E2e;
 use rp_support::{common_env, in_workspace, loopback_client, require, run_ok};
+use shared::i18n::catalog::message;
+use shared::i18n::Locale;
 use shared::pages::BAD_CREDENTIALS;
 use shared::scope::Scopes;
 
@@ -43,8 +47,38 @@ fn artifact_dir() -> PathBuf {
     }
 }
 
-/// Runs one scenario script with a fresh client and patient.
-async fn scenario(script: &str) {
+/// What the pages say in every language, from the server's own catalogs (see `settings()` in
+/// `tests/browser/lib/portal.mjs`).
+fn page_texts(client_name: &str) -> serde_json::Value {
+    let scopes = Scopes::parse(SCOPE).expect("valid scopes");
+    let texts: serde_json::Map<String, serde_json::Value> = Locale::all()
+        .map(|locale| {
+            let text = |id: &str| message(locale, id, &[]);
+            let scopes: Vec<String> = scopes
+                .iter()
+                .map(|scope| message(locale, &scope.message_id(), &[]))
+                .collect();
+            let texts = serde_json::json!({
+                "loginTitle": text("login-title"),
+                "email": text("login-email"),
+                "password": text("login-password"),
+                "submit": text("login-submit"),
+                "consentHeading": message(locale, "consent-heading", &[("client", client_name)]),
+                "allow": text("consent-allow"),
+                "deny": text("consent-deny"),
+                "scopes": scopes,
+                "badCredentials": text(BAD_CREDENTIALS),
+                "languageName": text("language-name"),
+            });
+            (locale.tag().to_owned(), texts)
+        })
+        .collect();
+    serde_json::Value::Object(texts)
+}
+
+/// Runs one scenario script with a fresh client and patient; then each of `screenshots` must be a
+/// PNG the script wrote.
+async fn scenario(script: &str, screenshots: &[&str]) {
     let browser_dir = in_workspace("tests/browser");
     let chromium = chromium();
     require(&chromium, "Chromium", INSTALL_HINT);
@@ -58,25 +92,17 @@ async fn scenario(script: &str) {
     let e2e = E2e::new().await;
     let client = loopback_client(&e2e, CLIENT_NAME).await;
     let patient = e2e.patient().await;
-    let descriptions: Vec<&str> = Scopes::parse(SCOPE)
-        .expect("valid scopes")
-        .iter()
-        .map(|s| s.description())
-        .collect();
     let mut env = common_env(&e2e, &client, &patient);
     env.extend(
         [
             ("SCOPE", SCOPE.to_owned()),
-            (
-                "SCOPE_DESCRIPTIONS",
-                serde_json::to_string(&descriptions).expect("JSON"),
-            ),
-            ("BAD_CREDENTIALS_MESSAGE", BAD_CREDENTIALS.to_owned()),
+            ("PAGE_TEXTS", page_texts(CLIENT_NAME).to_string()),
             ("ARTIFACT_DIR", artifact_dir().display().to_string()),
             ("CHROMIUM_PATH", chromium.display().to_string()),
         ]
         .map(|(k, v)| (k.to_owned(), v)),
     );
+    let started = std::time::SystemTime::now();
     let printed = run_ok(
         &node,
         &["--test", "--test-reporter=spec", script],
@@ -85,29 +111,56 @@ async fn scenario(script: &str) {
     )
     .await;
     println!("{printed}");
+    for name in screenshots {
+        let path = artifact_dir().join(format!("{name}.png"));
+        let written = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| panic!("no screenshot {}: {e}", path.display()));
+        assert!(
+            written >= started,
+            "{} is left from an earlier run",
+            path.display()
+        );
+        let bytes = std::fs::read(&path).expect("read the screenshot");
+        assert!(bytes.starts_with(b"\x89PNG"), "{} is a PNG", path.display());
+    }
 }
 
 #[tokio::test]
 async fn a_patient_signs_in_reads_the_scopes_in_plain_words_and_allows() {
-    scenario("sign-in-allow.test.mjs").await;
+    scenario("sign-in-allow.test.mjs", &["login-en", "consent-en"]).await;
+}
+
+#[tokio::test]
+async fn a_german_patient_signs_in_with_ui_locales_de_and_switches_language_by_keyboard() {
+    scenario("german.test.mjs", &["login-de", "consent-de"]).await;
 }
 
 #[tokio::test]
 async fn a_patient_who_denies_returns_to_the_app_with_access_denied() {
-    scenario("deny.test.mjs").await;
+    scenario("deny.test.mjs", &[]).await;
 }
 
 #[tokio::test]
 async fn a_wrong_password_shows_the_error_message() {
-    scenario("wrong-password.test.mjs").await;
+    scenario("wrong-password.test.mjs", &[]).await;
 }
 
 #[tokio::test]
 async fn login_and_consent_work_with_the_keyboard_alone() {
-    scenario("keyboard.test.mjs").await;
+    scenario("keyboard.test.mjs", &[]).await;
 }
 
 #[tokio::test]
-async fn login_and_consent_fit_a_375_px_wide_screen() {
-    scenario("narrow-viewport.test.mjs").await;
+async fn login_and_consent_fit_a_375_px_wide_screen_in_english_and_german() {
+    scenario(
+        "narrow-viewport.test.mjs",
+        &[
+            "login-en-375px",
+            "consent-en-375px",
+            "login-de-375px",
+            "consent-de-375px",
+        ],
+    )
+    .await;
 }

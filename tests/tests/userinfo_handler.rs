@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use shared::bearer::AccessClaims;
 use shared::boot::Handler as _;
 use shared::domain::patient::Patient;
+use shared::i18n::Locale;
 use shared::keys::Role;
 use shared::store::now_unix;
 use testkit::api::{body, header};
@@ -23,7 +24,8 @@ const EMAIL: &str = "Anna.Muster@Example.org";
 
 /// A stored patient with a verified email and `phone`.
 async fn create_patient(ctx: &TestContext, phone: Option<&str>) -> Patient {
-    let mut patient = patients::patient(EMAIL, phone);
+    // German, so the released `locale` claim is not merely the default.
+    let mut patient = patients::patient(EMAIL, phone).with_locale(Locale::parse("de").unwrap());
     patient.email_verified = true;
     patients::register(&ctx.store(), &patient, None).await;
     patient
@@ -79,8 +81,9 @@ async fn discovery_has_every_required_field_and_every_endpoint_under_the_issuer(
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
-                             "name", "given_name", "family_name", "birthdate", "email",
+                             "name", "given_name", "family_name", "birthdate", "locale", "email",
                              "email_verified", "phone_number"],
+        "ui_locales_supported": ["en", "de"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
@@ -376,7 +379,7 @@ async fn a_token_whose_patient_no_longer_exists_is_an_invalid_token() {
 // ----- UserInfo: which claims each scope releases -----
 
 #[tokio::test]
-async fn the_profile_scope_releases_exactly_the_name_and_birth_date_claims() {
+async fn the_profile_scope_releases_exactly_the_name_birth_date_and_locale_claims() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, Some("+49 30 1234567")).await;
     assert_eq!(
@@ -387,6 +390,7 @@ async fn the_profile_scope_releases_exactly_the_name_and_birth_date_claims() {
             "given_name": "Anna",
             "family_name": "Muster",
             "birthdate": "1985-02-28",
+            "locale": "de",
         })
     );
 }
@@ -439,6 +443,7 @@ async fn all_identity_scopes_release_every_claim_and_portal_scopes_release_none(
             "given_name": "Anna",
             "family_name": "Muster",
             "birthdate": "1985-02-28",
+            "locale": "de",
             "email": "Anna.Muster@Example.org",
             "email_verified": true,
             "phone_number": "+49301234567",

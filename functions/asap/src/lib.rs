@@ -9,15 +9,20 @@
 //!
 //! Storage round trips: subscribe/unsubscribe 2 (read the appointment, then one transaction;
 //! 1 when nothing changes), earlier availability 2 (the appointment, then one query of slot
-//! counters), unsubscribe link 2, a stream record 2 + 2 per email (subscriber query, slot
-//! counters; delivery claim and mark).
+//! counters), unsubscribe link 2, a stream record 2 + 3 per email (subscriber query, slot
+//! counters; delivery claim, the patient's language and address, and mark).
+//!
+//! The unsubscribe pages speak the language of the email the link came in (sealed into the
+//! token), unless the patient chose another with the pages' language switch (remembered in the
+//! same cookie as the sign-in pages') or, without either, what `Accept-Language` asks for.
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use shared::asap::message::{human_time, UNSUBSCRIBE_PATH};
+use shared::asap::message::UNSUBSCRIBE_PATH;
 use shared::asap::stream::{handle_batch, is_stream_event};
+use shared::asap::unsubscribe::{UnsubscribeToken, PURPOSE as UNSUBSCRIBE};
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{self, AsapSubscribeRequest};
@@ -26,6 +31,10 @@ use shared::boot::{Context, EventHandler, Handler};
 use shared::cors;
 use shared::http::request;
 use shared::http::{response, ApiError, PathParams, Router};
+use shared::i18n::datetime;
+use shared::i18n::negotiate::SWITCH_FIELD;
+use shared::oauth::flow::secure_cookies;
+use shared::pages::language::{self, LanguageSwitch, PageLanguage};
 use shared::pages::{self, MessagePage, UnsubscribePage};
 use shared::store::now_unix;
 
@@ -185,50 +194,109 @@ impl App {
             Err(error) => return error.into_response(),
         };
         let query = request::query(request);
-        let token = match query.get("token") {
-            Ok(Some(token)) => token.to_owned(),
-            _ => return invalid_link(),
-        };
+        let token = query.get("token").ok().flatten();
         let now = now_unix();
-        match route {
-            LinkRoute::Confirm => match self.service.link(&token, now).await {
+        let mailed_in = match token {
+            Some(token) => {
+                let keys = self.context.keys.for_sealed(UNSUBSCRIBE, token).await;
+                UnsubscribeToken::open(&keys, token, now)
+                    .ok()
+                    .and_then(|token| token.locale)
+            }
+            None => None,
+        };
+        let switch = query.get(SWITCH_FIELD).ok().flatten();
+        let lang = language::choose(request, switch, None, mailed_in, self.secure());
+        let Some(token) = token else {
+            return self.link_page(&lang, StatusCode::BAD_REQUEST, None, "unsubscribe-invalid");
+        };
+        let outcome = match route {
+            LinkRoute::Confirm => match self.service.link(token, now).await {
                 Ok((link, Some(appointment)))
                     if appointment.asap_opt_in
                         && appointment.asap_subscription_id.as_deref()
                             == Some(link.subscription_id.as_str()) =>
                 {
-                    let current = human_time(appointment.time_zone, appointment.starts_at);
+                    let current = datetime::long(
+                        lang.tr.locale(),
+                        appointment.time_zone,
+                        appointment.starts_at,
+                    );
                     let action = format!(
                         "{UNSUBSCRIBE_PATH}?{}",
                         request.uri().query().unwrap_or_default()
                     );
-                    response::html(
-                        StatusCode::OK,
-                        pages::render(&UnsubscribePage {
-                            type_name: &appointment.type_name,
-                            current: &current,
-                            action: &action,
-                        }),
-                    )
+                    let html = pages::render(&UnsubscribePage {
+                        tr: lang.tr,
+                        switch: link_switch(Some(token)),
+                        type_name: &appointment.type_name,
+                        current: &current,
+                        action: &action,
+                    });
+                    return self.remembered(response::html(StatusCode::OK, html), &lang);
                 }
-                Ok(_) => already_ended(),
-                Err(BookingError::InvalidRequest(_)) => invalid_link(),
-                Err(other) => ApiError::from(other).into_response(),
+                Ok(_) => Ok((StatusCode::GONE, "unsubscribe-already")),
+                Err(error) => Err(error),
             },
-            LinkRoute::Unsubscribe => match self.service.unsubscribe_by_link(&token, now).await {
-                Ok(UnsubscribeOutcome::Unsubscribed(_)) => response::html(
-                    StatusCode::OK,
-                    pages::render(&MessagePage {
-                        heading: "You are unsubscribed",
-                        message: "You will no longer get emails about earlier times for this appointment. Your appointment itself stays booked.",
-                        alert: false,
-                    }),
-                ),
-                Ok(UnsubscribeOutcome::AlreadyEnded) => already_ended(),
-                Err(BookingError::InvalidRequest(_)) => invalid_link(),
-                Err(other) => ApiError::from(other).into_response(),
+            LinkRoute::Unsubscribe => match self.service.unsubscribe_by_link(token, now).await {
+                Ok(UnsubscribeOutcome::Unsubscribed(_)) => Ok((StatusCode::OK, "unsubscribe-done")),
+                Ok(UnsubscribeOutcome::AlreadyEnded) => {
+                    Ok((StatusCode::GONE, "unsubscribe-already"))
+                }
+                Err(error) => Err(error),
             },
+        };
+        let (status, id) = match outcome {
+            Ok(page) => page,
+            Err(BookingError::InvalidRequest(_)) => {
+                (StatusCode::BAD_REQUEST, "unsubscribe-invalid")
+            }
+            Err(other) => match ApiError::from(other).status() {
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "error-unavailable")
+                }
+                status => (status, "error-internal"),
+            },
+        };
+        self.link_page(&lang, status, Some(token), id)
+    }
+
+    /// A page of the link with catalog message `id`; failures are alerts.
+    fn link_page(
+        &self,
+        lang: &PageLanguage,
+        status: StatusCode,
+        token: Option<&str>,
+        id: &str,
+    ) -> Response<Body> {
+        let alert = status.is_server_error() || status == StatusCode::BAD_REQUEST;
+        let page = MessagePage::new(lang.tr, link_switch(token), id, &[], alert);
+        self.remembered(response::html(status, pages::render(&page)), lang)
+    }
+
+    /// `response` with the language cookie when the page's switch was used.
+    fn remembered(&self, mut response: Response<Body>, lang: &PageLanguage) -> Response<Body> {
+        let cookie = lang
+            .switched
+            .map(|chosen| language::remember(chosen, self.secure()))
+            .and_then(|cookie| HeaderValue::from_str(&cookie).ok());
+        if let Some(cookie) = cookie {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
         }
+        response
+    }
+
+    /// Whether cookies must be `Secure` (https issuer).
+    fn secure(&self) -> bool {
+        secure_cookies(&self.context.config)
+    }
+}
+
+/// The language switch of the link's pages: the confirmation page again (GET), in another language.
+fn link_switch(token: Option<&str>) -> LanguageSwitch {
+    match token {
+        Some(token) => LanguageSwitch::get(UNSUBSCRIBE_PATH, &[("token", token)]),
+        None => LanguageSwitch::get(UNSUBSCRIBE_PATH, &[]),
     }
 }
 
@@ -261,27 +329,6 @@ fn subscription_response(id: &str, subscribed: bool, tag: Option<String>) -> Res
         answer.headers_mut().insert(header::ETAG, value);
     }
     answer
-}
-
-fn invalid_link() -> Response<Body> {
-    response::html(
-        StatusCode::BAD_REQUEST,
-        pages::render(&MessagePage::error(
-            "This link does not work",
-            "The unsubscribe link is incomplete, damaged or has expired. Copy the whole link from the email, or stop the emails in the app you booked with.",
-        )),
-    )
-}
-
-fn already_ended() -> Response<Body> {
-    response::html(
-        StatusCode::GONE,
-        pages::render(&MessagePage {
-            heading: "Already unsubscribed",
-            message: "The emails this link was sent for have already been stopped, or the appointment has changed. There is nothing more to do.",
-            alert: false,
-        }),
-    )
 }
 
 #[async_trait]

@@ -6,6 +6,12 @@
 //! framing, sniffing, referrer and caching protections), redirects and cookies. None of these routes
 //! sends CORS headers: they serve top-level browser navigations only, and no script on another
 //! origin has any business reading a login or consent page.
+//!
+//! Every page is in the language [`language::choose`] picks (the sign-in's `ui_locales`, then
+//! the patient's choice, then `Accept-Language`) and carries a language switch. The switch of the
+//! login and consent pages posts to them with `lang` and shows the same page again in that
+//! language, which the sign-in then keeps (it is sealed into the request), a cookie remembers, and
+//! a signed-in patient's account stores; error pages repeat their request with `lang`.
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
@@ -13,14 +19,16 @@ use lambda_http::{Body, Request, Response};
 use shared::boot::{Context, Handler};
 use shared::http::request::{cookie, form, query, source_ip, Params};
 use shared::http::{response, ApiError, PathParams, Router};
+use shared::i18n::negotiate::{from_ui_locales, SWITCH_FIELD};
 use shared::oauth::authorize::AuthorizationRequest;
 use shared::oauth::flow::{
     needs_login, session_clear_cookie, session_cookie_name, session_set_cookie, Flow, Next, SignIn,
 };
 use shared::oauth::flow_error::{FlowError, PageError};
 use shared::oauth::{csrf, logout};
+use shared::pages::language::{self, LanguageSwitch, PageLanguage};
 use shared::pages::{self, ConsentPage, LoginPage, MessagePage};
-use shared::repo::{ClientRepo, SessionRepo};
+use shared::repo::{ClientRepo, PatientRepo, SessionRepo};
 
 /// The routes this function serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +64,7 @@ pub struct App {
     flow: Flow,
     clients: ClientRepo,
     sessions: SessionRepo,
+    patients: PatientRepo,
     secure: bool,
 }
 
@@ -69,6 +78,7 @@ impl App {
         Self {
             clients: ClientRepo::new(context.store.clone()),
             sessions: SessionRepo::new(context.store.clone()),
+            patients: PatientRepo::new(context.store.clone()),
             secure: flow.secure_cookies(),
             flow,
             context,
@@ -94,41 +104,73 @@ impl App {
 
     /// `/oauth/authorize` (GET query or POST form, OIDC Core §3.1.2.1).
     async fn authorize(&self, request: &Request) -> Result<Response<Body>, Early> {
-        let params = self.params(request)?;
+        let params = self.params(request, AUTHORIZE_PATH)?;
+        let ui_locale = params
+            .get("ui_locales")
+            .ok()
+            .flatten()
+            .and_then(from_ui_locales);
+        let lang = self.language(request, &params, ui_locale);
         let next = self
             .flow
             .authorize(&params, self.session_cookie(request))
             .await;
-        Ok(self.next_or_error(next))
+        // A redirect_uri that was refused (or came with an unknown client) is never put back into
+        // a page; repeating the rest shows the same error in the other language.
+        let switch = |error: &PageError| match error {
+            PageError::UnknownClient | PageError::BadRedirectUri => {
+                let kept = ["client_id", "ui_locales"];
+                repeat(request, AUTHORIZE_PATH, &params, Some(&kept))
+            }
+            _ => repeat(request, AUTHORIZE_PATH, &params, None),
+        };
+        Ok(self.next_or_error(next, &lang, switch))
     }
 
     /// `GET /oauth/login`: the sign-in form for a sealed request.
     async fn login_page(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = query(request);
-        let (authorization, sealed) = self.open(&params).await?;
+        let lang = self.sign_in_language(request, &params).await;
+        let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
+        let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
+        let email = authorization.login_hint.as_deref().unwrap_or("");
+        Ok(self.login_form(request, &authorization, &sealed, email, &lang))
+    }
+
+    /// The login page of a request (200), with a CSRF token (and cookie if the browser has none).
+    fn login_form(
+        &self,
+        request: &Request,
+        authorization: &AuthorizationRequest,
+        sealed: &str,
+        email: &str,
+        lang: &PageLanguage,
+    ) -> Response<Body> {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
-        let page = LoginPage {
-            client_name: &authorization.client_name,
-            email: authorization.login_hint.as_deref().unwrap_or(""),
-            error: None,
-            csrf_token: &token,
-            request: sealed,
-        };
+        let page =
+            LoginPage::new(lang.tr, &authorization.client_name, &token, sealed).with_email(email);
         let mut response = response::allow_form_redirect(
-            response::html(StatusCode::OK, pages::render(&page)),
+            self.page(StatusCode::OK, pages::render(&page), lang),
             &authorization.redirect_uri,
         );
         if new_cookie {
             add_cookie(&mut response, &csrf::set_cookie(&token, self.secure));
         }
-        Ok(response)
+        response
     }
 
-    /// `POST /oauth/login`: CSRF, throttling, credentials, then the session and the next step.
+    /// `POST /oauth/login`: CSRF, throttling, credentials, then the session and the next step; or
+    /// the language switch, which shows the login page again in the chosen language.
     async fn login_submit(&self, request: &Request) -> Result<Response<Body>, Early> {
-        let params = self.form(request)?;
-        let token = self.check_csrf(request, &params)?;
-        let (authorization, sealed) = self.open(&params).await?;
+        let params = self.form(request, LOGIN_PATH)?;
+        let lang = self.sign_in_language(request, &params).await;
+        let token = self.check_csrf(request, &params, LOGIN_PATH, &lang)?;
+        let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
+        if lang.switched.is_some() {
+            let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
+            let email = authorization.login_hint.as_deref().unwrap_or("");
+            return Ok(self.login_form(request, &authorization, &sealed, email, &lang));
+        }
         let email = params.get("email").ok().flatten().unwrap_or("");
         let password = params.get("password").ok().flatten().unwrap_or("");
         // API Gateway's view of the caller, never a header the caller controls.
@@ -143,23 +185,24 @@ impl App {
                 self.session_cookie(request),
             )
             .await
-            .map_err(|error| self.error_page(&error))?;
-        let retry = |status: StatusCode, message: &str| {
-            let page = LoginPage {
-                client_name: &authorization.client_name,
-                email: email.trim(),
-                error: Some(message),
-                csrf_token: token,
-                request: sealed,
-            };
+            .map_err(|error| {
+                let switch = repeat(request, LOGIN_PATH, &params, Some(&SIGN_IN_STATE));
+                self.error_page(&error, &lang, switch)
+            })?;
+        let retry = |status: StatusCode, message: &'static str| {
+            let page = LoginPage::new(lang.tr, &authorization.client_name, token, sealed)
+                .with_email(email.trim())
+                .with_error(message);
             response::allow_form_redirect(
-                response::html(status, pages::render(&page)),
+                self.page(status, pages::render(&page), &lang),
                 &authorization.redirect_uri,
             )
         };
         Ok(match outcome {
             SignIn::SignedIn { sid, next } => {
-                let mut response = self.next_or_error(next);
+                let switch =
+                    |_: &PageError| repeat(request, LOGIN_PATH, &params, Some(&SIGN_IN_STATE));
+                let mut response = self.next_or_error(next, &lang, switch);
                 add_cookie(&mut response, &session_set_cookie(&sid, self.secure));
                 response
             }
@@ -178,51 +221,90 @@ impl App {
     /// `GET /oauth/consent`: what the app asks for, for a signed-in patient.
     async fn consent_page(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = query(request);
-        let (authorization, sealed) = self.open(&params).await?;
-        self.signed_in(request, &authorization).await?;
+        let lang = self.sign_in_language(request, &params).await;
+        let (authorization, sealed) = self.open(request, &params, CONSENT_PATH, &lang).await?;
+        self.signed_in(request, &authorization, &params, &lang)
+            .await?;
+        // A GET changes no account: only the page, the sign-in and the cookie follow a switch.
+        let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
+        Ok(self.consent_form(request, &authorization, &sealed, &lang))
+    }
+
+    /// The consent page of a request (200), with a CSRF token (and cookie if the browser has none).
+    fn consent_form(
+        &self,
+        request: &Request,
+        authorization: &AuthorizationRequest,
+        sealed: &str,
+        lang: &PageLanguage,
+    ) -> Response<Body> {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
         let page = ConsentPage::new(
+            lang.tr,
             &authorization.client_name,
             &authorization.scopes,
             &token,
             sealed,
         );
         let mut response = response::allow_form_redirect(
-            response::html(StatusCode::OK, pages::render(&page)),
+            self.page(StatusCode::OK, pages::render(&page), lang),
             &authorization.redirect_uri,
         );
         if new_cookie {
             add_cookie(&mut response, &csrf::set_cookie(&token, self.secure));
         }
-        Ok(response)
+        response
     }
 
-    /// `POST /oauth/consent`: allow (record and issue the code) or deny (`access_denied`).
+    /// `POST /oauth/consent`: allow (record and issue the code) or deny (`access_denied`); or the
+    /// language switch, which shows the page again in the chosen language and stores it as the
+    /// patient's language.
     async fn consent_submit(&self, request: &Request) -> Result<Response<Body>, Early> {
-        let params = self.form(request)?;
-        self.check_csrf(request, &params)?;
-        let (authorization, _) = self.open(&params).await?;
-        let session = self.signed_in(request, &authorization).await?;
+        let params = self.form(request, CONSENT_PATH)?;
+        let lang = self.sign_in_language(request, &params).await;
+        self.check_csrf(request, &params, CONSENT_PATH, &lang)?;
+        let (authorization, sealed) = self.open(request, &params, CONSENT_PATH, &lang).await?;
+        let session = self
+            .signed_in(request, &authorization, &params, &lang)
+            .await?;
+        if let Some(chosen) = lang.switched {
+            // The page follows the switch whatever happens here: storing is for the mails.
+            if let Err(error) = self.patients.set_locale(&session.patient_id, chosen).await {
+                tracing::warn!(cause = %error, "could not store the patient's language");
+            }
+            let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
+            return Ok(self.consent_form(request, &authorization, &sealed, &lang));
+        }
         let allow = match params.get("decision") {
             Ok(Some("allow")) => true,
             Ok(Some("deny")) => false,
             _ => {
-                let error = PageError::BadForm("Choose Allow or Deny.".into());
-                return Err(self.error_page(&error));
+                let error = PageError::BadForm("error-missing-decision");
+                let switch = repeat(request, CONSENT_PATH, &params, Some(&SIGN_IN_STATE));
+                return Err(self.error_page(&error, &lang, switch));
             }
         };
         let next = self.flow.consent(&authorization, &session, allow).await;
-        Ok(self.next_or_error(next))
+        let switch = |_: &PageError| repeat(request, CONSENT_PATH, &params, Some(&SIGN_IN_STATE));
+        Ok(self.next_or_error(next, &lang, switch))
     }
 
     /// `/oauth/logout` (OIDC RP-Initiated Logout): always ends the session, then returns to the app
     /// if the request proves where to, or shows a page.
     async fn logout(&self, request: &Request) -> Result<Response<Body>, Early> {
         let clear = session_clear_cookie(self.secure);
-        let params = self.params(request).map_err(|mut early| {
+        let params = self.params(request, LOGOUT_PATH).map_err(|mut early| {
             add_cookie(&mut early, &clear);
             early
         })?;
+        let ui_locale = params
+            .get("ui_locales")
+            .ok()
+            .flatten()
+            .and_then(from_ui_locales);
+        let lang = self.language(request, &params, ui_locale);
+        // Signed out whatever the page's language: the switch only shows the page again.
+        let switch = || LanguageSwitch::get(LOGOUT_PATH, &[]);
         let ended = match self.session_cookie(request) {
             Some(sid) => self.sessions.delete(sid).await.map_err(PageError::from),
             None => Ok(()),
@@ -234,37 +316,96 @@ impl App {
         };
         let target = logout::resolve(&keys, self.flow.issuer(), &self.clients, &params).await;
         let mut response = match (ended, target) {
-            (Err(error), _) => *self.error_page(&error),
-            (Ok(()), Ok(Some(location))) => response::redirect(&location),
+            (Err(error), _) => *self.error_page(&error, &lang, switch()),
+            (Ok(()), Ok(Some(location))) => self.remembered(response::redirect(&location), &lang),
             (Ok(()), Ok(None)) => {
-                response::html(StatusCode::OK, pages::render(&MessagePage::signed_out()))
+                let page = MessagePage::notice(lang.tr, switch(), "signed-out");
+                self.page(StatusCode::OK, pages::render(&page), &lang)
             }
             (Ok(()), Err(error)) => {
                 tracing::info!(reason = %error, "logout request not honoured for the redirect");
-                let message = format!(
-                    "You have been signed out of MyPatientPortal, but the app's request to send you \
-                     back could not be accepted, so you stay here. You can close this window. (For \
-                     the app's developer: {error}.)"
+                // The detail is for the app's developer, in English like every error_description.
+                let detail = error.to_string();
+                let page = MessagePage::new(
+                    lang.tr,
+                    switch(),
+                    "signed-out-no-return",
+                    &[("detail", &detail)],
+                    true,
                 );
                 let status =
                     StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                response::html(
-                    status,
-                    pages::render(&MessagePage::error("You are signed out", &message)),
-                )
+                self.page(status, pages::render(&page), &lang)
             }
         };
         add_cookie(&mut response, &clear);
         Ok(response)
     }
 
-    /// The sealed request of a login or consent page, opened; or the "start again" page.
-    async fn open<'p>(&self, params: &'p Params) -> Result<(AuthorizationRequest, &'p str), Early> {
+    /// The language of a page: the switch (`lang`) of `params`, then `ui_locale`, then the
+    /// patient's cookie, then `Accept-Language`.
+    fn language(
+        &self,
+        request: &Request,
+        params: &Params,
+        ui_locale: Option<shared::i18n::Locale>,
+    ) -> PageLanguage {
+        let switch = params.get(SWITCH_FIELD).ok().flatten();
+        language::choose(request, switch, ui_locale, None, self.secure)
+    }
+
+    /// The language of a login or consent request: as [`App::language`], with the `ui_locales`
+    /// choice sealed into its request (read here without judging it: [`App::open`] does that).
+    async fn sign_in_language(&self, request: &Request, params: &Params) -> PageLanguage {
         let sealed = params.get("request").ok().flatten();
+        let ui_locale = match sealed {
+            Some(sealed) => self
+                .flow
+                .open_request(Some(sealed))
+                .await
+                .ok()
+                .and_then(|authorization| authorization.ui_locale),
+            None => None,
+        };
+        self.language(request, params, ui_locale)
+    }
+
+    /// The sealed request of a login or consent page, opened; or the "start again" page.
+    async fn open<'p>(
+        &self,
+        request: &Request,
+        params: &'p Params,
+        path: &'static str,
+        lang: &PageLanguage,
+    ) -> Result<(AuthorizationRequest, &'p str), Early> {
+        let sealed = params.get("request").ok().flatten();
+        let switch = || repeat(request, path, params, Some(&SIGN_IN_STATE));
         match (self.flow.open_request(sealed).await, sealed) {
             (Ok(authorization), Some(sealed)) => Ok((authorization, sealed)),
-            (Err(error), _) => Err(self.error_page(&error)),
-            (Ok(_), None) => Err(self.error_page(&PageError::RequestExpired)),
+            (Err(error), _) => Err(self.error_page(&error, lang, switch())),
+            (Ok(_), None) => Err(self.error_page(&PageError::RequestExpired, lang, switch())),
+        }
+    }
+
+    /// The request and its sealed form in the language the switch chose, if it was used: the rest
+    /// of the sign-in follows the patient's choice rather than the app's `ui_locales`.
+    fn follow_switch(
+        &self,
+        mut authorization: AuthorizationRequest,
+        sealed: &str,
+        lang: &PageLanguage,
+    ) -> Result<(AuthorizationRequest, String), Early> {
+        let Some(chosen) = lang.switched else {
+            return Ok((authorization, sealed.to_owned()));
+        };
+        authorization.ui_locale = Some(chosen);
+        match authorization.seal(&self.context.keys.current()) {
+            Ok(sealed) => Ok((authorization, sealed)),
+            Err(error) => {
+                tracing::error!(cause = %error, "sealing an authorization request failed");
+                let switch = LanguageSwitch::get(AUTHORIZE_PATH, &[]);
+                Err(self.error_page(&PageError::Internal, lang, switch))
+            }
         }
     }
 
@@ -273,50 +414,62 @@ impl App {
         &self,
         request: &Request,
         authorization: &AuthorizationRequest,
+        params: &Params,
+        lang: &PageLanguage,
     ) -> Result<shared::repo::Session, Early> {
+        let switch = || repeat(request, CONSENT_PATH, params, Some(&SIGN_IN_STATE));
         let session = self
             .flow
             .session(self.session_cookie(request))
             .await
-            .map_err(|error| self.error_page(&error))?;
+            .map_err(|error| self.error_page(&error, lang, switch()))?;
         match session {
             Some(session) if !needs_login(authorization, Some(&session)) => Ok(session),
             _ => {
                 let next = self.flow.login_location(authorization).map(Next::Login);
-                Err(Box::new(self.next_or_error(next)))
+                Err(Box::new(self.next_or_error(next, lang, |_| switch())))
             }
         }
     }
 
     /// The CSRF check of a form post; returns the (verified) token for a re-rendered form.
-    fn check_csrf<'p>(&self, request: &Request, params: &'p Params) -> Result<&'p str, Early> {
+    fn check_csrf<'p>(
+        &self,
+        request: &Request,
+        params: &'p Params,
+        path: &'static str,
+        lang: &PageLanguage,
+    ) -> Result<&'p str, Early> {
         let field = params.get(csrf::FIELD).ok().flatten();
         match field {
             Some(token) if csrf::verify(self.csrf_cookie(request), Some(token)) => Ok(token),
             _ => {
                 tracing::info!("form rejected by the CSRF check");
-                Err(self.error_page(&PageError::Csrf))
+                let switch = repeat(request, path, params, Some(&SIGN_IN_STATE));
+                Err(self.error_page(&PageError::Csrf, lang, switch))
             }
         }
     }
 
     /// Query of a GET, form of a POST.
-    fn params(&self, request: &Request) -> Result<Params, Early> {
+    fn params(&self, request: &Request, path: &'static str) -> Result<Params, Early> {
         if request.method() == Method::POST {
-            self.form(request)
+            self.form(request, path)
         } else {
             Ok(query(request))
         }
     }
 
     /// The form body, or a page saying why it cannot be read (413, 415).
-    fn form(&self, request: &Request) -> Result<Params, Early> {
+    fn form(&self, request: &Request, path: &'static str) -> Result<Params, Early> {
         form(request).map_err(|error| {
+            let lang = self.language(request, &query(request), None);
             let page = MessagePage::error(
-                "The form could not be read",
-                "Your browser sent something this page does not accept. Go back and try again.",
+                lang.tr,
+                LanguageSwitch::get(path, &[]),
+                "error-unreadable-form",
             );
-            Box::new(response::html(error.status(), pages::render(&page)))
+            Box::new(self.page(error.status(), pages::render(&page), &lang))
         })
     }
 
@@ -328,11 +481,23 @@ impl App {
         cookie(request, csrf::cookie_name(self.secure))
     }
 
-    fn error_page(&self, error: &PageError) -> Early {
-        let message = error.message();
-        let page = MessagePage::error(error.title(), &message);
+    /// A page, remembering the language the switch chose.
+    fn page(&self, status: StatusCode, html: String, lang: &PageLanguage) -> Response<Body> {
+        self.remembered(response::html(status, html), lang)
+    }
+
+    /// `response` with the language cookie when the switch was used.
+    fn remembered(&self, mut response: Response<Body>, lang: &PageLanguage) -> Response<Body> {
+        if let Some(chosen) = lang.switched {
+            add_cookie(&mut response, &language::remember(chosen, self.secure));
+        }
+        response
+    }
+
+    fn error_page(&self, error: &PageError, lang: &PageLanguage, switch: LanguageSwitch) -> Early {
+        let page = MessagePage::error(lang.tr, switch, error.message_id());
         let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut response = response::html(status, pages::render(&page));
+        let mut response = self.page(status, pages::render(&page), lang);
         if *error == PageError::Unavailable {
             response
                 .headers_mut()
@@ -341,7 +506,12 @@ impl App {
         Box::new(response)
     }
 
-    fn next_or_error(&self, next: Result<Next, FlowError>) -> Response<Body> {
+    fn next_or_error(
+        &self,
+        next: Result<Next, FlowError>,
+        lang: &PageLanguage,
+        switch: impl FnOnce(&PageError) -> LanguageSwitch,
+    ) -> Response<Body> {
         match next {
             // 303: the login and consent pages are fetched with GET whatever the method before.
             Ok(Next::Login(location) | Next::Consent(location)) => {
@@ -349,16 +519,44 @@ impl App {
                 if response.status() == StatusCode::FOUND {
                     *response.status_mut() = StatusCode::SEE_OTHER;
                 }
-                response
+                self.remembered(response, lang)
             }
-            Ok(Next::Code(location)) => response::redirect(&location),
-            Err(FlowError::Page(error)) => *self.error_page(&error),
+            Ok(Next::Code(location)) => self.remembered(response::redirect(&location), lang),
+            Err(FlowError::Page(error)) => *self.error_page(&error, lang, switch(&error)),
             Err(FlowError::Redirect(redirect)) => redirect.error.into_redirect(
                 &redirect.redirect_uri,
                 redirect.state.as_deref(),
                 self.flow.issuer(),
             ),
         }
+    }
+}
+
+/// Paths of the routes, as the pages' language switches repeat them.
+const AUTHORIZE_PATH: &str = "/oauth/authorize";
+const LOGIN_PATH: &str = "/oauth/login";
+const CONSENT_PATH: &str = "/oauth/consent";
+const LOGOUT_PATH: &str = "/oauth/logout";
+
+/// What the error pages of the login and consent steps keep when their switch repeats the request.
+const SIGN_IN_STATE: [&str; 2] = ["request", csrf::FIELD];
+
+/// The switch of an error page: the same request again (same method, `path`), with the `keep`
+/// parameters (every parameter when `None`) and `lang`.
+fn repeat(
+    request: &Request,
+    path: &'static str,
+    params: &Params,
+    keep: Option<&[&str]>,
+) -> LanguageSwitch {
+    let hidden: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(name, _)| keep.is_none_or(|keep| keep.contains(name)))
+        .collect();
+    if request.method() == Method::POST {
+        LanguageSwitch::post(path, &hidden)
+    } else {
+        LanguageSwitch::get(path, &hidden)
     }
 }
 

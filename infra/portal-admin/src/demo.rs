@@ -59,6 +59,7 @@ pub async fn seed(config: &Config, store: SharedStore, json: bool) -> Result<(),
         last_name: Name::parse("Demo", "last_name").map_err(|e| e.to_string())?,
         birth_date: BirthDate::parse("1985-04-12").map_err(|e| e.to_string())?,
         phone: Some(Phone::parse("+49 30 1234567").map_err(|e| e.to_string())?),
+        locale: shared::i18n::Locale::ENGLISH,
     };
     let hash = tokio::task::spawn_blocking(|| hash_password(PATIENT_PASSWORD))
         .await

@@ -108,6 +108,9 @@ struct PatientCreate {
     /// Phone number in international form, e.g. "+49 30 1234567".
     #[arg(long)]
     phone: Option<String>,
+    /// The patient's language: the language of their emails and of the `locale` claim (en, de).
+    #[arg(long, value_name = "LANGUAGE", default_value = "en", value_parser = parse_locale)]
+    locale: shared::i18n::Locale,
     /// Read the password (8 to 1024 characters) from standard input, up to a final newline.
     #[arg(long, required = true)]
     password_stdin: bool,
@@ -259,7 +262,8 @@ async fn patient_create(config: &Config, args: PatientCreate, json: bool) -> Res
     let password = read_password_from_stdin()?;
     password::check_policy(&password).map_err(|e| e.to_string())?;
     let hash = password::hash_password(&password).map_err(|e| e.to_string())?;
-    let patient = Patient::new(email, first_name, last_name, birth_date, phone);
+    let patient =
+        Patient::new(email, first_name, last_name, birth_date, phone).with_locale(args.locale);
 
     let store = shared::boot::connect_store(config)
         .await
@@ -282,10 +286,21 @@ async fn patient_create(config: &Config, args: PatientCreate, json: bool) -> Res
             "patient created: {} {}",
             patient.first_name, patient.last_name
         );
-        println!("  id:    {}", patient.id);
-        println!("  email: {}", patient.email);
+        println!("  id:       {}", patient.id);
+        println!("  email:    {}", patient.email);
+        println!("  language: {}", patient.locale);
     }
     Ok(())
+}
+
+/// A `--locale` value: one of the supported languages (a regional tag such as `de-AT` is German).
+fn parse_locale(text: &str) -> Result<shared::i18n::Locale, String> {
+    shared::i18n::Locale::parse(text).ok_or_else(|| {
+        format!(
+            "unsupported language `{text}`: use one of {}",
+            shared::i18n::SUPPORTED.join(", ")
+        )
+    })
 }
 
 /// The whole of standard input minus one final line break, so `echo pw |` and `printf pw |` agree
@@ -303,4 +318,43 @@ fn read_password_from_stdin() -> Result<String, String> {
         .or_else(|| input.strip_suffix('\n'))
         .unwrap_or(&input);
     Ok(password.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_create_takes_a_supported_language_and_defaults_to_english() {
+        let base = [
+            "portal-admin",
+            "patient",
+            "create",
+            "--email",
+            "a@example.org",
+            "--first-name",
+            "A",
+            "--last-name",
+            "B",
+            "--birth-date",
+            "1990-01-01",
+            "--password-stdin",
+        ];
+        let locale = |extra: &[&str]| match Cli::try_parse_from(base.iter().chain(extra)) {
+            Ok(Cli {
+                command: Command::Patient(PatientCommand::Create(args)),
+                ..
+            }) => Ok(args.locale.tag()),
+            Ok(_) => Err("another command".to_owned()),
+            Err(error) => Err(error.to_string()),
+        };
+        assert_eq!(locale(&[]), Ok("en"));
+        assert_eq!(locale(&["--locale", "de"]), Ok("de"));
+        assert_eq!(locale(&["--locale", "de-AT"]), Ok("de"));
+        let refused = locale(&["--locale", "fr"]).unwrap_err();
+        assert!(
+            refused.contains("--locale") && refused.contains("en, de"),
+            "{refused}"
+        );
+    }
 }

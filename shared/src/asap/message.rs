@@ -1,12 +1,12 @@
-//! The ASAP email: what is free, when (in the institution's time zone, with its offset), how to
-//! take it, and a one-click unsubscribe link (RFC 8058 `List-Unsubscribe` +
-//! `List-Unsubscribe-Post`, which mail clients POST to without a page).
+//! The ASAP email: what is free, when (in the institution's time zone), how to take it, and a
+//! one-click unsubscribe link (RFC 8058 `List-Unsubscribe` + `List-Unsubscribe-Post`, which mail
+//! clients POST to without a page). Written in the patient's language.
 
 use askama::Template;
-use chrono::TimeZone;
 use chrono_tz::Tz;
 
-use crate::mail::Mail;
+use crate::i18n::{datetime, Locale, Tr};
+use crate::mail::{Envelope, Mail};
 
 /// Path of the unsubscribe page and one-click endpoint (served by the `asap` function).
 pub const UNSUBSCRIBE_PATH: &str = "/asap/unsubscribe";
@@ -14,6 +14,7 @@ pub const UNSUBSCRIBE_PATH: &str = "/asap/unsubscribe";
 #[derive(Template)]
 #[template(path = "asap_email.txt")]
 struct TextBody<'a> {
+    tr: Tr,
     type_name: &'a str,
     category_name: &'a str,
     offered: &'a str,
@@ -24,6 +25,7 @@ struct TextBody<'a> {
 #[derive(Template)]
 #[template(path = "asap_email.html")]
 struct HtmlBody<'a> {
+    tr: Tr,
     type_name: &'a str,
     category_name: &'a str,
     offered: &'a str,
@@ -38,6 +40,8 @@ pub struct Notification<'a> {
     pub from: &'a str,
     /// Recipient.
     pub to: &'a str,
+    /// The patient's language.
+    pub locale: Locale,
     /// Appointment type name.
     pub type_name: &'a str,
     /// Category name.
@@ -58,19 +62,6 @@ pub struct Notification<'a> {
     pub now: i64,
 }
 
-/// A time for people: "Tuesday, 1 December 2026 at 09:00 (UTC+01:00, Europe/Berlin)".
-pub fn human_time(tz: Tz, unix: i64) -> String {
-    match tz.timestamp_opt(unix, 0).single() {
-        Some(t) => format!(
-            "{} (UTC{}, {})",
-            t.format("%A, %-d %B %Y at %H:%M"),
-            t.format("%:z"),
-            tz.name()
-        ),
-        None => unix.to_string(),
-    }
-}
-
 /// The unsubscribe URL for a token.
 pub fn unsubscribe_url(issuer: &str, token: &str) -> String {
     format!(
@@ -81,33 +72,31 @@ pub fn unsubscribe_url(issuer: &str, token: &str) -> String {
 }
 
 impl Notification<'_> {
-    /// The email.
+    /// The email, in the patient's language.
     pub fn render(&self) -> Result<Mail, askama::Error> {
-        let offered = human_time(self.time_zone, self.offered_start);
-        let current = human_time(self.time_zone, self.current_start);
+        let tr = Tr::new(self.locale);
+        let offered = datetime::long(self.locale, self.time_zone, self.offered_start);
+        let current = datetime::long(self.locale, self.time_zone, self.current_start);
         let link = unsubscribe_url(self.issuer, self.unsubscribe_token);
         let text = TextBody {
+            tr,
             type_name: self.type_name,
             category_name: self.category_name,
             offered: &offered,
             current: &current,
             unsubscribe_url: &link,
-        }
-        .render()?;
+        };
         let html = HtmlBody {
+            tr,
             type_name: self.type_name,
             category_name: self.category_name,
             offered: &offered,
             current: &current,
             unsubscribe_url: &link,
-        }
-        .render()?;
-        Ok(Mail {
+        };
+        let envelope = Envelope {
             from: self.from.to_owned(),
             to: self.to.to_owned(),
-            subject: format!("Earlier appointment free: {offered}"),
-            text,
-            html,
             message_id: self.message_id.clone(),
             headers: vec![
                 ("List-Unsubscribe".into(), format!("<{link}>")),
@@ -118,31 +107,26 @@ impl Notification<'_> {
                 ("Auto-Submitted".into(), "auto-generated".into()),
             ],
             date: self.now,
-        })
+        };
+        let subject = tr.t1("asap-mail-subject", "offered", &offered);
+        Mail::compose(envelope, tr, subject, &text, &html)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::catalog::checked;
 
-    #[test]
-    fn times_are_shown_in_the_institutions_zone_with_the_offset() {
-        // 2026-12-01T08:00:00Z is 09:00 in Berlin (winter time).
-        assert_eq!(
-            human_time(chrono_tz::Europe::Berlin, 1_796_112_000),
-            "Tuesday, 1 December 2026 at 09:00 (UTC+01:00, Europe/Berlin)"
-        );
-    }
-
-    #[test]
-    fn the_email_names_both_times_and_carries_one_click_unsubscribe() {
-        let mail = Notification {
+    fn notification(locale: Locale) -> Notification<'static> {
+        Notification {
             from: "Portal <no-reply@portal.example>",
             to: "pat@example.org",
+            locale,
             type_name: "Check-up <b>",
             category_name: "General",
             time_zone: chrono_tz::Europe::Berlin,
+            // 2026-12-01T08:00:00Z is 09:00 in Berlin (winter time).
             offered_start: 1_796_112_000,
             current_start: 1_796_112_000 + 7 * 86_400,
             issuer: "https://portal.example/",
@@ -150,17 +134,19 @@ mod tests {
             message_id: "e1.a1@portal.example".into(),
             now: 1_796_000_000,
         }
-        .render()
-        .unwrap();
+    }
+
+    #[test]
+    fn the_email_names_both_times_and_carries_one_click_unsubscribe() {
+        let mail = notification(Locale::ENGLISH).render().unwrap();
         let url = "https://portal.example/asap/unsubscribe?token=k1.abc%2B%2F%3D";
-        assert!(mail
-            .text
-            .contains("Tuesday, 1 December 2026 at 09:00 (UTC+01:00, Europe/Berlin)"));
-        assert!(mail.text.contains("Tuesday, 8 December 2026 at 09:00"));
+        assert!(mail.text.contains("Tuesday, 1 December 2026, 09:00 (CET)"));
+        assert!(mail.text.contains("Tuesday, 8 December 2026, 09:00 (CET)"));
         assert!(mail.text.contains(url), "{}", mail.text);
         assert!(
             mail.html.contains("Check-up &#60;b&#62;") || mail.html.contains("Check-up &lt;b&gt;")
         );
+        assert!(mail.html.contains(r#"<html lang="en">"#));
         assert!(mail
             .headers
             .contains(&("List-Unsubscribe".into(), format!("<{url}>"))));
@@ -168,6 +154,32 @@ mod tests {
             "List-Unsubscribe-Post".into(),
             "List-Unsubscribe=One-Click".into()
         )));
-        assert!(mail.subject.contains("1 December 2026"));
+        assert!(mail
+            .headers
+            .contains(&("Content-Language".into(), "en".into())));
+        assert_eq!(
+            mail.subject,
+            "Earlier appointment free: Tuesday, 1 December 2026, 09:00 (CET)"
+        );
+    }
+
+    #[test]
+    fn a_german_patient_gets_the_email_in_german() {
+        let (mail, problems) =
+            checked(|| notification(Locale::parse("de").unwrap()).render().unwrap());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            mail.subject,
+            "Früherer Termin frei: Dienstag, 1. Dezember 2026, 09:00 Uhr (MEZ)"
+        );
+        assert!(mail.text.starts_with("Gute Nachricht"), "{}", mail.text);
+        assert!(mail
+            .text
+            .contains("Ihr Termin: Dienstag, 8. Dezember 2026, 09:00 Uhr (MEZ)"));
+        assert!(mail.html.contains(r#"<html lang="de">"#));
+        assert!(mail.html.contains("abbestellen"));
+        assert!(mail
+            .headers
+            .contains(&("Content-Language".into(), "de".into())));
     }
 }

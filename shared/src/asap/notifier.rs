@@ -25,7 +25,7 @@ use crate::booking::schedule::{first_free, Slot};
 use crate::booking::subscriptions::Subscription;
 use crate::booking::{AppointmentId, BookingError, BookingRepo};
 use crate::boot::Context;
-use crate::domain::patient::PatientId;
+use crate::domain::patient::{Patient, PatientId};
 use crate::keys::Keys;
 use crate::mail::{MailError, SharedMailer};
 use crate::repo::PatientRepo;
@@ -255,9 +255,13 @@ impl Notifier {
             }
             Err(other) => return Err(other.into()),
         }
+        // Read even when the subscription names its own address: the mail is written in the
+        // patient's language.
+        let patient = self.patient(&subscription.patient_id).await?;
+        let locale = patient.as_ref().map(|p| p.locale).unwrap_or_default();
         let recipient = match &subscription.email {
             Some(email) => Some(email.clone()),
-            None => self.account_email(&subscription.patient_id).await?,
+            None => patient.map(|p| p.email.as_str().to_owned()),
         };
         let Some(recipient) = recipient else {
             // The account is gone: nothing to send, ever.
@@ -269,12 +273,14 @@ impl Notifier {
             appointment_id: subscription.appointment_id.clone(),
             subscription_id: subscription.subscription_id.clone(),
             exp: subscription.starts_at,
+            locale: Some(locale),
         }
         .seal(&self.keys.current())
         .ok_or_else(|| NotifyError::Render("sealing the unsubscribe token failed".into()))?;
         let mail = Notification {
             from: &self.from,
             to: &recipient,
+            locale,
             type_name: &kind.name,
             category_name,
             time_zone: kind.schedule.time_zone,
@@ -327,9 +333,9 @@ impl Notifier {
         }
     }
 
-    async fn account_email(&self, patient_id: &PatientId) -> Result<Option<String>, NotifyError> {
+    async fn patient(&self, patient_id: &PatientId) -> Result<Option<Patient>, NotifyError> {
         match self.patients.get(patient_id).await {
-            Ok(patient) => Ok(patient.map(|p| p.email.as_str().to_owned())),
+            Ok(patient) => Ok(patient),
             Err(crate::repo::RepoError::Store(e)) => Err(e.into()),
             Err(other) => Err(NotifyError::Catalog(other.to_string())),
         }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::booking::AppointmentId;
 use crate::domain::patient::PatientId;
+use crate::i18n::Locale;
 use crate::keys::{KeySet, Purpose};
 
 /// Sealing purpose of unsubscribe tokens (held by `asap`). Its retired keys are kept for the
@@ -28,6 +29,9 @@ pub struct UnsubscribeToken {
     /// Expiry (unix seconds): the appointment's start, after which there is nothing to stop.
     #[serde(rename = "e")]
     pub exp: i64,
+    /// The language of the email the link came in: the pages it opens speak it too.
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
 }
 
 /// The token is unreadable, forged, from another server or expired.
@@ -69,6 +73,7 @@ mod tests {
             appointment_id: AppointmentId::parse(&"a".repeat(AppointmentId::LEN)).unwrap(),
             subscription_id: "s".into(),
             exp: 1_000,
+            locale: Locale::parse("de"),
         }
     }
 

@@ -6,6 +6,7 @@ use chrono::{Datelike as _, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto;
+use crate::i18n::Locale;
 
 /// Why patient data was refused. Messages are written for the person who typed the value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -286,10 +287,13 @@ pub struct Patient {
     pub birth_date: BirthDate,
     /// Phone number, if given.
     pub phone: Option<Phone>,
+    /// The patient's language: mails are written in it, and it is the `locale` claim.
+    pub locale: Locale,
 }
 
 impl Patient {
-    /// A new patient with a fresh id and an unverified email.
+    /// A new patient with a fresh id, an unverified email and the default language (English; see
+    /// [`Patient::with_locale`]).
     pub fn new(
         email: Email,
         first_name: Name,
@@ -305,7 +309,14 @@ impl Patient {
             last_name,
             birth_date,
             phone,
+            locale: Locale::default(),
         }
+    }
+
+    /// The same patient writing in `locale`.
+    pub fn with_locale(mut self, locale: Locale) -> Patient {
+        self.locale = locale;
+        self
     }
 }
 
@@ -456,6 +467,7 @@ mod tests {
         };
         let (a, b) = (make(), make());
         assert!(!a.email_verified);
+        assert_eq!(a.locale, Locale::ENGLISH);
         assert_ne!(a.id, b.id);
     }
 }

@@ -65,6 +65,13 @@ impl Params {
         self.values.contains_key(name)
     }
 
+    /// Every name and value, a repeated parameter once per value, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values
+            .iter()
+            .flat_map(|(name, values)| values.iter().map(move |v| (name.as_str(), v.as_str())))
+    }
+
     /// Adds parameters from another set that are not already present (query + form on POST).
     pub fn merge_missing(&mut self, other: Params) {
         for (name, values) in other.values {

@@ -6,6 +6,11 @@
 //!
 //! Both adapters send the very same bytes ([`Mail::to_mime`]), so what a developer opens from the
 //! outbox folder is what a patient receives, headers included (RFC 8058 one-click unsubscribe).
+//!
+//! Every mail is written in its recipient's language ([`Mail::compose`]): a kind of mail is a pair
+//! of askama templates, `<name>.txt` and `<name>.html` (extending `mail_base.html`, which sets
+//! `<html lang>`), whose structs hold a [`Tr`], plus a subject from the catalog. The ASAP notice
+//! ([`crate::asap::message`]) is one; verification and reset mails plug in the same way.
 
 pub mod outbox;
 mod select;
@@ -19,6 +24,8 @@ use async_trait::async_trait;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
 use mail_builder::MessageBuilder;
+
+use crate::i18n::Tr;
 
 /// A message to one recipient, with a plain-text and an HTML body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +43,21 @@ pub struct Mail {
     /// `Message-ID` without the angle brackets (unique per message; also names the outbox file).
     pub message_id: String,
     /// Extra header fields, e.g. `List-Unsubscribe`.
+    pub headers: Vec<(String, String)>,
+    /// `Date` (unix seconds).
+    pub date: i64,
+}
+
+/// Everything about a mail but its words: who sends it to whom, its id, extra headers and date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    /// `From`.
+    pub from: String,
+    /// The recipient's address.
+    pub to: String,
+    /// `Message-ID` without the angle brackets.
+    pub message_id: String,
+    /// Extra header fields.
     pub headers: Vec<(String, String)>,
     /// `Date` (unix seconds).
     pub date: i64,
@@ -64,6 +86,30 @@ pub trait Mailer: Send + Sync {
 pub type SharedMailer = Arc<dyn Mailer>;
 
 impl Mail {
+    /// A mail in `tr`'s language: `subject` (from the catalog), the two bodies rendered from their
+    /// templates (built with the same `tr`), and `Content-Language` naming the language
+    /// (RFC 3282).
+    pub fn compose(
+        envelope: Envelope,
+        tr: Tr,
+        subject: String,
+        text: &impl askama::Template,
+        html: &impl askama::Template,
+    ) -> Result<Mail, askama::Error> {
+        let mut headers = envelope.headers;
+        headers.push(("Content-Language".into(), tr.lang().into()));
+        Ok(Mail {
+            from: envelope.from,
+            to: envelope.to,
+            subject,
+            text: text.render()?,
+            html: html.render()?,
+            message_id: envelope.message_id,
+            headers,
+            date: envelope.date,
+        })
+    }
+
     /// The message as MIME bytes: `multipart/alternative` with the text part first (clients show
     /// the last part they can render, so HTML wins where supported).
     pub fn to_mime(&self) -> Result<Vec<u8>, MailError> {

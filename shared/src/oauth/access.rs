@@ -204,7 +204,7 @@ impl Signer<'_> {
     }
 }
 
-/// The identity claims `scopes` release (OIDC Core §5.4): `profile` → names and birth date,
+/// The identity claims `scopes` release (OIDC Core §5.4): `profile` → names, birth date, locale,
 /// `email` → email and its verification, `phone` → phone number. Applied on every issue so a
 /// refresh with a narrower scope also narrows the id_token.
 pub fn released_claims(claims: &IdentityClaims, scopes: &Scopes) -> IdentityClaims {
@@ -216,6 +216,7 @@ pub fn released_claims(claims: &IdentityClaims, scopes: &Scopes) -> IdentityClai
         given_name: claims.given_name.clone().filter(|_| profile),
         family_name: claims.family_name.clone().filter(|_| profile),
         birthdate: claims.birthdate.clone().filter(|_| profile),
+        locale: claims.locale.clone().filter(|_| profile),
         email: claims.email.clone().filter(|_| email),
         email_verified: claims.email_verified.filter(|_| email),
         phone_number: claims.phone_number.clone().filter(|_| phone),
@@ -243,6 +244,7 @@ mod tests {
                 given_name: Some("Ada".into()),
                 family_name: Some("Lovelace".into()),
                 birthdate: Some("1815-12-10".into()),
+                locale: Some("de".into()),
                 email: Some("ada@example.com".into()),
                 email_verified: Some(true),
                 phone_number: Some("+44 20 7946 0000".into()),
@@ -326,8 +328,10 @@ mod tests {
         assert_eq!(email_only.email.as_deref(), Some("ada@example.com"));
         assert_eq!(email_only.email_verified, Some(true));
         assert!(email_only.name.is_none() && email_only.phone_number.is_none());
+        assert!(email_only.locale.is_none());
         let profile = released_claims(&all, &Scopes::parse("openid profile").unwrap());
         assert_eq!(profile.birthdate.as_deref(), Some("1815-12-10"));
+        assert_eq!(profile.locale.as_deref(), Some("de"));
         assert!(profile.email.is_none());
     }
 

@@ -17,6 +17,8 @@ use super::params::param;
 use super::OAuthError;
 use crate::domain::client::{Client, ClientId};
 use crate::http::request::Params;
+use crate::i18n::negotiate::{from_ui_locales, SWITCH_FIELD};
+use crate::i18n::Locale;
 use crate::keys::{KeySet, Purpose, SealError};
 use crate::repo::ClientRepo;
 use crate::scope::{Scope, Scopes};
@@ -118,6 +120,10 @@ pub struct AuthorizationRequest {
     /// OIDC `login_hint`, pre-filled in the email field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_hint: Option<String>,
+    /// The language of this sign-in's pages: the first supported language of OIDC `ui_locales`,
+    /// or the one the patient picked with a page's language switch (which outranks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_locale: Option<Locale>,
     /// When the request reached `/oauth/authorize`, unix seconds (`prompt=login` compares with it).
     pub created_at: i64,
     /// When the sealed request stops being accepted, unix seconds.
@@ -212,6 +218,7 @@ pub async fn validate(
         prompt: checked.prompt,
         max_age: checked.max_age,
         login_hint: checked.login_hint,
+        ui_locale: checked.ui_locale,
         created_at: now,
         expires_at: now.saturating_add(REQUEST_TTL_SECS),
     })
@@ -247,6 +254,7 @@ struct Checked {
     prompt: Prompt,
     max_age: Option<i64>,
     login_hint: Option<String>,
+    ui_locale: Option<Locale>,
 }
 
 /// Checks everything but the client, redirect URI and state, in the order a client developer would
@@ -295,6 +303,12 @@ fn check_parameters(params: &Params, client: &Client) -> Result<Checked, OAuthEr
     let login_hint = param(params, "login_hint")?
         .filter(|hint| hint.len() <= MAX_LOGIN_HINT_LEN && !hint.chars().any(char::is_control))
         .map(str::to_owned);
+    // Languages are preferences: an unsupported one is no error. `lang` is this server's own
+    // language switch on an error page that repeats the request: the patient's choice, so it wins.
+    let ui_locale = match param(params, SWITCH_FIELD)?.and_then(Locale::parse) {
+        Some(chosen) => Some(chosen),
+        None => param(params, "ui_locales")?.and_then(from_ui_locales),
+    };
     Ok(Checked {
         scopes,
         code_challenge,
@@ -302,6 +316,7 @@ fn check_parameters(params: &Params, client: &Client) -> Result<Checked, OAuthEr
         prompt,
         max_age,
         login_hint,
+        ui_locale,
     })
 }
 
@@ -538,6 +553,23 @@ mod tests {
     }
 
     #[test]
+    fn ui_locales_picks_the_first_supported_language_and_lang_outranks_it() {
+        let c = confidential();
+        let q = |extra: &str| check(&format!("response_type=code&scope=openid&{extra}"), &c);
+        let de = Locale::parse("de");
+        assert_eq!(q("ui_locales=fr-CA+de-AT+en").unwrap().ui_locale, de);
+        assert_eq!(q("ui_locales=fr").unwrap().ui_locale, None);
+        assert_eq!(q("").unwrap().ui_locale, None);
+        assert_eq!(
+            q("ui_locales=en&lang=de").unwrap().ui_locale,
+            de,
+            "the patient's switch wins"
+        );
+        assert_eq!(q("ui_locales=de&lang=xx").unwrap().ui_locale, de);
+        assert!(q("ui_locales=de&ui_locales=en").is_err(), "repeated");
+    }
+
+    #[test]
     fn a_sealed_request_opens_until_it_expires_and_not_after_tampering() {
         let keys = crate::keys::test_support::keyset_of(&[crate::keys::Role::Authorize]);
         let request = AuthorizationRequest {
@@ -551,6 +583,7 @@ mod tests {
             prompt: Prompt::default(),
             max_age: None,
             login_hint: None,
+            ui_locale: Some(Locale::parse("de").unwrap()),
             created_at: 1000,
             expires_at: 1000 + REQUEST_TTL_SECS,
         };

@@ -20,6 +20,9 @@ pub struct IdentityClaims {
     /// `profile`: birth date, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub birthdate: Option<String>,
+    /// `profile`: the patient's language, a BCP 47 tag (`en`, `de`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// `email`: address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -33,7 +36,7 @@ pub struct IdentityClaims {
 
 impl IdentityClaims {
     /// The claims `scopes` release about `patient` (OIDC Core §5.4): `profile` → `name` ("First
-    /// Last"), `given_name`, `family_name`, `birthdate`; `email` → `email`, `email_verified`;
+    /// Last"), `given_name`, `family_name`, `birthdate`, `locale`; `email` → `email`, `email_verified`;
     /// `phone` → `phone_number` when the patient has one. Every other claim stays absent, so
     /// nothing is disclosed that the patient did not consent to.
     pub fn released(patient: &Patient, scopes: &Scopes) -> IdentityClaims {
@@ -43,6 +46,7 @@ impl IdentityClaims {
             claims.given_name = Some(patient.first_name.as_str().to_owned());
             claims.family_name = Some(patient.last_name.as_str().to_owned());
             claims.birthdate = Some(patient.birth_date.to_string());
+            claims.locale = Some(patient.locale.tag().to_owned());
         }
         if scopes.contains(Scope::Email) {
             claims.email = Some(patient.email.as_str().to_owned());
@@ -89,6 +93,7 @@ mod tests {
                 given_name: Some("Anna".into()),
                 family_name: Some("Muster".into()),
                 birthdate: Some("1985-02-28".into()),
+                locale: Some("en".into()),
                 ..IdentityClaims::default()
             }
         );

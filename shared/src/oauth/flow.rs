@@ -422,6 +422,7 @@ mod tests {
             prompt,
             max_age,
             login_hint: None,
+            ui_locale: None,
             created_at: 10_000,
             expires_at: 10_900,
         }

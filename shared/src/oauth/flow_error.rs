@@ -22,9 +22,10 @@ pub enum PageError {
     /// The CSRF cookie and form field are missing or differ.
     #[error("CSRF check failed")]
     Csrf,
-    /// The form is not what the page sends (wrong content type, missing decision...).
+    /// The form is not what the page sends (a missing decision...): the catalog message that says
+    /// what is missing.
     #[error("bad form: {0}")]
-    BadForm(String),
+    BadForm(&'static str),
     /// The store is unavailable or busy: worth retrying.
     #[error("temporarily unavailable")]
     Unavailable,
@@ -44,45 +45,18 @@ impl PageError {
         }
     }
 
-    /// Heading of the page.
-    pub fn title(&self) -> &'static str {
+    /// The catalog message that explains it to the patient: its `.title` attribute is the page's
+    /// heading, its value what happened and what the patient can do (with a hint for the app's
+    /// developer where the app is at fault). Never contains request input.
+    pub fn message_id(&self) -> &'static str {
         match self {
-            PageError::UnknownClient => "This app is not recognised",
-            PageError::BadRedirectUri => "This sign-in link is not valid",
-            PageError::RequestExpired => "Your sign-in request expired",
-            PageError::Csrf => "This form could not be accepted",
-            PageError::BadForm(_) => "Something is missing",
-            PageError::Unavailable => "Please try again in a moment",
-            PageError::Internal => "Something went wrong",
-        }
-    }
-
-    /// What happened and what the patient can do, in plain words (with a hint for the app's developer
-    /// where the app is at fault). Never contains request input.
-    pub fn message(&self) -> String {
-        match self {
-            PageError::UnknownClient => "The app that sent you here is not registered with \
-                MyPatientPortal, so you cannot sign in to it. (For the app's developer: the \
-                client_id is missing or unknown.)"
-                .into(),
-            PageError::BadRedirectUri => "The app that sent you here asked to be sent back to an \
-                address it has not registered, so for your safety you are not sent there. (For the \
-                app's developer: the redirect_uri is missing or does not exactly match a registered \
-                one.)"
-                .into(),
-            PageError::RequestExpired => "Your sign-in request expired or is no longer valid. Go \
-                back to the app and start again."
-                .into(),
-            PageError::Csrf => "For your security, this form could not be accepted. Go back to the \
-                app and start signing in again. If this keeps happening, allow cookies for this site."
-                .into(),
-            PageError::BadForm(what) => format!("{what} Go back and try again."),
-            PageError::Unavailable => "The service is busy or briefly unavailable. Please try \
-                again in a moment."
-                .into(),
-            PageError::Internal => "We could not complete your request. Please go back to the app \
-                and try again later."
-                .into(),
+            PageError::UnknownClient => "error-unknown-client",
+            PageError::BadRedirectUri => "error-bad-redirect-uri",
+            PageError::RequestExpired => "error-request-expired",
+            PageError::Csrf => "error-csrf",
+            PageError::BadForm(id) => id,
+            PageError::Unavailable => "error-unavailable",
+            PageError::Internal => "error-internal",
         }
     }
 }

@@ -22,7 +22,7 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const CACHE_MAX_AGE_SECS: u32 = 300;
 
 /// Claims this provider can return in id_tokens and from the UserInfo endpoint.
-pub const CLAIMS_SUPPORTED: [&str; 16] = [
+pub const CLAIMS_SUPPORTED: [&str; 17] = [
     "sub",
     "iss",
     "aud",
@@ -36,6 +36,7 @@ pub const CLAIMS_SUPPORTED: [&str; 16] = [
     "given_name",
     "family_name",
     "birthdate",
+    "locale",
     "email",
     "email_verified",
     "phone_number",
@@ -85,13 +86,15 @@ pub struct ProviderMetadata {
     /// `sub` is the same patient id for every client.
     pub subject_types_supported: [&'static str; 1],
     /// Claims of id_tokens and UserInfo responses.
-    pub claims_supported: [&'static str; 16],
+    pub claims_supported: [&'static str; 17],
     /// The `claims` request parameter is not supported.
     pub claims_parameter_supported: bool,
     /// Request objects are not supported.
     pub request_parameter_supported: bool,
     /// `request_uri` is not supported.
     pub request_uri_parameter_supported: bool,
+    /// Languages of the login, consent and other pages, for `ui_locales` (OIDC Discovery §3).
+    pub ui_locales_supported: Vec<&'static str>,
     /// `prompt` values the authorization endpoint honours.
     pub prompt_values_supported: [&'static str; 3],
     /// Authorization responses carry `iss` (RFC 9207).
@@ -130,6 +133,7 @@ impl ProviderMetadata {
             claims_parameter_supported: false,
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
+            ui_locales_supported: crate::i18n::SUPPORTED.to_vec(),
             prompt_values_supported: ["none", "login", "consent"],
             authorization_response_iss_parameter_supported: true,
             frontchannel_logout_supported: false,
@@ -186,5 +190,13 @@ mod tests {
             serde_json::json!(["S256"])
         );
         assert_eq!(json["claims_parameter_supported"], false);
+        assert_eq!(
+            json["ui_locales_supported"],
+            serde_json::json!(["en", "de"])
+        );
+        assert!(json["claims_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("locale")));
     }
 }

@@ -92,6 +92,10 @@ pub struct AuthorizeForm {
     pub max_age: Option<u64>,
     /// Email to pre-fill.
     pub login_hint: Option<String>,
+    /// Preferred languages of the pages, space-separated BCP 47 tags.
+    pub ui_locales: Option<String>,
+    /// The language switch of an error page (`en`, `de`): outranks `ui_locales`.
+    pub lang: Option<String>,
 }
 
 /// `POST /oauth/login`.
@@ -105,6 +109,9 @@ pub struct LoginForm {
     pub csrf_token: String,
     /// The sealed authorization request of the page.
     pub request: String,
+    /// The language switch (`en`, `de`): instead of signing in, the page is shown again in this
+    /// language, which the rest of the sign-in keeps and a cookie remembers.
+    pub lang: Option<String>,
 }
 
 /// The patient's answer on the consent page.
@@ -126,6 +133,9 @@ pub struct ConsentForm {
     pub csrf_token: String,
     /// The sealed authorization request of the page.
     pub request: String,
+    /// The language switch (`en`, `de`): instead of deciding, the page is shown again in this
+    /// language, which a cookie and the signed-in patient's account remember.
+    pub lang: Option<String>,
 }
 
 /// `POST /oauth/logout`: the parameters of `GET /oauth/logout` as a form.
@@ -139,6 +149,10 @@ pub struct LogoutForm {
     pub client_id: Option<String>,
     /// Returned to `post_logout_redirect_uri`.
     pub state: Option<String>,
+    /// Preferred languages of the signed-out page, space-separated BCP 47 tags.
+    pub ui_locales: Option<String>,
+    /// The language switch of the signed-out page (`en`, `de`).
+    pub lang: Option<String>,
 }
 
 /// One public signing key (RFC 7517).

@@ -109,6 +109,13 @@ pub struct AuthorizeQuery {
     pub max_age: Option<u64>,
     /// OIDC: the email to pre-fill on the login page.
     pub login_hint: Option<String>,
+    /// OIDC: the languages the patient prefers, space-separated BCP 47 tags; the first one
+    /// supported (`ui_locales_supported`, `de-AT` counts as `de`) is the language of the pages.
+    #[param(example = "de en")]
+    pub ui_locales: Option<String>,
+    /// The language switch of this server's own error pages (`en`, `de`), which repeat the request
+    /// with it: outranks `ui_locales`.
+    pub lang: Option<String>,
 }
 
 /// `GET /oauth/login` and `GET /oauth/consent`.
@@ -131,4 +138,8 @@ pub struct LogoutQuery {
     pub client_id: Option<String>,
     /// Returned to `post_logout_redirect_uri`.
     pub state: Option<String>,
+    /// The languages of the signed-out page, space-separated BCP 47 tags.
+    pub ui_locales: Option<String>,
+    /// The language switch of the signed-out page (`en`, `de`).
+    pub lang: Option<String>,
 }

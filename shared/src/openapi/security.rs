@@ -26,7 +26,7 @@ pub fn oauth2(issuer: &str) -> SecurityScheme {
     let scopes = Scopes::from_iter(
         Scope::ALL
             .iter()
-            .map(|scope| (scope.as_str(), scope.description())),
+            .map(|scope| (scope.as_str().to_owned(), scope.description())),
     );
     let flow = AuthorizationCode::with_refresh_url(
         format!("{issuer}/oauth/authorize"),

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use super::{corrupt, RepoError};
 use crate::domain::patient::{BirthDate, Email, Name, Patient, PatientId, Phone};
-use crate::store::{layout, Condition, Item, Key, Store, StoreError, Write};
+use crate::i18n::Locale;
+use crate::store::{layout, Condition, Item, Key, Store, StoreError, Update, Write};
 
 fn profile_key(id: &PatientId) -> Key {
     layout::patient_profile(id.as_str())
@@ -65,6 +66,22 @@ impl PatientRepo {
         }
     }
 
+    /// Stores the patient's language (the language switch of a signed-in page; `/account`). One
+    /// write, conditional on the profile existing: an unknown patient is [`RepoError::NotFound`]
+    /// and nothing is created.
+    pub async fn set_locale(&self, id: &PatientId, locale: Locale) -> Result<(), RepoError> {
+        let update = Update::default().set("locale", locale.tag());
+        match self
+            .store
+            .update(&profile_key(id), update, Condition::Exists)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) if error.is_condition_failure() => Err(RepoError::NotFound),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// The patient id and password PHC string registered for this email (any letter case), for
     /// login. One round trip.
     pub async fn credentials_by_email(
@@ -85,7 +102,8 @@ fn profile_item(patient: &Patient) -> Item {
         .with("email_verified", patient.email_verified)
         .with("first_name", patient.first_name.as_str())
         .with("last_name", patient.last_name.as_str())
-        .with("birth_date", patient.birth_date.to_string());
+        .with("birth_date", patient.birth_date.to_string())
+        .with("locale", patient.locale.tag());
     match &patient.phone {
         Some(phone) => item.with("phone", phone.as_str()),
         None => item,
@@ -108,6 +126,12 @@ fn from_profile(id: &PatientId, item: &Item) -> Result<Patient, RepoError> {
             None => None,
             Some(_) => Some(Phone::parse(item.string("phone")?).map_err(|e| corrupt(record, e))?),
         },
+        // Profiles from before languages, or in a language no longer offered, read as English.
+        locale: item
+            .get("locale")
+            .and_then(|value| value.as_str())
+            .and_then(Locale::parse)
+            .unwrap_or_default(),
     })
 }
 
@@ -185,6 +209,29 @@ mod tests {
         let unknown = Email::parse("nobody@example.org").unwrap();
         assert!(repo.credentials_by_email(&unknown).await.unwrap().is_none());
         assert_eq!(counting.take(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_language_is_stored_changed_in_one_write_and_never_creates_a_patient() {
+        let dir = tempfile::tempdir().unwrap();
+        let counting = Arc::new(CountingStore::new(store(&dir)));
+        let repo = PatientRepo::new(counting.clone());
+        let german = Locale::parse("de").unwrap();
+        let anna = patient("anna@example.org").with_locale(german);
+        repo.create(&anna, "hash").await.unwrap();
+        assert_eq!(repo.get(&anna.id).await.unwrap().unwrap().locale, german);
+        counting.take();
+        repo.set_locale(&anna.id, Locale::ENGLISH).await.unwrap();
+        assert_eq!(counting.take(), 1);
+        let stored = repo.get(&anna.id).await.unwrap().unwrap();
+        assert_eq!(stored.locale, Locale::ENGLISH);
+        assert_eq!(stored.email, anna.email, "nothing else changed");
+        let nobody = PatientId::generate();
+        assert!(matches!(
+            repo.set_locale(&nobody, german).await,
+            Err(RepoError::NotFound)
+        ));
+        assert!(repo.get(&nobody).await.unwrap().is_none());
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@
 //! | Item | pk | sk | Main attributes | Written by | Read by | Expires |
 //! |---|---|---|---|---|---|---|
 //! | client | `CLIENT#{client_id}` | `CLIENT` | `name`, `kind`, `secret_hash`, `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes`, `created_at` | portal-admin | authorize, token (client check inside its transactions) | never |
-//! | patient profile | `PATIENT#{patient_id}` | `PROFILE` | `email`, `email_verified`, `first_name`, `last_name`, `birth_date`, `phone` | portal-admin | authorize (id token claims), userinfo, asap (account address) | never |
+//! | patient profile | `PATIENT#{patient_id}` | `PROFILE` | `email`, `email_verified`, `first_name`, `last_name`, `birth_date`, `phone`, `locale` | portal-admin; authorize (`locale`: the language switch) | authorize (id token claims), userinfo, asap (account address, mail language) | never |
 //! | email index | `EMAIL#{email, ASCII lowercased}` | `EMAIL` | `patient_id`, `password_hash`, `email` | portal-admin, with the profile in one transaction | authorize (login: one read) | never |
 //! | browser session | `SESSION#{sha256(session id)}` | `SESSION` | `patient_id`, `auth_time`, `expires` | authorize (login, logout) | authorize | at `expires` (12 h) |
 //! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` | `scope_{name}` = true per allowed scope, `updated_at` | authorize (consent page) | authorize | never |

@@ -24,8 +24,14 @@ export function setting(name) {
   return value;
 }
 
-/** Everything a scenario needs, read once. */
+/**
+ * Everything a scenario needs, read once. `texts` holds, per language tag, what the pages say
+ * (from the server's own catalogs): `loginTitle`, `email`, `password`, `submit`, `consentHeading`,
+ * `allow`, `deny`, `scopes` (the plain-words descriptions of the requested scopes),
+ * `badCredentials` and `languageName`.
+ */
 export function settings() {
+  const texts = JSON.parse(setting('PAGE_TEXTS'));
   return {
     baseUrl: setting('PORTAL_BASE_URL').replace(/\/$/, ''),
     clientId: setting('CLIENT_ID'),
@@ -35,9 +41,10 @@ export function settings() {
     email: setting('PATIENT_EMAIL'),
     password: setting('PATIENT_PASSWORD'),
     scope: setting('SCOPE'),
+    texts,
     // The plain-words description of each requested scope, as the server defines them.
-    scopeDescriptions: JSON.parse(setting('SCOPE_DESCRIPTIONS')),
-    badCredentials: setting('BAD_CREDENTIALS_MESSAGE'),
+    scopeDescriptions: texts.en.scopes,
+    badCredentials: texts.en.badCredentials,
     artifactDir: process.env.ARTIFACT_DIR || join(process.cwd(), 'artifacts'),
     chromium: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
   };
@@ -95,8 +102,11 @@ export async function openBrowser(config, options = {}) {
   };
 }
 
-/** A fresh authorization request (PKCE S256, state, nonce) for the configured client. */
-export function authorizationRequest(config) {
+/**
+ * A fresh authorization request (PKCE S256, state, nonce) for the configured client, with `extra`
+ * parameters (e.g. `{ ui_locales: 'de' }`).
+ */
+export function authorizationRequest(config, extra = {}) {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const state = randomBytes(16).toString('base64url');
@@ -111,6 +121,7 @@ export function authorizationRequest(config) {
     nonce,
     code_challenge: challenge,
     code_challenge_method: 'S256',
+    ...extra,
   }).toString();
   return { url: url.toString(), verifier, state, nonce };
 }
@@ -260,25 +271,35 @@ export function visibleFocus(state) {
 }
 
 /**
- * Fills in the login form by its labels and presses "Sign in"; the caller waits for what comes
- * next (the consent page, the app, or the error message).
+ * Fills in the login form by its labels (in `lang`) and presses its submit button; the caller
+ * waits for what comes next (the consent page, the app, or the error message).
  */
-export async function signIn(page, config, password = config.password) {
-  await page.getByLabel('Email address').fill(config.email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+export async function signIn(page, config, password = config.password, lang = 'en') {
+  const texts = config.texts[lang];
+  await page.getByLabel(texts.email, { exact: true }).fill(config.email);
+  await page.getByLabel(texts.password, { exact: true }).fill(password);
+  await page.getByRole('button', { name: texts.submit, exact: true }).click();
 }
 
-/** Waits for the consent page (its heading names the app). */
-export async function consentShown(page, config) {
+/** Waits for the consent page in `lang` (its heading names the app). */
+export async function consentShown(page, config, lang = 'en') {
   await page.waitForURL((url) => url.pathname === '/oauth/consent');
+  await languageShown(page, lang);
   await page
-    .getByRole('heading', { level: 1, name: `Allow ${config.clientName} to access your account?` })
+    .getByRole('heading', { level: 1, name: config.texts[lang].consentHeading, exact: true })
     .waitFor();
 }
 
-/** Waits for the login page. */
-export async function loginShown(page) {
+/** Waits for the login page in `lang`. */
+export async function loginShown(page, config, lang = 'en') {
   await page.waitForURL((url) => url.pathname === '/oauth/login');
-  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  await languageShown(page, lang);
+  await page
+    .getByRole('heading', { level: 1, name: config.texts[lang].loginTitle, exact: true })
+    .waitFor();
+}
+
+/** Waits until the page says it is written in `lang` (`<html lang>`). */
+export async function languageShown(page, lang) {
+  await page.locator(`html[lang="${lang}"]`).waitFor({ state: 'attached' });
 }

@@ -11,11 +11,13 @@ use booking_fn::App as BookingApp;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use shared::boot::EventHandler as _;
+use shared::i18n::Locale;
 use shared::keys::Role;
 use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
 use testkit::catalog;
 use testkit::TestContext;
 
+mod mail_language;
 mod notifications;
 mod stream;
 mod subscriptions;
@@ -114,12 +116,6 @@ fn unsubscribe_link(mail: &str) -> String {
 fn path_and_query(url: &str) -> String {
     let url = url::Url::parse(url).unwrap();
     format!("{}?{}", url.path(), url.query().unwrap_or_default())
-}
-
-fn human(availability: &Value) -> String {
-    // "2026-12-03T09:20:00+01:00" -> "at 09:20 (UTC+01:00"
-    let text = availability["starts_at"].as_str().unwrap();
-    format!("at {} (UTC{}", &text[11..16], &text[19..])
 }
 
 fn status(response: &Response<Body>) -> u16 {

@@ -69,7 +69,7 @@ async fn the_full_flow_signs_in_asks_consent_and_returns_a_code_bound_to_the_req
         .iter()
     {
         assert!(
-            consent.body.contains(scope.description()),
+            consent.body.contains(&scope.description()),
             "{}",
             scope.as_str()
         );
@@ -192,7 +192,9 @@ async fn a_new_scope_asks_for_consent_again_and_prompt_none_then_fails() {
     assert_eq!(reply.status, 303);
     assert_eq!(reply.location().path(), "/oauth/consent");
     let consent = b.get(&reply.next_path()).await;
-    assert!(consent.body.contains(Scope::AppointmentWrite.description()));
+    assert!(consent
+        .body
+        .contains(&Scope::AppointmentWrite.description()));
 
     let silent = authorize_path(
         &w.client,

@@ -1,8 +1,15 @@
 //! Login: one message for every failure, CSRF, throttling.
 
-use shared::pages::{BAD_CREDENTIALS, TOO_MANY_ATTEMPTS};
+use shared::i18n::catalog::message;
+use shared::i18n::Locale;
+use shared::pages::{BAD_CREDENTIALS, MISSING_CREDENTIALS, TOO_MANY_ATTEMPTS};
 
 use super::*;
+
+/// The English text of catalog message `id` (pages answer in English without other preferences).
+fn english(id: &str) -> String {
+    message(Locale::ENGLISH, id, &[])
+}
 
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_identical_answer() {
@@ -25,7 +32,7 @@ async fn a_wrong_password_and_an_unknown_email_get_the_identical_answer() {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let reply = b.post("/oauth/login", &form).await;
         assert_eq!(reply.status, 401, "{}", reply.body);
-        assert!(reply.body.contains(BAD_CREDENTIALS));
+        assert!(reply.body.contains(&english(BAD_CREDENTIALS)));
         assert!(
             reply
                 .body
@@ -142,8 +149,8 @@ async fn after_five_failures_even_the_right_password_is_throttled() {
     let mut b = Browser::new(&w);
     let reply = sixth_attempt(&mut b, &w.client, EMAIL, PASSWORD).await;
     assert_eq!(reply.status, 429, "{}", reply.body);
-    assert!(reply.body.contains(TOO_MANY_ATTEMPTS));
-    assert!(!reply.body.contains(BAD_CREDENTIALS));
+    assert!(reply.body.contains(&english(TOO_MANY_ATTEMPTS)));
+    assert!(!reply.body.contains(&english(BAD_CREDENTIALS)));
     assert!(reply.headers.contains_key("retry-after"));
     assert!(reply
         .set_cookies()
@@ -184,5 +191,5 @@ async fn an_empty_login_form_asks_for_both_fields() {
         )
         .await;
     assert_eq!(reply.status, 400);
-    assert!(reply.body.contains(shared::pages::MISSING_CREDENTIALS));
+    assert!(reply.body.contains(&english(MISSING_CREDENTIALS)));
 }

@@ -24,6 +24,7 @@ use url::Url;
 
 mod flow;
 mod headers;
+mod language;
 mod login;
 mod logout;
 mod protocol_errors;
@@ -169,10 +170,12 @@ impl Reply {
     }
 }
 
-/// A browser against the handler: keeps the cookies the responses set.
+/// A browser against the handler: keeps the cookies the responses set, and may send an
+/// `Accept-Language` header.
 struct Browser<'a> {
     app: &'a App,
     jar: BTreeMap<String, String>,
+    accept_language: Option<&'static str>,
 }
 
 impl<'a> Browser<'a> {
@@ -180,12 +183,28 @@ impl<'a> Browser<'a> {
         Browser {
             app: &world.app,
             jar: BTreeMap::new(),
+            accept_language: None,
         }
+    }
+
+    /// The browser sending `Accept-Language: {header}` with every request.
+    fn accepting(mut self, header: &'static str) -> Self {
+        self.accept_language = Some(header);
+        self
+    }
+
+    /// The browser holding cookie `name` (as if an earlier visit had set it).
+    fn with_cookie(mut self, name: &str, value: &str) -> Self {
+        self.jar.insert(name.to_owned(), value.to_owned());
+        self
     }
 
     async fn send(&mut self, mut event: Event) -> Reply {
         for (name, value) in &self.jar {
             event = event.cookie(name, value);
+        }
+        if let Some(header) = self.accept_language {
+            event = event.header("accept-language", header);
         }
         let reply = send(self.app, event).await;
         for cookie in reply.set_cookies() {
@@ -208,8 +227,8 @@ impl<'a> Browser<'a> {
         self.send(Event::post(path).form(form)).await
     }
 
-    /// From an authorization request to the reply of the login form (expects the login page).
-    async fn sign_in(&mut self, authorize: &str, password: &str) -> Reply {
+    /// From an authorization request to the login page it redirects to.
+    async fn login_page(&mut self, authorize: &str) -> Reply {
         let reply = self.get(authorize).await;
         assert_eq!(reply.status, 303, "{}", reply.body);
         assert!(
@@ -219,6 +238,11 @@ impl<'a> Browser<'a> {
         );
         let page = self.get(&reply.next_path()).await;
         assert_eq!(page.status, 200, "{}", page.body);
+        page
+    }
+
+    /// Submits a login page with [`EMAIL`] and `password`.
+    async fn submit_login(&mut self, page: &Reply, password: &str) -> Reply {
         self.post(
             "/oauth/login",
             &[
@@ -231,12 +255,24 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    /// Opens the consent page a reply redirects to and answers it.
-    async fn answer_consent(&mut self, to_consent: &Reply, decision: &str) -> Reply {
+    /// From an authorization request to the reply of the login form (expects the login page).
+    async fn sign_in(&mut self, authorize: &str, password: &str) -> Reply {
+        let page = self.login_page(authorize).await;
+        self.submit_login(&page, password).await
+    }
+
+    /// Opens the consent page a reply redirects to.
+    async fn consent_page(&mut self, to_consent: &Reply) -> Reply {
         assert_eq!(to_consent.status, 303, "{}", to_consent.body);
         assert_eq!(to_consent.location().path(), "/oauth/consent");
         let page = self.get(&to_consent.next_path()).await;
         assert_eq!(page.status, 200, "{}", page.body);
+        page
+    }
+
+    /// Opens the consent page a reply redirects to and answers it.
+    async fn answer_consent(&mut self, to_consent: &Reply, decision: &str) -> Reply {
+        let page = self.consent_page(to_consent).await;
         self.post(
             "/oauth/consent",
             &[

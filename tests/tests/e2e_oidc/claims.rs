@@ -35,6 +35,8 @@ async fn assert_claims_for(scopes: &[&str], expected: &[&str]) {
                 "given_name" => json!(p.given_name),
                 "family_name" => json!(p.family_name),
                 "birthdate" => json!(p.birthdate),
+                // The test patients keep the default language.
+                "locale" => json!("en"),
                 "email" => json!(p.email),
                 "email_verified" => json!(true),
                 "phone_number" => json!(p.phone),
@@ -68,7 +70,7 @@ async fn assert_claims_for(scopes: &[&str], expected: &[&str]) {
 async fn the_profile_scope_releases_exactly_the_profile_claims() {
     assert_claims_for(
         &["profile"],
-        &["name", "given_name", "family_name", "birthdate"],
+        &["name", "given_name", "family_name", "birthdate", "locale"],
     )
     .await;
 }

@@ -60,6 +60,7 @@ const IDENTITY_CLAIMS: &[&str] = &[
     "given_name",
     "family_name",
     "birthdate",
+    "locale",
     "email",
     "email_verified",
     "phone_number",

@@ -1,0 +1,70 @@
+# Seiten des Autorisierungsservers und des Abmeldelinks der ASAP-E-Mails (Deutsch).
+#
+# Jede Sprache hat dieselben Dateien und dieselben Nachrichten-IDs. Die Texte sind reiner Text,
+# die Seiten maskieren ihn. `.title`-Attribute sind Seitenüberschriften (und Fenstertitel).
+# Anrede durchgehend mit „Sie“.
+
+## Jede Seite
+
+language-name = Deutsch
+language-switch-label = Sprache
+
+## Anmeldung
+
+login-title = Anmelden
+login-continue = um mit { $client } fortzufahren
+login-email = E-Mail-Adresse
+login-password = Passwort
+login-submit = Anmelden
+login-fine-print = Melden Sie sich nur an, wenn Sie { $client } vertrauen und die Anmeldung selbst über dessen Website oder App gestartet haben.
+login-bad-credentials = Die E-Mail-Adresse oder das Passwort ist nicht korrekt.
+login-too-many-attempts = Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.
+login-missing-credentials = Bitte geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein.
+
+## Einwilligung
+
+consent-title = Zugriff erlauben
+consent-heading = Darf { $client } auf Ihr Konto zugreifen?
+consent-intro = { $client } möchte:
+consent-allow = Zugriff erlauben
+consent-deny = Ablehnen
+consent-fine-print = Erlauben Sie den Zugriff nur, wenn Sie { $client } vertrauen. Wenn Sie ablehnen, kehren Sie zur App zurück, ohne dass Daten weitergegeben werden.
+
+## Abmelden
+
+signed-out = Sie wurden von MyPatientPortal abgemeldet. Sie können dieses Fenster jetzt schließen.
+    .title = Sie sind abgemeldet
+signed-out-no-return = Sie wurden von MyPatientPortal abgemeldet. Die App wollte Sie anschließend zurückleiten, diese Anfrage konnte jedoch nicht angenommen werden; deshalb bleiben Sie auf dieser Seite. Sie können dieses Fenster jetzt schließen. (Hinweis für die Entwickler der App: { $detail }.)
+    .title = Sie sind abgemeldet
+
+## Fehler
+
+error-unknown-client = Die App, über die Sie hierher gekommen sind, ist bei MyPatientPortal nicht registriert. Deshalb können Sie sich bei ihr nicht anmelden. (Hinweis für die Entwickler der App: client_id fehlt oder ist unbekannt.)
+    .title = Diese App ist nicht bekannt
+error-bad-redirect-uri = Die App, über die Sie hierher gekommen sind, möchte Sie an eine Adresse zurückleiten, die sie nicht registriert hat. Zu Ihrer Sicherheit werden Sie nicht dorthin weitergeleitet. (Hinweis für die Entwickler der App: redirect_uri fehlt oder stimmt nicht genau mit einer registrierten Adresse überein.)
+    .title = Dieser Anmeldelink ist ungültig
+error-request-expired = Ihre Anmeldeanfrage ist abgelaufen oder nicht mehr gültig. Kehren Sie zur App zurück und beginnen Sie erneut.
+    .title = Ihre Anmeldeanfrage ist abgelaufen
+error-csrf = Aus Sicherheitsgründen konnte dieses Formular nicht angenommen werden. Kehren Sie zur App zurück und melden Sie sich erneut an. Wenn das wiederholt passiert, erlauben Sie bitte Cookies für diese Website.
+    .title = Das Formular konnte nicht angenommen werden
+error-missing-decision = Bitte wählen Sie „Zugriff erlauben“ oder „Ablehnen“. Gehen Sie zurück und versuchen Sie es erneut.
+    .title = Es fehlt eine Angabe
+error-unavailable = Der Dienst ist ausgelastet oder kurzzeitig nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.
+    .title = Bitte versuchen Sie es gleich noch einmal
+error-internal = Ihre Anfrage konnte nicht abgeschlossen werden. Bitte kehren Sie zur App zurück und versuchen Sie es später erneut.
+    .title = Etwas ist schiefgelaufen
+error-unreadable-form = Ihr Browser hat Daten gesendet, die diese Seite nicht annehmen kann. Gehen Sie zurück und versuchen Sie es erneut.
+    .title = Das Formular konnte nicht gelesen werden
+
+## Abmeldelink der ASAP-E-Mails
+
+unsubscribe-title = Keine E-Mails mehr zu früheren Terminen
+unsubscribe-heading = Keine E-Mails mehr zu früheren Terminen erhalten?
+unsubscribe-explanation = Sie werden nicht mehr benachrichtigt, wenn vor Ihrem Termin „{ $type }“ ({ $when }) ein früherer Termin frei wird. Ihr Termin selbst bleibt bestehen.
+unsubscribe-submit = E-Mails abbestellen
+unsubscribe-done = Sie erhalten zu diesem Termin keine E-Mails über frühere freie Termine mehr. Ihr Termin selbst bleibt bestehen.
+    .title = E-Mails abbestellt
+unsubscribe-already = Die E-Mails, für die dieser Link verschickt wurde, sind bereits abbestellt, oder der Termin hat sich geändert. Sie müssen nichts weiter tun.
+    .title = Bereits abbestellt
+unsubscribe-invalid = Der Abmeldelink ist unvollständig, beschädigt oder abgelaufen. Kopieren Sie den vollständigen Link aus der E-Mail, oder bestellen Sie die E-Mails in der App ab, mit der Sie gebucht haben.
+    .title = Dieser Link funktioniert nicht

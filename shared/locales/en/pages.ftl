@@ -1,0 +1,74 @@
+# Pages of the authorization server and of the ASAP unsubscribe link (English).
+#
+# Every language has the same files and the same message ids. Messages are plain text: the pages
+# escape them. `.title` attributes are page headings (and window titles).
+
+## Every page
+
+# The name of this language, in itself: the label of its button on the language switch.
+language-name = English
+language-switch-label = Language
+
+## Login
+
+login-title = Sign in
+# `$client` is shown in bold.
+login-continue = to continue to { $client }
+login-email = Email address
+login-password = Password
+login-submit = Sign in
+login-fine-print = Only sign in if you trust { $client } and started this from its website or app.
+login-bad-credentials = The email or password is incorrect.
+login-too-many-attempts = Too many unsuccessful sign-in attempts. Please wait 15 minutes and try again.
+login-missing-credentials = Enter your email address and password.
+
+## Consent
+
+consent-title = Allow access
+consent-heading = Allow { $client } to access your account?
+# `$client` is shown in bold; the list of what the app asks for follows.
+consent-intro = { $client } is asking to:
+consent-allow = Allow
+consent-deny = Deny
+consent-fine-print = Only allow this if you trust { $client }. If you deny, you return to the app without sharing anything.
+
+## Signing out
+
+signed-out = You have been signed out of MyPatientPortal. You can close this window.
+    .title = You are signed out
+# `$detail` is a technical note in English for the app’s developers.
+signed-out-no-return = You have been signed out of MyPatientPortal, but the app’s request to send you back could not be accepted, so you stay here. You can close this window. (For the app’s developer: { $detail }.)
+    .title = You are signed out
+
+## Errors
+
+error-unknown-client = The app that sent you here is not registered with MyPatientPortal, so you cannot sign in to it. (For the app’s developer: the client_id is missing or unknown.)
+    .title = This app is not recognised
+error-bad-redirect-uri = The app that sent you here asked to be sent back to an address it has not registered, so for your safety you are not sent there. (For the app’s developer: the redirect_uri is missing or does not exactly match a registered one.)
+    .title = This sign-in link is not valid
+error-request-expired = Your sign-in request expired or is no longer valid. Go back to the app and start again.
+    .title = Your sign-in request expired
+error-csrf = For your security, this form could not be accepted. Go back to the app and start signing in again. If this keeps happening, allow cookies for this site.
+    .title = This form could not be accepted
+error-missing-decision = Choose Allow or Deny. Go back and try again.
+    .title = Something is missing
+error-unavailable = The service is busy or briefly unavailable. Please try again in a moment.
+    .title = Please try again in a moment
+error-internal = We could not complete your request. Please go back to the app and try again later.
+    .title = Something went wrong
+error-unreadable-form = Your browser sent something this page does not accept. Go back and try again.
+    .title = The form could not be read
+
+## The unsubscribe link of ASAP emails
+
+unsubscribe-title = Stop earlier-appointment emails
+unsubscribe-heading = Stop earlier-appointment emails?
+# `$type` is the appointment type, `$when` the appointment’s date and time.
+unsubscribe-explanation = You will no longer be told when an earlier time frees up for your { $type } appointment on { $when }. Your appointment itself stays booked.
+unsubscribe-submit = Stop the emails
+unsubscribe-done = You will no longer get emails about earlier times for this appointment. Your appointment itself stays booked.
+    .title = You are unsubscribed
+unsubscribe-already = The emails this link was sent for have already been stopped, or the appointment has changed. There is nothing more to do.
+    .title = Already unsubscribed
+unsubscribe-invalid = The unsubscribe link is incomplete, damaged or has expired. Copy the whole link from the email, or stop the emails in the app you booked with.
+    .title = This link does not work

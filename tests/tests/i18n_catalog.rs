@@ -1,0 +1,332 @@
+//! Every page and mail in every language: each is rendered in English and in German and must meet
+//! no catalog problem (a missing message, attribute or argument: production falls back to English,
+//! here it fails), and the German one must hold no English left behind — neither a sentence of the
+//! English catalog nor any text the templates write themselves. The catalogs themselves must hold
+//! the same messages, each with the same attributes, in every language.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fluent_syntax::ast::{Entry, Pattern, PatternElement};
+use portal_tests::watch::workspace_root;
+use shared::asap::message::Notification;
+use shared::i18n::catalog::checked;
+use shared::i18n::{Locale, Tr, SUPPORTED};
+use shared::oauth::flow_error::PageError;
+use shared::pages::{self, ConsentPage, LanguageSwitch, LoginPage, MessagePage, UnsubscribePage};
+use shared::scope::Scopes;
+
+/// What the pages show that is the same in every language: the brand, and the data a test puts in.
+const SAME_IN_EVERY_LANGUAGE: &[&str] = &[
+    "MyPatientPortal",
+    CLIENT,
+    TYPE,
+    CATEGORY,
+    "(Allgemeinmedizin)",
+    "Vorsorge (Allgemeinmedizin)",
+];
+
+/// English text that is also correct German (true cognates). Empty today; a phrase goes here
+/// only when a German speaker would write exactly the same.
+const COGNATES: &[&str] = &[];
+
+const CLIENT: &str = "Praxis Sonnenschein";
+const TYPE: &str = "Vorsorge";
+const CATEGORY: &str = "Allgemeinmedizin";
+
+fn german() -> Locale {
+    Locale::parse("de").unwrap()
+}
+
+/// One rendered text of every kind a patient can be shown, in `locale`, named.
+fn everything(locale: Locale) -> Vec<(String, String)> {
+    let tr = Tr::new(locale);
+    let switch = || LanguageSwitch::get("/oauth/authorize", &[("client_id", "c1")]);
+    let mut out = Vec::new();
+    let mut add = |name: &str, text: String| out.push((name.to_owned(), text));
+
+    add(
+        "login",
+        pages::render(&LoginPage::new(tr, CLIENT, "tok", "sealed")),
+    );
+    for error in [
+        pages::BAD_CREDENTIALS,
+        pages::TOO_MANY_ATTEMPTS,
+        pages::MISSING_CREDENTIALS,
+    ] {
+        add(
+            &format!("login with {error}"),
+            pages::render(
+                &LoginPage::new(tr, CLIENT, "tok", "sealed")
+                    .with_email("a@example.org")
+                    .with_error(error),
+            ),
+        );
+    }
+    add(
+        "consent",
+        pages::render(&ConsentPage::new(
+            tr,
+            CLIENT,
+            &Scopes::all(),
+            "tok",
+            "sealed",
+        )),
+    );
+    for error in [
+        PageError::UnknownClient,
+        PageError::BadRedirectUri,
+        PageError::RequestExpired,
+        PageError::Csrf,
+        PageError::BadForm("error-missing-decision"),
+        PageError::Unavailable,
+        PageError::Internal,
+    ] {
+        add(
+            &format!("error page {error:?}"),
+            pages::render(&MessagePage::error(tr, switch(), error.message_id())),
+        );
+    }
+    for id in [
+        "error-unreadable-form",
+        "unsubscribe-invalid",
+        "unsubscribe-already",
+    ] {
+        add(id, pages::render(&MessagePage::error(tr, switch(), id)));
+    }
+    for id in ["signed-out", "unsubscribe-done"] {
+        add(id, pages::render(&MessagePage::notice(tr, switch(), id)));
+    }
+    add(
+        "signed-out-no-return",
+        pages::render(&MessagePage::new(
+            tr,
+            switch(),
+            "signed-out-no-return",
+            &[("detail", "post_logout_redirect_uri")],
+            true,
+        )),
+    );
+    let when = shared::i18n::datetime::long(locale, chrono_tz::Europe::Berlin, 1_796_112_000);
+    add(
+        "unsubscribe",
+        pages::render(&UnsubscribePage {
+            tr,
+            switch: switch(),
+            type_name: TYPE,
+            current: &when,
+            action: "/asap/unsubscribe?token=t",
+        }),
+    );
+    let mail = Notification {
+        from: "MyPatientPortal <no-reply@portal.example>",
+        to: "patient@example.org",
+        locale,
+        type_name: TYPE,
+        category_name: CATEGORY,
+        time_zone: chrono_tz::Europe::Berlin,
+        offered_start: 1_796_112_000,
+        current_start: 1_796_112_000 + 9 * 86_400,
+        issuer: "https://portal.example",
+        unsubscribe_token: "t",
+        message_id: "m@portal.example".into(),
+        now: 1_796_000_000,
+    }
+    .render()
+    .expect("the ASAP mail renders");
+    add("ASAP mail subject", mail.subject);
+    add("ASAP mail text", mail.text);
+    add("ASAP mail HTML", mail.html);
+    out
+}
+
+#[test]
+fn every_page_and_mail_renders_in_every_language_without_a_catalog_problem() {
+    for tag in SUPPORTED {
+        let locale = Locale::parse(tag).unwrap();
+        let (rendered, problems) = checked(|| everything(locale));
+        assert!(problems.is_empty(), "{tag}: {problems:#?}");
+        for (name, text) in rendered {
+            if text.starts_with("<!doctype html>") {
+                assert!(
+                    text.contains(&format!("<html lang=\"{tag}\">")),
+                    "{tag} {name} names its language"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn no_english_sentence_of_the_catalog_is_left_in_the_german_pages_and_mails() {
+    let english = catalog_texts("en");
+    assert!(english.len() > 40, "the English catalog was read");
+    let (rendered, _) = checked(|| everything(german()));
+    for (name, text) in &rendered {
+        let text = decode(text);
+        for phrase in &english {
+            assert!(
+                !text.contains(phrase.as_str()),
+                "German {name} holds the English {phrase:?}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_text_of_the_german_pages_and_mails_is_left_as_the_english_one() {
+    let (english, _) = checked(|| everything(Locale::ENGLISH));
+    let (german, _) = checked(|| everything(german()));
+    for ((name, en), (_, de)) in english.iter().zip(&german) {
+        let english_texts: BTreeSet<String> = visible_texts(en).into_iter().collect();
+        for text in visible_texts(de) {
+            let same = english_texts.contains(&text)
+                && !SAME_IN_EVERY_LANGUAGE.contains(&text.as_str())
+                && !COGNATES.contains(&text.as_str())
+                && text.chars().any(char::is_alphabetic)
+                && !text.starts_with("https://");
+            assert!(
+                !same,
+                "German {name} shows {text:?} exactly as the English one"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_language_has_the_same_messages_with_the_same_attributes() {
+    let reference = catalog_ids("en");
+    assert!(reference.len() > 40);
+    for tag in SUPPORTED {
+        let ids = catalog_ids(tag);
+        let missing: Vec<_> = reference.difference(&ids).collect();
+        let extra: Vec<_> = ids.difference(&reference).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{tag}: missing {missing:?}, not in English {extra:?}"
+        );
+    }
+}
+
+/// Every `.ftl` file of a language, parsed (a syntax error fails the test with its message).
+fn catalog(tag: &str) -> Vec<(String, fluent_syntax::ast::Resource<String>)> {
+    let dir = workspace_root().join("shared/locales").join(tag);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "ftl"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let resource = fluent_syntax::parser::parse(text)
+                .unwrap_or_else(|(_, errors)| panic!("{}: {errors:?}", path.display()));
+            (path.display().to_string(), resource)
+        })
+        .collect()
+}
+
+/// `id` and `id.attribute` of every message of a language.
+fn catalog_ids(tag: &str) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for (_, resource) in catalog(tag) {
+        for entry in resource.body {
+            if let Entry::Message(message) = entry {
+                let id = message.id.name;
+                for attribute in &message.attributes {
+                    ids.insert(format!("{id}.{}", attribute.id.name));
+                }
+                ids.insert(id);
+            }
+        }
+    }
+    ids
+}
+
+/// The text between the placeables of every message and attribute of a language that has more
+/// than one word: what must not appear untranslated elsewhere.
+fn catalog_texts(tag: &str) -> BTreeSet<String> {
+    let mut texts = BTreeSet::new();
+    let mut add = |pattern: &Pattern<String>| {
+        for element in &pattern.elements {
+            if let PatternElement::TextElement { value } = element {
+                let value = value.trim();
+                if value.split_whitespace().count() > 1 && !COGNATES.contains(&value) {
+                    texts.insert(value.to_owned());
+                }
+            }
+        }
+    };
+    for (_, resource) in catalog(tag) {
+        for entry in resource.body {
+            if let Entry::Message(message) = entry {
+                if let Some(value) = &message.value {
+                    add(value);
+                }
+                for attribute in &message.attributes {
+                    add(&attribute.value);
+                }
+            }
+        }
+    }
+    texts
+}
+
+/// The text a person reads in a page or mail: text between tags, `aria-label`, `title` and `alt`
+/// attributes (plain text is taken line by line), entities decoded, styles left out.
+fn visible_texts(document: &str) -> Vec<String> {
+    if !document.contains('<') {
+        return document
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    let without_style = match (document.find("<style>"), document.find("</style>")) {
+        (Some(start), Some(end)) => format!("{}{}", &document[..start], &document[end..]),
+        _ => document.to_owned(),
+    };
+    let mut texts = Vec::new();
+    for chunk in without_style.split('<') {
+        let (tag, text) = chunk.split_once('>').unwrap_or(("", chunk));
+        for attribute in ["aria-label", "title", "alt"] {
+            if let Some(value) = attribute_value(tag, attribute) {
+                texts.push(decode(&value));
+            }
+        }
+        let text = decode(text.trim());
+        if !text.is_empty() {
+            texts.push(text);
+        }
+    }
+    texts
+}
+
+fn attribute_value(tag: &str, name: &str) -> Option<String> {
+    let needle = format!(" {name}=\"");
+    let start = tag.find(&needle)? + needle.len();
+    let end = start + tag[start..].find('"')?;
+    Some(tag[start..end].to_owned())
+}
+
+/// HTML entities askama writes, decoded.
+fn decode(text: &str) -> String {
+    let entities = BTreeMap::from([
+        ("&#38;", "&"),
+        ("&#60;", "<"),
+        ("&#62;", ">"),
+        ("&#34;", "\""),
+        ("&#39;", "'"),
+        ("&amp;", "&"),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+    ]);
+    entities
+        .iter()
+        .fold(text.to_owned(), |text, (entity, plain)| {
+            text.replace(entity, plain)
+        })
+}
