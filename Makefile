@@ -1,35 +1,67 @@
-# MyPatientPortal — two commands do all set-up on a fresh machine:
-#   make run    serve every function on 127.0.0.1:$(PORT) with demo data (cargo lambda watch)
-#   make test   install test tools, start moto, run fmt, clippy and every test
+# MyPatientPortal — everything starts here:
+#   make run            serve every function on 127.0.0.1:$(PORT) with demo data (SQLite store)
+#   make run STORE=dynamodb   the same on DynamoDB + SES (moto on loopback, started and stopped here)
+#   make test           install the test tools, start moto, run fmt, clippy and every test
+#   make deploy-build   one release build of the five functions for Lambda (arm64)
+#   make deploy         deploy-build + sam deploy (guided the first time, samconfig.toml afterwards)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Builds are cached outside the clone so fresh CI clones and worktrees reuse them.
+# One build cache for everything (make run, make test, portal-admin, the watch server), outside
+# the clone so fresh CI clones and worktrees reuse it.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/mypatientportal/target
 export PORT ?= 9000
+export STORE ?= sqlite
 
 VENV := .venv
-TOOLS_STAMP := $(VENV)/.tools-$(shell cksum < infra/requirements.txt | cut -d' ' -f1)
+REQ := infra/requirements
+# One stamp per requirements file, named after its checksum: a changed file reinstalls.
+stamp = $(VENV)/.$(1)-$(shell cksum < $(REQ)/$(1).txt | cut -d' ' -f1)
 
-.PHONY: help run test tools lint clean-data bench
+.PHONY: help run test bench lint clean-data deploy-build deploy \
+	run-tools emulator-tools deploy-tools test-tools
 
 help:
-	@echo "make run    serve everything on 127.0.0.1:$(PORT) with demo data"
-	@echo "make test   fmt + clippy + every test (starts and stops moto itself)"
-	@echo "make bench  benchmarks: handler CPU + round trips, signing, cold starts (docs/performance.md)"
+	@echo "make run                serve everything on 127.0.0.1:$(PORT) with demo data (SQLite)"
+	@echo "make run STORE=dynamodb the same on DynamoDB and SES (moto on loopback)"
+	@echo "make test               fmt + clippy + every test (starts and stops moto itself)"
+	@echo "make deploy-build       release arm64 build of the five functions, ready for SAM"
+	@echo "make deploy             deploy-build, then sam deploy (README, \"Deploying\")"
+	@echo "make bench              benchmarks: handler CPU + round trips, signing, cold starts"
 
-$(TOOLS_STAMP): infra/requirements.txt
+# $(1): requirements file name (without .txt).
+define install_requirements
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -r infra/requirements.txt
-	@rm -f $(VENV)/.tools-* && touch $@
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(REQ)/$(1).txt
+	@rm -f $(VENV)/.$(1)-* && touch $@
+endef
 
-tools: $(TOOLS_STAMP)
+$(call stamp,run): $(REQ)/run.txt
+	$(call install_requirements,run)
+$(call stamp,emulator): $(REQ)/emulator.txt
+	$(call install_requirements,emulator)
+$(call stamp,deploy): $(REQ)/deploy.txt
+	$(call install_requirements,deploy)
+$(call stamp,test): $(REQ)/test.txt
+	$(call install_requirements,test)
 
-run: tools
+run-tools: $(call stamp,run)
+emulator-tools: $(call stamp,emulator)
+deploy-tools: $(call stamp,deploy)
+test-tools: run-tools emulator-tools deploy-tools $(call stamp,test)
+
+# Only what running needs: moto only for STORE=dynamodb, no SAM CLI, no test tools.
+run: run-tools $(if $(filter dynamodb,$(STORE)),emulator-tools)
 	@infra/scripts/run.sh
 
-test: tools
+test: test-tools
 	@infra/scripts/test.sh
+
+deploy-build: run-tools
+	@infra/scripts/deploy-build.sh
+
+deploy: deploy-build deploy-tools
+	@infra/scripts/deploy.sh
 
 bench:
 	@infra/scripts/bench.sh

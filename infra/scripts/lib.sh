@@ -1,8 +1,22 @@
-# Helpers shared by run.sh and test.sh.
+# Helpers shared by the scripts make runs.
 
 # The venv's tools first on PATH: cargo-lambda finds zig through `python3 -m ziglang`.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PATH="$ROOT/.venv/bin:$PATH"
+
+# The five Lambda functions (functions/<name>, each with one binary of the same name).
+FUNCTION_PACKAGES=(authorize token userinfo booking asap)
+
+# Builds the five functions and portal-admin (debug) exactly as `cargo lambda watch` builds each
+# function: it runs `cargo run --bin <fn>` with no package selected, so cargo unifies features over
+# every workspace member (normal dependencies). Selecting packages with `-p` would resolve fewer
+# features, and the watch server would then rebuild tokio and everything above it on its first
+# request. `--bin` without `-p` keeps the same resolution while building only these binaries.
+build_local_binaries() {
+  local bins=()
+  for fn in "${FUNCTION_PACKAGES[@]}" portal-admin; do bins+=(--bin "$fn"); done
+  cargo build "$@" "${bins[@]}"
+}
 
 # A free TCP port on loopback.
 free_port() {

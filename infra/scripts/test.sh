@@ -58,17 +58,22 @@ echo "== moto on 127.0.0.1:$MOTO_PORT"
 # One local portal (cargo lambda watch, as `make run` serves it) for the end-to-end tests, on its own
 # data folder; each test creates its own clients and patients in it.
 echo "== building the functions"
-# The watch server builds the functions in a target dir of its own: test builds unify features
-# differently, and sharing one dir would make the two keep rebuilding each other's binaries.
-WATCH_TARGET_DIR="$CARGO_TARGET_DIR/watch"
-for fn in authorize token userinfo booking asap; do
-  CARGO_TARGET_DIR="$WATCH_TARGET_DIR" cargo build --quiet --bin "$fn"
+# The same build as `make run`, in the same $CARGO_TARGET_DIR, resolved as the watch server
+# resolves it (lib.sh, build_local_binaries), so the watch server below finds every function fresh
+# and starts it at once. The test build that follows also brings in dev-dependencies, which changes
+# the features of a few crates: cargo keeps those copies beside these, neither rebuilds the other.
+build_local_binaries --quiet
+# The boot tests run the binaries while the watch server may relink target/debug/<fn> (cargo
+# replaces the file): give them hard links of their own.
+mkdir -p "$RUN_DIR/bin"
+for fn in "${FUNCTION_PACKAGES[@]}"; do
+  ln "$CARGO_TARGET_DIR/debug/$fn" "$RUN_DIR/bin/$fn" 2>/dev/null || cp "$CARGO_TARGET_DIR/debug/$fn" "$RUN_DIR/bin/$fn"
 done
-export PORTAL_TEST_FUNCTION_BIN_DIR="$WATCH_TARGET_DIR/debug"
+export PORTAL_TEST_FUNCTION_BIN_DIR="$RUN_DIR/bin"
 WATCH_PORT=$(free_port)
 E2E_DATA="$RUN_DIR/portal"
 mkdir -p "$E2E_DATA"
-CARGO_TARGET_DIR="$WATCH_TARGET_DIR" setsid cargo lambda watch --quiet --concurrency 4 -A 127.0.0.1 -P "$WATCH_PORT" --disable-cors \
+setsid cargo lambda watch --quiet --concurrency 4 -A 127.0.0.1 -P "$WATCH_PORT" --disable-cors \
   --env-var "PORTAL_DATA_DIR=$E2E_DATA" \
   --env-var "PORTAL_STORE=sqlite:$E2E_DATA/portal.db" \
   --env-var "PORTAL_ISSUER=http://127.0.0.1:$WATCH_PORT" \

@@ -26,7 +26,7 @@ run_sam() {
 }
 
 if ! command -v sam >/dev/null 2>&1; then
-  echo "sam not found: run 'make tools' (aws-sam-cli is in infra/requirements.txt)" >&2
+  echo "sam not found: run 'make deploy-tools' (aws-sam-cli is in infra/requirements/deploy.txt)" >&2
   exit 1
 fi
 

@@ -1,11 +1,13 @@
 //! What every function does once per cold start: read configuration, install logging at its
 //! level, open the store (warming its connection) and load its own keys, then serve invocations
 //! with the same state for as long as the instance lives (re-reading its key document when it is
-//! older than [`crate::keys::timing::KEYS_MAX_AGE_SECS`], before an invocation).
+//! older than [`crate::keys::timing::KEYS_MAX_AGE_SECS`], before an invocation). Every invocation
+//! ends with one log line carrying its metrics ([`invoke`], [`crate::metrics`]).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
@@ -13,7 +15,9 @@ use lambda_http::{Body, Request, Response};
 use crate::config::{Config, ConfigError, StoreConfig};
 use crate::http::ApiError;
 use crate::keys::{KeyError, KeySource, Keys, Role};
+use crate::metrics::{self, RequestLog};
 use crate::store::dynamo::DynamoStore;
+use crate::store::observed::ObservedStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{SharedStore, StoreError};
 use crate::telemetry::{self, LogLevel};
@@ -83,9 +87,11 @@ pub async fn connect_store(config: &Config) -> Result<SharedStore, StoreError> {
     }
 }
 
-/// Opens the store and loads the keys of the function `role` as `config` names them; the two
-/// loads run concurrently, as both may be network calls on a cold start.
+/// Opens the store and loads the keys of the function `role` as `config` names them (the two
+/// loads run concurrently, as both may be network calls on a cold start), and names the metrics'
+/// namespace.
 pub async fn start(config: Config, role: Role) -> Result<Context, BootError> {
+    metrics::set_namespace(&config.metrics_namespace);
     let keys = async {
         let source = KeySource::for_function(&config, role).await?;
         Keys::load(source).await
@@ -93,7 +99,8 @@ pub async fn start(config: Config, role: Role) -> Result<Context, BootError> {
     let (store, keys) = tokio::join!(connect_store(&config), keys);
     Ok(Context {
         config: Arc::new(config),
-        store: store?,
+        // Store errors are counted by kind in the request's metrics.
+        store: Arc::new(ObservedStore::new(store?)),
         keys: Arc::new(keys?),
     })
 }
@@ -115,6 +122,7 @@ pub fn context(config: Config, store: SharedStore, keys: Keys) -> Context {
 /// installed at the default level just to report that.
 pub async fn init_or_exit(role: Role) -> Context {
     let function = role.name();
+    let _ = FUNCTION.set(function);
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -127,6 +135,14 @@ pub async fn init_or_exit(role: Role) -> Context {
         Ok(context) => context,
         Err(error) => exit(function, &error),
     }
+}
+
+/// The function's name (`authorize`, `token`, ...) as [`init_or_exit`] was told it: the
+/// `Function` dimension of its metrics.
+static FUNCTION: OnceLock<&'static str> = OnceLock::new();
+
+fn function_name() -> &'static str {
+    FUNCTION.get().copied().unwrap_or("unknown")
 }
 
 fn exit(function: &str, error: &BootError) -> ! {
@@ -143,17 +159,61 @@ pub trait Handler: Send + Sync + 'static {
 
     /// The state it was built from.
     fn context(&self) -> &Context;
+
+    /// The route the request is for, as `METHOD /path/{param}` from the function's router
+    /// ([`crate::http::Router::route_name`]; `None` for an unknown path): the `Route` dimension of
+    /// the request's metrics, so ids never become metric series.
+    fn route(&self, request: &Request) -> Option<String>;
+}
+
+/// The `Route` value of a request no route of the function knows.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Runs one HTTP request through `handler` as [`serve`] does — metrics recording, the panic
+/// guard — and returns the answer with the request's log line (which [`serve`] prints).
+pub async fn invoke<H: Handler + ?Sized>(
+    handler: &H,
+    function: &str,
+    request: Request,
+) -> (Response<Body>, RequestLog) {
+    use lambda_http::RequestExt as _;
+
+    // Before the clock starts: an instance whose keys are old re-reads them first.
+    handler.context().keys.refresh_if_stale().await;
+    let started = Instant::now();
+    let route = handler
+        .route(&request)
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    let (request_id, trace_id) = match request.lambda_context_ref() {
+        Some(context) => (
+            Some(context.request_id.clone()),
+            context.xray_trace_id.clone(),
+        ),
+        None => (None, None),
+    };
+    let (response, counts) = metrics::measure(guarded(handler.handle(request))).await;
+    let log = RequestLog::new(
+        function,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+        &counts,
+        metrics::now_millis(),
+    )
+    .with_ids(request_id.as_deref(), trace_id.as_deref());
+    (response, log)
 }
 
 /// Serves invocations until the runtime stops. A panic in a handler becomes a generic 500 JSON body
-/// (logged), never a stack trace or a dead instance.
+/// (logged), never a stack trace or a dead instance. Each invocation prints its log line.
 pub async fn serve<H: Handler>(handler: H) -> Result<(), lambda_http::Error> {
     let handler = Arc::new(handler);
     lambda_http::run(lambda_http::service_fn(move |request: Request| {
         let handler = Arc::clone(&handler);
         async move {
-            handler.context().keys.refresh_if_stale().await;
-            Ok::<_, std::convert::Infallible>(guarded(handler.handle(request)).await)
+            let (response, log) = invoke(handler.as_ref(), function_name(), request).await;
+            log.print();
+            Ok::<_, std::convert::Infallible>(response)
         }
     }))
     .await
@@ -183,31 +243,43 @@ pub async fn serve_events<H: EventHandler>(handler: H) -> Result<(), lambda_http
     use lambda_http::{service_fn, LambdaEvent, Service as _};
 
     let handler = Arc::new(handler);
-    lambda_http::lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| {
-            let handler = Arc::clone(&handler);
-            async move {
-                let LambdaEvent { payload, context } = event;
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let handler = Arc::clone(&handler);
+        async move {
+            let LambdaEvent { payload, context } = event;
+            if handler.claims(&payload) {
                 handler.context().keys.refresh_if_stale().await;
-                if handler.claims(&payload) {
-                    return handler.handle_event(payload).await;
-                }
-                let request: LambdaRequest = serde_json::from_value(payload)?;
-                let http = Arc::clone(&handler);
-                let mut adapter = lambda_http::Adapter::from(service_fn(move |request: Request| {
-                    let http = Arc::clone(&http);
-                    async move {
-                        Ok::<_, std::convert::Infallible>(guarded(http.handle(request)).await)
-                    }
-                }));
-                let response = match adapter.call(LambdaEvent::new(request, context)).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                };
-                Ok::<_, lambda_http::Error>(serde_json::to_value(response)?)
+                let started = Instant::now();
+                let (result, counts) = metrics::measure(handler.handle_event(payload)).await;
+                RequestLog::event(
+                    function_name(),
+                    "stream",
+                    result.is_ok(),
+                    started.elapsed(),
+                    &counts,
+                    metrics::now_millis(),
+                )
+                .with_ids(Some(&context.request_id), context.xray_trace_id.as_deref())
+                .print();
+                return result;
             }
-        },
-    ))
+            let request: LambdaRequest = serde_json::from_value(payload)?;
+            let http = Arc::clone(&handler);
+            let mut adapter = lambda_http::Adapter::from(service_fn(move |request: Request| {
+                let http = Arc::clone(&http);
+                async move {
+                    let (response, log) = invoke(http.as_ref(), function_name(), request).await;
+                    log.print();
+                    Ok::<_, std::convert::Infallible>(response)
+                }
+            }));
+            let response = match adapter.call(LambdaEvent::new(request, context)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            Ok::<_, lambda_http::Error>(serde_json::to_value(response)?)
+        }
+    }))
     .await
 }
 

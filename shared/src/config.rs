@@ -81,6 +81,9 @@ pub struct Config {
     /// `PORTAL_LOG_LEVEL` (else `RUST_LOG`): a level name or a `RUST_LOG` directive list; default
     /// `info`.
     pub log_level: LogLevel,
+    /// `PORTAL_METRICS_NAMESPACE`: CloudWatch namespace of the functions' metrics; default
+    /// `MyPatientPortal` (the template sets `MyPatientPortal/<Stage>`, one per stack).
+    pub metrics_namespace: String,
 }
 
 /// Default of [`Config::asap_fanout`].
@@ -261,6 +264,27 @@ impl Config {
             (None, None) => LogLevel::default(),
         };
 
+        let metrics_namespace = match get("PORTAL_METRICS_NAMESPACE") {
+            None => crate::metrics::DEFAULT_NAMESPACE.to_owned(),
+            Some(text) => {
+                let valid = text.len() <= 255
+                    && !text.starts_with("AWS/")
+                    && text
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-_/#:".contains(c));
+                if !valid {
+                    return Err(ConfigError::new(
+                        "PORTAL_METRICS_NAMESPACE",
+                        format!(
+                            "expected a CloudWatch namespace (up to 255 of A-Z a-z 0-9 . - _ / # :, \
+                             not starting with AWS/), got `{text}`"
+                        ),
+                    ));
+                }
+                text
+            }
+        };
+
         Ok(Self {
             store,
             aws_endpoint,
@@ -276,6 +300,7 @@ impl Config {
             keys_secrets,
             video_base_url,
             log_level,
+            metrics_namespace,
         })
     }
 
@@ -652,6 +677,21 @@ mod tests {
                 config(&[("PORTAL_ASAP_FANOUT", bad)]).unwrap_err().variable,
                 "PORTAL_ASAP_FANOUT"
             );
+        }
+    }
+
+    #[test]
+    fn the_metrics_namespace_defaults_and_is_validated() {
+        assert_eq!(config(&[]).unwrap().metrics_namespace, "MyPatientPortal");
+        assert_eq!(
+            config(&[("PORTAL_METRICS_NAMESPACE", "MyPatientPortal/prod")])
+                .unwrap()
+                .metrics_namespace,
+            "MyPatientPortal/prod"
+        );
+        for bad in ["AWS/Lambda", "spaces are out", "ü"] {
+            let error = config(&[("PORTAL_METRICS_NAMESPACE", bad)]).unwrap_err();
+            assert_eq!(error.variable, "PORTAL_METRICS_NAMESPACE", "{bad}");
         }
     }
 }

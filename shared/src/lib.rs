@@ -4,7 +4,8 @@
 //! - [`config`]: configuration from the environment, read and validated once at start-up.
 //! - [`store`]: the storage port and its SQLite and DynamoDB adapters.
 //! - [`http`]: request parsing, routing, responses, and the one error-to-response mapping.
-//! - [`telemetry`]: structured JSON logs.
+//! - [`telemetry`], [`metrics`]: structured JSON logs; each request's log line with its
+//!   CloudWatch metrics (Embedded Metric Format).
 //! - [`boot`]: what every function does once at init (config, logs, store, keys).
 //! - [`aws`]: the one AWS SDK set-up (region, endpoint, timeouts, retries) and one-line SDK errors.
 //! - [`crypto`], [`keys`], [`jwt`], [`bearer`]: randomness, sealing, signing keys, JWTs and the one
@@ -34,6 +35,7 @@ pub mod i18n;
 pub mod jwt;
 pub mod keys;
 pub mod mail;
+pub mod metrics;
 pub mod oauth;
 pub mod oidc;
 pub mod openapi;

@@ -1,11 +1,12 @@
 //! Server-rendered pages of the authorization server: login, consent, and messages (errors,
-//! signed out), and the ASAP unsubscribe page. Templates live in `shared/templates/` and are
-//! compiled in by askama, which HTML-escapes every value, so client names, hints and messages can
-//! never inject markup.
+//! signed out), the ASAP unsubscribe page, and the API documentation's sign-in return page.
+//! Templates live in `shared/templates/` and are compiled in by askama, which HTML-escapes every
+//! value, so client names, hints and messages can never inject markup.
 //!
 //! Every page is written in one language ([`Tr`], chosen by [`crate::i18n::negotiate`]), names it
-//! in `<html lang>`, and carries a [`LanguageSwitch`] to the others. The pages work without
-//! JavaScript, load nothing from elsewhere (the CSP allows only inline styles), are usable on a
+//! in `<html lang>`, and carries a [`LanguageSwitch`] to the others (except the sign-in return page,
+//! which closes itself at once). The pages work without JavaScript (the return page aside: it is
+//! Swagger UI's), load nothing from elsewhere (the CSP allows only inline styles), are usable on a
 //! phone, and label every field for screen readers.
 
 pub mod language;
@@ -180,6 +181,19 @@ pub struct UnsubscribePage<'a> {
     pub current: &'a str,
     /// Where the form posts (the link itself).
     pub action: &'a str,
+}
+
+/// The page the API documentation's sign-in popup returns to (`GET /api-docs/oauth2-redirect`):
+/// Swagger UI's script hands the code to the documentation page and closes the window, so the page
+/// only says what is happening (no language switch: it is gone in an instant). Its one script is
+/// `?file={script}` of the same route.
+#[derive(Template)]
+#[template(path = "docs_redirect.html")]
+pub struct DocsRedirectPage<'a> {
+    /// The page's language.
+    pub tr: Tr,
+    /// The file name of Swagger UI's redirect script.
+    pub script: &'a str,
 }
 
 /// Renders a page. Rendering only fails if writing to a `String` fails, which it does not; should it

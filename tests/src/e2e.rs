@@ -154,6 +154,20 @@ impl E2e {
         }
     }
 
+    /// Registers (again) the API documentation's public client for this portal's issuer, as
+    /// `portal-admin docs-client` does; returns its display name.
+    pub async fn docs_client(&self) -> &'static str {
+        use shared::openapi::docs_client;
+
+        let client = docs_client::client(self.issuer(), shared::store::now_unix())
+            .expect("a valid documentation client");
+        ClientRepo::new(self.store.clone())
+            .replace(&client)
+            .await
+            .expect("register the documentation client");
+        docs_client::CLIENT_NAME
+    }
+
     /// Registers a patient with a unique email, a phone number and a random password.
     pub async fn patient(&self) -> TestPatient {
         let email = format!("e2e.{}@example.org", unique());

@@ -12,6 +12,7 @@ pub mod browser;
 pub mod e2e;
 pub mod moto;
 pub mod stores;
+pub mod template;
 pub mod watch;
 
 pub use moto::{moto_endpoint, unique_table_name};

@@ -109,7 +109,17 @@ fn start_own() -> LocalPortal {
         issuer = portal.base_url,
         parent = std::process::id(),
     );
-    let mut child = Command::new("setsid")
+    let mut command = Command::new("setsid");
+    // What cargo sets for this test binary (CARGO_MANIFEST_DIR, CARGO_PKG_*, ...) must not reach
+    // the watch server's `cargo run`: build scripts that track such a variable (ring's tracks
+    // CARGO_MANIFEST_DIR) would see it change, and every function would be rebuilt on its first
+    // request, then again by the next `make run`.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(is_crate_variable) {
+            command.env_remove(&name);
+        }
+    }
+    let mut child = command
         .arg("bash")
         .arg("-c")
         .arg(script)
@@ -126,6 +136,22 @@ fn start_own() -> LocalPortal {
     });
     wait_for_port(port, Duration::from_secs(120));
     portal
+}
+
+/// Whether cargo sets the environment variable `name` for the crate it builds or runs (as opposed
+/// to the user's own settings such as `CARGO_TARGET_DIR` or `CARGO_HOME`).
+fn is_crate_variable(name: &str) -> bool {
+    matches!(
+        name,
+        "CARGO_MANIFEST_DIR"
+            | "CARGO_MANIFEST_PATH"
+            | "CARGO_CRATE_NAME"
+            | "CARGO_BIN_NAME"
+            | "CARGO_PRIMARY_PACKAGE"
+            | "CARGO_TARGET_TMPDIR"
+            | "CARGO_RUSTC_CURRENT_DIR"
+    ) || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
 }
 
 fn shared_suffix() -> u128 {
@@ -188,6 +214,21 @@ pub async fn send_idempotent(request: reqwest::RequestBuilder) -> (u16, String) 
 #[cfg(test)]
 mod tests {
     use super::is_emulator_fault;
+
+    #[test]
+    fn only_the_variables_cargo_sets_for_a_crate_are_kept_from_the_watch_server() {
+        use super::is_crate_variable;
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_BIN_EXE_token",
+        ] {
+            assert!(is_crate_variable(name), "{name}");
+        }
+        for name in ["CARGO_TARGET_DIR", "CARGO_HOME", "PATH", "CARGO"] {
+            assert!(!is_crate_variable(name), "{name}");
+        }
+    }
 
     #[test]
     fn only_the_emulators_problem_document_counts_as_its_fault() {

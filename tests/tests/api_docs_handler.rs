@@ -193,3 +193,57 @@ async fn only_the_page_files_are_served() {
     assert_eq!(post.status(), 405);
     assert_eq!(header(&post, "allow"), "GET");
 }
+
+#[tokio::test]
+async fn the_sign_in_return_page_speaks_the_patients_language_and_keeps_nothing() {
+    let ctx = TestContext::new();
+    let page = "/api-docs/oauth2-redirect?code=c&state=s&iss=x";
+
+    let english = call(&ctx, Event::get(page)).await;
+    assert_eq!(english.status(), 200);
+    assert_eq!(header(&english, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&english, "cache-control"), "no-store");
+    assert_eq!(header(&english, "referrer-policy"), "no-referrer");
+    assert!(header(&english, "content-security-policy").contains("script-src 'self';"));
+    let html = text(&english);
+    assert!(html.contains(r#"<html lang="en">"#), "{html}");
+    assert!(
+        html.contains("Returning to the API documentation"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<script src="?file=oauth2-redirect.js"></script>"#),
+        "{html}"
+    );
+
+    // The browser's languages, then the language the patient chose while signing in (the cookie
+    // the sign-in pages set on this host) over them.
+    let german = call(
+        &ctx,
+        Event::get(page).header("accept-language", "de-DE,de;q=0.9,en;q=0.5"),
+    )
+    .await;
+    let html = text(&german);
+    assert!(html.contains(r#"<html lang="de">"#), "{html}");
+    assert!(html.contains("Zurück zur API-Dokumentation"), "{html}");
+    let chosen = call(
+        &ctx,
+        Event::get(page)
+            .header("accept-language", "en")
+            .cookie(shared::pages::language::DEV_COOKIE, "de"),
+    )
+    .await;
+    assert!(text(&chosen).contains(r#"<html lang="de">"#));
+
+    let script = call(
+        &ctx,
+        Event::get("/api-docs/oauth2-redirect?file=oauth2-redirect.js"),
+    )
+    .await;
+    assert_eq!(script.status(), 200);
+    assert!(header(&script, "content-type").contains("javascript"));
+    let other = call(&ctx, Event::get("/api-docs/oauth2-redirect?file=index.css")).await;
+    assert_eq!(other.status(), 404);
+    let post = call(&ctx, Event::post("/api-docs/oauth2-redirect")).await;
+    assert_eq!(post.status(), 405);
+}

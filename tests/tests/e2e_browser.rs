@@ -126,6 +126,50 @@ async fn scenario(script: &str, screenshots: &[&str]) {
     }
 }
 
+/// The browsable documentation: "Authorize" with the documentation's own client, then "Try it
+/// out" books an appointment (`api-docs.test.mjs`).
+#[tokio::test]
+async fn the_api_docs_sign_a_patient_in_and_book_an_appointment_with_try_it_out() {
+    let browser_dir = in_workspace("tests/browser");
+    let chromium = chromium();
+    require(&chromium, "Chromium", INSTALL_HINT);
+    require(
+        &browser_dir.join("node_modules/playwright-core/package.json"),
+        "playwright-core (tests/browser/node_modules)",
+        INSTALL_HINT,
+    );
+    let node = PathBuf::from(std::env::var_os("PORTAL_TEST_NODE").unwrap_or_else(|| "node".into()));
+
+    let e2e = E2e::new().await;
+    testkit::catalog::ensure_demo(&e2e.store).await;
+    let client_name = e2e.docs_client().await;
+    let patient = e2e.patient().await;
+    let env: Vec<(String, String)> = [
+        ("PORTAL_BASE_URL", e2e.issuer().to_owned()),
+        ("CLIENT_NAME", client_name.to_owned()),
+        ("PATIENT_EMAIL", patient.email.clone()),
+        ("PATIENT_PASSWORD", patient.password.clone()),
+        ("PAGE_TEXTS", page_texts(client_name).to_string()),
+        // The demo catalog's bookable type (infra/catalog/demo.yaml).
+        ("INSURANCE_ID", testkit::catalog::INSURANCE.to_string()),
+        ("CATEGORY_ID", testkit::catalog::CATEGORY.to_string()),
+        ("TYPE_ID", testkit::catalog::TYPE.to_string()),
+        ("ARTIFACT_DIR", artifact_dir().display().to_string()),
+        ("CHROMIUM_PATH", chromium.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let printed = run_ok(
+        &node,
+        &["--test", "--test-reporter=spec", "api-docs.test.mjs"],
+        &browser_dir,
+        &env,
+    )
+    .await;
+    println!("{printed}");
+}
+
 #[tokio::test]
 async fn a_patient_signs_in_reads_the_scopes_in_plain_words_and_allows() {
     scenario("sign-in-allow.test.mjs", &["login-en", "consent-en"]).await;

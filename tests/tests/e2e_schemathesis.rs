@@ -5,7 +5,7 @@
 //! The test signs a patient in through the real pages (one successful sign-in, no failed ones:
 //! the per-address throttle is shared with the other end-to-end tests), gets an access token with
 //! every scope, makes sure a catalog is loaded (otherwise every booking route would rightly answer
-//! 503), and runs `.venv/bin/schemathesis` (installed by `make test` from `infra/requirements.txt`)
+//! 503), and runs `.venv/bin/schemathesis` (installed by `make test` from `infra/requirements/test.txt`)
 //! twice with that token: over every JSON operation with generated ids, then over the appointment
 //! operations with two real appointments of the patient. Reports are printed; the test fails when
 //! either run reports a failure.
@@ -54,7 +54,7 @@ fn schemathesis() -> PathBuf {
     assert!(
         path.exists(),
         "{} is missing: run `make test` (or `make tools`), which installs schemathesis from \
-         infra/requirements.txt into .venv",
+         infra/requirements/test.txt into .venv",
         path.display()
     );
     path

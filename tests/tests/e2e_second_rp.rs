@@ -3,7 +3,7 @@
 //! JWKS, userinfo, refresh-token rotation (and reuse detection), and revocation, against the
 //! portal served by `cargo lambda watch`, with its own client and patient.
 //!
-//! Authlib lives in the project's virtualenv (`.venv`, from `infra/requirements.txt`), which
+//! Authlib lives in the project's virtualenv (`.venv`, from `infra/requirements/test.txt`), which
 //! `make test` installs; without it this test fails, it does not skip.
 
 mod rp_support;
@@ -14,7 +14,7 @@ use rp_support::{common_env, in_workspace, loopback_client, require, run_ok};
 #[tokio::test]
 async fn authlib_signs_in_refreshes_and_revokes_from_discovery_alone() {
     let python = in_workspace(".venv/bin/python");
-    let hint = "`make test` creates the virtualenv with Authlib from infra/requirements.txt";
+    let hint = "`make test` creates the virtualenv with Authlib from infra/requirements/test.txt";
     require(&python, "the project's Python virtualenv", hint);
     require(
         &in_workspace(".venv/lib"),

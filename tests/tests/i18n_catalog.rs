@@ -12,7 +12,9 @@ use shared::asap::message::Notification;
 use shared::i18n::catalog::checked;
 use shared::i18n::{Locale, Tr, SUPPORTED};
 use shared::oauth::flow_error::PageError;
-use shared::pages::{self, ConsentPage, LanguageSwitch, LoginPage, MessagePage, UnsubscribePage};
+use shared::pages::{
+    self, ConsentPage, DocsRedirectPage, LanguageSwitch, LoginPage, MessagePage, UnsubscribePage,
+};
 use shared::scope::Scopes;
 
 /// What the pages show that is the same in every language: the brand, and the data a test puts in.
@@ -105,6 +107,13 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
             &[("detail", "post_logout_redirect_uri")],
             true,
         )),
+    );
+    add(
+        "API docs sign-in return",
+        pages::render(&DocsRedirectPage {
+            tr,
+            script: "oauth2-redirect.js",
+        }),
     );
     let when = shared::i18n::datetime::long(locale, chrono_tz::Europe::Berlin, 1_796_112_000);
     add(

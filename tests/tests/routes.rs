@@ -63,9 +63,11 @@ const CONTRACT: &[(&str, &str, &str)] = &[
 /// of their own, for the video service).
 const PUBLISHED: &[(&str, &str, &str)] = &[("GET", "/.well-known/video-jwks.json", "userinfo")];
 
-/// Every route outside the contract, as the local router sends them: [`PUBLISHED`] and the
-/// one-click unsubscribe link of ASAP emails (served by the asap function's link router).
+/// Every route outside the contract, as the local router sends them: [`PUBLISHED`], the one-click
+/// unsubscribe link of ASAP emails (served by the asap function's link router) and Swagger UI's
+/// sign-in redirect page.
 const EXTRA: &[(&str, &str, &str)] = &[
+    ("GET", "/api-docs/oauth2-redirect", "userinfo"),
     ("GET", "/asap/unsubscribe", "asap"),
     ("POST", "/asap/unsubscribe", "asap"),
     ("GET", "/.well-known/video-jwks.json", "userinfo"),

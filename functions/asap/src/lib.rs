@@ -333,6 +333,13 @@ fn subscription_response(id: &str, subscribed: bool, tag: Option<String>) -> Res
 
 #[async_trait]
 impl Handler for App {
+    fn route(&self, request: &Request) -> Option<String> {
+        let (method, path) = (request.method(), request.uri().path());
+        self.router
+            .route_name(method, path)
+            .or_else(|| self.links.route_name(method, path))
+    }
+
     async fn handle(&self, request: Request) -> Response<Body> {
         if request.uri().path() == UNSUBSCRIBE_PATH {
             // A page opened from an email: no CORS, the HTML protections of every page.

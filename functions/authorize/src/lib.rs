@@ -571,6 +571,11 @@ fn add_cookie(response: &mut Response<Body>, value: &str) {
 
 #[async_trait]
 impl Handler for App {
+    fn route(&self, request: &Request) -> Option<String> {
+        self.router
+            .route_name(request.method(), request.uri().path())
+    }
+
     async fn handle(&self, request: Request) -> Response<Body> {
         self.dispatch(request)
             .await

@@ -393,6 +393,11 @@ fn search_query(query: &Params, with_ids: bool) -> Result<SearchQuery, ApiError>
 
 #[async_trait]
 impl Handler for App {
+    fn route(&self, request: &Request) -> Option<String> {
+        self.router
+            .route_name(request.method(), request.uri().path())
+    }
+
     /// Answers CORS preflights for this function's paths, then routes; every answer (errors
     /// included) carries the CORS headers for an allowed origin.
     async fn handle(&self, request: Request) -> Response<Body> {

@@ -193,6 +193,11 @@ fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, OAuthError> {
 
 #[async_trait]
 impl Handler for App {
+    fn route(&self, request: &Request) -> Option<String> {
+        self.router
+            .route_name(request.method(), request.uri().path())
+    }
+
     /// Browser apps (public clients) call `/oauth/token` and `/oauth/revoke` cross-origin: their
     /// preflights are answered here and every response, errors included, carries the CORS headers
     /// for allowed origins ([`cors`]; `/oauth/introspect` is server-to-server and gets none).

@@ -8,6 +8,12 @@
 //! links (`?file=…`) resolve against wherever the page is served from, behind a custom domain or
 //! a stage prefix alike, and need no route beyond the contract's. The page itself is ours: it
 //! loads nothing inline, so its Content-Security-Policy allows scripts from this origin only.
+//!
+//! "Authorize" signs a patient in with the documentation's public client
+//! ([`shared::openapi::docs_client`]: authorization code + PKCE, no secret) in a popup window that
+//! comes back to Swagger UI's redirect page, `GET /api-docs/oauth2-redirect` (not a contract
+//! route; its script is `?file=oauth2-redirect.js` there), which hands the code to the page; the
+//! page exchanges it at the token endpoint and "Try it out" sends the access token.
 
 use std::io::Read as _;
 use std::sync::Arc;
@@ -20,6 +26,8 @@ use lambda_http::{Body, Request, Response};
 use shared::config::Config;
 use shared::http::request::Params;
 use shared::http::ApiError;
+use shared::openapi::docs_client;
+use shared::pages::{self, language, DocsRedirectPage};
 use url::Url;
 use utoipa_swagger_ui::Config as SwaggerConfig;
 
@@ -33,6 +41,9 @@ pub const ASSETS: [&str; 7] = [
     "favicon-32x32.png",
     "favicon-16x16.png",
 ];
+
+/// The one file the redirect page loads.
+pub const REDIRECT_SCRIPT: &str = "oauth2-redirect.js";
 
 /// How long browsers may keep the assets (seconds): they change only with a new release.
 pub const ASSET_MAX_AGE_SECS: u32 = 3600;
@@ -107,19 +118,35 @@ impl Document {
 pub struct ApiDocs {
     config: Arc<SwaggerConfig<'static>>,
     csp: HeaderValue,
+    /// Whether the issuer is https (which language cookie the patient's browser holds).
+    secure: bool,
 }
 
 impl ApiDocs {
     /// The UI for the API whose issuer (and so the origin of "Try it out" requests) is `issuer`.
     pub fn new(issuer: &Url) -> Self {
+        let issuer_str = issuer.as_str().trim_end_matches('/');
+        let oauth = utoipa_swagger_ui::oauth::Config::new()
+            .client_id(docs_client::CLIENT_ID)
+            .app_name(docs_client::CLIENT_NAME)
+            .use_pkce_with_authorization_code_grant(true)
+            .scopes(
+                docs_client::SCOPES
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect(),
+            );
         // Relative to the page (`/api-docs`), so it also works under a stage prefix.
-        let config = SwaggerConfig::new(["api-docs/openapi.json"])
+        let config = SwaggerConfig::with_oauth_config(["api-docs/openapi.json"], oauth)
             // The default validator is an online service; nothing may leave this origin.
             .validator_url("none")
-            .persist_authorization(false);
+            .persist_authorization(false)
+            // Exactly the redirect URI the documentation client is registered with.
+            .oauth2_redirect_url(docs_client::redirect_uri(issuer_str));
         Self {
             config: Arc::new(config),
             csp: content_security_policy(issuer),
+            secure: issuer.scheme() == "https",
         }
     }
 
@@ -131,8 +158,26 @@ impl ApiDocs {
         }
     }
 
+    /// `GET /api-docs/oauth2-redirect[?file=oauth2-redirect.js]`: the page the sign-in popup
+    /// returns to (with `code`, `state` and `iss`, or an error), and its script.
+    pub fn redirect(&self, request: &Request, query: &Params) -> Result<Response<Body>, ApiError> {
+        match query.get("file") {
+            Ok(Some(REDIRECT_SCRIPT)) => self.asset(request, REDIRECT_SCRIPT),
+            Ok(Some(other)) => Err(ApiError::NotFound(format!(
+                "no documentation file `{other}`"
+            ))),
+            // The popup's own query (code, state, iss) is read by the script, not here; a
+            // repeated parameter is the script's problem too.
+            Ok(None) | Err(_) => Ok(self.html(redirect_page(request, self.secure), no_store())),
+        }
+    }
+
     fn page(&self) -> Response<Body> {
-        let mut response = Response::new(Body::from(PAGE));
+        self.html(PAGE, cache_control())
+    }
+
+    fn html(&self, page: impl Into<Body>, cache: HeaderValue) -> Response<Body> {
+        let mut response = Response::new(page.into());
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -148,13 +193,13 @@ impl ApiDocs {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
-        headers.insert(header::CACHE_CONTROL, cache_control());
+        headers.insert(header::CACHE_CONTROL, cache);
         response
     }
 
     fn asset(&self, request: &Request, name: &str) -> Result<Response<Body>, ApiError> {
         let not_found = || ApiError::NotFound(format!("no documentation file `{name}`"));
-        if !ASSETS.contains(&name) {
+        if !ASSETS.contains(&name) && name != REDIRECT_SCRIPT {
             return Err(not_found());
         }
         let file = utoipa_swagger_ui::serve(name, self.config.clone())
@@ -207,6 +252,23 @@ fn content_security_policy(issuer: &Url) -> HeaderValue {
              frame-ancestors 'none'; base-uri 'none'",
         )
     })
+}
+
+/// Swagger UI's OAuth 2.0 redirect page in the patient's language (the language cookie of the
+/// sign-in they just went through, else `Accept-Language`), with its script from the same route
+/// (query-relative): the script passes the code (or error) in the page's query to the
+/// documentation page that opened the popup.
+fn redirect_page(request: &Request, secure: bool) -> String {
+    let tr = language::choose(request, None, None, None, secure).tr;
+    pages::render(&DocsRedirectPage {
+        tr,
+        script: REDIRECT_SCRIPT,
+    })
+}
+
+/// The redirect page arrives with a one-time code in its URL: nothing may keep it.
+fn no_store() -> HeaderValue {
+    HeaderValue::from_static("no-store")
 }
 
 fn cache_control() -> HeaderValue {
@@ -289,6 +351,44 @@ mod tests {
         let document = Document::new(&config).unwrap();
         assert!(document.gzip.len() * 4 < document.json.len());
         assert_eq!(gunzip(&document.gzip).unwrap(), document.json);
+    }
+
+    #[test]
+    fn the_ui_signs_in_with_the_docs_client_and_pkce() {
+        let docs = ApiDocs::new(&Url::parse("https://id.example").unwrap());
+        let file = utoipa_swagger_ui::serve("swagger-initializer.js", docs.config.clone())
+            .unwrap()
+            .unwrap();
+        let script = String::from_utf8(file.bytes.into_owned()).unwrap();
+        assert!(script.contains(r#""clientId": "api-docs""#), "{script}");
+        assert!(
+            script.contains(r#""usePkceWithAuthorizationCodeGrant": true"#),
+            "{script}"
+        );
+        assert!(
+            script
+                .contains(r#""oauth2RedirectUrl": "https://id.example/api-docs/oauth2-redirect""#),
+            "{script}"
+        );
+        assert!(!script.contains("clientSecret"), "{script}");
+    }
+
+    #[test]
+    fn the_redirect_page_loads_its_script_from_its_own_route() {
+        let request = lambda_http::http::Request::builder()
+            .uri("https://id.example/api-docs/oauth2-redirect?code=c&state=s")
+            .body(Body::Empty)
+            .unwrap();
+        let page = redirect_page(&request, true);
+        assert!(
+            page.contains(&format!("src=\"?file={REDIRECT_SCRIPT}\"")),
+            "{page}"
+        );
+        let docs = ApiDocs::new(&Url::parse("https://id.example").unwrap());
+        let file = utoipa_swagger_ui::serve(REDIRECT_SCRIPT, docs.config.clone())
+            .unwrap()
+            .expect("oauth2-redirect.js is embedded");
+        assert!(!file.bytes.is_empty());
     }
 
     #[test]

@@ -20,6 +20,7 @@ use shared::http::request;
 use shared::http::{response, ApiError, PathParams, Router};
 use shared::oidc::discovery::{self, ProviderMetadata};
 use shared::oidc::{profile, userinfo, SubjectError};
+use shared::openapi::docs_client;
 use shared::repo::{PatientRepo, RepoError};
 
 /// The routes this function serves.
@@ -70,6 +71,12 @@ pub fn router() -> Router<Route> {
     ])
 }
 
+/// The routes outside the contract: `GET /api-docs/oauth2-redirect`, Swagger UI's sign-in
+/// redirect page (see [`api_docs`]).
+pub fn docs_router() -> Router<()> {
+    Router::new(vec![(Method::GET, docs_client::REDIRECT_PATH, ())])
+}
+
 /// The function's state, built once per instance.
 pub struct App {
     context: Context,
@@ -82,6 +89,8 @@ pub struct App {
     openapi: OnceLock<api_docs::Document>,
     /// The browsable documentation.
     docs: api_docs::ApiDocs,
+    /// Its sign-in redirect page's route.
+    docs_router: Router<()>,
 }
 
 impl App {
@@ -93,6 +102,7 @@ impl App {
             docs: api_docs::ApiDocs::new(&context.config.issuer),
             patients: PatientRepo::new(context.store.clone()),
             router: router(),
+            docs_router: docs_router(),
             context,
         }
     }
@@ -198,9 +208,24 @@ fn subject_error(error: SubjectError) -> Result<Response<Body>, ApiError> {
 
 #[async_trait]
 impl Handler for App {
+    fn route(&self, request: &Request) -> Option<String> {
+        let (method, path) = (request.method(), request.uri().path());
+        self.router
+            .route_name(method, path)
+            .or_else(|| self.docs_router.route_name(method, path))
+    }
+
     /// Answers CORS preflights for the CORS paths this function serves, then routes; every answer
     /// on a CORS path (errors included) carries the CORS headers for an allowed origin.
     async fn handle(&self, request: Request) -> Response<Body> {
+        if request.uri().path() == docs_client::REDIRECT_PATH {
+            // A page in the patient's sign-in popup: no CORS.
+            return self
+                .docs_router
+                .resolve(request.method(), request.uri().path())
+                .and_then(|_| self.docs.redirect(&request, &request::query(&request)))
+                .unwrap_or_else(ApiError::into_response);
+        }
         cors::respond(&request, &self.context.config, &self.router, async {
             self.dispatch(&request)
                 .await

@@ -2,7 +2,8 @@
 //! so a developer can sign in and exchange a code within a minute of cloning.
 //!
 //! The demo client's secret is fixed and printed on purpose: it only ever exists in a local store.
-//! Refuses to run against DynamoDB so a demo secret can never reach a deployed table.
+//! Refuses to run against a DynamoDB table that is not on a loopback emulator (`make run
+//! STORE=dynamodb`), so a demo secret can never reach a deployed table.
 
 use shared::config::{Config, StoreConfig};
 use shared::crypto;
@@ -29,8 +30,12 @@ pub const PATIENT_ID: &str = "DemoPatient00000000000000001";
 
 /// Seeds the demo data and prints how to use it.
 pub async fn seed(config: &Config, store: SharedStore, json: bool) -> Result<(), String> {
-    if !matches!(config.store, StoreConfig::Sqlite { .. }) {
-        return Err("demo data is only seeded into a local SQLite store".into());
+    if !is_local(config) {
+        return Err(
+            "demo data is only seeded into a local store: SQLite, or DynamoDB on a loopback \
+             PORTAL_AWS_ENDPOINT"
+                .into(),
+        );
     }
     let redirect = RedirectUri::parse(REDIRECT_URI).map_err(|e| e.to_string())?;
     let client = Client {
@@ -107,9 +112,62 @@ pub async fn seed(config: &Config, store: SharedStore, json: bool) -> Result<(),
     Ok(())
 }
 
+/// A SQLite store, or DynamoDB reached through an emulator on this machine.
+fn is_local(config: &Config) -> bool {
+    match config.store {
+        StoreConfig::Sqlite { .. } => true,
+        StoreConfig::Dynamo { .. } => config
+            .aws_endpoint
+            .as_deref()
+            .and_then(|endpoint| url::Url::parse(endpoint).ok())
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .is_some_and(|host| {
+                host == "localhost"
+                    || host
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }),
+    }
+}
+
 fn ignore_existing(result: Result<(), RepoError>) -> Result<(), String> {
     match result {
         Ok(()) | Err(RepoError::AlreadyExists) => Ok(()),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn demo_data_goes_only_into_local_stores() {
+        assert!(is_local(&config(&[])));
+        let dynamo = |endpoint: &str| {
+            is_local(&config(&[
+                ("PORTAL_STORE", "dynamodb:portal-local"),
+                ("PORTAL_AWS_ENDPOINT", endpoint),
+            ]))
+        };
+        assert!(dynamo("http://127.0.0.1:5000"));
+        assert!(dynamo("http://localhost:5000"));
+        assert!(dynamo("http://[::1]:5000"));
+        assert!(!dynamo("https://dynamodb.eu-central-1.amazonaws.com"));
+        assert!(!is_local(&config(&[(
+            "PORTAL_STORE",
+            "dynamodb:portal-prod"
+        )])));
     }
 }

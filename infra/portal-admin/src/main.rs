@@ -45,9 +45,14 @@ enum Command {
     /// Manage the institution's catalog (insurances, categories, types, schedules).
     #[command(subcommand)]
     Catalog(CatalogCommand),
-    /// Seed the demo patient and demo client of `make run` (local SQLite store only; idempotent)
-    /// and print their credentials and a ready-to-open authorization URL.
+    /// Seed the demo patient and demo client of `make run` (local stores only: SQLite, or
+    /// DynamoDB on a loopback emulator; idempotent) and print their credentials and a
+    /// ready-to-open authorization URL.
     Demo,
+    /// Register (or re-register) the public PKCE client of the API documentation, so the
+    /// "Authorize" button of /api-docs signs patients in. Its redirect URI is
+    /// PORTAL_ISSUER + /api-docs/oauth2-redirect; run it again after changing the issuer.
+    DocsClient,
 }
 
 #[derive(Subcommand)]
@@ -148,7 +153,37 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             demo::seed(&config, store, cli.json).await
         }
+        Command::DocsClient => docs_client(&config, cli.json).await,
     }
+}
+
+/// Registers the documentation's client for this issuer, replacing an earlier registration (a
+/// public client has no secret to lose; its redirect URI follows the issuer).
+async fn docs_client(config: &Config, json: bool) -> Result<(), String> {
+    use shared::openapi::docs_client;
+
+    let client = docs_client::client(config.issuer_str(), shared::store::now_unix())
+        .map_err(|e| e.to_string())?;
+    let store = shared::boot::connect_store(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    shared::repo::ClientRepo::new(store)
+        .replace(&client)
+        .await
+        .map_err(|e| format!("cannot save the documentation client: {e}"))?;
+    let redirect = docs_client::redirect_uri(config.issuer_str());
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "client_id": docs_client::CLIENT_ID, "redirect_uri": redirect })
+        );
+    } else {
+        println!(
+            "documentation client registered: {} (public, PKCE), redirect {redirect}",
+            docs_client::CLIENT_ID
+        );
+    }
+    Ok(())
 }
 
 async fn init(config: &Config, json: bool) -> Result<(), String> {

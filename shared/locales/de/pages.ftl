@@ -68,3 +68,9 @@ unsubscribe-already = Die E-Mails, für die dieser Link verschickt wurde, sind b
     .title = Bereits abbestellt
 unsubscribe-invalid = Der Abmeldelink ist unvollständig, beschädigt oder abgelaufen. Kopieren Sie den vollständigen Link aus der E-Mail, oder bestellen Sie die E-Mails in der App ab, mit der Sie gebucht haben.
     .title = Dieser Link funktioniert nicht
+
+## Rückkehrseite der Anmeldung aus der API-Dokumentation (das „Authorize“-Fenster von /api-docs schließt sich selbst)
+
+docs-redirect-returning = Zurück zur API-Dokumentation …
+    .title = Anmeldung in der API-Dokumentation
+docs-redirect-needs-script = Die Anmeldung in der API-Dokumentation braucht JavaScript. Schließen Sie dieses Fenster und verwenden Sie stattdessen eine App.

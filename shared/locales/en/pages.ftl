@@ -72,3 +72,9 @@ unsubscribe-already = The emails this link was sent for have already been stoppe
     .title = Already unsubscribed
 unsubscribe-invalid = The unsubscribe link is incomplete, damaged or has expired. Copy the whole link from the email, or stop the emails in the app you booked with.
     .title = This link does not work
+
+## The API documentation's sign-in return page (the "Authorize" popup of /api-docs closes itself)
+
+docs-redirect-returning = Returning to the API documentation…
+    .title = Signing in to the API documentation
+docs-redirect-needs-script = Signing in to the API documentation needs JavaScript. Close this window and use an app instead.

@@ -28,6 +28,7 @@ use crate::boot::Context;
 use crate::domain::patient::{Patient, PatientId};
 use crate::keys::Keys;
 use crate::mail::{MailError, SharedMailer};
+use crate::metrics::{self, Counter};
 use crate::repo::PatientRepo;
 use crate::store::{
     layout, Condition, Item, Key, SharedStore, StoreError, Update, MAX_QUERY_LIMIT,
@@ -165,8 +166,14 @@ impl Notifier {
         let mut failure = None;
         let mut failed = 0;
         let mut attempted = 0;
-        for subscription in &candidates {
+        for (position, subscription) in candidates.iter().enumerate() {
             if attempted == self.fanout {
+                // Over the fan-out limit: these subscribers are not told about this slot.
+                metrics::count_n(
+                    Counter::AsapMailsSuppressed,
+                    None,
+                    (candidates.len() - position) as u64,
+                );
                 break;
             }
             let Some(offered) = first_free(&slots, &taken, capacity, subscription.starts_at) else {
@@ -177,10 +184,17 @@ impl Notifier {
                 .deliver(event, kind, category_name, subscription, offered, now)
                 .await
             {
-                Ok(Delivery::Sent) => report.sent += 1,
-                Ok(Delivery::AlreadySent) => report.already_sent += 1,
-                Ok(Delivery::NoRecipient) => {}
+                Ok(Delivery::Sent) => {
+                    metrics::count(Counter::AsapMailsSent);
+                    report.sent += 1
+                }
+                Ok(Delivery::AlreadySent) => {
+                    metrics::count(Counter::AsapMailsSuppressed);
+                    report.already_sent += 1
+                }
+                Ok(Delivery::NoRecipient) => metrics::count(Counter::AsapMailsSuppressed),
                 Err(NotifyError::Mail { cause, .. }) => {
+                    metrics::count(Counter::AsapMailsFailed);
                     failed += 1;
                     failure = Some(NotifyError::Mail { failed, cause });
                 }

@@ -26,6 +26,7 @@ use super::BookingError;
 use crate::crypto::random_id;
 use crate::domain::patient::PatientId;
 use crate::keys::Keys;
+use crate::metrics::{self, Counter};
 
 /// Default page size of the appointment list.
 pub const DEFAULT_LIST_LIMIT: u32 = 20;
@@ -238,6 +239,20 @@ impl BookingService {
         idempotency: Option<Idempotency>,
         now: i64,
     ) -> Result<Booked, BookingError> {
+        let result = self.book_once(patient_id, request, idempotency, now).await;
+        // A replayed retry is the same booking again, not another one.
+        let new = matches!(&result, Ok(booked) if !booked.replayed);
+        count_outcome(&result, new.then_some(Counter::Bookings));
+        result
+    }
+
+    async fn book_once(
+        &self,
+        patient_id: &PatientId,
+        request: &BookRequest,
+        idempotency: Option<Idempotency>,
+        now: i64,
+    ) -> Result<Booked, BookingError> {
         let (comment, email) = request.validate()?;
         let token = self
             .open_availability(&request.availability_id, now)
@@ -387,6 +402,21 @@ impl BookingService {
         if_match: IfMatch,
         now: i64,
     ) -> Result<(Appointment, Option<OutboxEvent>), BookingError> {
+        let result = self
+            .reschedule_once(patient_id, id, availability_id, if_match, now)
+            .await;
+        count_outcome(&result, Some(Counter::Reschedules));
+        result
+    }
+
+    async fn reschedule_once(
+        &self,
+        patient_id: &PatientId,
+        id: &AppointmentId,
+        availability_id: &str,
+        if_match: IfMatch,
+        now: i64,
+    ) -> Result<(Appointment, Option<OutboxEvent>), BookingError> {
         let token = self.open_availability(availability_id, now).await?;
         let (current, tagged) = self
             .to_change(patient_id, id, if_match, now, "rescheduled")
@@ -441,6 +471,18 @@ impl BookingService {
     /// then ONE transaction, which also records the freed slot in the outbox when the type has an
     /// ASAP list (returned for inline dispatch). 412 when `if_match` names an outdated revision.
     pub async fn cancel(
+        &self,
+        patient_id: &PatientId,
+        id: &AppointmentId,
+        if_match: IfMatch,
+        now: i64,
+    ) -> Result<Option<OutboxEvent>, BookingError> {
+        let result = self.cancel_once(patient_id, id, if_match, now).await;
+        count_outcome(&result, Some(Counter::Cancels));
+        result
+    }
+
+    async fn cancel_once(
         &self,
         patient_id: &PatientId,
         id: &AppointmentId,
@@ -633,4 +675,18 @@ fn changeable(current: &Appointment, now: i64, verb: &str) -> Result<(), Booking
         });
     }
     Ok(())
+}
+
+/// Counts a booking change in the request's metrics: `done` when it succeeded, `SlotUnavailable`
+/// when the slot was taken meanwhile.
+fn count_outcome<T>(result: &Result<T, BookingError>, done: Option<Counter>) {
+    match result {
+        Ok(_) => {
+            if let Some(counter) = done {
+                metrics::count(counter);
+            }
+        }
+        Err(BookingError::SlotUnavailable) => metrics::count(Counter::SlotUnavailable),
+        Err(_) => {}
+    }
 }

@@ -35,6 +35,22 @@ impl<R: Copy> Router<R> {
         self.routes.iter().map(|(m, p, _)| (m, *p))
     }
 
+    /// The route a request is for, for logs and metrics: `METHOD /pattern` when a route serves
+    /// it, `ANY /pattern` when the path is known but the method is not, `unmatched` otherwise.
+    /// Patterns, never raw paths, so ids in paths never reach a metric dimension.
+    pub fn route_name(&self, method: &Method, path: &str) -> Option<String> {
+        let mut known_path = None;
+        for (route_method, pattern, _) in &self.routes {
+            if match_path(pattern, path).is_some() {
+                if route_method == method {
+                    return Some(format!("{route_method} {pattern}"));
+                }
+                known_path.get_or_insert(*pattern);
+            }
+        }
+        known_path.map(|pattern| format!("ANY {pattern}"))
+    }
+
     /// Finds the handler for a request, or the 404/405 the client should get.
     pub fn resolve(&self, method: &Method, path: &str) -> Result<(R, PathParams), ApiError> {
         let mut allowed = Vec::new();
@@ -90,6 +106,24 @@ fn percent_decode(segment: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn route_names_are_patterns_never_raw_paths() {
+        let router = router();
+        assert_eq!(
+            router
+                .route_name(&Method::GET, "/api/portal/v1/appointments/a%20b")
+                .as_deref(),
+            Some("GET /api/portal/v1/appointments/{id}")
+        );
+        assert_eq!(
+            router
+                .route_name(&Method::PATCH, "/api/portal/v1/appointments/xyz")
+                .as_deref(),
+            Some("ANY /api/portal/v1/appointments/{id}")
+        );
+        assert_eq!(router.route_name(&Method::GET, "/elsewhere/123"), None);
+    }
 
     fn router() -> Router<u8> {
         Router::new(vec![

@@ -32,6 +32,7 @@ use crate::domain::password::{verify_dummy, verify_password};
 use crate::domain::patient::{Email, Patient};
 use crate::http::request::Params;
 use crate::keys::Keys;
+use crate::metrics::{self, Counter};
 use crate::repo::{
     ClientRepo, ConsentRepo, GrantId, PatientRepo, Session, SessionRepo, ThrottleRepo,
 };
@@ -258,6 +259,7 @@ impl Flow {
             .map(Email::lookup_key)
             .unwrap_or_else(|| email.trim().to_ascii_lowercase());
         if let Some(retry_after) = self.throttle.is_locked(&account, ip).await? {
+            metrics::count(Counter::SignInThrottled);
             return Ok(SignIn::Locked { retry_after });
         }
         let credentials = match &parsed {
@@ -280,6 +282,7 @@ impl Flow {
         let Some(patient_id) = verified else {
             let counts = self.throttle.record_failure(&account, ip).await?;
             tracing::info!(locked = counts.is_locked(), "failed sign-in");
+            metrics::count(Counter::SignInFailed);
             return Ok(SignIn::Rejected);
         };
         self.throttle.clear_account(&account).await?;
@@ -299,6 +302,7 @@ impl Flow {
             expires_at: auth_time.saturating_add(SESSION_TTL.as_secs() as i64),
         };
         tracing::info!(client_id = %request.client_id, "patient signed in");
+        metrics::count(Counter::SignInOk);
         // This sign-in is the re-authentication `prompt=login` asked for; the request sealed into
         // the consent page carries that, so the consent step does not ask for it again.
         let mut satisfied = request.clone();

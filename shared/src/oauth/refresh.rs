@@ -31,6 +31,7 @@ use super::OAuthError;
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::keys::{KeySet, Purpose, SealError};
+use crate::metrics::{self, Counter};
 use crate::repo::{GrantError, GrantId};
 use crate::scope::Scopes;
 use crate::store::now_unix;
@@ -164,6 +165,7 @@ impl TokenService {
             Ok(()) => {}
             Err(GrantError::InvalidClient) => return Err(client_auth::failed()),
             Err(GrantError::Reused) => {
+                metrics::count(Counter::RefreshReuseDetected);
                 self.revoke_after_replay(&token.grant_id, "refresh token reused")
                     .await;
                 return Err(OAuthError::invalid_grant(

@@ -27,6 +27,7 @@ use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::http::request::Params;
 use crate::keys::{REFRESH_TTL_SECS, SIGNED_TOKEN_TTL_SECS};
+use crate::metrics::{self, Counter};
 use crate::repo::{Grant, GrantError, GrantId};
 use crate::scope::Scopes;
 use crate::store::now_unix;
@@ -98,12 +99,16 @@ impl TokenService {
                     redirect_uri,
                     code_verifier,
                 };
-                self.exchange_code(credentials, request).await
+                let tokens = self.exchange_code(credentials, request).await?;
+                metrics::count_with(Counter::TokensIssued, "authorization_code");
+                Ok(tokens)
             }
             GrantType::RefreshToken => {
                 let refresh_token = require(params, "refresh_token")?;
                 let scope = param(params, "scope")?;
-                self.refresh(credentials, refresh_token, scope).await
+                let tokens = self.refresh(credentials, refresh_token, scope).await?;
+                metrics::count_with(Counter::TokensIssued, "refresh_token");
+                Ok(tokens)
             }
         }
     }

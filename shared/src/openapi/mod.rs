@@ -6,6 +6,7 @@
 //!   `userinfo` (`oidc_paths`), `booking` and `asap`;
 //! - [`params`] and [`forms`]: query parameters and form bodies;
 //! - [`responses`]: the error answers, shared by the operations;
+//! - [`docs_client`]: the public client the browsable documentation signs in with ("Authorize");
 //! - [`security`]: the OAuth 2.0 scheme (authorization code, with every scope) and HTTP Basic
 //!   client authentication.
 //!
@@ -15,6 +16,7 @@
 
 mod asap_paths;
 mod booking_paths;
+pub mod docs_client;
 pub mod forms;
 mod oauth_paths;
 mod oidc_paths;

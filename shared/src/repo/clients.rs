@@ -45,6 +45,13 @@ impl ClientRepo {
         }
     }
 
+    /// Registers a client, replacing any client with the same id (admin use: a well-known public
+    /// client such as the API documentation's, whose redirect URI follows the issuer). One round trip.
+    pub async fn replace(&self, client: &Client) -> Result<(), RepoError> {
+        self.store.put(to_item(client), Condition::None).await?;
+        Ok(())
+    }
+
     /// The client with this id, if registered. One round trip.
     pub async fn get(&self, id: &ClientId) -> Result<Option<Client>, RepoError> {
         match self.store.get(&client_key(id)).await? {

@@ -27,6 +27,9 @@
 //! A patient's appointments share the `PATIENT#{patient_id}` partition with their profile, so
 //! another patient's appointment id is simply absent. The appointment list is the only query on the
 //! `gsi1` index.
+//!
+//! `docs/architecture.md` shows this table to readers of the repository; a test keeps its rows the
+//! same as these.
 
 use super::{Cursor, Key, Query};
 use crate::crypto::sha256_b64url;
@@ -323,6 +326,32 @@ mod tests {
             &cursor(appointment("p1", "a1"), None),
             "p1"
         ));
+    }
+
+    /// The table rows of a Markdown text (`prefix` stripped from each line first).
+    fn table_rows<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+        text.lines()
+            .filter_map(|line| line.strip_prefix(prefix))
+            .filter(|line| line.starts_with('|'))
+            .collect()
+    }
+
+    #[test]
+    fn the_architecture_page_shows_this_data_model() {
+        let here = include_str!("layout.rs");
+        let page = include_str!("../../../docs/architecture.md");
+        let ours = table_rows(here, "//! ");
+        assert!(ours.len() > 10, "the data model table is gone: {ours:?}");
+        let section = page
+            .split("## The single table")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("docs/architecture.md has a section `## The single table`");
+        assert_eq!(
+            table_rows(section, ""),
+            ours,
+            "docs/architecture.md's item table differs from shared/src/store/layout.rs's"
+        );
     }
 
     #[test]

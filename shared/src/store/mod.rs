@@ -14,6 +14,7 @@
 pub mod counting;
 pub mod dynamo;
 pub mod layout;
+pub mod observed;
 pub mod sqlite;
 
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 use super::*;
 
 #[test]
-fn every_function_is_its_own_arm64_binary_on_al2023_built_from_the_workspace() {
+fn every_function_is_its_own_arm64_binary_on_al2023_packaged_from_the_workspace_build() {
     let doc = template();
     let globals = &doc["Globals"]["Function"];
     assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
@@ -16,14 +16,11 @@ fn every_function_is_its_own_arm64_binary_on_al2023_built_from_the_workspace() {
     let mut built = BTreeSet::new();
     for (id, binary) in functions(&doc) {
         let function = resource(&doc, &id);
-        assert_eq!(
-            function["Metadata"]["BuildMethod"].as_str(),
-            Some("rust-cargolambda"),
-            "{id}"
-        );
+        // Packaged from the one workspace build, never rebuilt per function by `sam build`.
+        assert!(function["Metadata"]["BuildMethod"].is_null(), "{id}");
         assert_eq!(
             function["Properties"]["CodeUri"].as_str(),
-            Some("."),
+            Some(format!("{PREBUILT}{binary}").as_str()),
             "{id}"
         );
         for inherited in ["Runtime", "Handler", "Architectures"] {
@@ -51,6 +48,22 @@ fn every_function_is_its_own_arm64_binary_on_al2023_built_from_the_workspace() {
         );
     }
     assert_eq!(built, BINARIES.iter().map(|b| b.to_string()).collect());
+}
+
+#[test]
+fn the_deploy_build_puts_each_bootstrap_where_code_uri_looks() {
+    let script = std::fs::read_to_string(workspace_root().join("infra/scripts/deploy-build.sh"))
+        .expect("infra/scripts/deploy-build.sh");
+    assert!(
+        script.contains(&format!("OUT=\"$ROOT/{}\"", PREBUILT.trim_end_matches('/'))),
+        "deploy-build.sh writes somewhere else than {PREBUILT}"
+    );
+    assert!(script.contains("cargo lambda build --release --arm64"));
+    let lib = std::fs::read_to_string(workspace_root().join("infra/scripts/lib.sh")).unwrap();
+    assert!(
+        lib.contains(&format!("FUNCTION_PACKAGES=({})", BINARIES.join(" "))),
+        "infra/scripts/lib.sh builds other functions than {BINARIES:?}"
+    );
 }
 
 #[test]
@@ -98,6 +111,7 @@ fn every_function_gets_the_configuration_the_code_reads() {
                         "PORTAL_MAIL_FROM" => "no-reply@portal.example".to_owned(),
                         "PORTAL_CORS_ORIGINS" => "https://app.example".to_owned(),
                         "PORTAL_LOG_LEVEL" => "info".to_owned(),
+                        "PORTAL_METRICS_NAMESPACE" => "MyPatientPortal/prod".to_owned(),
                         _ => format!(
                             "arn:aws:secretsmanager:us-east-1:123456789012:secret:{binary}-keys"
                         ),

@@ -2,13 +2,17 @@
 //! serve, each on its own function; every path has the `ANY` fallback that lets the function answer
 //! 405 and CORS preflights itself; the JWT authorizer asks for a scope the contract requires on
 //! every resource route and nothing on the others; and the runtime, configuration, permissions,
-//! table and stream match what the code expects.
+//! table and stream match what the code expects; and the dashboard, alarms, log groups and
+//! tracing name what the code writes ([`observability`]).
 //!
 //! `sam validate` (infra/scripts/validate-template.sh) checks that the template deploys; it does not
 //! know the contract, and lets through a wrong runtime or architecture: these tests do.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use portal_tests::template::{
+    get_att, intrinsic, load as template, ref_target, resource, resources,
+};
 use portal_tests::watch::workspace_root;
 use serde_yaml::Value;
 
@@ -16,6 +20,7 @@ mod authorization;
 mod data;
 mod functions;
 mod keys;
+mod observability;
 mod permissions;
 mod routes;
 
@@ -103,8 +108,8 @@ const CHECKED_BY_THE_FUNCTION_ONLY: &[(&str, &str)] = &[("POST", "/oauth/userinf
 /// The five function binaries (functions/<name>, `[[bin]] name = "<name>"`).
 const BINARIES: &[&str] = &["authorize", "token", "userinfo", "booking", "asap"];
 
-/// The configuration variables the code reads (shared/src/config.rs) that a deployed function must
-/// get (from `Globals`, or its own `Environment` for its key secret).
+/// The configuration variables the code reads (shared/src/config.rs, shared/src/keys/) that a
+/// deployed function must get (from `Globals`, or its own `Environment` for its key secret).
 const DEPLOYED_VARIABLES: &[&str] = &[
     "PORTAL_STORE",
     "PORTAL_ISSUER",
@@ -114,91 +119,26 @@ const DEPLOYED_VARIABLES: &[&str] = &[
     "PORTAL_MAIL_FROM",
     "PORTAL_CORS_ORIGINS",
     "PORTAL_LOG_LEVEL",
+    "PORTAL_METRICS_NAMESPACE",
 ];
 
 // ---------------------------------------------------------------------------------------------
 // Reading the template
 // ---------------------------------------------------------------------------------------------
 
-/// The parsed template. CloudFormation's short forms (`!Ref X`, `!Sub ...`) stay as YAML tagged
-/// values, which [`intrinsic`] reads like their long forms.
-///
-/// `PORTAL_TEMPLATE` names another file to check (to try the tests on a modified copy).
-fn template() -> Value {
-    let path = std::env::var_os("PORTAL_TEMPLATE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("template.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("template.yaml is not YAML: {e}"))
-}
+/// Where `make deploy-build` puts each function's bootstrap (infra/scripts/deploy-build.sh).
+const PREBUILT: &str = "build/lambda/";
 
-/// `!Fn arg` or `{"Fn::Fn": arg}` / `{"Ref": arg}` as `("Fn", arg)`.
-fn intrinsic(value: &Value) -> Option<(String, &Value)> {
-    match value {
-        Value::Tagged(tagged) => Some((
-            tagged.tag.to_string().trim_start_matches('!').to_owned(),
-            &tagged.value,
-        )),
-        Value::Mapping(map) if map.len() == 1 => {
-            let (key, arg) = map.iter().next()?;
-            let key = key.as_str()?;
-            match key {
-                "Ref" => Some(("Ref".to_owned(), arg)),
-                _ => key.strip_prefix("Fn::").map(|name| (name.to_owned(), arg)),
-            }
-        }
-        _ => None,
-    }
-}
-
-/// The logical id a `!Ref` names.
-fn ref_target(value: &Value) -> Option<String> {
-    match intrinsic(value)? {
-        (name, arg) if name == "Ref" => arg.as_str().map(str::to_owned),
-        _ => None,
-    }
-}
-
-/// `!GetAtt Resource.Attribute` as `("Resource", "Attribute")`.
-fn get_att(value: &Value) -> Option<(String, String)> {
-    let (name, arg) = intrinsic(value)?;
-    if name != "GetAtt" {
-        return None;
-    }
-    match arg {
-        Value::String(text) => {
-            let (resource, attribute) = text.split_once('.')?;
-            Some((resource.to_owned(), attribute.to_owned()))
-        }
-        Value::Sequence(parts) if parts.len() == 2 => {
-            Some((parts[0].as_str()?.to_owned(), parts[1].as_str()?.to_owned()))
-        }
-        _ => None,
-    }
-}
-
-fn resources(doc: &Value) -> impl Iterator<Item = (&str, &Value)> {
-    doc["Resources"]
-        .as_mapping()
-        .expect("Resources")
-        .iter()
-        .map(|(id, resource)| (id.as_str().expect("logical id"), resource))
-}
-
-fn resource<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    let found = &doc["Resources"][id];
-    assert!(!found.is_null(), "no resource {id}");
-    found
-}
-
-/// `(logical id, binary)` of every `AWS::Serverless::Function`.
+/// `(logical id, binary)` of every `AWS::Serverless::Function`: the binary is the folder its
+/// `CodeUri` names under [`PREBUILT`].
 fn functions(doc: &Value) -> Vec<(String, String)> {
     resources(doc)
         .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
         .map(|(id, r)| {
-            let binary = r["Metadata"]["BuildProperties"]["Binary"]
+            let binary = r["Properties"]["CodeUri"]
                 .as_str()
-                .unwrap_or_else(|| panic!("{id} names no Metadata.BuildProperties.Binary"));
+                .and_then(|uri| uri.strip_prefix(PREBUILT))
+                .unwrap_or_else(|| panic!("{id}: CodeUri is not {PREBUILT}<binary>"));
             (id.to_owned(), binary.to_owned())
         })
         .collect()
@@ -312,6 +252,10 @@ fn served_routes() -> BTreeMap<(String, String), String> {
     add("booking", pairs(booking_fn::router().routes().collect()));
     add("asap", pairs(asap_fn::router().routes().collect()));
     add("asap", pairs(asap_fn::link_router().routes().collect()));
+    add(
+        "userinfo",
+        pairs(userinfo_fn::docs_router().routes().collect()),
+    );
     all
 }
 
