@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::access::{GrantSubject, TokenResponse};
 use super::claims::IdentityClaims;
 use super::client_auth::{self, ClientCredentials};
+use super::refusal::Refusal;
 use super::service::TokenService;
 use super::OAuthError;
 use crate::domain::client::ClientId;
@@ -51,6 +52,11 @@ pub struct RefreshToken {
     pub scope: Scopes,
     /// When the patient authenticated (unix seconds).
     pub auth_time: i64,
+    /// The sign-in session at the authorization server (`sid`, OIDC Front-Channel Logout §2 and
+    /// RP-Initiated Logout): a logout with an id_token naming it ends that session. Absent from
+    /// codes sealed before sessions had a public id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Identity claims for id_tokens issued on refresh.
     pub claims: IdentityClaims,
     /// When the grant ends (unix seconds), whatever the generation.
@@ -74,6 +80,7 @@ impl RefreshToken {
             patient_id: subject.patient_id.clone(),
             scope: scopes.clone(),
             auth_time: subject.auth_time,
+            sid: subject.sid.clone(),
             claims: subject.claims.clone(),
             expires_at,
         }
@@ -112,6 +119,7 @@ impl RefreshToken {
             client_id: self.client_id.clone(),
             patient_id: self.patient_id.clone(),
             auth_time: self.auth_time,
+            sid: self.sid.clone(),
             nonce: None,
             claims: self.claims.clone(),
         }
@@ -130,12 +138,12 @@ impl TokenService {
     /// that no longer exists: `invalid_grant`; client authentication failing in the transaction:
     /// `invalid_client`; an already-rotated token or a revoked grant: the grant is revoked (again)
     /// and the answer is `invalid_grant`.
-    pub async fn refresh(
+    pub(crate) async fn refresh(
         &self,
-        credentials: ClientCredentials,
+        credentials: &ClientCredentials,
         refresh_token: &str,
         scope: Option<&str>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<TokenResponse, Refusal> {
         let keys = self
             .keys
             .for_sealed(RefreshToken::PURPOSE, refresh_token)
@@ -145,40 +153,51 @@ impl TokenService {
         if token.client_id != credentials.client_id {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was issued to another client",
-            ));
+            )
+            .into());
         }
         let now = now_unix();
         if token.is_expired(now) {
-            return Err(OAuthError::invalid_grant(INVALID_REFRESH));
+            return Err(OAuthError::invalid_grant(INVALID_REFRESH).into());
         }
         let scopes = match scope {
             None => token.scope.clone(),
             Some(text) => narrowed_scopes(text, &token.scope)?,
         };
 
-        let (client_id, check) = credentials.into_parts();
         match self
             .grants
-            .rotate_with_client_check(&token.grant_id, &client_id, token.generation, check)
+            .rotate_with_client_check(
+                &token.grant_id,
+                &credentials.client_id,
+                token.generation,
+                credentials.check.clone(),
+            )
             .await
         {
             Ok(()) => {}
-            Err(GrantError::InvalidClient) => return Err(client_auth::failed()),
+            Err(GrantError::InvalidClient) => return Err(Refusal::Checked(client_auth::failed())),
             Err(GrantError::Reused) => {
                 metrics::count(Counter::RefreshReuseDetected);
                 self.revoke_after_replay(&token.grant_id, "refresh token reused")
                     .await;
-                return Err(OAuthError::invalid_grant(
+                return Err(Refusal::Checked(OAuthError::invalid_grant(
                     "refresh token was already used or revoked; the grant is revoked",
-                ));
+                )));
             }
-            Err(GrantError::NotFound) => return Err(OAuthError::invalid_grant(INVALID_REFRESH)),
-            Err(other) => return Err(other.into()),
+            Err(GrantError::NotFound) => {
+                return Err(Refusal::Checked(OAuthError::invalid_grant(INVALID_REFRESH)))
+            }
+            Err(other) => return Err(Refusal::Checked(other.into())),
         }
 
-        let next = token.next().seal(&self.keys.current())?;
+        let next = token
+            .next()
+            .seal(&self.keys.current())
+            .map_err(Refusal::Checked)?;
         self.signer()
             .respond(&token.subject(), &scopes, Some(next), false, now)
+            .map_err(Refusal::Checked)
     }
 }
 
@@ -214,6 +233,7 @@ mod tests {
             patient_id: PatientId::generate(),
             scope: Scopes::parse("openid offline_access profile_read").unwrap(),
             auth_time: 1,
+            sid: Some("s".into()),
             claims: IdentityClaims::default(),
             expires_at: 2,
         }
