@@ -98,12 +98,8 @@ pub enum BearerError {
     },
 }
 
-/// Authenticates the request's access token and checks it carries every scope in `required`.
-///
-/// The token comes from `Authorization: Bearer <token>` (scheme case-insensitive) or, only when
-/// `allow_form_body` is set and the request is a non-GET `application/x-www-form-urlencoded` one,
-/// from the body field `access_token` (RFC 6750 §2.2). Both at once is an `invalid_request`; tokens
-/// in the query string (§2.3) are not accepted.
+/// Authenticates the request's access token and checks it carries every scope in `required`:
+/// [`presented_token`], then [`check`] against `keys`.
 pub fn authenticate(
     request: &Request,
     keys: &KeySet,
@@ -112,23 +108,43 @@ pub fn authenticate(
     required: &[&str],
     allow_form_body: bool,
 ) -> Result<AccessClaims, BearerError> {
+    let token = presented_token(request, allow_form_body)?;
+    check(keys, &token, issuer, audience, required)
+}
+
+/// The access token a request presents.
+///
+/// It comes from `Authorization: Bearer <token>` (scheme case-insensitive) or, only when
+/// `allow_form_body` is set and the request is a non-GET `application/x-www-form-urlencoded` one,
+/// from the body field `access_token` (RFC 6750 §2.2). Both at once is an `invalid_request`; tokens
+/// in the query string (§2.3) are not accepted.
+pub fn presented_token(request: &Request, allow_form_body: bool) -> Result<String, BearerError> {
     let from_header = header_token(request)?;
     let from_body = if allow_form_body {
         form_token(request)?
     } else {
         None
     };
-    let token = match (from_header, from_body) {
-        (Some(_), Some(_)) => {
-            return Err(BearerError::InvalidRequest(
-                "the access token must be sent in exactly one way".into(),
-            ))
-        }
-        (Some(token), None) => token,
-        (None, Some(token)) => token,
-        (None, None) => return Err(BearerError::Missing),
-    };
-    let claims: AccessClaims = jwt::verify(keys, &token, jwt::TYP_ACCESS_TOKEN, issuer, audience)?;
+    match (from_header, from_body) {
+        (Some(_), Some(_)) => Err(BearerError::InvalidRequest(
+            "the access token must be sent in exactly one way".into(),
+        )),
+        (Some(token), None) => Ok(token),
+        (None, Some(token)) => Ok(token),
+        (None, None) => Err(BearerError::Missing),
+    }
+}
+
+/// Verifies an access token against `keys` (signature by a published token key, `typ`, issuer,
+/// audience, expiry) and checks it carries every scope in `required`.
+pub fn check(
+    keys: &KeySet,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+    required: &[&str],
+) -> Result<AccessClaims, BearerError> {
+    let claims: AccessClaims = jwt::verify(keys, token, jwt::TYP_ACCESS_TOKEN, issuer, audience)?;
     if required.iter().any(|scope| !claims.has_scope(scope)) {
         return Err(BearerError::InsufficientScope {
             required: required.iter().map(|s| (*s).to_owned()).collect(),

@@ -29,5 +29,5 @@ mod seed;
 pub mod ses;
 pub mod tokens;
 
-pub use context::{TestContext, ISSUER};
+pub use context::{portal_keys, TestContext, ISSUER};
 pub use events::Event;

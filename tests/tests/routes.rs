@@ -59,8 +59,14 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Routes outside the contract: the one-click unsubscribe link of ASAP emails, the confirmation
-/// link of ASAP notification addresses, the video service's check of join links, and Swagger UI's
+/// Routes outside the contract that a function's router serves: the video join-link keys (a JWKS
+/// of their own, for the video service).
+const PUBLISHED: &[(&str, &str, &str)] = &[("GET", "/.well-known/video-jwks.json", "userinfo")];
+
+/// Every route outside the contract, as the local router sends them: [`PUBLISHED`], the one-click
+/// unsubscribe link of ASAP emails and the confirmation link of ASAP notification addresses
+/// (served by the asap function's link router), the video service's check of join links (the
+/// booking function's service router) and Swagger UI's
 /// sign-in redirect page.
 const EXTRA: &[(&str, &str, &str)] = &[
     ("GET", "/api-docs/oauth2-redirect", "userinfo"),
@@ -69,6 +75,7 @@ const EXTRA: &[(&str, &str, &str)] = &[
     ("GET", "/asap/confirm", "asap"),
     ("POST", "/asap/confirm", "asap"),
     ("POST", "/video/verify", "booking"),
+    ("GET", "/.well-known/video-jwks.json", "userinfo"),
 ];
 
 /// The local router's catch-all entries: every other path, for every method, goes to `userinfo`, whose
@@ -81,6 +88,7 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 fn contract() -> BTreeSet<(String, String, String)> {
     CONTRACT
         .iter()
+        .chain(PUBLISHED)
         .map(|(m, p, f)| (m.to_string(), p.to_string(), f.to_string()))
         .collect()
 }

@@ -23,11 +23,11 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::asap::confirm::{Confirmations, Confirmed, Requested};
 use shared::asap::confirm_mail::CONFIRM_PATH;
-use shared::asap::confirm_token::ConfirmToken;
+use shared::asap::confirm_token::{ConfirmToken, PURPOSE as CONFIRM};
 use shared::asap::message::UNSUBSCRIBE_PATH;
 use shared::asap::stream::{handle_batch, is_stream_event};
 use shared::asap::suppression::{handle_notifications, is_sns_event};
-use shared::asap::unsubscribe::UnsubscribeToken;
+use shared::asap::unsubscribe::{UnsubscribeToken, PURPOSE as UNSUBSCRIBE};
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{self, AsapSubscribeRequest};
@@ -157,6 +157,7 @@ impl App {
         let claims = match self
             .context
             .authenticate(request, &route.required_scopes(), false)
+            .await
         {
             Ok(claims) => claims,
             Err(error) => return Ok(error.into_response()),
@@ -217,9 +218,15 @@ impl App {
         let query = request::query(request);
         let token = query.get("token").ok().flatten();
         let now = now_unix();
-        let mailed_in = token
-            .and_then(|token| UnsubscribeToken::open(self.context.keys.sealer(), token, now).ok())
-            .and_then(|token| token.locale);
+        let mailed_in = match token {
+            Some(token) => {
+                let keys = self.context.keys.for_sealed(UNSUBSCRIBE, token).await;
+                UnsubscribeToken::open(&keys, token, now)
+                    .ok()
+                    .and_then(|token| token.locale)
+            }
+            None => None,
+        };
         let switch = query.get(SWITCH_FIELD).ok().flatten();
         let lang = language::choose(request, switch, None, mailed_in, self.secure());
         let Some(token) = token else {
@@ -290,9 +297,15 @@ impl App {
         let query = request::query(request);
         let token = query.get("token").ok().flatten();
         let now = now_unix();
-        let mailed_in = token
-            .and_then(|token| ConfirmToken::open(self.context.keys.sealer(), token, now).ok())
-            .and_then(|token| token.locale);
+        let mailed_in = match token {
+            Some(token) => {
+                let keys = self.context.keys.for_sealed(CONFIRM, token).await;
+                ConfirmToken::open(&keys, token, now)
+                    .ok()
+                    .and_then(|token| token.locale)
+            }
+            None => None,
+        };
         let switch = query.get(SWITCH_FIELD).ok().flatten();
         let lang = language::choose(request, switch, None, mailed_in, self.secure());
         let page = |status, id| self.address_page(&lang, status, token, id);
@@ -491,6 +504,10 @@ impl Handler for App {
                 .unwrap_or_else(ApiError::into_response)
         })
         .await
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
     }
 }
 

@@ -198,6 +198,7 @@ impl App {
         let claims = match self
             .context
             .authenticate(request, &route.required_scopes(), false)
+            .await
         {
             Ok(claims) => claims,
             Err(error) => return Ok(error.into_response()),
@@ -465,5 +466,9 @@ impl Handler for App {
                 .unwrap_or_else(ApiError::into_response)
         })
         .await
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
     }
 }

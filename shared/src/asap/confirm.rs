@@ -22,7 +22,7 @@ use crate::booking::{Appointment, AppointmentStatus, BookingError, BookingRepo};
 use crate::boot::Context;
 use crate::crypto::random_id;
 use crate::domain::client::ClientId;
-use crate::keys::KeySet;
+use crate::keys::Keys;
 use crate::mail::SharedMailer;
 use crate::metrics::{self, Counter};
 use crate::repo::{ClientRepo, PatientRepo, RepoError};
@@ -74,7 +74,7 @@ pub struct Confirmations {
     patients: PatientRepo,
     clients: ClientRepo,
     mailer: SharedMailer,
-    keys: Arc<KeySet>,
+    keys: Arc<Keys>,
     issuer: String,
     from: String,
 }
@@ -180,7 +180,7 @@ impl Confirmations {
             locale: Some(locale),
         };
         let sealed = token
-            .seal(self.keys.sealer())
+            .seal(&self.keys.current())
             .ok_or_else(|| NotifyError::Render("sealing the confirmation token failed".into()))?;
         let institution = self.institution().await?;
         let mail = ConfirmationMail {
@@ -214,7 +214,11 @@ impl Confirmations {
     /// Opens a link's token (`Err` for forged, foreign or expired ones) and reads what its page
     /// shows.
     pub async fn link(&self, token: &str, now: i64) -> Result<Link, BookingError> {
-        let token = ConfirmToken::open(self.keys.sealer(), token, now)
+        let keys = self
+            .keys
+            .for_sealed(super::confirm_token::PURPOSE, token)
+            .await;
+        let token = ConfirmToken::open(&keys, token, now)
             .map_err(|e| BookingError::InvalidRequest(e.to_string()))?;
         let appointment = self
             .booking

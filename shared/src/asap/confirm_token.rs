@@ -1,5 +1,5 @@
-//! The link of an ASAP address confirmation mail: a sealed token (its own purpose, so no other
-//! sealed value opens as one) naming the appointment, the subscription and the address it was
+//! The link of an ASAP address confirmation mail: a sealed token (its own key,
+//! [`Purpose::AsapAddressConfirmation`], so no other sealed value opens as one) naming the appointment, the subscription and the address it was
 //! sent for, and the app that asked. Confirming marks that address confirmed on that
 //! subscription, so a second use finds nothing left to do; a changed address or a new
 //! subscription makes the link stale.
@@ -7,12 +7,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::booking::AppointmentId;
-use crate::crypto::Sealer;
 use crate::domain::patient::PatientId;
 use crate::i18n::Locale;
+use crate::keys::{KeySet, Purpose};
 
-/// Sealing purpose of confirmation tokens.
-pub const PURPOSE: &str = "asap-confirm-email";
+/// Sealing purpose of confirmation tokens: `booking` and `asap` seal them (an address named on
+/// `POST /booking` or on `POST …/asap_list`), `asap` opens them (the link's page).
+pub const PURPOSE: Purpose = Purpose::AsapAddressConfirmation;
 
 /// A link is valid this long (or until the appointment starts, if sooner).
 pub const LIFETIME_SECONDS: i64 = 72 * 3600;
@@ -53,16 +54,19 @@ pub struct InvalidToken;
 
 impl ConfirmToken {
     /// The token text for a link (URL-safe).
-    pub fn seal(&self, sealer: &Sealer) -> Option<String> {
-        sealer.seal_json(PURPOSE, self).ok()
+    pub fn seal(&self, keys: &KeySet) -> Option<String> {
+        keys.sealer(PURPOSE).seal_json(self).ok()
     }
 
     /// Opens a token, refusing expired ones.
-    pub fn open(sealer: &Sealer, text: &str, now: i64) -> Result<Self, InvalidToken> {
+    pub fn open(keys: &KeySet, text: &str, now: i64) -> Result<Self, InvalidToken> {
         if text.is_empty() || text.len() > 2048 {
             return Err(InvalidToken);
         }
-        let token: Self = sealer.open_json(PURPOSE, text).map_err(|_| InvalidToken)?;
+        let token: Self = keys
+            .sealer(PURPOSE)
+            .open_json(text)
+            .map_err(|_| InvalidToken)?;
         if now >= token.exp {
             return Err(InvalidToken);
         }
@@ -73,10 +77,8 @@ impl ConfirmToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sealer(byte: u8) -> Sealer {
-        Sealer::new(vec![(format!("k{byte}"), [byte; 32])], format!("k{byte}")).unwrap()
-    }
+    use crate::keys::test_support::{foreign_keyset, keyset_of};
+    use crate::keys::Role;
 
     fn token() -> ConfirmToken {
         ConfirmToken {
@@ -92,15 +94,29 @@ mod tests {
 
     #[test]
     fn only_untampered_unexpired_tokens_of_this_purpose_open() {
-        let s = sealer(1);
+        let s = keyset_of(&[Role::Asap]);
         let text = token().seal(&s).unwrap();
         assert_eq!(ConfirmToken::open(&s, &text, 999).unwrap(), token());
         assert_eq!(ConfirmToken::open(&s, &text, 1_000), Err(InvalidToken));
-        assert_eq!(ConfirmToken::open(&sealer(2), &text, 0), Err(InvalidToken));
+        assert_eq!(
+            ConfirmToken::open(&foreign_keyset(), &text, 0),
+            Err(InvalidToken)
+        );
         let unsubscribe = s
-            .seal_json(super::super::unsubscribe::PURPOSE, &token())
+            .sealer(super::super::unsubscribe::PURPOSE)
+            .seal_json(&token())
             .unwrap();
         assert_eq!(ConfirmToken::open(&s, &unsubscribe, 0), Err(InvalidToken));
         assert_eq!(ConfirmToken::open(&s, "", 0), Err(InvalidToken));
+    }
+
+    #[test]
+    fn booking_seals_links_that_asap_opens() {
+        // The mail of an address named on `POST /booking` is sent by the booking function.
+        let booking = keyset_of(&[Role::Booking]);
+        let text = token().seal(&booking).expect("booking holds the key");
+        let asap = keyset_of(&[Role::Asap]);
+        assert_eq!(ConfirmToken::open(&asap, &text, 0).unwrap(), token());
+        assert_eq!(token().seal(&keyset_of(&[Role::Token])), None);
     }
 }

@@ -1,10 +1,13 @@
 //! Signed, expiring join links for video consultations, and their check by the video service.
 //!
-//! The link carries a JWT signed with the portal's active RS256 key (`typ: video+jwt`, so it can
-//! never pass as an access token or id token): the video service verifies it with the public JWKS,
-//! so no shared secret has to be handed to it, and key rotation works as it does for tokens. The
-//! token names the appointment (`sub`, also the room in the path), whose patient it is, and the
-//! slot it was minted for (`starts_at`, `ends_at`); it expires shortly after the consultation ends.
+//! The link carries a JWT signed with the video join-link key (ES256, `typ: video+jwt`), a key of
+//! its own that only the `booking` function holds: the video service verifies it with the public
+//! video JWKS (`/.well-known/video-jwks.json`), so no shared secret has to be handed to it, and it
+//! rotates with the other keys. That key is in no JWKS that access tokens or id_tokens are checked
+//! against (and is not RSA, which API Gateway's authorizer requires), so a leaked video key cannot
+//! mint tokens. The token names the appointment (`sub`, also the room in the path), whose patient
+//! it is, and the slot it was minted for (`starts_at`, `ends_at`); it expires shortly after the
+//! consultation ends.
 //!
 //! A signature alone cannot tell that the appointment was cancelled or moved since the link was
 //! minted, so the video service also asks the portal ([`VERIFY_PATH`]): a link is live only while
@@ -186,7 +189,7 @@ impl VideoLinks {
         }
         let aud = self.audience();
         let token = keys
-            .sign_jwt(
+            .sign_video(
                 TOKEN_TYPE,
                 &JoinClaims {
                     iss: issuer,
@@ -222,7 +225,8 @@ impl VideoLinks {
         token: &str,
         now: i64,
     ) -> Result<JoinTicket, JwtError> {
-        let ticket: JoinTicket = jwt::verify(keys, token, TOKEN_TYPE, issuer, self.audience())?;
+        let ticket: JoinTicket =
+            jwt::verify_video(keys, token, TOKEN_TYPE, issuer, self.audience())?;
         // `jwt::verify` allows clock skew on `exp`; a join link ends exactly when it says.
         if now >= ticket.exp {
             return Err(JwtError::Expired);
@@ -240,7 +244,12 @@ mod tests {
     use chrono_tz::Europe::Berlin;
 
     use super::*;
-    use crate::keys::test_support::keyset as keys;
+    use crate::keys::test_support::keyset_of;
+    use crate::keys::Role;
+
+    fn keys() -> KeySet {
+        keyset_of(&[Role::Booking])
+    }
 
     const ISSUER: &str = "https://portal.example";
     const NOW: i64 = 1_800_000_000;
