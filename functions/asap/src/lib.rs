@@ -24,6 +24,7 @@ use shared::asap::message::UNSUBSCRIBE_PATH;
 use shared::asap::stream::{handle_batch, is_stream_event};
 use shared::asap::unsubscribe::UnsubscribeToken;
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
+use shared::audit;
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{self, AsapSubscribeRequest};
 use shared::booking::{AppointmentId, BookingError, BookingRepo, BookingService};
@@ -141,19 +142,21 @@ impl App {
         let (route, params): (Route, PathParams) = self
             .router
             .resolve(request.method(), request.uri().path())?;
-        let claims = match self
-            .context
-            .authenticate(request, &route.required_scopes(), false)
-        {
-            Ok(claims) => claims,
-            Err(error) => return Ok(error.into_response()),
-        };
-        let patient = match claims.patient_id() {
-            Ok(patient) => patient,
-            Err(error) => return Ok(error.into_response()),
-        };
+        // Every route reads or changes the patient's appointment: all are audited.
+        let patient =
+            match self
+                .context
+                .authenticate_patient(request, &route.required_scopes(), false)
+            {
+                Ok((_, patient)) => patient,
+                Err(error) => return Ok(error.into_response()),
+            };
         let patient = &patient;
-        let path_id = || AppointmentId::from_path(params.get("id").unwrap_or_default());
+        let path_id = || {
+            let id = AppointmentId::from_path(params.get("id").unwrap_or_default())?;
+            audit::trail::resource(id.as_str());
+            Ok::<_, ApiError>(id)
+        };
         let now = now_unix();
         match route {
             Route::Subscribe => {

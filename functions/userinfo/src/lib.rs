@@ -135,13 +135,14 @@ impl App {
     /// `GET|POST /oauth/userinfo`: the token may come in the `Authorization` header or, on POST, as
     /// the form field `access_token` (RFC 6750 §2.2); never in the query.
     async fn userinfo(&self, request: &Request) -> Result<Response<Body>, ApiError> {
-        let token = match self
-            .context
-            .authenticate(request, &[userinfo::REQUIRED_SCOPE], true)
-        {
-            Ok(token) => token,
-            Err(error) => return Ok(error.into_response()),
-        };
+        let token =
+            match self
+                .context
+                .authenticate_patient(request, &[userinfo::REQUIRED_SCOPE], true)
+            {
+                Ok((token, _)) => token,
+                Err(error) => return Ok(error.into_response()),
+            };
         match userinfo::userinfo(&self.patients, &token).await {
             Ok(info) => Ok(response::json(StatusCode::OK, &info)),
             Err(error) => subject_error(error),
@@ -150,13 +151,14 @@ impl App {
 
     /// `GET /api/portal/v1/profile`: the resource owner's own profile.
     async fn profile(&self, request: &Request) -> Result<Response<Body>, ApiError> {
-        let token = match self
-            .context
-            .authenticate(request, &profile::REQUIRED_SCOPES, false)
-        {
-            Ok(token) => token,
-            Err(error) => return Ok(error.into_response()),
-        };
+        let token =
+            match self
+                .context
+                .authenticate_patient(request, &profile::REQUIRED_SCOPES, false)
+            {
+                Ok((token, _)) => token,
+                Err(error) => return Ok(error.into_response()),
+            };
         match profile::profile(&self.patients, &token).await {
             Ok(profile) => Ok(response::json(StatusCode::OK, &profile)),
             Err(error) => subject_error(error),
