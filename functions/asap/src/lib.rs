@@ -10,7 +10,9 @@
 //! Storage round trips: subscribe/unsubscribe 2 (read the appointment, then one transaction;
 //! 1 when nothing changes), earlier availability 2 (the appointment, then one query of slot
 //! counters), unsubscribe link 2, a stream record 2 + 3 per email (subscriber query, slot
-//! counters; delivery claim, the patient's language and address, and mark).
+//! counters; delivery claim, the patient's language and address, and mark). The API routes are
+//! audited ([`shared::audit`]): a subscription change carries its access record in its
+//! transaction; earlier availability and calls that change nothing add one put.
 //!
 //! The unsubscribe pages speak the language of the email the link came in (sealed into the
 //! token), unless the patient chose another with the pages' language switch (remembered in the

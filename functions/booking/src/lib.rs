@@ -11,6 +11,11 @@
 //! and with every reschedule);
 //! `…/availabilities` 2; `…/video_consultation` 1. With inline ASAP dispatch (local) a freed slot
 //! then costs the notifier's reads and writes in the same request.
+//!
+//! Every route about the patient's appointments is audited ([`Route::is_audited`],
+//! [`shared::audit`]): changes carry their access record in their transaction (no extra round
+//! trip); reads, refusals and replays add one put before answering. The counts above are the
+//! handler's own, without that put.
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
