@@ -219,7 +219,7 @@ mod tests {
     use super::*;
     use crate::metrics::now_millis;
     use crate::store::sqlite::SqliteStore;
-    use crate::store::{SharedStore, Store};
+    use crate::store::SharedStore;
     use lambda_http::http::StatusCode;
 
     fn log() -> (AuditLog, SharedStore, tempfile::TempDir) {
