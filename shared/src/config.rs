@@ -46,6 +46,9 @@ pub enum AsapDispatch {
     Stream,
 }
 
+/// The `PORTAL_CORS_ORIGINS` value that allows no browser origin (the template's default).
+pub const CORS_NONE: &str = "none";
+
 /// The validated configuration of a function or of the admin CLI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -63,8 +66,12 @@ pub struct Config {
     pub mail: MailConfig,
     /// `PORTAL_MAIL_FROM`: sender address of notification mail.
     pub mail_from: String,
-    /// `PORTAL_CORS_ORIGINS`: comma-separated allowed browser origins; empty means loopback origins only.
+    /// `PORTAL_CORS_ORIGINS`: comma-separated allowed browser origins, or `none` (what deployed
+    /// stacks get by default) for no browser origin at all; unset means loopback origins only
+    /// (local runs).
     pub cors_origins: Vec<String>,
+    /// Whether any loopback origin is allowed: only when `PORTAL_CORS_ORIGINS` is unset.
+    pub cors_loopback: bool,
     /// `PORTAL_ASAP_DISPATCH`: `inline` or `stream`; default inline for SQLite, stream for DynamoDB.
     pub asap_dispatch: AsapDispatch,
     /// `PORTAL_ASAP_FANOUT`: most emails per freed slot (oldest subscriptions first); default 10.
@@ -194,8 +201,11 @@ impl Config {
             ));
         }
 
-        let cors_origins = match get("PORTAL_CORS_ORIGINS") {
+        let cors_setting = get("PORTAL_CORS_ORIGINS");
+        let cors_loopback = cors_setting.is_none();
+        let cors_origins = match cors_setting {
             None => Vec::new(),
+            Some(none) if none.trim() == CORS_NONE => Vec::new(),
             Some(list) => list
                 .split(',')
                 .map(str::trim)
@@ -306,6 +316,7 @@ impl Config {
             mail,
             mail_from,
             cors_origins,
+            cors_loopback,
             asap_dispatch,
             asap_fanout,
             keys_secret_arn,

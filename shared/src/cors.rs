@@ -6,7 +6,8 @@
 //! which must never be readable cross-origin (RFC 9700) — is left untouched by both functions
 //! below, so wiring them into a whole function is always safe.
 //!
-//! Allowed origins are [`Config::cors_origins`] when configured, otherwise any loopback origin
+//! Allowed origins are [`Config::cors_origins`] when configured (`none`, the deployed default,
+//! allows none), otherwise — `PORTAL_CORS_ORIGINS` unset — any loopback origin
 //! (`http(s)://127.0.0.1:*`, `localhost:*`, `[::1]:*`) for local development. The allowed origin is
 //! echoed back (never `*`), and credentials (cookies) are never allowed: these endpoints
 //! authenticate with bearer tokens or client credentials the app sends itself. A disallowed origin
@@ -79,7 +80,7 @@ pub fn origin_allowed(config: &Config, origin: &str) -> bool {
     if serialised != origin {
         return false;
     }
-    if config.cors_origins.is_empty() {
+    if config.cors_loopback {
         let loopback = match url.host() {
             Some(Host::Domain(domain)) => domain == "localhost",
             Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
@@ -283,6 +284,20 @@ mod tests {
         assert!(!origin_allowed(&deployed, "https://other.example"));
         assert!(!origin_allowed(&deployed, "http://app.example"));
         assert!(!origin_allowed(&deployed, "http://localhost:3000"));
+    }
+
+    #[test]
+    fn none_allows_no_origin_at_all_not_even_loopback() {
+        let deployed = config(Some("none"));
+        for origin in [
+            "http://localhost:3000",
+            "http://127.0.0.1:5173",
+            "https://app.example",
+        ] {
+            assert!(!origin_allowed(&deployed, origin), "{origin}");
+        }
+        let answer = preflight_from("http://localhost:3000", "/oauth/token", &deployed).unwrap();
+        assert!(!answer.headers().contains_key("access-control-allow-origin"));
     }
 
     #[test]

@@ -166,6 +166,37 @@ impl MessagePage {
     }
 }
 
+/// The question a logout request that proves nothing (no `id_token_hint`, no session cookie) gets
+/// instead of being acted on silently: a button that posts the same request back, confirmed, from
+/// this origin (so the browser sends its session cookie along).
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage {
+    /// The page's language.
+    pub tr: Tr,
+    /// The language switch (a POST showing this page again in another language).
+    pub switch: LanguageSwitch,
+    /// CSRF token for the hidden field.
+    pub csrf_token: String,
+    /// The request's own parameters (`post_logout_redirect_uri`, `client_id`, `state`,
+    /// `ui_locales`), repeated as hidden fields.
+    pub hidden: Vec<(String, String)>,
+}
+
+impl LogoutConfirmPage {
+    /// The page for a request with parameters `hidden`.
+    pub fn new(tr: Tr, csrf_token: &str, hidden: Vec<(String, String)>) -> Self {
+        let mut pairs: Vec<(&str, &str)> = vec![("csrf_token", csrf_token)];
+        pairs.extend(hidden.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        Self {
+            tr,
+            switch: LanguageSwitch::post("logout", &pairs),
+            csrf_token: csrf_token.to_owned(),
+            hidden,
+        }
+    }
+}
+
 /// The confirmation page of an ASAP unsubscribe link (a GET never unsubscribes: mail scanners
 /// follow links; the button POSTs, as RFC 8058 one-click clients do).
 #[derive(Template)]
@@ -277,6 +308,25 @@ mod tests {
         );
         let html = render(&MessagePage::notice(english(), switch(), "signed-out"));
         assert!(html.contains("You are signed out") && !html.contains("role=\"alert\""));
+    }
+
+    #[test]
+    fn the_logout_question_posts_the_request_back_confirmed_in_both_languages() {
+        for (locale, submit) in [("en", "Sign out</button>"), ("de", "Abmelden</button>")] {
+            let tr = Tr::new(Locale::parse(locale).unwrap());
+            let hidden = vec![("state".to_owned(), "a\"b".to_owned())];
+            let (html, problems) = checked(|| render(&LogoutConfirmPage::new(tr, "tok", hidden)));
+            assert!(problems.is_empty(), "{problems:?}");
+            let form = &html[html.find("<main").unwrap_or(0)..];
+            assert!(
+                form.contains(r#"<form method="post" action="logout">"#),
+                "{html}"
+            );
+            assert!(form.contains(r#"name="confirm" value="yes""#));
+            assert!(form.contains(r#"name="csrf_token" value="tok""#));
+            assert!(!form.contains(r#"value="a"b""#), "escaped: {html}");
+            assert!(form.contains(submit), "{html}");
+        }
     }
 
     #[test]

@@ -109,6 +109,7 @@ pub fn code(
         patient_id: patient_id.to_owned(),
         nonce: Some(NONCE.to_owned()),
         auth_time: now - 30,
+        sid: None,
         expires_at: now + AuthorizationCode::TTL_SECONDS,
         claims: IdentityClaims {
             email: Some(EMAIL.to_owned()),

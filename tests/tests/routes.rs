@@ -67,6 +67,13 @@ const EXTRA: &[(&str, &str, &str)] = &[
     ("POST", "/asap/unsubscribe", "asap"),
 ];
 
+/// The local router's catch-all entries: every other path, for every method, goes to `userinfo`, whose
+/// router answers the contract's JSON 404 like a deployed stack (not the watch server's own message).
+const CATCH_ALL: &[&str] = &["/", "/{*path}"];
+
+/// The methods every routed path accepts locally, so the function itself can answer 405 or 404.
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
 fn contract() -> BTreeSet<(String, String, String)> {
     CONTRACT
         .iter()
@@ -153,7 +160,12 @@ fn each_function_serves_exactly_its_contract_routes() {
 #[test]
 fn the_local_router_sends_every_method_of_a_contract_path_to_its_function() {
     let router = watch_router();
-    let contract_paths: BTreeSet<&str> = CONTRACT.iter().chain(EXTRA).map(|(_, p, _)| *p).collect();
+    let contract_paths: BTreeSet<&str> = CONTRACT
+        .iter()
+        .chain(EXTRA)
+        .map(|(_, p, _)| *p)
+        .chain(CATCH_ALL.iter().copied())
+        .collect();
     let router_paths: BTreeSet<&str> = router.keys().map(String::as_str).collect();
     assert_eq!(
         router_paths, contract_paths,
@@ -166,11 +178,20 @@ fn the_local_router_sends_every_method_of_a_contract_path_to_its_function() {
             Some(*function),
             "{method} {path}"
         );
-        for m in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+        for m in METHODS {
             assert_eq!(
-                methods.get(m).map(String::as_str),
+                methods.get(*m).map(String::as_str),
                 Some(*function),
                 "{m} {path} must reach {function} so it can answer 405"
+            );
+        }
+    }
+    for path in CATCH_ALL {
+        for m in METHODS {
+            assert_eq!(
+                router[*path].get(*m).map(String::as_str),
+                Some("userinfo"),
+                "{m} {path} must reach userinfo so it can answer the JSON 404"
             );
         }
     }
@@ -230,11 +251,21 @@ async fn a_wrong_method_is_405_with_allow_and_an_unknown_path_is_404_json() {
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET, PUT, DELETE");
 
-    let response = client
-        .get(portal.url("/no/such/route"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 404);
-    let _: serde_json::Value = response.json().await.expect("404 body is JSON");
+    for (method, path) in [
+        ("GET", "/no/such/route"),
+        ("POST", "/oauth"),
+        ("DELETE", "/api/portal/v1/appointments/abc/nothing"),
+        ("GET", "/"),
+    ] {
+        let response = client
+            .request(method.parse().unwrap(), portal.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{method} {path}");
+        let body: serde_json::Value = response.json().await.expect("404 body is JSON");
+        // The contract's error body, not the watch server's list of the workspace's binaries.
+        assert_eq!(body["error"], "not_found", "{method} {path}: {body}");
+        assert!(body.get("detail").is_none(), "{method} {path}: {body}");
+    }
 }

@@ -27,7 +27,7 @@ use shared::oauth::flow::{
 use shared::oauth::flow_error::{FlowError, PageError};
 use shared::oauth::{csrf, logout};
 use shared::pages::language::{self, LanguageSwitch, PageLanguage};
-use shared::pages::{self, ConsentPage, LoginPage, MessagePage};
+use shared::pages::{self, ConsentPage, LoginPage, LogoutConfirmPage, MessagePage};
 use shared::repo::{ClientRepo, PatientRepo, SessionRepo};
 
 /// The routes this function serves.
@@ -289,8 +289,9 @@ impl App {
         Ok(self.next_or_error(next, &lang, switch))
     }
 
-    /// `/oauth/logout` (OIDC RP-Initiated Logout): always ends the session, then returns to the app
-    /// if the request proves where to, or shows a page.
+    /// `/oauth/logout` (OIDC RP-Initiated Logout): ends the session the cookie names and the one
+    /// the `id_token_hint` names, then returns to the app if the request proves where to, or shows
+    /// a page. A request with neither hint nor session cookie is first confirmed by the patient.
     async fn logout(&self, request: &Request) -> Result<Response<Body>, Early> {
         let clear = session_clear_cookie(self.secure);
         let params = self.params(request, LOGOUT_PATH).map_err(|mut early| {
@@ -303,15 +304,37 @@ impl App {
             .flatten()
             .and_then(from_ui_locales);
         let lang = self.language(request, &params, ui_locale);
+        let keys = &self.context.keys;
+        let resolution = logout::resolve(keys, self.flow.issuer(), &self.clients, &params).await;
+        let hinted = !matches!(params.get("id_token_hint"), Ok(None));
+        let unproven = !hinted && self.session_cookie(request).is_none();
+        // A request that cannot succeed anyway gets its error page, not a question.
+        if unproven && resolution.target.is_ok() && !self.confirmed(request, &params) {
+            let page = self.logout_question(request, &params, &lang);
+            return Ok(match &resolution.target {
+                // The confirmed form ends in a redirect to the app: the page's CSP must allow it.
+                Ok(Some(location)) => response::allow_form_redirect(page, location),
+                _ => page,
+            });
+        }
         // Signed out whatever the page's language: the switch only shows the page again.
         let switch = || LanguageSwitch::get(LOGOUT_PATH, &[]);
-        let ended = match self.session_cookie(request) {
-            Some(sid) => self.sessions.delete(sid).await.map_err(PageError::from),
-            None => Ok(()),
+        let by_cookie = async {
+            match self.session_cookie(request) {
+                Some(sid) => self.sessions.delete(sid).await,
+                None => Ok(()),
+            }
         };
-        let keys = &self.context.keys;
-        let target = logout::resolve(keys, self.flow.issuer(), &self.clients, &params).await;
-        let mut response = match (ended, target) {
+        let by_hint = async {
+            match &resolution.sid {
+                Some(sid) => self.sessions.delete_by_public_id(sid).await,
+                None => Ok(()),
+            }
+        };
+        let ended = tokio::try_join!(by_cookie, by_hint)
+            .map(|_| ())
+            .map_err(PageError::from);
+        let mut response = match (ended, resolution.target) {
             (Err(error), _) => *self.error_page(&error, &lang, switch()),
             (Ok(()), Ok(Some(location))) => self.remembered(response::redirect(&location), &lang),
             (Ok(()), Ok(None)) => {
@@ -336,6 +359,44 @@ impl App {
         };
         add_cookie(&mut response, &clear);
         Ok(response)
+    }
+
+    /// Whether a logout is the patient's answer to [`App::logout_question`]: a POST from our own
+    /// page, with its CSRF token.
+    fn confirmed(&self, request: &Request, params: &Params) -> bool {
+        request.method() == Method::POST
+            && matches!(params.get("confirm"), Ok(Some("yes")))
+            && csrf::verify(
+                self.csrf_cookie(request),
+                params.get(csrf::FIELD).ok().flatten(),
+            )
+    }
+
+    /// The page asking the patient to confirm a logout that proves nothing (no hint, no cookie).
+    fn logout_question(
+        &self,
+        request: &Request,
+        params: &Params,
+        lang: &PageLanguage,
+    ) -> Response<Body> {
+        const KEPT: [&str; 4] = [
+            "post_logout_redirect_uri",
+            "client_id",
+            "state",
+            "ui_locales",
+        ];
+        let hidden = params
+            .iter()
+            .filter(|(name, _)| KEPT.contains(name))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
+        let page = LogoutConfirmPage::new(lang.tr, &token, hidden);
+        let mut response = self.page(StatusCode::OK, pages::render(&page), lang);
+        if new_cookie {
+            add_cookie(&mut response, &csrf::set_cookie(&token, self.secure));
+        }
+        response
     }
 
     /// The language of a page: the switch (`lang`) of `params`, then `ui_locale`, then the

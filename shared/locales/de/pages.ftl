@@ -32,6 +32,10 @@ consent-fine-print = Erlauben Sie den Zugriff nur, wenn Sie { $client } vertraue
 
 ## Abmelden
 
+logout-confirm-title = Abmelden
+logout-confirm-heading = Von MyPatientPortal abmelden?
+logout-confirm-explanation = Eine App möchte Sie von MyPatientPortal abmelden. Melden Sie sich ab, wenn Sie das veranlasst haben; andernfalls können Sie dieses Fenster schließen und bleiben angemeldet.
+logout-confirm-submit = Abmelden
 signed-out = Sie wurden von MyPatientPortal abgemeldet. Sie können dieses Fenster jetzt schließen.
     .title = Sie sind abgemeldet
 signed-out-no-return = Sie wurden von MyPatientPortal abgemeldet. Die App wollte Sie anschließend zurückleiten, diese Anfrage konnte jedoch nicht angenommen werden; deshalb bleiben Sie auf dieser Seite. Sie können dieses Fenster jetzt schließen. (Hinweis für die Entwickler der App: { $detail }.)

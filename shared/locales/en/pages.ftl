@@ -34,6 +34,10 @@ consent-fine-print = Only allow this if you trust { $client }. If you deny, you 
 
 ## Signing out
 
+logout-confirm-title = Sign out
+logout-confirm-heading = Sign out of MyPatientPortal?
+logout-confirm-explanation = An app asked to sign you out of MyPatientPortal. Sign out if you asked for this; otherwise you can close this window and stay signed in.
+logout-confirm-submit = Sign out
 signed-out = You have been signed out of MyPatientPortal. You can close this window.
     .title = You are signed out
 # `$detail` is a technical note in English for the app’s developers.

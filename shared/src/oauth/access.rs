@@ -39,6 +39,8 @@ pub struct GrantSubject {
     pub patient_id: PatientId,
     /// When the patient authenticated (unix seconds).
     pub auth_time: i64,
+    /// The sign-in session the grant was made in (the id_token's `sid`).
+    pub sid: Option<String>,
     /// OIDC nonce of the authorization request (echoed only in the code exchange's id_token).
     pub nonce: Option<String>,
     /// Identity claims released at consent, filtered again by the scopes of each id_token.
@@ -64,6 +66,10 @@ pub struct IdTokenClaims {
     /// The authorization request's nonce (code exchange only; OIDC Core §12.2 omits it on refresh).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// The sign-in session at the authorization server; RP-initiated logout with this id_token as
+    /// `id_token_hint` ends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Left half of the access token's SHA-256, base64url (binds the id_token to it).
     pub at_hash: String,
     /// Authorized party: the client id.
@@ -158,6 +164,7 @@ impl Signer<'_> {
             } else {
                 None
             },
+            sid: subject.sid.clone(),
             at_hash: jwt::at_hash(access_token),
             azp: subject.client_id.as_str().to_owned(),
             identity: released_claims(&subject.claims, scopes),
@@ -236,6 +243,7 @@ mod tests {
             client_id: ClientId::generate(),
             patient_id: PatientId::generate(),
             auth_time: 1_700_000_000,
+            sid: Some("session-1".into()),
             nonce: Some("n-0S6_WzA2Mj".into()),
             claims: IdentityClaims {
                 name: Some("Ada Lovelace".into()),
@@ -287,6 +295,7 @@ mod tests {
         .unwrap();
         assert_eq!(id.at_hash, jwt::at_hash(&response.access_token));
         assert_eq!(id.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+        assert_eq!(id.sid.as_deref(), Some("session-1"));
         assert_eq!(id.identity, IdentityClaims::default(), "no profile scope");
     }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::flow_error::{ErrorRedirect, FlowError, PageError};
 use super::params::param;
-use super::OAuthError;
+use super::{OAuthError, OAuthErrorCode};
 use crate::crypto::Sealer;
 use crate::domain::client::{Client, ClientId};
 use crate::http::request::Params;
@@ -257,8 +257,9 @@ struct Checked {
 }
 
 /// Checks everything but the client, redirect URI and state, in the order a client developer would
-/// fix them: response type, scope, PKCE, then the OIDC parameters.
+/// fix them: request objects, response type, scope, PKCE, then the OIDC parameters.
 fn check_parameters(params: &Params, client: &Client) -> Result<Checked, OAuthError> {
+    refuse_request_objects(params)?;
     match param(params, "response_type")? {
         None => return Err(OAuthError::invalid_request("response_type is required")),
         Some("code") => {}
@@ -293,11 +294,17 @@ fn check_parameters(params: &Params, client: &Client) -> Result<Checked, OAuthEr
         }
         nonce => nonce.map(str::to_owned),
     };
-    let prompt = Prompt::parse(param(params, "prompt")?)?;
+    let mut prompt = Prompt::parse(param(params, "prompt")?)?;
     let max_age = match param(params, "max_age")? {
         None => None,
         Some(text) => Some(parse_max_age(text)?),
     };
+    // OIDC Core §3.1.2.1: "max_age=0 is equivalent to prompt=login". Comparing whole seconds
+    // would let a sign-in from earlier in the same second pass; `prompt=login` demands a sign-in
+    // made for this very request (see `flow::needs_login`).
+    if max_age == Some(0) {
+        prompt.login = true;
+    }
     // A hint is only a convenience: one that cannot be an email address is dropped, not an error.
     let login_hint = param(params, "login_hint")?
         .filter(|hint| hint.len() <= MAX_LOGIN_HINT_LEN && !hint.chars().any(char::is_control))
@@ -317,6 +324,29 @@ fn check_parameters(params: &Params, client: &Client) -> Result<Checked, OAuthEr
         login_hint,
         ui_locale,
     })
+}
+
+/// OIDC Core §6: a request object (`request`) or a reference to one (`request_uri`) would carry
+/// parameters this server does not read, so a client asking for, say, `max_age=0` inside one
+/// would silently get less than it asked for. Both are refused, as §6.1 and §6.2 prescribe for a
+/// server that does not support them; discovery says so too (`request_parameter_supported` and
+/// `request_uri_parameter_supported` are false). A repeated one counts; an empty one is absent,
+/// as every empty parameter is.
+fn refuse_request_objects(params: &Params) -> Result<(), OAuthError> {
+    let present = |name: &str| !matches!(params.get(name), Ok(None));
+    if present("request") {
+        return Err(OAuthError::new(
+            OAuthErrorCode::RequestNotSupported,
+            "request objects (the request parameter) are not supported: send every parameter in the query or form",
+        ));
+    }
+    if present("request_uri") {
+        return Err(OAuthError::new(
+            OAuthErrorCode::RequestUriNotSupported,
+            "request_uri is not supported: send every parameter in the query or form",
+        ));
+    }
+    Ok(())
 }
 
 fn scopes(text: Option<&str>, client: &Client) -> Result<Scopes, OAuthError> {
@@ -460,11 +490,7 @@ mod tests {
             ),
         ] {
             let err = with(&bad).err().unwrap_or_else(|| panic!("{bad} accepted"));
-            assert_eq!(
-                err.code,
-                super::super::OAuthErrorCode::InvalidRequest,
-                "{bad}"
-            );
+            assert_eq!(err.code, OAuthErrorCode::InvalidRequest, "{bad}");
         }
         let err = check("response_type=code&scope=openid", &public())
             .err()
@@ -491,12 +517,50 @@ mod tests {
             let err = check(&format!("response_type=code{bad}"), &c)
                 .err()
                 .unwrap();
-            assert_eq!(
-                err.code,
-                super::super::OAuthErrorCode::InvalidScope,
-                "{bad}"
-            );
+            assert_eq!(err.code, OAuthErrorCode::InvalidScope, "{bad}");
         }
+    }
+
+    #[test]
+    fn request_objects_and_request_uris_are_refused_by_their_own_codes() {
+        let c = confidential();
+        let code = |extra: &str| {
+            check(&format!("response_type=code&scope=openid&{extra}"), &c)
+                .err()
+                .map(|e| e.code)
+        };
+        assert_eq!(
+            code("request=eyJhbGciOiJub25lIn0.e30."),
+            Some(OAuthErrorCode::RequestNotSupported)
+        );
+        assert_eq!(
+            code("request=a&request=b"),
+            Some(OAuthErrorCode::RequestNotSupported)
+        );
+        assert_eq!(code("request="), None, "empty is absent");
+        assert_eq!(
+            code("request_uri=https%3A%2F%2Fapp.example%2Freq"),
+            Some(OAuthErrorCode::RequestUriNotSupported)
+        );
+        assert_eq!(
+            code("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ax&request_uri=y"),
+            Some(OAuthErrorCode::RequestUriNotSupported)
+        );
+        assert_eq!(code("max_age=0"), None);
+    }
+
+    #[test]
+    fn max_age_zero_demands_a_fresh_sign_in_like_prompt_login() {
+        let c = confidential();
+        let checked = |q: &str| check(&format!("response_type=code&scope=openid&{q}"), &c).unwrap();
+        assert!(checked("max_age=0").prompt.login);
+        assert!(!checked("max_age=1").prompt.login);
+        assert!(!checked("").prompt.login);
+        let none = checked("max_age=0&prompt=none").prompt;
+        assert!(
+            none.none && none.login,
+            "prompt=none then fails with login_required"
+        );
     }
 
     #[test]
@@ -515,14 +579,14 @@ mod tests {
         let c = confidential();
         assert_eq!(
             check("scope=admin", &c).err().unwrap().code,
-            super::super::OAuthErrorCode::InvalidRequest
+            OAuthErrorCode::InvalidRequest
         );
         assert_eq!(
             check("response_type=token&scope=admin", &c)
                 .err()
                 .unwrap()
                 .code,
-            super::super::OAuthErrorCode::UnsupportedResponseType
+            OAuthErrorCode::UnsupportedResponseType
         );
         assert!(check(
             "response_type=code&scope=openid&response_mode=form_post",

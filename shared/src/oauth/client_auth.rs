@@ -9,7 +9,9 @@
 //! [`ClientCredentials::extract`] reads what the request presents WITHOUT touching the store: the
 //! token endpoint verifies it inside the same transaction that creates or rotates the grant
 //! ([`ClientCheck`]), so authenticating costs no extra round trip. Revocation and introspection,
-//! which have no such transaction, verify with one read ([`authenticate`]).
+//! which have no such transaction, verify with one read ([`authenticate`]), and so does a token
+//! request refused before its transaction (client authentication comes first, whatever else is
+//! wrong with the request).
 //!
 //! Secrets never appear in errors or logs: [`ClientCheck`] keeps only the secret's hash and its
 //! `Debug` redacts even that.
@@ -114,11 +116,6 @@ impl ClientCredentials {
                 method: AuthMethod::None,
             },
         })
-    }
-
-    /// The parts the grant transactions need.
-    pub fn into_parts(self) -> (ClientId, ClientCheck) {
-        (self.client_id, self.check)
     }
 
     /// Whether the caller presented no secret (so it claims to be a public client).

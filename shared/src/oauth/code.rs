@@ -25,6 +25,11 @@ pub struct AuthorizationCode {
     pub nonce: Option<String>,
     /// When the patient authenticated (unix seconds).
     pub auth_time: i64,
+    /// The sign-in session at the authorization server (`sid`, OIDC Front-Channel Logout §2 and
+    /// RP-Initiated Logout): a logout with an id_token naming it ends that session. Absent from
+    /// codes sealed before sessions had a public id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// When the code stops being redeemable (unix seconds).
     pub expires_at: i64,
     /// Identity claims for the id_token, already filtered by the granted scopes.

@@ -36,6 +36,10 @@ pub enum OAuthErrorCode {
     ConsentRequired,
     /// OIDC Core §3.1.2.6: `prompt=none` but some interaction is needed.
     InteractionRequired,
+    /// OIDC Core §3.1.2.6 and §6: the `request` parameter (a request object) is not supported.
+    RequestNotSupported,
+    /// OIDC Core §3.1.2.6 and §6: the `request_uri` parameter is not supported.
+    RequestUriNotSupported,
     /// RFC 6749 §4.1.2.1 / §5.2: unexpected condition (500); the cause is logged.
     ServerError,
     /// RFC 6749 §4.1.2.1: temporarily unable to handle the request (503).
@@ -58,6 +62,8 @@ impl OAuthErrorCode {
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
             Self::InteractionRequired => "interaction_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -245,6 +251,8 @@ mod tests {
             LoginRequired,
             ConsentRequired,
             InteractionRequired,
+            RequestNotSupported,
+            RequestUriNotSupported,
             ServerError,
             TemporarilyUnavailable,
         ] {

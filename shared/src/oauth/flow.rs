@@ -34,7 +34,7 @@ use crate::http::request::Params;
 use crate::keys::KeySet;
 use crate::metrics::{self, Counter};
 use crate::repo::{
-    ClientRepo, ConsentRepo, GrantId, PatientRepo, Session, SessionRepo, ThrottleRepo,
+    Attempt, ClientRepo, ConsentRepo, GrantId, PatientRepo, Session, SessionRepo, ThrottleRepo,
 };
 use crate::scope::Scopes;
 use crate::store::now_unix;
@@ -252,10 +252,15 @@ impl Flow {
             .as_ref()
             .map(Email::lookup_key)
             .unwrap_or_else(|| email.trim().to_ascii_lowercase());
-        if let Some(retry_after) = self.throttle.is_locked(&account, ip).await? {
-            metrics::count(Counter::SignInThrottled);
-            return Ok(SignIn::Locked { retry_after });
-        }
+        // Counted before the password is checked, in one conditional write: parallel guesses
+        // cannot all pass a limit that none of them has been counted against yet.
+        let reservation = match self.throttle.reserve(&account, ip).await? {
+            Attempt::Allowed(reservation) => reservation,
+            Attempt::Throttled { retry_after } => {
+                metrics::count(Counter::SignInThrottled);
+                return Ok(SignIn::Locked { retry_after });
+            }
+        };
         let credentials = match &parsed {
             Some(email) => self.patients.credentials_by_email(email).await?,
             None => None,
@@ -274,12 +279,11 @@ impl Flow {
             PageError::Internal
         })?;
         let Some(patient_id) = verified else {
-            let counts = self.throttle.record_failure(&account, ip).await?;
-            tracing::info!(locked = counts.is_locked(), "failed sign-in");
+            tracing::info!("failed sign-in");
             metrics::count(Counter::SignInFailed);
             return Ok(SignIn::Rejected);
         };
-        self.throttle.clear_account(&account).await?;
+        self.throttle.succeeded(&reservation).await?;
         if let Some(previous) = previous_sid {
             if let Err(error) = self.sessions.delete(previous).await {
                 tracing::warn!(cause = %error, "could not end the previous session");
@@ -291,6 +295,7 @@ impl Flow {
             .create(&patient_id, auth_time, SESSION_TTL)
             .await?;
         let session = Session {
+            sid: crate::store::layout::session_public_id(&sid),
             patient_id,
             auth_time,
             expires_at: auth_time.saturating_add(SESSION_TTL.as_secs() as i64),
@@ -353,6 +358,7 @@ impl Flow {
             patient_id: session.patient_id.to_string(),
             nonce: request.nonce.clone(),
             auth_time: session.auth_time,
+            sid: Some(session.sid.clone()),
             expires_at: now_unix().saturating_add(AuthorizationCode::TTL_SECONDS),
             claims,
         };
@@ -427,6 +433,7 @@ mod tests {
 
     fn session(auth_time: i64) -> Session {
         Session {
+            sid: "s".into(),
             patient_id: PatientId::generate(),
             auth_time,
             expires_at: auth_time + 3600,

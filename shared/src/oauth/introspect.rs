@@ -1,9 +1,12 @@
 //! Token introspection (RFC 7662), for resource servers and clients that want the authoritative
 //! state of a token (the API itself checks access tokens in memory, see [`crate::bearer`]).
 //!
-//! The caller authenticates as a client and only learns about tokens issued to itself: another
-//! client's token is reported `{"active": false}` exactly like an unknown one (RFC 7662 §4 lets the
-//! server limit what each caller may see). Active means:
+//! The caller authenticates as a client WITH ITS SECRET (RFC 7662 §2.1 requires authorisation of
+//! the caller, and §4 warns that introspection must not become a token-scanning oracle: a public
+//! client's id is no credential, so public clients are refused with `invalid_client`), and only
+//! learns about tokens issued to itself: another client's token is reported `{"active": false}`
+//! exactly like an unknown one (RFC 7662 §4 lets the server limit what each caller may see).
+//! Active means:
 //! - access token: our signature, `typ` `at+jwt`, our issuer and API audience, not expired, its
 //!   `jti` not revoked, and its grant still present and not revoked;
 //! - refresh token: our seal, not expired, its grant present and not revoked, and its generation the
@@ -67,8 +70,9 @@ impl Introspection {
 
 impl TokenService {
     /// Introspects `token` for the authenticated client. Errors: `invalid_client` (401) when client
-    /// authentication fails; `temporarily_unavailable` (503) when the store is (an answer of
-    /// "inactive" would be a guess).
+    /// authentication fails or presents no secret (a public client, answered without a read);
+    /// `temporarily_unavailable` (503) when the store is unavailable (an answer of "inactive" would
+    /// be a guess).
     ///
     /// Cost: one read for the client, then for an access token two reads (revocation list and
     /// grant, concurrently), for a refresh token one (the grant).
@@ -78,6 +82,11 @@ impl TokenService {
         token: &str,
         hint: Option<TokenTypeHint>,
     ) -> Result<Introspection, OAuthError> {
+        if credentials.is_public() {
+            return Err(OAuthError::invalid_client(
+                "introspection needs client authentication with a client secret; public clients cannot introspect",
+            ));
+        }
         let client = client_auth::authenticate(&self.clients, credentials).await?;
         let now = now_unix();
         match self.identify(token, hint) {

@@ -5,6 +5,13 @@
 //! is the worse failure), but the browser is only sent back to an address the client registered for
 //! that purpose, and the client is only believed when it is proven: by an id_token we signed (the
 //! hint), or by `client_id` naming a registered client.
+//!
+//! Which session ends: the one the browser's cookie names, and the one the hint's `sid` names. The
+//! second matters because a client's cross-site POST carries no `SameSite=Lax` cookie: without
+//! the hint's `sid` the server-side session would live on after the patient signed out of the
+//! app. A request with neither (nothing proves who asks) is not acted on silently: the
+//! `authorize` function asks the patient to confirm, on a page of our own origin whose form then
+//! carries the cookie.
 
 use serde::Deserialize;
 
@@ -77,10 +84,32 @@ impl From<RepoError> for LogoutError {
 struct HintClaims {
     iss: String,
     aud: Audience,
+    #[serde(default)]
+    sid: Option<String>,
+}
+
+/// A verified `id_token_hint`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hint {
+    /// The client it was issued to (the request's client).
+    pub client: ClientId,
+    /// The sign-in session it was issued in, if it names one.
+    pub sid: Option<String>,
+}
+
+/// What a logout request asks for.
+#[derive(Debug)]
+pub struct Resolution {
+    /// The session a valid hint names, to end even without a cookie.
+    pub sid: Option<String>,
+    /// Where to send the browser: `Ok(Some(uri))` back to the app, `Ok(None)` the signed-out
+    /// page, or why the request cannot send it back.
+    pub target: Result<Option<String>, LogoutError>,
 }
 
 /// Verifies an `id_token_hint`: our signature, `typ` JWT, our issuer, and `client` among its
-/// audiences (the hint's only audience when `client` is not given). Returns the client it names.
+/// audiences (the hint's only audience when `client` is not given). Returns the client and the
+/// session it names.
 ///
 /// An expired hint is accepted (OIDC RP-Initiated Logout §2: the hint is typically presented long
 /// after it expired). [`jwt::verify`] checks the signature before the claims, so an `Expired`
@@ -91,13 +120,16 @@ pub fn verify_hint(
     issuer: &str,
     hint: &str,
     client: Option<&ClientId>,
-) -> Result<ClientId, LogoutError> {
+) -> Result<Hint, LogoutError> {
     let audience = match client {
         Some(client) => client.clone(),
         None => sole_audience(hint)?,
     };
     match jwt::verify::<HintClaims>(keys, hint, jwt::TYP_ID_TOKEN, issuer, audience.as_str()) {
-        Ok(_) => Ok(audience),
+        Ok(claims) => Ok(Hint {
+            client: audience,
+            sid: claims.sid,
+        }),
         Err(JwtError::Expired) => {
             let claims = unverified_claims(hint).ok_or(LogoutError::InvalidHint)?;
             if claims.iss != issuer {
@@ -106,7 +138,10 @@ pub fn verify_hint(
             if !claims.aud.contains(audience.as_str()) {
                 return Err(LogoutError::ClientMismatch);
             }
-            Ok(audience)
+            Ok(Hint {
+                client: audience,
+                sid: claims.sid,
+            })
         }
         Err(JwtError::WrongAudience) if client.is_some() => Err(LogoutError::ClientMismatch),
         Err(_) => Err(LogoutError::InvalidHint),
@@ -133,27 +168,43 @@ fn sole_audience(hint: &str) -> Result<ClientId, LogoutError> {
     }
 }
 
-/// Validates a logout request (query of a GET, form of a POST) and returns where to send the
-/// browser: `Some(post_logout_redirect_uri with state)` or `None` for the signed-out page. One
-/// storage read (the client) when a redirect is asked for; none otherwise.
+/// Validates a logout request (query of a GET, form of a POST): the session a valid hint names,
+/// and where to send the browser (see [`Resolution`]). One storage read (the client) when a
+/// redirect is asked for; none otherwise.
 pub async fn resolve(
     keys: &KeySet,
     issuer: &str,
     clients: &ClientRepo,
     params: &Params,
+) -> Resolution {
+    let mut sid = None;
+    let target = target(keys, issuer, clients, params, &mut sid).await;
+    Resolution { sid, target }
+}
+
+async fn target(
+    keys: &KeySet,
+    issuer: &str,
+    clients: &ClientRepo,
+    params: &Params,
+    sid: &mut Option<String>,
 ) -> Result<Option<String>, LogoutError> {
     let get = |name: &'static str| params.get(name).map_err(|_| LogoutError::Repeated(name));
     let hint = get("id_token_hint")?;
-    let redirect_uri = get("post_logout_redirect_uri")?;
-    let state = get("state")?;
     let client_id = match get("client_id")? {
         Some(text) => Some(ClientId::parse(text).map_err(|_| LogoutError::UnknownClient)?),
         None => None,
     };
     let client_id = match hint {
-        Some(hint) => Some(verify_hint(keys, issuer, hint, client_id.as_ref())?),
+        Some(hint) => {
+            let hint = verify_hint(keys, issuer, hint, client_id.as_ref())?;
+            *sid = hint.sid;
+            Some(hint.client)
+        }
         None => client_id,
     };
+    let redirect_uri = get("post_logout_redirect_uri")?;
+    let state = get("state")?;
     let Some(redirect_uri) = redirect_uri else {
         return Ok(None);
     };
@@ -194,6 +245,34 @@ mod tests {
         .unwrap()
     }
 
+    /// The client a hint names.
+    fn verify_client(
+        keys: &KeySet,
+        issuer: &str,
+        hint: &str,
+        client: Option<&ClientId>,
+    ) -> Result<ClientId, LogoutError> {
+        verify_hint(keys, issuer, hint, client).map(|hint| hint.client)
+    }
+
+    #[test]
+    fn a_hint_names_the_session_it_was_issued_in_even_when_expired() {
+        let keys = keyset();
+        for exp_in in [300, -86_400] {
+            let token = keys
+                .sign_jwt(
+                    "JWT",
+                    &json!({"iss": ISS, "sub": "p1", "aud": "c1", "sid": "s-1",
+                            "iat": now(), "exp": now() + exp_in}),
+                )
+                .unwrap();
+            let hint = verify_hint(&keys, ISS, &token, None).unwrap();
+            assert_eq!(hint.sid.as_deref(), Some("s-1"), "{exp_in}");
+        }
+        let without = id_token(&keys, json!("c1"), ISS, 300);
+        assert_eq!(verify_hint(&keys, ISS, &without, None).unwrap().sid, None);
+    }
+
     fn client(id: &str) -> ClientId {
         ClientId::parse(id).unwrap()
     }
@@ -202,13 +281,13 @@ mod tests {
     fn a_valid_or_expired_hint_names_its_client() {
         let keys = keyset();
         let fresh = id_token(&keys, json!("c1"), ISS, 300);
-        assert_eq!(verify_hint(&keys, ISS, &fresh, None), Ok(client("c1")));
+        assert_eq!(verify_client(&keys, ISS, &fresh, None), Ok(client("c1")));
         assert_eq!(
-            verify_hint(&keys, ISS, &fresh, Some(&client("c1"))),
+            verify_client(&keys, ISS, &fresh, Some(&client("c1"))),
             Ok(client("c1"))
         );
         let expired = id_token(&keys, json!("c1"), ISS, -86_400);
-        assert_eq!(verify_hint(&keys, ISS, &expired, None), Ok(client("c1")));
+        assert_eq!(verify_client(&keys, ISS, &expired, None), Ok(client("c1")));
     }
 
     #[test]
@@ -217,13 +296,13 @@ mod tests {
         for exp_in in [300, -86_400] {
             let token = id_token(&keys, json!("c1"), ISS, exp_in);
             assert_eq!(
-                verify_hint(&keys, ISS, &token, Some(&client("c2"))),
+                verify_client(&keys, ISS, &token, Some(&client("c2"))),
                 Err(LogoutError::ClientMismatch),
                 "{exp_in}"
             );
             let foreign = id_token(&keys, json!("c1"), "https://evil.example", exp_in);
             assert_eq!(
-                verify_hint(&keys, ISS, &foreign, None),
+                verify_client(&keys, ISS, &foreign, None),
                 Err(LogoutError::InvalidHint),
                 "{exp_in}"
             );
@@ -236,7 +315,7 @@ mod tests {
         let other = KeySet::from_material(&KeyMaterial::generate().unwrap()).unwrap();
         let foreign = id_token(&other, json!("c1"), ISS, -86_400);
         assert_eq!(
-            verify_hint(&keys, ISS, &foreign, None),
+            verify_client(&keys, ISS, &foreign, None),
             Err(LogoutError::InvalidHint)
         );
         // Our expired token with its claims changed under the original signature.
@@ -248,7 +327,7 @@ mod tests {
         );
         let forged = format!("{}.{}.{}", parts[0], forged_claims, parts[2]);
         assert_eq!(
-            verify_hint(&keys, ISS, &forged, None),
+            verify_client(&keys, ISS, &forged, None),
             Err(LogoutError::InvalidHint)
         );
         let access_token = keys
@@ -258,11 +337,14 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            verify_hint(&keys, ISS, &access_token, None),
+            verify_client(&keys, ISS, &access_token, None),
             Err(LogoutError::InvalidHint)
         );
         for garbage in ["", "x", "a.b.c", "....."] {
-            assert!(verify_hint(&keys, ISS, garbage, None).is_err(), "{garbage}");
+            assert!(
+                verify_client(&keys, ISS, garbage, None).is_err(),
+                "{garbage}"
+            );
         }
     }
 
@@ -271,11 +353,11 @@ mod tests {
         let keys = keyset();
         let token = id_token(&keys, json!(["c1", "c2"]), ISS, 300);
         assert_eq!(
-            verify_hint(&keys, ISS, &token, None),
+            verify_client(&keys, ISS, &token, None),
             Err(LogoutError::ClientRequired)
         );
         assert_eq!(
-            verify_hint(&keys, ISS, &token, Some(&client("c2"))),
+            verify_client(&keys, ISS, &token, Some(&client("c2"))),
             Ok(client("c2"))
         );
     }

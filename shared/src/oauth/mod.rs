@@ -14,6 +14,7 @@ pub mod introspect;
 pub mod logout;
 pub mod params;
 pub mod refresh;
+mod refusal;
 pub mod revoke;
 pub mod service;
 pub mod token;

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::access::{GrantSubject, TokenResponse};
 use super::claims::IdentityClaims;
 use super::client_auth::{self, ClientCredentials};
+use super::refusal::Refusal;
 use super::service::TokenService;
 use super::OAuthError;
 use crate::crypto::{CryptoError, Sealer};
@@ -51,6 +52,11 @@ pub struct RefreshToken {
     pub scope: Scopes,
     /// When the patient authenticated (unix seconds).
     pub auth_time: i64,
+    /// The sign-in session at the authorization server (`sid`, OIDC Front-Channel Logout §2 and
+    /// RP-Initiated Logout): a logout with an id_token naming it ends that session. Absent from
+    /// codes sealed before sessions had a public id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Identity claims for id_tokens issued on refresh.
     pub claims: IdentityClaims,
     /// When the grant ends (unix seconds), whatever the generation.
@@ -73,6 +79,7 @@ impl RefreshToken {
             patient_id: subject.patient_id.clone(),
             scope: scopes.clone(),
             auth_time: subject.auth_time,
+            sid: subject.sid.clone(),
             claims: subject.claims.clone(),
             expires_at,
         }
@@ -111,6 +118,7 @@ impl RefreshToken {
             client_id: self.client_id.clone(),
             patient_id: self.patient_id.clone(),
             auth_time: self.auth_time,
+            sid: self.sid.clone(),
             nonce: None,
             claims: self.claims.clone(),
         }
@@ -129,51 +137,62 @@ impl TokenService {
     /// that no longer exists: `invalid_grant`; client authentication failing in the transaction:
     /// `invalid_client`; an already-rotated token or a revoked grant: the grant is revoked (again)
     /// and the answer is `invalid_grant`.
-    pub async fn refresh(
+    pub(crate) async fn refresh(
         &self,
-        credentials: ClientCredentials,
+        credentials: &ClientCredentials,
         refresh_token: &str,
         scope: Option<&str>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<TokenResponse, Refusal> {
         let token = RefreshToken::open(self.keys.sealer(), refresh_token)
             .map_err(|_| OAuthError::invalid_grant(INVALID_REFRESH))?;
         if token.client_id != credentials.client_id {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was issued to another client",
-            ));
+            )
+            .into());
         }
         let now = now_unix();
         if token.is_expired(now) {
-            return Err(OAuthError::invalid_grant(INVALID_REFRESH));
+            return Err(OAuthError::invalid_grant(INVALID_REFRESH).into());
         }
         let scopes = match scope {
             None => token.scope.clone(),
             Some(text) => narrowed_scopes(text, &token.scope)?,
         };
 
-        let (client_id, check) = credentials.into_parts();
         match self
             .grants
-            .rotate_with_client_check(&token.grant_id, &client_id, token.generation, check)
+            .rotate_with_client_check(
+                &token.grant_id,
+                &credentials.client_id,
+                token.generation,
+                credentials.check.clone(),
+            )
             .await
         {
             Ok(()) => {}
-            Err(GrantError::InvalidClient) => return Err(client_auth::failed()),
+            Err(GrantError::InvalidClient) => return Err(Refusal::Checked(client_auth::failed())),
             Err(GrantError::Reused) => {
                 metrics::count(Counter::RefreshReuseDetected);
                 self.revoke_after_replay(&token.grant_id, "refresh token reused")
                     .await;
-                return Err(OAuthError::invalid_grant(
+                return Err(Refusal::Checked(OAuthError::invalid_grant(
                     "refresh token was already used or revoked; the grant is revoked",
-                ));
+                )));
             }
-            Err(GrantError::NotFound) => return Err(OAuthError::invalid_grant(INVALID_REFRESH)),
-            Err(other) => return Err(other.into()),
+            Err(GrantError::NotFound) => {
+                return Err(Refusal::Checked(OAuthError::invalid_grant(INVALID_REFRESH)))
+            }
+            Err(other) => return Err(Refusal::Checked(other.into())),
         }
 
-        let next = token.next().seal(self.keys.sealer())?;
+        let next = token
+            .next()
+            .seal(self.keys.sealer())
+            .map_err(Refusal::Checked)?;
         self.signer()
             .respond(&token.subject(), &scopes, Some(next), false, now)
+            .map_err(Refusal::Checked)
     }
 }
 
@@ -208,6 +227,7 @@ mod tests {
             patient_id: PatientId::generate(),
             scope: Scopes::parse("openid offline_access profile_read").unwrap(),
             auth_time: 1,
+            sid: Some("s".into()),
             claims: IdentityClaims::default(),
             expires_at: 2,
         }

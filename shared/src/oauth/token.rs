@@ -7,12 +7,15 @@
 //! exchange needs, so the checks on them (expiry, client binding, redirect URI, PKCE, scopes) run in
 //! memory; the one transaction then authenticates the client on its record and creates (or rotates)
 //! the grant under a condition that makes the code (or refresh token) single-use. Only exceptional
-//! paths — a replayed code or refresh token — pay a second round trip to revoke the grant.
+//! paths pay more: a replayed code or refresh token a second round trip to revoke the grant, and a
+//! request refused before its transaction one read to authenticate the client.
 //!
-//! A consequence worth knowing: the in-memory checks run before the client's secret is verified,
-//! so a caller holding a code but not the secret can learn that the code is expired or its PKCE
-//! verifier wrong. It learns nothing it could use: no grant is written and no token issued unless
-//! the transaction authenticates the client.
+//! Client authentication comes first: whatever else is wrong with a request, a client that does
+//! not authenticate (unknown, wrong secret, no secret for a confidential client, a secret for a
+//! public one) gets `invalid_client` and learns nothing about the code or refresh token it sent.
+//! A request the in-memory checks refuse ([`Refusal::Unchecked`]) therefore authenticates the
+//! client with one read of its record before the refusal is told; one refused by or after the
+//! transaction ([`Refusal::Checked`]) was authenticated by it already.
 
 use super::access::{GrantSubject, TokenResponse};
 use super::claims::IdentityClaims;
@@ -20,6 +23,7 @@ use super::client_auth::{self, ClientCredentials};
 use super::code::AuthorizationCode;
 use super::params::{param, require};
 use super::refresh::RefreshToken;
+use super::refusal::Refusal;
 use super::service::TokenService;
 use super::{OAuthError, OAuthErrorCode};
 use crate::crypto;
@@ -82,11 +86,30 @@ pub struct CodeRequest<'a> {
 
 impl TokenService {
     /// A token request: dispatches on `grant_type` and reads that grant's parameters from the form.
+    ///
+    /// Client authentication comes first (see the module documentation): a request refused before
+    /// its transaction costs one read of the client's record, and a client that fails it gets
+    /// `invalid_client` instead of the refusal.
     pub async fn token(
         &self,
         credentials: ClientCredentials,
         params: &Params,
     ) -> Result<TokenResponse, OAuthError> {
+        match self.grant(&credentials, params).await {
+            Ok(tokens) => Ok(tokens),
+            Err(Refusal::Checked(error)) => Err(error),
+            Err(Refusal::Unchecked(error)) => {
+                client_auth::authenticate(&self.clients, &credentials).await?;
+                Err(error)
+            }
+        }
+    }
+
+    async fn grant(
+        &self,
+        credentials: &ClientCredentials,
+        params: &Params,
+    ) -> Result<TokenResponse, Refusal> {
         match GrantType::parse(param(params, "grant_type")?)? {
             GrantType::AuthorizationCode => {
                 let code = require(params, "code")?;
@@ -123,11 +146,11 @@ impl TokenService {
     /// authentication failing in the transaction: `invalid_client`; a code redeemed before: the
     /// grant is revoked (its refresh token stops working and its access tokens introspect inactive)
     /// and the answer is `invalid_grant`.
-    pub async fn exchange_code(
+    pub(crate) async fn exchange_code(
         &self,
-        credentials: ClientCredentials,
+        credentials: &ClientCredentials,
         request: CodeRequest<'_>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<TokenResponse, Refusal> {
         if let Some(verifier) = request.code_verifier {
             check_verifier_syntax(verifier)?;
         }
@@ -138,17 +161,19 @@ impl TokenService {
             .map_err(|_| OAuthError::invalid_grant(INVALID_CODE))?;
         let now = now_unix();
         if now >= code.expires_at {
-            return Err(OAuthError::invalid_grant(INVALID_CODE));
+            return Err(OAuthError::invalid_grant(INVALID_CODE).into());
         }
         if code.client_id != credentials.client_id.as_str() {
             return Err(OAuthError::invalid_grant(
                 "the authorization code was issued to another client",
-            ));
+            )
+            .into());
         }
         if code.redirect_uri != request.redirect_uri {
             return Err(OAuthError::invalid_grant(
                 "redirect_uri does not match the one of the authorization request",
-            ));
+            )
+            .into());
         }
         check_pkce(&code, request.code_verifier, credentials.is_public())?;
 
@@ -169,28 +194,32 @@ impl TokenService {
             subject.auth_time,
             expires_at,
         );
-        let (_, check) = credentials.into_parts();
-        match self.grants.create_with_client_check(&grant, check).await {
+        match self
+            .grants
+            .create_with_client_check(&grant, credentials.check.clone())
+            .await
+        {
             Ok(()) => {}
-            Err(GrantError::InvalidClient) => return Err(client_auth::failed()),
+            Err(GrantError::InvalidClient) => return Err(Refusal::Checked(client_auth::failed())),
             Err(GrantError::AlreadyRedeemed) => {
                 self.revoke_after_replay(&grant.id, "authorization code replayed")
                     .await;
-                return Err(OAuthError::invalid_grant(
+                return Err(Refusal::Checked(OAuthError::invalid_grant(
                     "authorization code was already used; tokens issued from it are revoked",
-                ));
+                )));
             }
-            Err(other) => return Err(other.into()),
+            Err(other) => return Err(Refusal::Checked(other.into())),
         }
 
         let refresh_token = if with_refresh {
             let token = RefreshToken::first(&subject, &scopes, expires_at);
-            Some(token.seal(self.keys.sealer())?)
+            Some(token.seal(self.keys.sealer()).map_err(Refusal::Checked)?)
         } else {
             None
         };
         self.signer()
             .respond(&subject, &scopes, refresh_token, true, now)
+            .map_err(Refusal::Checked)
     }
 }
 
@@ -250,6 +279,7 @@ fn subject_of(code: &AuthorizationCode) -> Result<GrantSubject, OAuthError> {
         patient_id: PatientId::parse(&code.patient_id)
             .map_err(|e| corrupt_code("patient_id", e))?,
         auth_time: code.auth_time,
+        sid: code.sid.clone(),
         nonce: code.nonce.clone(),
         claims: IdentityClaims::clone(&code.claims),
     })
@@ -313,6 +343,7 @@ mod tests {
             patient_id: "p".into(),
             nonce: None,
             auth_time: 0,
+            sid: None,
             expires_at: 0,
             claims: IdentityClaims::default(),
         }

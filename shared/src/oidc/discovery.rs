@@ -22,7 +22,7 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const CACHE_MAX_AGE_SECS: u32 = 300;
 
 /// Claims this provider can return in id_tokens and from the UserInfo endpoint.
-pub const CLAIMS_SUPPORTED: [&str; 17] = [
+pub const CLAIMS_SUPPORTED: [&str; 18] = [
     "sub",
     "iss",
     "aud",
@@ -30,6 +30,7 @@ pub const CLAIMS_SUPPORTED: [&str; 17] = [
     "iat",
     "auth_time",
     "nonce",
+    "sid",
     "at_hash",
     "azp",
     "name",
@@ -42,9 +43,13 @@ pub const CLAIMS_SUPPORTED: [&str; 17] = [
     "phone_number",
 ];
 
-/// Client authentication methods of the token, revocation and introspection endpoints (`none` is
-/// for public clients, which must use PKCE).
+/// Client authentication methods of the token and revocation endpoints (`none` is for public
+/// clients, which must use PKCE).
 pub const CLIENT_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+
+/// Client authentication methods of the introspection endpoint: only clients with a secret may
+/// introspect (RFC 7662 §2.1, §4).
+pub const INTROSPECTION_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
 /// The provider metadata document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -79,14 +84,14 @@ pub struct ProviderMetadata {
     pub token_endpoint_auth_methods_supported: [&'static str; 3],
     /// `client_secret_basic`, `client_secret_post`, and `none` (public clients, with PKCE).
     pub revocation_endpoint_auth_methods_supported: [&'static str; 3],
-    /// `client_secret_basic`, `client_secret_post`, and `none` (public clients, with PKCE).
-    pub introspection_endpoint_auth_methods_supported: [&'static str; 3],
+    /// `client_secret_basic` and `client_secret_post`: public clients cannot introspect.
+    pub introspection_endpoint_auth_methods_supported: [&'static str; 2],
     /// id_tokens are RS256 JWS.
     pub id_token_signing_alg_values_supported: [&'static str; 1],
     /// `sub` is the same patient id for every client.
     pub subject_types_supported: [&'static str; 1],
     /// Claims of id_tokens and UserInfo responses.
-    pub claims_supported: [&'static str; 17],
+    pub claims_supported: [&'static str; 18],
     /// The `claims` request parameter is not supported.
     pub claims_parameter_supported: bool,
     /// Request objects are not supported.
@@ -126,7 +131,7 @@ impl ProviderMetadata {
             code_challenge_methods_supported: ["S256"],
             token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
             revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
-            introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+            introspection_endpoint_auth_methods_supported: INTROSPECTION_AUTH_METHODS,
             id_token_signing_alg_values_supported: ["RS256"],
             subject_types_supported: ["public"],
             claims_supported: CLAIMS_SUPPORTED,

@@ -180,6 +180,8 @@ fn logout_post() {}
 /// `authorization_code` (PKCE verifier required for public clients) and `refresh_token` (the
 /// refresh token rotates; reusing an old one revokes the grant). Clients authenticate with HTTP
 /// Basic, `client_id` + `client_secret` in the form, or — public clients — `client_id` alone.
+/// Client authentication comes first: a client that fails it gets `401 invalid_client` whatever
+/// else is wrong with the request.
 #[utoipa::path(
     post,
     path = "/oauth/token",
@@ -224,13 +226,15 @@ fn revoke() {}
 /// Introspect a token
 ///
 /// RFC 7662, for the authenticated client's own tokens; any other token is `{"active": false}`.
+/// Only clients with a secret may introspect: a public client (`client_id` alone) gets
+/// `401 invalid_client`.
 #[utoipa::path(
     post,
     path = "/oauth/introspect",
     operation_id = "introspect",
     tag = "token",
     request_body(content = PresentedTokenForm, content_type = "application/x-www-form-urlencoded"),
-    security((), ("client_secret_basic" = [])),
+    security(("client_secret_basic" = [])),
     responses(
         (status = 200, description = "The token's state", body = Introspection),
         (status = 400, response = OAuthBadRequest),

@@ -22,7 +22,7 @@ pub use grants::{
 };
 pub use patients::PatientRepo;
 pub use sessions::{Session, SessionRepo};
-pub use throttle::{FailureCounts, ThrottleRepo};
+pub use throttle::{Attempt, Reservation, ThrottleRepo};
 
 use crate::store::StoreError;
 

@@ -24,6 +24,8 @@ const MAX_SID_LEN: usize = 128;
 /// A signed-in browser.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
+    /// The session's public id (the id_token's `sid`; not the cookie's secret value).
+    pub sid: String,
     /// Who is signed in.
     pub patient_id: PatientId,
     /// When they authenticated, unix seconds.
@@ -83,11 +85,25 @@ impl SessionRepo {
             return Ok(None);
         }
         Ok(Some(Session {
+            sid: layout::session_public_id(raw_sid),
             patient_id: PatientId::parse(item.string("patient_id")?)
                 .map_err(|e| corrupt(&item.key, e))?,
             auth_time: item.number("auth_time")?,
             expires_at,
         }))
+    }
+
+    /// Ends the session with public id `sid` (logout by an id_token's `sid`, without the cookie).
+    /// Ending an unknown or expired session is not an error. One round trip (none for an id that
+    /// cannot be ours).
+    pub async fn delete_by_public_id(&self, sid: &str) -> Result<(), RepoError> {
+        if sid.is_empty() || sid.len() > MAX_SID_LEN {
+            return Ok(());
+        }
+        self.store
+            .delete(&layout::session_by_public_id(sid), Condition::None)
+            .await?;
+        Ok(())
     }
 
     /// Ends a session (logout). Deleting an unknown or expired session is not an error. One round
@@ -151,6 +167,29 @@ mod tests {
         sessions.delete(&sid).await.unwrap();
         assert!(sessions.get(&sid).await.unwrap().is_none());
         sessions.delete(&sid).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_session_ends_by_its_public_id_which_is_not_the_cookie_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sessions, _) = repo(&dir);
+        let raw = sessions
+            .create(
+                &PatientId::generate(),
+                now_unix(),
+                Duration::from_secs(3600),
+            )
+            .await
+            .unwrap();
+        let public = sessions.get(&raw).await.unwrap().unwrap().sid;
+        assert_ne!(public, raw);
+        assert!(
+            sessions.get(&public).await.unwrap().is_none(),
+            "not a cookie"
+        );
+        sessions.delete_by_public_id(&public).await.unwrap();
+        assert!(sessions.get(&raw).await.unwrap().is_none());
+        sessions.delete_by_public_id(&public).await.unwrap();
     }
 
     #[tokio::test]

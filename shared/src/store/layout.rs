@@ -12,8 +12,9 @@
 //! | email index | `EMAIL#{email, ASCII lowercased}` | `EMAIL` | `patient_id`, `password_hash`, `email` | portal-admin, with the profile in one transaction | authorize (login: one read) | never |
 //! | browser session | `SESSION#{sha256(session id)}` | `SESSION` | `patient_id`, `auth_time`, `expires` | authorize (login, logout) | authorize | at `expires` (12 h) |
 //! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` | `scope_{name}` = true per allowed scope, `updated_at` | authorize (consent page) | authorize | never |
-//! | login failures per account | `THROTTLE#ACCOUNT#{sha256(account)}` | `WINDOW#{n}` | `failures` | authorize (failed login) | authorize | at the window's end (15 min) |
-//! | login failures per address | `THROTTLE#IP#{IPv4, IPv6 /64, or hash}` | `WINDOW#{n}` | `failures` | authorize | authorize | at the window's end |
+//! | login attempts per account | `THROTTLE#ACCOUNT#{sha256(account)}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end (15 min) |
+//! | login attempts per account and address | `THROTTLE#PAIR#{sha256(account)}#{address bucket}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end |
+//! | login attempts per address | `THROTTLE#IP#{IPv4, IPv6 /64, or hash}` | `WINDOW#{n}` | `attempts` | authorize | authorize | at the window's end |
 //! | grant (refresh-token family) | `GRANT#{grant_id}` | `GRANT` | `client_id`, `patient_id`, `scopes`, `generation`, `revoked`, `auth_time`, `created_at`, `expires`, `rotated_at` | token (code exchange, refresh, revocation), authorize (replayed code) | token (introspection) | at `expires` |
 //! | revoked access token | `REVOKED#{jti}` | `JTI` | `revoked_at` | token (revocation) | token (introspection) | when the token would have |
 //! | catalog | `CATALOG` | `CURRENT` | `json`, `loaded_at`, `version` | portal-admin (catalog load) | booking, asap (cached per instance) | never |
@@ -43,6 +44,18 @@ use crate::crypto::sha256_b64url;
 /// inserts whose `pk` starts with it.
 pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 
+/// Partition-key prefixes of every item the `authorize` function reads or writes (clients, patient
+/// profiles and their email index, sessions, consents, login throttles). Its IAM role is limited
+/// to them with `dynamodb:LeadingKeys`; the template parity test checks the two agree.
+pub const AUTHORIZE_KEY_PREFIXES: [&str; 6] = [
+    "CLIENT#",
+    "PATIENT#",
+    "EMAIL#",
+    "SESSION#",
+    "CONSENT#",
+    "THROTTLE#",
+];
+
 /// Highest sort key an instant-ordered family can hold (above every `{start}#{id}`).
 const END_OF_TIME: &str = "999999999999~";
 
@@ -68,10 +81,18 @@ pub fn email_index(lookup_key: &str) -> Key {
 
 /// A browser session, by the raw session id from its cookie: only the id's hash is ever stored.
 pub fn session(raw_session_id: &str) -> Key {
-    Key::new(
-        format!("SESSION#{}", sha256_b64url(raw_session_id.as_bytes())),
-        "SESSION",
-    )
+    session_by_public_id(&session_public_id(raw_session_id))
+}
+
+/// The public id of a browser session (the id_token's `sid`): the SHA-256 of the raw id, which
+/// proves nothing to whoever learns it (it cannot be turned back into the cookie).
+pub fn session_public_id(raw_session_id: &str) -> String {
+    sha256_b64url(raw_session_id.as_bytes())
+}
+
+/// A browser session, by its public id (logout by an id_token's `sid`).
+pub fn session_by_public_id(public_id: &str) -> Key {
+    Key::new(format!("SESSION#{public_id}"), "SESSION")
 }
 
 /// What a patient allowed a client.
@@ -82,7 +103,7 @@ pub fn consent(patient_id: &str, client_id: &str) -> Key {
     )
 }
 
-/// Failed logins of an account in window `n`; the account is hashed so no address appears in keys.
+/// Password checks of an account in window `n`; the account is hashed so no address appears in keys.
 pub fn account_failures(account: &str, window: i64) -> Key {
     Key::new(
         format!("THROTTLE#ACCOUNT#{}", sha256_b64url(account.as_bytes())),
@@ -90,7 +111,18 @@ pub fn account_failures(account: &str, window: i64) -> Key {
     )
 }
 
-/// Failed logins from a client address bucket in window `n`.
+/// Password checks of an account from one client address bucket in window `n` (the tight limit).
+pub fn pair_attempts(account: &str, bucket: &str, window: i64) -> Key {
+    Key::new(
+        format!(
+            "THROTTLE#PAIR#{}#{bucket}",
+            sha256_b64url(account.as_bytes())
+        ),
+        format!("WINDOW#{window}"),
+    )
+}
+
+/// Password checks from a client address bucket in window `n`.
 pub fn address_failures(bucket: &str, window: i64) -> Key {
     Key::new(format!("THROTTLE#IP#{bucket}"), format!("WINDOW#{window}"))
 }
@@ -245,6 +277,30 @@ pub fn access_records_since(patient_id: &str, since_ms: i64, limit: u32) -> Quer
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_the_authorize_function_uses_has_one_of_its_prefixes() {
+        let keys = [
+            client("c"),
+            patient_profile("p"),
+            email_index("a@example.org"),
+            session("raw"),
+            session_by_public_id("public"),
+            consent("p", "c"),
+            account_failures("a@example.org", 1),
+            address_failures("10.0.0.1", 1),
+            pair_attempts("a@example.org", "10.0.0.1", 1),
+        ];
+        for key in keys {
+            assert!(
+                AUTHORIZE_KEY_PREFIXES.iter().any(|p| key.pk.starts_with(p)),
+                "{key:?}"
+            );
+        }
+        assert!(!AUTHORIZE_KEY_PREFIXES
+            .iter()
+            .any(|p| grant("g").pk.starts_with(p) || revoked_access_token("j").pk.starts_with(p)));
+    }
     use crate::store::{Index, SortKeyRange};
 
     #[test]

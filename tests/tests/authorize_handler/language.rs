@@ -300,22 +300,22 @@ async fn error_pages_of_the_authorization_endpoint_speak_ui_locales_and_switch_b
 }
 
 #[tokio::test]
-async fn the_signed_out_page_follows_ui_locales_and_the_cookie() {
+async fn the_logout_question_follows_ui_locales_and_the_cookie() {
     let w = world().await;
     let page = Browser::new(&w)
         .accepting("en")
         .get("/oauth/logout?ui_locales=de")
         .await;
     assert_eq!(page.status, 200);
-    page.assert_in(de(), "signed-out");
+    page.assert_in(de(), "logout-confirm-heading");
     let page = Browser::new(&w)
         .with_cookie("portal_lang", "de")
         .get("/oauth/logout")
         .await;
-    page.assert_in(de(), "signed-out.title");
+    page.assert_in(de(), "logout-confirm-title");
     let page = Browser::new(&w)
         .accepting("de;q=0.2, en;q=0.9")
         .get("/oauth/logout")
         .await;
-    page.assert_in(Locale::ENGLISH, "signed-out");
+    page.assert_in(Locale::ENGLISH, "logout-confirm-heading");
 }

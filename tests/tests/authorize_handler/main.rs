@@ -328,15 +328,16 @@ fn open_code(world: &World, reply: &Reply) -> AuthorizationCode {
 }
 
 fn id_token(world: &World, aud: &str, exp_in: i64) -> String {
+    id_token_of_session(world, aud, exp_in, None)
+}
+
+/// An id_token as the token endpoint issues it for a code of sign-in session `sid`.
+fn id_token_of_session(world: &World, aud: &str, exp_in: i64, sid: Option<&str>) -> String {
     let now = now_unix();
-    world
-        .ctx
-        .context
-        .keys
-        .sign_jwt(
-            "JWT",
-            &json!({"iss": ISSUER, "sub": world.patient.id.as_str(), "aud": aud,
-                    "iat": now, "exp": now + exp_in, "auth_time": now}),
-        )
-        .unwrap()
+    let mut claims = json!({"iss": ISSUER, "sub": world.patient.id.as_str(), "aud": aud,
+                            "iat": now, "exp": now + exp_in, "auth_time": now});
+    if let Some(sid) = sid {
+        claims["sid"] = json!(sid);
+    }
+    world.ctx.context.keys.sign_jwt("JWT", &claims).unwrap()
 }

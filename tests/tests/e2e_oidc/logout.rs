@@ -126,3 +126,26 @@ async fn logout_without_state_returns_to_the_app_without_state() {
     assert!(back.query().is_none(), "{back}");
     assert_signed_out(&rp, &browser).await;
 }
+
+/// A client's cross-site logout carries no session cookie: the id_token's `sid` ends the session.
+#[tokio::test]
+async fn a_hint_ends_its_session_even_from_a_browser_without_the_cookie() {
+    let rp = Rp::confidential().await;
+    let (browser, signed) = signed_in_browser(&rp).await;
+    let hint = signed.id_token_text();
+    assert!(jwt_claims(&hint)["sid"].is_string(), "id_tokens carry sid");
+    let landing = rp
+        .e2e
+        .browser()
+        .logout(&[
+            ("id_token_hint", &hint),
+            (
+                "post_logout_redirect_uri",
+                &rp.client.post_logout_redirect_uri,
+            ),
+        ])
+        .await
+        .unwrap();
+    expect_app(landing);
+    assert_signed_out(&rp, &browser).await;
+}

@@ -123,3 +123,47 @@ fn every_function_gets_the_configuration_the_code_reads() {
         shared::config::StoreConfig::Dynamo { .. }
     ));
 }
+
+#[test]
+fn deployed_stacks_allow_no_browser_origin_unless_the_operator_lists_one() {
+    let doc = template();
+    let parameter = &doc["Parameters"]["CorsAllowedOrigins"];
+    let default = parameter["Default"].as_str().expect("a default");
+    assert_eq!(default, shared::config::CORS_NONE);
+    let pattern = regex_lite_match(parameter["AllowedPattern"].as_str().unwrap());
+    assert!(
+        pattern(default),
+        "the default passes the parameter's own pattern"
+    );
+    assert!(pattern("http://localhost:5173,https://app.example"));
+    assert!(!pattern(""), "empty would mean loopback in the code");
+    let config = shared::config::Config::from_lookup(|name| match name {
+        "PORTAL_CORS_ORIGINS" => Some(default.to_owned()),
+        "PORTAL_ISSUER" => Some("https://id.portal.example".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    assert!(config.cors_origins.is_empty() && !config.cors_loopback);
+}
+
+/// The parameter's `AllowedPattern`, which has the form `^(none|ORIGIN(,ORIGIN)*)$`, as a check.
+fn regex_lite_match(pattern: &str) -> impl Fn(&str) -> bool {
+    assert_eq!(
+        pattern, r"^(none|https?://[^,\s/]+(,https?://[^,\s/]+)*)$",
+        "update this check with the pattern"
+    );
+    |value: &str| {
+        value == "none"
+            || (!value.is_empty()
+                && value.split(',').all(|origin| {
+                    let rest = origin
+                        .strip_prefix("https://")
+                        .or_else(|| origin.strip_prefix("http://"));
+                    rest.is_some_and(|host| {
+                        !host.is_empty()
+                            && !host.contains(['/', ','])
+                            && !host.contains(char::is_whitespace)
+                    })
+                }))
+    }
+}

@@ -169,3 +169,46 @@ fn permissions_are_item_level_and_only_asap_can_send_mail_or_read_the_stream() {
         "the template's leading key is the access records' partition prefix"
     );
 }
+
+#[test]
+fn authorize_may_not_query_and_touches_only_its_own_partitions() {
+    let doc = template();
+    let (authorize_id, _) = function_of(&doc, "authorize");
+    let mut prefixes_seen = false;
+    for (holder, statement) in statements(&doc) {
+        if holder != authorize_id {
+            continue;
+        }
+        let actions = actions(&statement);
+        assert!(
+            !actions
+                .iter()
+                .any(|a| a == "dynamodb:Query" || a == "dynamodb:Scan"),
+            "authorize never queries: {actions:?}"
+        );
+        let writes_items = actions
+            .iter()
+            .any(|a| a.starts_with("dynamodb:") && a.ends_with("Item"));
+        if writes_items {
+            let leading =
+                &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+            let listed: Vec<&str> = leading
+                .as_sequence()
+                .unwrap_or_else(|| {
+                    panic!("item access without dynamodb:LeadingKeys: {statement:?}")
+                })
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            let expected: Vec<String> = shared::store::layout::AUTHORIZE_KEY_PREFIXES
+                .iter()
+                .map(|p| format!("{p}*"))
+                .collect();
+            assert_eq!(listed, expected);
+            prefixes_seen = true;
+        }
+        let resources = format!("{:?}", statement["Resource"]);
+        assert!(!resources.contains("index"), "no index: {resources}");
+    }
+    assert!(prefixes_seen, "authorize has an item statement");
+}

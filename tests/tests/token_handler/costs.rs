@@ -133,10 +133,10 @@ async fn the_other_paths_cost_the_round_trips_their_documentation_states() {
     };
     f.ctx.counter.take();
 
-    // In-memory refusals cost nothing.
+    // Refusals before the transaction authenticate the client: one read each.
     f.exchange("garbage").await;
     f.refresh(&refresh_token, Some("appointment_write")).await;
-    count("refusals before the transaction", 0);
+    count("refusals before the transaction: the client, twice", 2);
 
     f.introspect(&access_token).await;
     count(

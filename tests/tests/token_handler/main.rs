@@ -19,6 +19,7 @@ use testkit::oauth::{self, basic, CHALLENGE, REDIRECT, VERIFIER};
 use testkit::{Event, TestContext};
 use token_fn::App;
 
+mod client_auth_first;
 mod codes;
 mod cors;
 mod costs;
