@@ -6,11 +6,20 @@ use shared::booking::AppointmentId;
 
 use super::*;
 
-/// The newest record of `patient` after one request that must have added exactly one.
-async fn only_new_record(portal: &Portal, patient: &PatientId, before: usize) -> AccessRecord {
+/// The record of request `request_id`, which must have added exactly one to `patient`'s
+/// (found by its id: records of the same millisecond are not ordered).
+async fn only_new_record(
+    portal: &Portal,
+    patient: &PatientId,
+    before: usize,
+    request_id: &str,
+) -> AccessRecord {
     let records = portal.records(patient).await;
     assert_eq!(records.len(), before + 1, "{records:?}");
-    records[0].clone()
+    records
+        .into_iter()
+        .find(|r| r.request_id.as_deref() == Some(request_id))
+        .expect("the request's record")
 }
 
 #[tokio::test]
@@ -24,7 +33,7 @@ async fn refusals_naming_a_patient_are_stored_with_their_error_code() {
     let event = app.get(&format!("{API}/appointments/{foreign}"));
     let (status, _, line) = run(&portal.booking, "booking", event, "r-404").await;
     assert_eq!(status, 404);
-    let record = only_new_record(&portal, &patient.id, 0).await;
+    let record = only_new_record(&portal, &patient.id, 0, "r-404").await;
     assert_eq!(record.outcome(), "4xx not_found");
     assert_eq!(record.resource.as_deref(), Some(foreign.as_str()));
     assert_eq!(line["audit"]["outcome"], "4xx not_found");
@@ -35,7 +44,7 @@ async fn refusals_naming_a_patient_are_stored_with_their_error_code() {
     let event = narrow.get(&format!("{API}/appointments"));
     let (status, _, _) = run(&portal.booking, "booking", event, "r-403").await;
     assert_eq!(status, 403);
-    let record = only_new_record(&portal, &patient.id, 1).await;
+    let record = only_new_record(&portal, &patient.id, 1, "r-403").await;
     assert_eq!(record.outcome(), "4xx insufficient_scope");
     assert_eq!(record.client_id, narrow.client_id);
     let event = narrow.post(
@@ -44,7 +53,7 @@ async fn refusals_naming_a_patient_are_stored_with_their_error_code() {
     );
     let (status, _, _) = run(&portal.asap, "asap", event, "r-403-asap").await;
     assert_eq!(status, 403);
-    let record = only_new_record(&portal, &patient.id, 2).await;
+    let record = only_new_record(&portal, &patient.id, 2, "r-403-asap").await;
     assert_eq!(
         record.route,
         "POST /api/portal/v1/appointments/{id}/asap_list"
@@ -58,7 +67,7 @@ async fn refusals_naming_a_patient_are_stored_with_their_error_code() {
     let event = app.post(&format!("{API}/booking"), &book_request(&free[0]));
     let (status, body, _) = run(&portal.booking, "booking", event, "r-409").await;
     assert_eq!(status, 409, "{body}");
-    let record = only_new_record(&portal, &patient.id, 3).await;
+    let record = only_new_record(&portal, &patient.id, 3, "r-409").await;
     assert_eq!(record.outcome(), "4xx slot_unavailable");
     assert_eq!(record.resource, None, "nothing was booked");
 }
@@ -76,7 +85,7 @@ async fn a_token_of_a_patient_who_is_gone_is_audited_on_userinfo() {
     )
     .await;
     assert_eq!(status, 401, "{body}");
-    let record = only_new_record(&portal, &gone, 0).await;
+    let record = only_new_record(&portal, &gone, 0, "r-401").await;
     assert_eq!(record.outcome(), "4xx invalid_token");
     assert_eq!(record.route, "GET /oauth/userinfo");
     assert_eq!(line["audit"]["patient_id"], gone.as_str());
