@@ -18,6 +18,7 @@ use portal_bench::results::{self, HandlerRecord, HANDLERS_FILE};
 use portal_bench::{portal, process_cpu_time};
 use serde_json::{json, Value};
 use shared::boot::Handler;
+use shared::keys::Role;
 use shared::store::{now_unix, Condition, Item, Key, Write};
 use testkit::api::{book_request, days_ahead, API, PORTAL_SCOPE};
 use testkit::catalog::{CATEGORY, INSURANCE, TYPE};
@@ -221,7 +222,7 @@ fn token_world(rt: &Runtime) -> TokenWorld {
         (client, secret, portal.patient().await)
     });
     TokenWorld {
-        app: token_fn::App::new(portal.context.clone()),
+        app: token_fn::App::new(portal.function(Role::Token)),
         basic: oauth::basic(client.id.as_str(), &secret),
         portal,
         client,
@@ -306,7 +307,7 @@ fn refresh(group: &mut Group<'_>, rt: &Runtime) {
 fn userinfo(group: &mut Group<'_>, rt: &Runtime) {
     let portal = portal();
     let patient = rt.block_on(portal.patient());
-    let app = userinfo_fn::App::new(portal.context.clone());
+    let app = userinfo_fn::App::new(portal.function(Role::Userinfo));
     let token = portal.access_token(patient.id.as_str(), "openid email profile");
     let event = Event::get("/oauth/userinfo").bearer(&token).to_text();
     let first = rt.block_on(invoke(&app, &event));
@@ -330,16 +331,16 @@ fn appointment_read(group: &mut Group<'_>, rt: &Runtime) {
     bench_loop_as(group, rt, &portal, &app, &mut tally, &event, true);
 }
 
-fn bearer_check(group: &mut Group<'_>) {
+fn bearer_check(group: &mut Group<'_>, rt: &Runtime) {
     let portal = portal();
+    let booking = portal.function(Role::Booking);
     let token = portal.access_token("patient-1", PORTAL_SCOPE);
     let request = Event::get(&format!("{API}/appointments"))
         .bearer(&token)
         .request();
     let required = ["profile_read", "appointment_read"];
-    assert!(portal
-        .context
-        .authenticate(&request, &required, false)
+    assert!(rt
+        .block_on(booking.authenticate(&request, &required, false))
         .is_ok());
     let mut tally = Tally::new("bearer_check", 200);
     group.bench_function(tally.id, |b| {
@@ -347,7 +348,7 @@ fn bearer_check(group: &mut Group<'_>) {
             portal.counter.take();
             let started = process_cpu_time();
             for _ in 0..iters {
-                let claims = portal.context.authenticate(&request, &required, false);
+                let claims = rt.block_on(booking.authenticate(&request, &required, false));
                 assert!(claims.is_ok(), "the bearer check failed: {claims:?}");
             }
             let spent = process_cpu_time().saturating_sub(started);
@@ -366,7 +367,7 @@ fn booking_world(
 ) -> (TestContext, booking_fn::App, Vec<String>, Vec<String>) {
     let portal = portal();
     let catalog = rt.block_on(portal.load_demo_catalog(capacity));
-    let app = booking_fn::App::new(portal.context.clone());
+    let app = booking_fn::App::new(portal.function(Role::Booking));
     let bearers = (0..PATIENTS)
         .map(|_| {
             let patient = shared::crypto::random_id(22);
@@ -569,7 +570,7 @@ fn handlers(c: &mut criterion::Criterion<CpuTime>) {
     refresh(&mut group, &rt);
     userinfo(&mut group, &rt);
     appointment_read(&mut group, &rt);
-    bearer_check(&mut group);
+    bearer_check(&mut group, &rt);
     availability_search(&mut group, &rt);
     booking(&mut group, &rt);
     change(&mut group, &rt, Change::Reschedule, true);

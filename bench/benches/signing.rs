@@ -1,7 +1,9 @@
 //! Signing and verifying an access token: RS256 as we do it (aws-lc-rs key pair parsed once at
 //! init), RS256 through `jsonwebtoken::encode` (which parses the private key on every call),
 //! ES256 and EdDSA. Every variant produces or checks a complete compact JWS of the same RFC 9068
-//! claims, so the numbers compare the whole step, not just the raw signature.
+//! claims, so the numbers compare the whole step, not just the raw signature. Also: sealing an
+//! availability id with AES-256-GCM-SIV (ours) against plain AES-256-GCM, and parsing a function's
+//! key document at a cold start.
 
 mod common;
 
@@ -13,13 +15,14 @@ use aws_lc_rs::signature::{
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, SamplingMode};
-use portal_bench::ops::{KEYSET_PARSE_ID, SIGNING_GROUP};
+use portal_bench::ops::{KEYSET_PARSE_ID, SEAL_GCM_ID, SEAL_GCM_SIV_ID, SIGNING_GROUP};
 use portal_bench::portal;
 use serde::Serialize;
 use shared::bearer::AccessClaims;
+use shared::booking::AvailabilityToken;
 use shared::domain::patient::PatientId;
 use shared::jwt::{self, TYP_ACCESS_TOKEN};
-use shared::keys::{KeyMaterial, KeySet};
+use shared::keys::{KeyDocument, KeySet, KeyState, Role};
 use shared::store::now_unix;
 use std::hint::black_box;
 use testkit::oauth::APP_SCOPE;
@@ -105,6 +108,7 @@ fn pkcs1_from_pkcs8(pkcs8: &[u8]) -> Vec<u8> {
 
 fn rs256(group: &mut Group<'_>, portal: &TestContext, claims: &AccessClaims) {
     let keys = portal.keys();
+    let keys = &*keys;
     let config = &portal.context.config;
     let token = keys.sign_jwt(TYP_ACCESS_TOKEN, claims).expect("sign");
     let verified: AccessClaims = jwt::verify(
@@ -137,12 +141,19 @@ fn rs256(group: &mut Group<'_>, portal: &TestContext, claims: &AccessClaims) {
     });
 
     // jsonwebtoken keeps the key as DER bytes and parses it inside every `encode`.
-    let stored = &portal.material.signing_keys[0];
-    let pkcs8 = STANDARD.decode(&stored.pkcs8_der_b64).expect("base64");
+    let stored = portal
+        .admin
+        .token_signing
+        .iter()
+        .find(|k| k.life.state() == KeyState::Active)
+        .expect("an active token key");
+    let pkcs8 = STANDARD
+        .decode(stored.pkcs8_der_b64.as_deref().expect("its private key"))
+        .expect("base64");
     let encoding = jsonwebtoken::EncodingKey::from_rsa_der(&pkcs1_from_pkcs8(&pkcs8));
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.typ = Some(TYP_ACCESS_TOKEN.to_owned());
-    header.kid = Some(stored.kid.clone());
+    header.kid = Some(stored.kid().to_owned());
     let theirs = jsonwebtoken::encode(&header, claims, &encoding).expect("encode");
     assert!(jwt::verify::<AccessClaims>(
         keys,
@@ -200,14 +211,73 @@ fn eddsa(group: &mut Group<'_>, claims: &AccessClaims) {
     });
 }
 
-/// What every cold start does once: parse the key material document into a key set (RSA key pair,
-/// verification keys, JWKS, sealing keys).
+/// What the token function's cold start does once: parse its key document into a key set (RSA key
+/// pair, verification keys, JWKS, its sealing keys). The other functions parse less.
 fn keyset_parse(group: &mut Group<'_>, portal: &TestContext) {
-    let json = portal.material.to_json().expect("key material JSON");
+    let json = portal
+        .admin
+        .document(Role::Token, now_unix())
+        .and_then(|d| d.to_json())
+        .expect("the token key document");
     group.bench_function(KEYSET_PARSE_ID, |b| {
         b.iter(|| {
-            let material = KeyMaterial::from_json(black_box(&json)).expect("material");
-            KeySet::from_material(&material).expect("key set")
+            let document = KeyDocument::from_json(black_box(&json)).expect("document");
+            KeySet::from_documents(&[document]).expect("key set")
+        })
+    });
+}
+
+/// Sealing and opening one availability id (the most frequently sealed value): AES-256-GCM-SIV as
+/// we seal, and plain AES-256-GCM with a random nonce for comparison (what the nonce limit would
+/// have allowed to save).
+fn sealing(group: &mut Group<'_>, portal: &TestContext) {
+    use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+
+    let keys = portal.keys();
+    let token = AvailabilityToken {
+        type_id: 198,
+        category_id: 53,
+        insurance_id: 136,
+        starts_at: now_unix() + 86_400,
+        ends_at: now_unix() + 87_600,
+        exp: now_unix() + 3_600,
+    };
+    let id = token.seal(&keys).expect("seal");
+    assert_eq!(
+        AvailabilityToken::open(&keys, &id, now_unix()).expect("open"),
+        token
+    );
+    group.bench_function(SEAL_GCM_SIV_ID, |b| {
+        b.iter(|| {
+            let id = black_box(&token).seal(&keys).expect("seal");
+            AvailabilityToken::open(&keys, &id, 0).expect("open")
+        })
+    });
+
+    let gcm = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).expect("key"));
+    let rng = SystemRandom::new();
+    group.bench_function(SEAL_GCM_ID, |b| {
+        b.iter(|| {
+            let mut nonce = [0u8; NONCE_LEN];
+            aws_lc_rs::rand::SecureRandom::fill(&rng, &mut nonce).expect("nonce");
+            let mut data = serde_json::to_vec(black_box(&token)).expect("json");
+            gcm.seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(b"availability"),
+                &mut data,
+            )
+            .expect("seal");
+            let sealed = format!("k.{}", URL_SAFE_NO_PAD.encode([&nonce[..], &data].concat()));
+            let (_, body) = sealed.split_once('.').expect("dot");
+            let mut bytes = URL_SAFE_NO_PAD.decode(body).expect("base64");
+            let plain = gcm
+                .open_in_place(
+                    Nonce::try_assume_unique_for_key(&bytes[..NONCE_LEN]).expect("nonce"),
+                    Aad::from(b"availability"),
+                    &mut bytes[NONCE_LEN..],
+                )
+                .expect("open");
+            serde_json::from_slice::<AvailabilityToken>(plain).expect("json")
         })
     });
 }
@@ -219,6 +289,7 @@ fn signing(c: &mut criterion::Criterion<CpuTime>) {
     group.sampling_mode(SamplingMode::Flat).sample_size(20);
     rs256(&mut group, &portal, &claims);
     keyset_parse(&mut group, &portal);
+    sealing(&mut group, &portal);
     es256(&mut group, &claims);
     eddsa(&mut group, &claims);
     group.finish();

@@ -180,8 +180,14 @@ pub const SIGNING: &[SigningAlgorithm] = &[
     },
 ];
 
-/// Signing-group benchmark of parsing the key material once per cold start.
+/// Signing-group benchmark of parsing the token function's key document once per cold start.
 pub const KEYSET_PARSE_ID: &str = "keyset_parse";
+
+/// Signing-group benchmark: seal and open one availability id with AES-256-GCM-SIV (ours).
+pub const SEAL_GCM_SIV_ID: &str = "seal_open_gcm_siv";
+
+/// Signing-group benchmark: the same with plain AES-256-GCM, for comparison.
+pub const SEAL_GCM_ID: &str = "seal_open_gcm";
 
 /// The signing benchmark that is our signing floor (one RS256 sign of an access token).
 pub const RS256_SIGN_ID: &str = "rs256_sign";

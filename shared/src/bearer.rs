@@ -96,12 +96,8 @@ pub enum BearerError {
     },
 }
 
-/// Authenticates the request's access token and checks it carries every scope in `required`.
-///
-/// The token comes from `Authorization: Bearer <token>` (scheme case-insensitive) or, only when
-/// `allow_form_body` is set and the request is a non-GET `application/x-www-form-urlencoded` one,
-/// from the body field `access_token` (RFC 6750 §2.2). Both at once is an `invalid_request`; tokens
-/// in the query string (§2.3) are not accepted.
+/// Authenticates the request's access token and checks it carries every scope in `required`:
+/// [`presented_token`], then [`check`] against `keys`.
 pub fn authenticate(
     request: &Request,
     keys: &KeySet,
@@ -110,46 +106,65 @@ pub fn authenticate(
     required: &[&str],
     allow_form_body: bool,
 ) -> Result<AccessClaims, BearerError> {
-    let claims = verify(request, keys, issuer, audience, allow_form_body)?;
-    require_scopes(&claims, required)?;
-    Ok(claims)
+    let token = presented_token(request, allow_form_body)?;
+    check(keys, &token, issuer, audience, required)
 }
 
-/// The first half of [`authenticate`]: the request's access token, verified, before its scopes
-/// are checked (so a refusal for scope can still name the token's patient, e.g. in the audit log).
-pub fn verify(
-    request: &Request,
-    keys: &KeySet,
-    issuer: &str,
-    audience: &str,
-    allow_form_body: bool,
-) -> Result<AccessClaims, BearerError> {
+/// The access token a request presents.
+///
+/// It comes from `Authorization: Bearer <token>` (scheme case-insensitive) or, only when
+/// `allow_form_body` is set and the request is a non-GET `application/x-www-form-urlencoded` one,
+/// from the body field `access_token` (RFC 6750 §2.2). Both at once is an `invalid_request`; tokens
+/// in the query string (§2.3) are not accepted.
+pub fn presented_token(request: &Request, allow_form_body: bool) -> Result<String, BearerError> {
     let from_header = header_token(request)?;
     let from_body = if allow_form_body {
         form_token(request)?
     } else {
         None
     };
-    let token = match (from_header, from_body) {
-        (Some(_), Some(_)) => {
-            return Err(BearerError::InvalidRequest(
-                "the access token must be sent in exactly one way".into(),
-            ))
-        }
-        (Some(token), None) => token,
-        (None, Some(token)) => token,
-        (None, None) => return Err(BearerError::Missing),
-    };
+    match (from_header, from_body) {
+        (Some(_), Some(_)) => Err(BearerError::InvalidRequest(
+            "the access token must be sent in exactly one way".into(),
+        )),
+        (Some(token), None) => Ok(token),
+        (None, Some(token)) => Ok(token),
+        (None, None) => Err(BearerError::Missing),
+    }
+}
+
+/// Verifies an access token against `keys` (signature by a published token key, `typ`, issuer,
+/// audience, expiry) and checks it carries every scope in `required`.
+pub fn check(
+    keys: &KeySet,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+    required: &[&str],
+) -> Result<AccessClaims, BearerError> {
+    let claims = verify_token(keys, token, issuer, audience)?;
+    require_scopes(&claims, required)?;
+    Ok(claims)
+}
+
+/// The first half of [`check`]: the token verified, before its scopes are looked at (so a
+/// refusal for scope can still name the token's patient, as the audit log does).
+pub fn verify_token(
+    keys: &KeySet,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<AccessClaims, BearerError> {
     Ok(jwt::verify(
         keys,
-        &token,
+        token,
         jwt::TYP_ACCESS_TOKEN,
         issuer,
         audience,
     )?)
 }
 
-/// The second half of [`authenticate`]: every scope in `required` was granted (403
+/// The second half of [`check`]: every scope in `required` was granted (403
 /// `insufficient_scope` otherwise).
 pub fn require_scopes(claims: &AccessClaims, required: &[&str]) -> Result<(), BearerError> {
     if required.iter().any(|scope| !claims.has_scope(scope)) {

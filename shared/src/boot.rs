@@ -1,7 +1,8 @@
 //! What every function does once per cold start: read configuration, install logging at its
-//! level, open the store (warming its connection) and load the keys, then serve invocations with
-//! the same state for as long as the instance lives. Every invocation ends with one log line
-//! carrying its metrics ([`invoke`], [`crate::metrics`]).
+//! level, open the store (warming its connection) and load its own keys, then serve invocations
+//! with the same state for as long as the instance lives (re-reading its key document when it is
+//! older than [`crate::keys::timing::KEYS_MAX_AGE_SECS`], before an invocation). Every invocation
+//! ends with one log line carrying its metrics ([`invoke`], [`crate::metrics`]).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -15,7 +16,7 @@ use crate::audit::{self, AuditLog};
 use crate::config::{Config, ConfigError, StoreConfig};
 use crate::domain::patient::PatientId;
 use crate::http::ApiError;
-use crate::keys::{load_keyset, KeyError, KeySet, KeySource};
+use crate::keys::{KeyError, KeySource, Keys, Role};
 use crate::metrics::{self, RequestLog};
 use crate::store::dynamo::DynamoStore;
 use crate::store::observed::ObservedStore;
@@ -30,44 +31,48 @@ pub struct Context {
     pub config: Arc<Config>,
     /// The store, with its connection already open.
     pub store: SharedStore,
-    /// Signing and sealing keys, parsed once.
-    pub keys: Arc<KeySet>,
+    /// This function's keys (only those its role holds), parsed once and reloaded when needed.
+    pub keys: Arc<Keys>,
 }
 
 impl Context {
     /// The one bearer-token check of every resource endpoint, against this instance's keys, issuer
-    /// and API audience (no storage read). `allow_form_body` admits RFC 6750 §2.2 form tokens.
-    pub fn authenticate(
+    /// and API audience (no storage read; a token signed by a key this instance has not loaded yet
+    /// makes it reload its keys first, at most once a minute). `allow_form_body` admits RFC 6750
+    /// §2.2 form tokens.
+    pub async fn authenticate(
         &self,
         request: &Request,
         required: &[&str],
         allow_form_body: bool,
     ) -> Result<crate::bearer::AccessClaims, crate::bearer::BearerError> {
-        crate::bearer::authenticate(
-            request,
-            &self.keys,
+        let token = crate::bearer::presented_token(request, allow_form_body)?;
+        let keys = self.keys.for_token(&token).await;
+        crate::bearer::check(
+            &keys,
+            &token,
             self.config.issuer_str(),
             &self.config.api_audience,
             required,
-            allow_form_body,
         )
     }
 
     /// The bearer-token check of a route that reads or changes the token's patient's data: the
     /// token is verified, its patient (and app) become the request's audit subject, and then its
     /// scopes are checked, so a refusal for scope is audited too (see [`crate::audit`]).
-    pub fn authenticate_patient(
+    pub async fn authenticate_patient(
         &self,
         request: &Request,
         required: &[&str],
         allow_form_body: bool,
     ) -> Result<(crate::bearer::AccessClaims, PatientId), crate::bearer::BearerError> {
-        let claims = crate::bearer::verify(
-            request,
-            &self.keys,
+        let token = crate::bearer::presented_token(request, allow_form_body)?;
+        let keys = self.keys.for_token(&token).await;
+        let claims = crate::bearer::verify_token(
+            &keys,
+            &token,
             self.config.issuer_str(),
             &self.config.api_audience,
-            allow_form_body,
         )?;
         let patient = claims.patient_id()?;
         audit::trail::subject(&self.audit_log(), claims.client()?, patient.clone());
@@ -90,8 +95,8 @@ pub enum BootError {
     /// The store cannot be opened or reached.
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
-    /// The signing keys cannot be loaded.
-    #[error("cannot load the signing keys: {0}")]
+    /// The function's keys cannot be loaded.
+    #[error("cannot load the keys: {0}")]
     Keys(#[from] KeyError),
 }
 
@@ -112,15 +117,16 @@ pub async fn connect_store(config: &Config) -> Result<SharedStore, StoreError> {
     }
 }
 
-/// Opens the store and loads the keys `config` names (the two loads run concurrently, as both may
-/// be network calls on a cold start), and names the metrics' namespace.
-pub async fn start(config: Config) -> Result<Context, BootError> {
+/// Opens the store and loads the keys of the function `role` as `config` names them (the two
+/// loads run concurrently, as both may be network calls on a cold start), and names the metrics'
+/// namespace.
+pub async fn start(config: Config, role: Role) -> Result<Context, BootError> {
     metrics::set_namespace(&config.metrics_namespace);
-    let source = KeySource::from_config(&config);
-    let (store, keys) = tokio::join!(
-        connect_store(&config),
-        load_keyset(&source, config.aws_endpoint.as_deref())
-    );
+    let keys = async {
+        let source = KeySource::for_function(&config, role).await?;
+        Keys::load(source).await
+    };
+    let (store, keys) = tokio::join!(connect_store(&config), keys);
     Ok(Context {
         config: Arc::new(config),
         // Store errors are counted by kind in the request's metrics.
@@ -130,7 +136,7 @@ pub async fn start(config: Config) -> Result<Context, BootError> {
 }
 
 /// A context from explicit parts (tests, the admin CLI).
-pub fn context(config: Config, store: SharedStore, keys: KeySet) -> Context {
+pub fn context(config: Config, store: SharedStore, keys: Keys) -> Context {
     Context {
         config: Arc::new(config),
         store,
@@ -144,7 +150,8 @@ pub fn context(config: Config, store: SharedStore, keys: KeySet) -> Context {
 ///
 /// The configuration comes first because it holds the log level. When it cannot be read, logs are
 /// installed at the default level just to report that.
-pub async fn init_or_exit(function: &'static str) -> Context {
+pub async fn init_or_exit(role: Role) -> Context {
+    let function = role.name();
     let _ = FUNCTION.set(function);
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -154,7 +161,7 @@ pub async fn init_or_exit(function: &'static str) -> Context {
         }
     };
     telemetry::init(&config.log_level);
-    match start(config).await {
+    match start(config, role).await {
         Ok(context) => context,
         Err(error) => exit(function, &error),
     }
@@ -180,6 +187,9 @@ pub trait Handler: Send + Sync + 'static {
     /// Answers one request. Never fails: errors are already responses.
     async fn handle(&self, request: Request) -> Response<Body>;
 
+    /// The state it was built from.
+    fn context(&self) -> &Context;
+
     /// The route the request is for, as `METHOD /path/{param}` from the function's router
     /// ([`crate::http::Router::route_name`]; `None` for an unknown path): the `Route` dimension of
     /// the request's metrics, so ids never become metric series.
@@ -200,6 +210,8 @@ pub async fn invoke<H: Handler + ?Sized>(
 ) -> (Response<Body>, RequestLog) {
     use lambda_http::RequestExt as _;
 
+    // Before the clock starts: an instance whose keys are old re-reads them first.
+    handler.context().keys.refresh_if_stale().await;
     let started = Instant::now();
     let route = handler
         .route(&request)
@@ -283,6 +295,7 @@ pub async fn serve_events<H: EventHandler>(handler: H) -> Result<(), lambda_http
         async move {
             let LambdaEvent { payload, context } = event;
             if handler.claims(&payload) {
+                handler.context().keys.refresh_if_stale().await;
                 let started = Instant::now();
                 let (result, counts) = metrics::measure(handler.handle_event(payload)).await;
                 RequestLog::event(

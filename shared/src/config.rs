@@ -76,9 +76,12 @@ pub struct Config {
     pub asap_dispatch: AsapDispatch,
     /// `PORTAL_ASAP_FANOUT`: most emails per freed slot (oldest subscriptions first); default 10.
     pub asap_fanout: u32,
-    /// `PORTAL_KEYS_SECRET_ARN`: the Secrets Manager secret (ARN or name) holding the key material
-    /// (deployed); unset means the local file `<data dir>/keys.json`.
+    /// `PORTAL_KEYS_SECRET_ARN`: the Secrets Manager secret (ARN or name) holding this function's
+    /// own key document (deployed); unset means the local documents in `<data dir>/keys/`.
     pub keys_secret_arn: Option<String>,
+    /// `PORTAL_KEYS_SECRETS` (`portal-admin` only): every key secret, as `name=ARN` pairs for
+    /// `admin` and each function ([`KEY_DOCUMENTS`]); unset means the local documents.
+    pub keys_secrets: Option<Vec<(String, String)>>,
     /// `PORTAL_VIDEO_BASE_URL`: join URL of the video consultation service (https, or http on
     /// loopback); default [`DEFAULT_VIDEO_BASE_URL`].
     pub video_base_url: Url,
@@ -126,8 +129,14 @@ impl ConfigError {
 /// Default local issuer (`make run`).
 pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:9000";
 
-/// Names the Secrets Manager secret holding the key material ([`Config::keys_secret_arn`]).
+/// Names the Secrets Manager secret holding a function's key document ([`Config::keys_secret_arn`]).
 pub const KEYS_SECRET_ARN_VAR: &str = "PORTAL_KEYS_SECRET_ARN";
+
+/// Names every key secret, for `portal-admin` ([`Config::keys_secrets`]).
+pub const KEYS_SECRETS_VAR: &str = "PORTAL_KEYS_SECRETS";
+
+/// The key documents: the operator's and one per function (`shared::keys::Role`).
+pub const KEY_DOCUMENTS: [&str; 6] = ["admin", "authorize", "token", "userinfo", "booking", "asap"];
 
 /// Default of [`Config::video_base_url`].
 pub const DEFAULT_VIDEO_BASE_URL: &str = "https://video.mypatientportal.example/join";
@@ -251,7 +260,10 @@ impl Config {
         };
 
         let keys_secret_arn = get(KEYS_SECRET_ARN_VAR)
-            .map(|value| parse_secret_arn(value.trim()))
+            .map(|value| parse_secret_arn(KEYS_SECRET_ARN_VAR, value.trim()))
+            .transpose()?;
+        let keys_secrets = get(KEYS_SECRETS_VAR)
+            .map(|value| parse_key_secrets(&value))
             .transpose()?;
 
         let video_base_url = parse_web_url(
@@ -320,6 +332,7 @@ impl Config {
             asap_dispatch,
             asap_fanout,
             keys_secret_arn,
+            keys_secrets,
             video_base_url,
             log_level,
             metrics_namespace,
@@ -392,7 +405,7 @@ fn parse_web_url(variable: &'static str, value: &str) -> Result<Url, ConfigError
 
 /// A Secrets Manager secret: an ARN `arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`, or
 /// a secret name (1-512 of letters, digits and `/_+=.@-`), as `GetSecretValue` accepts.
-fn parse_secret_arn(value: &str) -> Result<String, ConfigError> {
+fn parse_secret_arn(variable: &'static str, value: &str) -> Result<String, ConfigError> {
     let name_ok = |name: &str| {
         (1..=512).contains(&name.len())
             && name
@@ -418,13 +431,55 @@ fn parse_secret_arn(value: &str) -> Result<String, ConfigError> {
         Ok(value.to_owned())
     } else {
         Err(ConfigError::new(
-            KEYS_SECRET_ARN_VAR,
+            variable,
             format!(
                 "`{value}` is not a Secrets Manager secret ARN \
                  (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) or secret name"
             ),
         ))
     }
+}
+
+/// `admin=ARN,authorize=ARN,...`: exactly one secret for each of [`KEY_DOCUMENTS`].
+fn parse_key_secrets(value: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (name, arn) = item.split_once('=').ok_or_else(|| {
+            ConfigError::new(
+                KEYS_SECRETS_VAR,
+                format!("`{item}` is not NAME=SECRET (the stack's KeySecrets output)"),
+            )
+        })?;
+        let name = name.trim();
+        if !KEY_DOCUMENTS.contains(&name) {
+            return Err(ConfigError::new(
+                KEYS_SECRETS_VAR,
+                format!("`{name}` is not one of {}", KEY_DOCUMENTS.join(", ")),
+            ));
+        }
+        if pairs.iter().any(|(n, _)| n == name) {
+            return Err(ConfigError::new(
+                KEYS_SECRETS_VAR,
+                format!("`{name}` is named twice"),
+            ));
+        }
+        pairs.push((
+            name.to_owned(),
+            parse_secret_arn(KEYS_SECRETS_VAR, arn.trim())?,
+        ));
+    }
+    let missing: Vec<&str> = KEY_DOCUMENTS
+        .iter()
+        .copied()
+        .filter(|name| pairs.iter().all(|(n, _)| n != name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ConfigError::new(
+            KEYS_SECRETS_VAR,
+            format!("no secret for {}", missing.join(", ")),
+        ));
+    }
+    Ok(pairs)
 }
 
 #[cfg(test)]
@@ -555,6 +610,38 @@ mod tests {
             let err = config(&[("PORTAL_KEYS_SECRET_ARN", bad)]).unwrap_err();
             assert_eq!(err.variable, "PORTAL_KEYS_SECRET_ARN", "{bad}");
             assert!(err.to_string().contains("secret ARN"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_admins_key_secrets_name_every_document_once() {
+        assert_eq!(config(&[]).unwrap().keys_secrets, None);
+        let arn =
+            |name: &str| format!("arn:aws:secretsmanager:eu-central-1:123456789012:secret:{name}");
+        let all: Vec<String> = KEY_DOCUMENTS
+            .iter()
+            .map(|name| format!("{name}={}", arn(name)))
+            .collect();
+        let c = config(&[(KEYS_SECRETS_VAR, &all.join(", "))]).unwrap();
+        let pairs = c.keys_secrets.unwrap();
+        assert_eq!(pairs.len(), KEY_DOCUMENTS.len());
+        assert_eq!(pairs[2], ("token".to_owned(), arn("token")));
+        for (bad, expected) in [
+            (all[1..].join(","), "no secret for admin"),
+            (format!("{},{}", all.join(","), all[0]), "named twice"),
+            (
+                format!("{},billing={}", all.join(","), arn("b")),
+                "`billing` is not one of",
+            ),
+            (all.join(",").replace('=', " "), "is not NAME=SECRET"),
+            (
+                all.join(",").replace("secret:token", "s3:token"),
+                "secret ARN",
+            ),
+        ] {
+            let err = config(&[(KEYS_SECRETS_VAR, &bad)]).unwrap_err();
+            assert_eq!(err.variable, KEYS_SECRETS_VAR);
+            assert!(err.to_string().contains(expected), "{expected}: {err}");
         }
     }
 

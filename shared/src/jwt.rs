@@ -81,7 +81,12 @@ pub fn verify<T: DeserializeOwned>(
         return Err(JwtError::Malformed("only RS256 tokens are accepted".into()));
     }
     let kid = header.kid.as_deref().ok_or(JwtError::UnknownKey)?;
-    let key = keys.decoding_key(kid).ok_or(JwtError::UnknownKey)?;
+    let key = keys.verification_key(kid).ok_or(JwtError::UnknownKey)?;
+    if key.alg != header.alg {
+        return Err(JwtError::Malformed(
+            "the token's algorithm is not its key's".into(),
+        ));
+    }
     match header.typ.as_deref() {
         Some(typ) if media_type_eq(typ, expected_typ) => {}
         _ => return Err(JwtError::WrongType),
@@ -96,7 +101,7 @@ pub fn verify<T: DeserializeOwned>(
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[audience]);
 
-    jsonwebtoken::decode::<T>(token, key, &validation)
+    jsonwebtoken::decode::<T>(token, &key.key, &validation)
         .map(|data| data.claims)
         .map_err(|error| map_error(error.into_kind()))
 }
@@ -191,8 +196,8 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::keys::test_support::{keyset, material};
-    use crate::keys::KeyMaterial;
+    use crate::keys::test_support::{admin, keyset};
+    use crate::keys::{AdminKeys, Role};
 
     const ISS: &str = "https://portal.example";
     const AUD: &str = "https://portal.example/api/portal/v1";
@@ -226,7 +231,7 @@ mod tests {
         let token = keys.sign_jwt(TYP_ACCESS_TOKEN, &claims(300)).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.alg, Algorithm::RS256);
-        assert_eq!(header.kid.as_deref(), Some(keys.active_kid()));
+        assert_eq!(header.kid.as_deref(), keys.active_kid());
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         let out = check(&keys, &token).unwrap();
         assert_eq!(out["sub"], "patient-1");
@@ -251,16 +256,22 @@ mod tests {
 
     #[test]
     fn a_token_signed_by_a_rotated_out_but_retained_key_verifies() {
-        let mut material: KeyMaterial = material();
-        let before = KeySet::from_material(&material).unwrap();
+        use crate::keys::timing::{PUBLICATION_DELAY_SECS, SIGNING_RETENTION_SECS};
+        let mut keys: AdminKeys = admin();
+        let at = |keys: &AdminKeys, t: i64| {
+            KeySet::from_documents(&[keys.document(Role::Token, t).unwrap()]).unwrap()
+        };
+        let t0 = now();
+        let before = at(&keys, t0);
         let token = before.sign_jwt(TYP_ACCESS_TOKEN, &claims(300)).unwrap();
-        material.rotate(now()).unwrap();
-        let after = KeySet::from_material(&material).unwrap();
+        let t1 = t0 + PUBLICATION_DELAY_SECS;
+        keys.rotate(t1, false).unwrap();
+        let after = at(&keys, t1);
         assert_ne!(after.active_kid(), before.active_kid());
         assert!(check(&after, &token).is_ok());
-        // Once pruned, the old key's tokens are refused.
-        material.prune(now() + crate::keys::RETENTION_SECS + 1);
-        let pruned = KeySet::from_material(&material).unwrap();
+        // Once its retention has passed, the old key's tokens are refused.
+        keys.prune(t1 + SIGNING_RETENTION_SECS + 1);
+        let pruned = at(&keys, t1 + SIGNING_RETENTION_SECS + 1);
         assert_eq!(check(&pruned, &token), Err(JwtError::UnknownKey));
     }
 
@@ -269,7 +280,7 @@ mod tests {
         let keys = keyset();
         for alg in ["none", "None", "NONE"] {
             let token = forge(
-                &json!({"alg": alg, "typ": "at+jwt", "kid": keys.active_kid()}),
+                &json!({"alg": alg, "typ": "at+jwt", "kid": keys.active_kid().unwrap()}),
                 &claims(300),
                 b"",
             );
@@ -284,7 +295,8 @@ mod tests {
         let n_text = jwks["keys"][0]["n"].as_str().unwrap().to_owned();
         let n_bytes = URL_SAFE_NO_PAD.decode(&n_text).unwrap();
         for secret in [n_text.as_bytes(), n_bytes.as_slice()] {
-            let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": keys.active_kid()});
+            let header =
+                json!({"alg": "HS256", "typ": "at+jwt", "kid": keys.active_kid().unwrap()});
             let body = claims(300);
             let signing_input = format!(
                 "{}.{}",
@@ -330,7 +342,7 @@ mod tests {
         let id_token = keys.sign_jwt(TYP_ID_TOKEN, &claims(300)).unwrap();
         assert_eq!(check(&keys, &id_token), Err(JwtError::WrongType));
         let untyped = forge(
-            &json!({"alg": "RS256", "kid": keys.active_kid()}),
+            &json!({"alg": "RS256", "kid": keys.active_kid().unwrap()}),
             &claims(300),
             &[0; 256],
         );
@@ -380,7 +392,7 @@ mod tests {
     #[test]
     fn unknown_kids_and_garbage_are_rejected() {
         let keys = keyset();
-        let other = KeySet::from_material(&KeyMaterial::generate().unwrap()).unwrap();
+        let other = crate::keys::test_support::foreign_keyset();
         let token = other.sign_jwt(TYP_ACCESS_TOKEN, &claims(300)).unwrap();
         assert_eq!(check(&keys, &token), Err(JwtError::UnknownKey));
         let no_kid = forge(

@@ -27,5 +27,5 @@ pub mod patients;
 mod seed;
 pub mod tokens;
 
-pub use context::{TestContext, ISSUER};
+pub use context::{portal_keys, TestContext, ISSUER};
 pub use events::Event;

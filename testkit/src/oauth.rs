@@ -124,8 +124,8 @@ pub fn code(
 /// # Panics
 /// When sealing fails (the keys are the kit's own, so that is a broken key set).
 pub fn seal(keys: &KeySet, code: &AuthorizationCode) -> String {
-    keys.sealer()
-        .seal_json(AuthorizationCode::PURPOSE, code)
+    keys.sealer(AuthorizationCode::PURPOSE)
+        .seal_json(code)
         .unwrap_or_else(|e| panic!("cannot seal an authorization code: {e}"))
 }
 

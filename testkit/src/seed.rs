@@ -69,7 +69,7 @@ impl TestContext {
             Some(oauth::CHALLENGE),
         );
         code.claims.email = Some(patient.email.as_str().to_owned());
-        oauth::seal(self.keys(), &code)
+        oauth::seal(&self.keys(), &code)
     }
 
     /// Availability ids of type [`TYPE`] for insurance [`INSURANCE`], one per bookable slot that
@@ -96,7 +96,7 @@ impl TestContext {
                     ends_at: slot.end,
                     exp: (now + ID_TTL_SECONDS).min(slot.start),
                 }
-                .seal(self.keys().sealer())
+                .seal(&self.keys())
                 .unwrap_or_else(|e| panic!("cannot seal an availability id: {e}"))
             })
             .collect()
@@ -129,8 +129,8 @@ mod tests {
         let code = ctx.code(&client, &patient, oauth::APP_SCOPE);
         let opened: AuthorizationCode = ctx
             .keys()
-            .sealer()
-            .open_json(AuthorizationCode::PURPOSE, &code)
+            .sealer(AuthorizationCode::PURPOSE)
+            .open_json(&code)
             .unwrap();
         assert_eq!(opened.client_id, client.id.to_string());
         assert_eq!(opened.code_challenge.as_deref(), Some(oauth::CHALLENGE));
@@ -139,7 +139,7 @@ mod tests {
         let token = ctx.access_token(patient.id.as_str(), crate::api::PORTAL_SCOPE);
         let config = &ctx.context.config;
         let claims: AccessClaims = shared::jwt::verify(
-            ctx.keys(),
+            &ctx.keys(),
             &token,
             shared::jwt::TYP_ACCESS_TOKEN,
             config.issuer_str(),
@@ -151,7 +151,7 @@ mod tests {
         let catalog = ctx.load_demo_catalog(None).await;
         let ids = ctx.availability_ids(&catalog, 2, 16);
         assert!(ids.len() > 100, "{}", ids.len());
-        let first = AvailabilityToken::open(ctx.keys().sealer(), &ids[0], now_unix()).unwrap();
+        let first = AvailabilityToken::open(&ctx.keys(), &ids[0], now_unix()).unwrap();
         assert_eq!((first.type_id, first.insurance_id), (TYPE, INSURANCE));
     }
 }

@@ -43,9 +43,33 @@ pub fn sign(keys: &KeySet, claims: &AccessClaims) -> String {
         .unwrap_or_else(|e| panic!("cannot sign an access token: {e}"))
 }
 
-/// A signed access token for `sub` with `scope`, valid at the resource API of `context`.
+/// Every key of another portal (fresh keys, never published by any test context): for tokens and
+/// sealed values that must be refused as foreign.
+///
+/// # Panics
+/// When the keys cannot be made.
+pub fn foreign_keys() -> KeySet {
+    let now = now_unix();
+    let admin = shared::keys::AdminKeys::generate(now)
+        .unwrap_or_else(|e| panic!("cannot generate keys: {e}"));
+    let documents: Vec<_> = shared::keys::Role::ALL
+        .iter()
+        .map(|&role| {
+            admin
+                .document(role, now)
+                .unwrap_or_else(|e| panic!("cannot make a key document: {e}"))
+        })
+        .collect();
+    KeySet::from_documents(&documents).unwrap_or_else(|e| panic!("cannot parse keys: {e}"))
+}
+
+/// A signed access token for `sub` with `scope`, valid at the resource API of `context` (whose
+/// keys must include the token function's: a test context's do).
 pub fn access_token(context: &Context, sub: &str, scope: &str) -> String {
-    sign(&context.keys, &access_claims(&context.config, sub, scope))
+    sign(
+        &context.keys.current(),
+        &access_claims(&context.config, sub, scope),
+    )
 }
 
 #[cfg(test)]
@@ -53,16 +77,17 @@ mod tests {
     use super::*;
     use crate::TestContext;
 
-    #[test]
-    fn a_kit_token_passes_the_resource_servers_check() {
+    #[tokio::test]
+    async fn a_kit_token_passes_the_resource_servers_check() {
         let ctx = TestContext::new();
         let token = access_token(&ctx.context, "Patient1", "openid profile_read");
         let request = crate::Event::get("/api/portal/v1/profile")
             .bearer(&token)
             .request();
         let claims = ctx
-            .context
+            .function(shared::keys::Role::Booking)
             .authenticate(&request, &["profile_read"], false)
+            .await
             .unwrap();
         assert_eq!(claims.sub, "Patient1");
         assert_eq!(claims.exp - claims.iat, LIFETIME_SECONDS);

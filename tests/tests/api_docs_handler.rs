@@ -3,6 +3,7 @@
 
 use lambda_http::{Body, Response};
 use shared::boot::Handler as _;
+use shared::keys::Role;
 use testkit::api::{body, header, text};
 use testkit::{Event, TestContext};
 use userinfo_fn::App;
@@ -10,7 +11,9 @@ use userinfo_fn::App;
 const LOOPBACK_ORIGIN: &str = "http://localhost:5173";
 
 async fn call(ctx: &TestContext, event: Event) -> Response<Body> {
-    App::new(ctx.context.clone()).handle(event.request()).await
+    App::new(ctx.function(Role::Userinfo))
+        .handle(event.request())
+        .await
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use shared::boot::EventHandler as _;
 use shared::config::AsapDispatch;
 use shared::i18n::Locale;
+use shared::keys::Role;
 use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
 use testkit::{catalog, TestContext};
 
@@ -85,10 +86,11 @@ async fn a_freed_slot_reaches_ses_through_the_stream_exactly_once_after_a_refuse
         AsapDispatch::Stream,
         "DynamoDB defaults to the stream"
     );
-    let context = ctx.with_store(Arc::new(adapter));
+    let store: shared::store::SharedStore = Arc::new(adapter);
+    let context = ctx.with_store(store.clone());
     catalog::load_demo(&context.store).await;
-    let booking = BookingApp::new(context.clone());
-    let asap = AsapApp::new(context.clone());
+    let booking = BookingApp::new(ctx.function_over(Role::Booking, store.clone()));
+    let asap = AsapApp::new(ctx.function_over(Role::Asap, store));
 
     let (early, late) = (ApiPatient::new(&context), ApiPatient::new(&context));
     let from = days_ahead(3);

@@ -20,7 +20,8 @@
 //!   (`pub use child::Item;`) is its table of contents, not a dependency. Anything else a parent
 //!   names in a child (a private `use`, a path in its code) is one, and so is a child using its
 //!   parent's own items (`super::Error`).
-//! - **Test code is left out** (`#[cfg(test)]` items): nothing can depend on a test module, so it
+//! - **Test code is left out** (`#[cfg(test)]` items, and the files a `#[cfg(test)] #[path = "…"]`
+//!   module declares): nothing can depend on a test module, so it
 //!   cannot be part of a real cycle, and counting its imports as its file's would report cycles
 //!   the code does not have.
 //!
@@ -352,16 +353,25 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 impl Crate {
     /// Parses `(path below src/, source)` pairs.
     fn parse(sources: &[(String, String)]) -> Crate {
-        let files: BTreeMap<ModPath, String> = sources
-            .iter()
-            .map(|(file, _)| (module_of(file), file.clone()))
-            .collect();
-        let syntax: Vec<(ModPath, &str, syn::File)> = sources
+        let parsed: Vec<(&str, syn::File)> = sources
             .iter()
             .map(|(file, text)| {
                 let parsed = syn::parse_file(text).unwrap_or_else(|e| panic!("{file}: {e}"));
-                (module_of(file), file.as_str(), parsed)
+                (file.as_str(), parsed)
             })
+            .collect();
+        let tests: BTreeSet<String> = parsed
+            .iter()
+            .flat_map(|(file, syntax)| test_files(file, &syntax.items))
+            .collect();
+        let syntax: Vec<(ModPath, &str, syn::File)> = parsed
+            .into_iter()
+            .filter(|(file, _)| !tests.contains(*file))
+            .map(|(file, syntax)| (module_of(file), file, syntax))
+            .collect();
+        let files: BTreeMap<ModPath, String> = syntax
+            .iter()
+            .map(|(module, file, _)| (module.clone(), (*file).to_owned()))
             .collect();
         let mut modules: BTreeSet<ModPath> = files.keys().cloned().collect();
         for (module, _, file) in &syntax {
@@ -504,6 +514,34 @@ impl Crate {
         }
         reports
     }
+}
+
+/// The files that `file`'s `#[cfg(test)] #[path = "…"] mod …;` items declare: test code kept in a
+/// file of its own (`keys/keyset_tests.rs`), left out like inline test modules.
+fn test_files(file: &str, items: &[syn::Item]) -> Vec<String> {
+    let dir = file.rsplit_once('/').map_or("", |(dir, _)| dir);
+    items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Mod(m) if m.content.is_none() && is_cfg_test(&m.attrs) => {
+                m.attrs.iter().find_map(|attr| match &attr.meta {
+                    syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(path),
+                            ..
+                        }) => Some(if dir.is_empty() {
+                            path.value()
+                        } else {
+                            format!("{dir}/{}", path.value())
+                        }),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn inline_modules(scope: &ModPath, items: &[syn::Item], out: &mut BTreeSet<ModPath>) {
@@ -724,4 +762,16 @@ fn paths_in_macros_and_attributes_count_and_test_code_does_not() {
         ),
     ]);
     assert_eq!(in_tests, Vec::<String>::new());
+    // Test code in a file of its own (`#[path]`) is left out too, and only when it is test code.
+    let in_test_file = |cfg: &str| {
+        let b = format!("pub fn y() {{}}\n{cfg}\n#[path = \"b_tests.rs\"]\nmod tests;");
+        fixture(&[
+            ("lib.rs", "pub mod a; pub mod b;"),
+            ("a.rs", "pub fn x() { crate::b::y() }"),
+            ("b/mod.rs", b.as_str()),
+            ("b/b_tests.rs", "use crate::a::x;"),
+        ])
+    };
+    assert_eq!(in_test_file("#[cfg(test)]"), Vec::<String>::new());
+    assert_eq!(in_test_file("").len(), 1);
 }

@@ -30,6 +30,8 @@ const CONTRACT: &[(&str, &str, &str, &[&str])] = &[
         &[],
     ),
     ("GET", "/.well-known/jwks.json", "userinfo", &[]),
+    // Not in the contract: the video join-link keys, a JWKS of their own (shared/src/keys/).
+    ("GET", "/.well-known/video-jwks.json", "userinfo", &[]),
     ("GET", "/oauth/userinfo", "userinfo", &["openid"]),
     ("POST", "/oauth/userinfo", "userinfo", &["openid"]),
     (

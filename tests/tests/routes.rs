@@ -59,12 +59,18 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Routes outside the contract: the one-click unsubscribe link of ASAP emails, and Swagger UI's
+/// Routes outside the contract that a function's router serves: the video join-link keys (a JWKS
+/// of their own, for the video service).
+const PUBLISHED: &[(&str, &str, &str)] = &[("GET", "/.well-known/video-jwks.json", "userinfo")];
+
+/// Every route outside the contract, as the local router sends them: [`PUBLISHED`], the one-click
+/// unsubscribe link of ASAP emails (served by the asap function's link router) and Swagger UI's
 /// sign-in redirect page.
 const EXTRA: &[(&str, &str, &str)] = &[
     ("GET", "/api-docs/oauth2-redirect", "userinfo"),
     ("GET", "/asap/unsubscribe", "asap"),
     ("POST", "/asap/unsubscribe", "asap"),
+    ("GET", "/.well-known/video-jwks.json", "userinfo"),
 ];
 
 /// The local router's catch-all entries: every other path, for every method, goes to `userinfo`, whose
@@ -77,6 +83,7 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 fn contract() -> BTreeSet<(String, String, String)> {
     CONTRACT
         .iter()
+        .chain(PUBLISHED)
         .map(|(m, p, f)| (m.to_string(), p.to_string(), f.to_string()))
         .collect()
 }

@@ -9,7 +9,7 @@ use shared::bearer::AccessClaims;
 use shared::boot::Handler as _;
 use shared::domain::patient::Patient;
 use shared::i18n::Locale;
-use shared::keys::KeySet;
+use shared::keys::Role;
 use shared::store::now_unix;
 use testkit::api::{body, header};
 use testkit::tokens::{access_claims, sign};
@@ -36,7 +36,9 @@ fn claims(ctx: &TestContext, sub: &str, scope: &str) -> AccessClaims {
 }
 
 async fn call(ctx: &TestContext, event: Event) -> Response<Body> {
-    App::new(ctx.context.clone()).handle(event.request()).await
+    App::new(ctx.function(Role::Userinfo))
+        .handle(event.request())
+        .await
 }
 
 fn challenge(response: &Response<Body>) -> &str {
@@ -114,56 +116,92 @@ async fn the_jwks_publishes_only_public_rsa_signing_keys_and_is_cacheable() {
     assert_eq!(header(&response, "cache-control"), "public, max-age=300");
     let jwks = body(&response);
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    let key = keys[0].as_object().unwrap();
-    assert_eq!(key["kty"], "RSA");
-    assert_eq!(key["use"], "sig");
-    assert_eq!(key["alg"], "RS256");
-    assert_eq!(key["kid"], ctx.context.keys.active_kid());
-    assert_eq!(key["e"], "AQAB");
-    assert_eq!(
-        URL_SAFE_NO_PAD
-            .decode(key["n"].as_str().unwrap())
-            .unwrap()
-            .len(),
-        256
-    );
-    for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
-        assert!(!key.contains_key(private), "private member {private}");
+    // The active key, and the next one published ahead of its use.
+    assert_eq!(keys.len(), 2);
+    let active = ctx.keys().active_kid().unwrap().to_owned();
+    assert!(keys.iter().any(|k| k["kid"] == active.as_str()));
+    for key in keys {
+        let key = key.as_object().unwrap();
+        assert_eq!(key["kty"], "RSA");
+        assert_eq!(key["use"], "sig");
+        assert_eq!(key["alg"], "RS256");
+        assert_eq!(key["e"], "AQAB");
+        assert_eq!(
+            URL_SAFE_NO_PAD
+                .decode(key["n"].as_str().unwrap())
+                .unwrap()
+                .len(),
+            256
+        );
+        for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+            assert!(!key.contains_key(private), "private member {private}");
+        }
+        let mut members: Vec<&str> = key.keys().map(String::as_str).collect();
+        members.sort_unstable();
+        assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"]);
     }
-    let mut members: Vec<&str> = key.keys().map(String::as_str).collect();
-    members.sort_unstable();
-    assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"]);
 }
 
 #[tokio::test]
-async fn after_a_rotation_the_jwks_publishes_both_kids_and_old_tokens_still_work() {
+async fn the_video_jwks_is_a_separate_set_of_public_ec_keys() {
+    let ctx = TestContext::new();
+    let token_kids: Vec<Value> = body(&call(&ctx, Event::get("/.well-known/jwks.json")).await)
+        ["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
+    let response = call(&ctx, Event::get("/.well-known/video-jwks.json")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "cache-control"), "public, max-age=300");
+    let jwks = body(&response);
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "active and next");
+    for key in keys {
+        let key = key.as_object().unwrap();
+        assert_eq!(key["kty"], "EC");
+        assert_eq!(key["crv"], "P-256");
+        assert_eq!(key["alg"], "ES256");
+        assert!(!key.contains_key("d"), "no private member");
+        assert!(
+            !token_kids.contains(&key["kid"]),
+            "shared with the token JWKS"
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_a_rotation_the_jwks_publishes_old_active_and_next_kids_and_old_tokens_still_work() {
     let ctx = TestContext::new();
     let patient = create_patient(&ctx, None).await;
-    let old_kid = ctx.context.keys.active_kid().to_owned();
+    let old_kid = ctx.keys().active_kid().unwrap().to_owned();
     let old_token = ctx.access_token(patient.id.as_str(), "openid");
 
     let rotated = ctx.rotated();
-    let new_kid = rotated.keys.active_kid().to_owned();
+    let new_kid = rotated.keys.current().active_kid().unwrap().to_owned();
     assert_ne!(new_kid, old_kid);
-    let app = App::new(rotated.clone());
+    let app = App::new(ctx.function(Role::Userinfo));
 
     let jwks = body(
         &app.handle(Event::get("/.well-known/jwks.json").request())
             .await,
     );
-    let mut kids: Vec<&str> = jwks["keys"]
+    let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()
         .iter()
         .map(|k| k["kid"].as_str().unwrap())
         .collect();
-    kids.sort_unstable();
-    let mut expected = vec![old_kid.as_str(), new_kid.as_str()];
-    expected.sort_unstable();
-    assert_eq!(kids, expected);
+    // The retired key (its tokens still live), the active one, and the one the next rotation
+    // activates.
+    assert_eq!(kids.len(), 3, "{kids:?}");
+    assert!(kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()));
 
-    let new_token = sign(&rotated.keys, &claims(&ctx, patient.id.as_str(), "openid"));
+    let new_token = sign(
+        &rotated.keys.current(),
+        &claims(&ctx, patient.id.as_str(), "openid"),
+    );
     for token in [&old_token, &new_token] {
         let response = app
             .handle(Event::get("/oauth/userinfo").bearer(token).request())
@@ -269,7 +307,7 @@ async fn expired_forged_and_unsigned_tokens_are_invalid_tokens() {
         exp: now_unix() - 120,
         ..claims(&ctx, sub, "openid")
     };
-    let expired = sign(&ctx.context.keys, &expired);
+    let expired = sign(&ctx.keys(), &expired);
     assert_invalid_token(&ctx, &expired, "expired").await;
 
     // Same header and signature, different claims: the signature no longer matches.
@@ -282,14 +320,14 @@ async fn expired_forged_and_unsigned_tokens_are_invalid_tokens() {
     assert_invalid_token(&ctx, &forged, "forged signature").await;
 
     // Signed by a key this server never issued, under a kid it knows.
-    let stranger = KeySet::from_material(&shared::keys::KeyMaterial::generate().unwrap()).unwrap();
+    let stranger = testkit::tokens::foreign_keys();
     let foreign = sign(&stranger, &claims(&ctx, sub, "openid"));
     let foreign_parts: Vec<&str> = foreign.split('.').collect();
     let spliced = format!("{}.{}.{}", parts[0], foreign_parts[1], foreign_parts[2]);
     assert_invalid_token(&ctx, &spliced, "signature by another key").await;
 
     // `alg: none` with our kid and no signature.
-    let header = json!({ "alg": "none", "typ": "at+jwt", "kid": ctx.context.keys.active_kid() });
+    let header = json!({ "alg": "none", "typ": "at+jwt", "kid": ctx.keys().active_kid().unwrap() });
     let unsigned = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
@@ -299,8 +337,7 @@ async fn expired_forged_and_unsigned_tokens_are_invalid_tokens() {
 
     // An id_token (typ JWT) is not an access token.
     let id_token = ctx
-        .context
-        .keys
+        .keys()
         .sign_jwt("JWT", &claims(&ctx, sub, "openid"))
         .unwrap();
     assert_invalid_token(&ctx, &id_token, "id_token").await;
@@ -466,7 +503,7 @@ async fn userinfo_and_profile_cost_exactly_one_store_round_trip_and_refusals_non
         patient.id.as_str(),
         "openid profile email phone profile_read",
     );
-    let app = App::new(ctx.context.clone());
+    let app = App::new(ctx.function(Role::Userinfo));
     ctx.counter.take();
 
     for event in [

@@ -126,7 +126,7 @@ async fn seed() -> Result<World, BenchError> {
         .bearer(&token)
         .json(&book_request(availability))
         .request();
-    let response = booking_fn::App::new(portal.context.clone())
+    let response = booking_fn::App::new(portal.function(shared::keys::Role::Booking))
         .handle(request)
         .await;
     let body: serde_json::Value =

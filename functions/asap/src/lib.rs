@@ -24,7 +24,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::asap::message::UNSUBSCRIBE_PATH;
 use shared::asap::stream::{handle_batch, is_stream_event};
-use shared::asap::unsubscribe::UnsubscribeToken;
+use shared::asap::unsubscribe::{UnsubscribeToken, PURPOSE as UNSUBSCRIBE};
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
 use shared::audit;
 use shared::booking::video::VideoLinks;
@@ -145,14 +145,14 @@ impl App {
             .router
             .resolve(request.method(), request.uri().path())?;
         // Every route reads or changes the patient's appointment: all are audited.
-        let patient =
-            match self
-                .context
-                .authenticate_patient(request, &route.required_scopes(), false)
-            {
-                Ok((_, patient)) => patient,
-                Err(error) => return Ok(error.into_response()),
-            };
+        let patient = match self
+            .context
+            .authenticate_patient(request, &route.required_scopes(), false)
+            .await
+        {
+            Ok((_, patient)) => patient,
+            Err(error) => return Ok(error.into_response()),
+        };
         let patient = &patient;
         let path_id = || {
             let id = AppointmentId::from_path(params.get("id").unwrap_or_default())?;
@@ -200,9 +200,15 @@ impl App {
         let query = request::query(request);
         let token = query.get("token").ok().flatten();
         let now = now_unix();
-        let mailed_in = token
-            .and_then(|token| UnsubscribeToken::open(self.context.keys.sealer(), token, now).ok())
-            .and_then(|token| token.locale);
+        let mailed_in = match token {
+            Some(token) => {
+                let keys = self.context.keys.for_sealed(UNSUBSCRIBE, token).await;
+                UnsubscribeToken::open(&keys, token, now)
+                    .ok()
+                    .and_then(|token| token.locale)
+            }
+            None => None,
+        };
         let switch = query.get(SWITCH_FIELD).ok().flatten();
         let lang = language::choose(request, switch, None, mailed_in, self.secure());
         let Some(token) = token else {
@@ -349,6 +355,10 @@ impl Handler for App {
                 .unwrap_or_else(ApiError::into_response)
         })
         .await
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
     }
 }
 

@@ -5,6 +5,6 @@
 // hops to every invocation (measured in docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    let context = shared::boot::init_or_exit("asap").await;
+    let context = shared::boot::init_or_exit(shared::keys::Role::Asap).await;
     shared::boot::serve_events(asap_fn::App::new(context)).await
 }

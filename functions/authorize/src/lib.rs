@@ -93,7 +93,7 @@ impl App {
         let post = request.method() == Method::POST;
         let response = match (route, post) {
             (Route::Authorize, _) => self.authorize(&request).await,
-            (Route::Login, false) => self.login_page(&request),
+            (Route::Login, false) => self.login_page(&request).await,
             (Route::Login, true) => self.login_submit(&request).await,
             (Route::Consent, false) => self.consent_page(&request).await,
             (Route::Consent, true) => self.consent_submit(&request).await,
@@ -128,10 +128,10 @@ impl App {
     }
 
     /// `GET /oauth/login`: the sign-in form for a sealed request.
-    fn login_page(&self, request: &Request) -> Result<Response<Body>, Early> {
+    async fn login_page(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = query(request);
-        let lang = self.sign_in_language(request, &params);
-        let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang)?;
+        let lang = self.sign_in_language(request, &params).await;
+        let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
         let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
         let email = authorization.login_hint.as_deref().unwrap_or("");
         Ok(self.login_form(request, &authorization, &sealed, email, &lang))
@@ -163,9 +163,9 @@ impl App {
     /// the language switch, which shows the login page again in the chosen language.
     async fn login_submit(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = self.form(request, LOGIN_PATH)?;
-        let lang = self.sign_in_language(request, &params);
+        let lang = self.sign_in_language(request, &params).await;
         let token = self.check_csrf(request, &params, LOGIN_PATH, &lang)?;
-        let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang)?;
+        let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
         if lang.switched.is_some() {
             let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
             let email = authorization.login_hint.as_deref().unwrap_or("");
@@ -221,8 +221,8 @@ impl App {
     /// `GET /oauth/consent`: what the app asks for, for a signed-in patient.
     async fn consent_page(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = query(request);
-        let lang = self.sign_in_language(request, &params);
-        let (authorization, sealed) = self.open(request, &params, CONSENT_PATH, &lang)?;
+        let lang = self.sign_in_language(request, &params).await;
+        let (authorization, sealed) = self.open(request, &params, CONSENT_PATH, &lang).await?;
         self.signed_in(request, &authorization, &params, &lang)
             .await?;
         // A GET changes no account: only the page, the sign-in and the cookie follow a switch.
@@ -261,9 +261,9 @@ impl App {
     /// patient's language.
     async fn consent_submit(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = self.form(request, CONSENT_PATH)?;
-        let lang = self.sign_in_language(request, &params);
+        let lang = self.sign_in_language(request, &params).await;
         self.check_csrf(request, &params, CONSENT_PATH, &lang)?;
-        let (authorization, sealed) = self.open(request, &params, CONSENT_PATH, &lang)?;
+        let (authorization, sealed) = self.open(request, &params, CONSENT_PATH, &lang).await?;
         let session = self
             .signed_in(request, &authorization, &params, &lang)
             .await?;
@@ -304,8 +304,12 @@ impl App {
             .flatten()
             .and_then(from_ui_locales);
         let lang = self.language(request, &params, ui_locale);
-        let keys = &self.context.keys;
-        let resolution = logout::resolve(keys, self.flow.issuer(), &self.clients, &params).await;
+        // An id_token_hint signed by a key this instance has not loaded yet reloads its keys.
+        let keys = match params.get("id_token_hint") {
+            Ok(Some(hint)) => self.context.keys.for_token(hint).await,
+            _ => self.context.keys.current(),
+        };
+        let resolution = logout::resolve(&keys, self.flow.issuer(), &self.clients, &params).await;
         let hinted = !matches!(params.get("id_token_hint"), Ok(None));
         let unproven = !hinted && self.session_cookie(request).is_none();
         // A request that cannot succeed anyway gets its error page, not a question.
@@ -413,16 +417,22 @@ impl App {
 
     /// The language of a login or consent request: as [`App::language`], with the `ui_locales`
     /// choice sealed into its request (read here without judging it: [`App::open`] does that).
-    fn sign_in_language(&self, request: &Request, params: &Params) -> PageLanguage {
+    async fn sign_in_language(&self, request: &Request, params: &Params) -> PageLanguage {
         let sealed = params.get("request").ok().flatten();
-        let ui_locale = sealed
-            .and_then(|sealed| self.flow.open_request(Some(sealed)).ok())
-            .and_then(|authorization| authorization.ui_locale);
+        let ui_locale = match sealed {
+            Some(sealed) => self
+                .flow
+                .open_request(Some(sealed))
+                .await
+                .ok()
+                .and_then(|authorization| authorization.ui_locale),
+            None => None,
+        };
         self.language(request, params, ui_locale)
     }
 
     /// The sealed request of a login or consent page, opened; or the "start again" page.
-    fn open<'p>(
+    async fn open<'p>(
         &self,
         request: &Request,
         params: &'p Params,
@@ -431,7 +441,7 @@ impl App {
     ) -> Result<(AuthorizationRequest, &'p str), Early> {
         let sealed = params.get("request").ok().flatten();
         let switch = || repeat(request, path, params, Some(&SIGN_IN_STATE));
-        match (self.flow.open_request(sealed), sealed) {
+        match (self.flow.open_request(sealed).await, sealed) {
             (Ok(authorization), Some(sealed)) => Ok((authorization, sealed)),
             (Err(error), _) => Err(self.error_page(&error, lang, switch())),
             (Ok(_), None) => Err(self.error_page(&PageError::RequestExpired, lang, switch())),
@@ -450,7 +460,7 @@ impl App {
             return Ok((authorization, sealed.to_owned()));
         };
         authorization.ui_locale = Some(chosen);
-        match authorization.seal(self.context.keys.sealer()) {
+        match authorization.seal(&self.context.keys.current()) {
             Ok(sealed) => Ok((authorization, sealed)),
             Err(error) => {
                 tracing::error!(cause = %error, "sealing an authorization request failed");
@@ -631,5 +641,9 @@ impl Handler for App {
         self.dispatch(request)
             .await
             .unwrap_or_else(ApiError::into_response)
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
     }
 }

@@ -192,10 +192,12 @@ impl App {
         let checked = if route.is_audited() {
             self.context
                 .authenticate_patient(request, &required, false)
+                .await
                 .map(|(_, patient)| patient)
         } else {
             self.context
                 .authenticate(request, &required, false)
+                .await
                 .and_then(|claims| claims.patient_id())
         };
         let patient = match checked {
@@ -430,5 +432,9 @@ impl Handler for App {
                 .unwrap_or_else(ApiError::into_response)
         })
         .await
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
     }
 }

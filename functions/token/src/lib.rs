@@ -48,6 +48,7 @@ pub struct App {
     service: TokenService,
     config: Arc<Config>,
     router: Router<Route>,
+    context: Context,
 }
 
 impl App {
@@ -57,6 +58,7 @@ impl App {
             service: TokenService::new(&context),
             config: context.config.clone(),
             router: router(),
+            context,
         }
     }
 
@@ -209,5 +211,9 @@ impl Handler for App {
             .await
             .unwrap_or_else(|error| with_pragma(error.into_response()));
         cors::decorate(&request, &self.config, response)
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
     }
 }

@@ -4,6 +4,6 @@
 // hops to every invocation (measured in docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    let context = shared::boot::init_or_exit("token").await;
+    let context = shared::boot::init_or_exit(shared::keys::Role::Token).await;
     shared::boot::serve(token_fn::App::new(context)).await
 }

@@ -1,4 +1,5 @@
-//! The `userinfo` function: OIDC discovery, JWKS, userinfo, the patient's profile and the API documentation.
+//! The `userinfo` function: OIDC discovery, the JWKS (and the video join-link JWKS), userinfo, the
+//! patient's profile and the API documentation. Its keys are public ones only.
 //!
 //! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
 //! The API documentation is [`shared::openapi::document`] (built on its first request, then kept)
@@ -31,6 +32,8 @@ pub enum Route {
     AuthorizationServerMetadata,
     /// `GET /.well-known/jwks.json`
     Jwks,
+    /// `GET /.well-known/video-jwks.json`
+    VideoJwks,
     /// `GET /oauth/userinfo, POST /oauth/userinfo`
     Userinfo,
     /// `GET /api/portal/v1/profile`
@@ -55,6 +58,11 @@ pub fn router() -> Router<Route> {
             Route::AuthorizationServerMetadata,
         ),
         (Method::GET, "/.well-known/jwks.json", Route::Jwks),
+        (
+            Method::GET,
+            "/.well-known/video-jwks.json",
+            Route::VideoJwks,
+        ),
         (Method::GET, "/oauth/userinfo", Route::Userinfo),
         (Method::POST, "/oauth/userinfo", Route::Userinfo),
         (Method::GET, "/api/portal/v1/profile", Route::Profile),
@@ -77,8 +85,6 @@ pub struct App {
     /// The provider metadata, built once from the configuration (it never changes while the
     /// instance lives).
     metadata: serde_json::Value,
-    /// The JWKS of the keys this instance loaded at init.
-    jwks: serde_json::Value,
     /// The OpenAPI document, built on first use (most instances never serve it).
     openapi: OnceLock<api_docs::Document>,
     /// The browsable documentation.
@@ -92,7 +98,6 @@ impl App {
     pub fn new(context: Context) -> Self {
         Self {
             metadata: ProviderMetadata::from_config(&context.config).to_json(),
-            jwks: context.keys.jwks(),
             openapi: OnceLock::new(),
             docs: api_docs::ApiDocs::new(&context.config.issuer),
             patients: PatientRepo::new(context.store.clone()),
@@ -110,10 +115,18 @@ impl App {
             Route::OpenidConfiguration | Route::AuthorizationServerMetadata => Ok(
                 response::public_json(&self.metadata, discovery::CACHE_MAX_AGE_SECS),
             ),
+            // The keys of the current key document: after a rotation, the key published for the
+            // next one appears here within the keys' maximum age.
             Route::Jwks => Ok(response::public_json(
-                &self.jwks,
+                &self.context.keys.current().jwks(),
                 discovery::CACHE_MAX_AGE_SECS,
             )),
+            Route::VideoJwks => {
+                let keys = self.context.keys.current().video_jwks().ok_or_else(|| {
+                    ApiError::Internal("the key document has no video keys".into())
+                })?;
+                Ok(response::public_json(&keys, discovery::CACHE_MAX_AGE_SECS))
+            }
             Route::Userinfo => self.userinfo(request).await,
             Route::Profile => self.profile(request).await,
             Route::ApiDocs => self.docs.respond(request, &request::query(request)),
@@ -135,14 +148,14 @@ impl App {
     /// `GET|POST /oauth/userinfo`: the token may come in the `Authorization` header or, on POST, as
     /// the form field `access_token` (RFC 6750 §2.2); never in the query.
     async fn userinfo(&self, request: &Request) -> Result<Response<Body>, ApiError> {
-        let token =
-            match self
-                .context
-                .authenticate_patient(request, &[userinfo::REQUIRED_SCOPE], true)
-            {
-                Ok((token, _)) => token,
-                Err(error) => return Ok(error.into_response()),
-            };
+        let token = match self
+            .context
+            .authenticate_patient(request, &[userinfo::REQUIRED_SCOPE], true)
+            .await
+        {
+            Ok((token, _)) => token,
+            Err(error) => return Ok(error.into_response()),
+        };
         match userinfo::userinfo(&self.patients, &token).await {
             Ok(info) => Ok(response::json(StatusCode::OK, &info)),
             Err(error) => subject_error(error),
@@ -151,14 +164,14 @@ impl App {
 
     /// `GET /api/portal/v1/profile`: the resource owner's own profile.
     async fn profile(&self, request: &Request) -> Result<Response<Body>, ApiError> {
-        let token =
-            match self
-                .context
-                .authenticate_patient(request, &profile::REQUIRED_SCOPES, false)
-            {
-                Ok((token, _)) => token,
-                Err(error) => return Ok(error.into_response()),
-            };
+        let token = match self
+            .context
+            .authenticate_patient(request, &profile::REQUIRED_SCOPES, false)
+            .await
+        {
+            Ok((token, _)) => token,
+            Err(error) => return Ok(error.into_response()),
+        };
         match profile::profile(&self.patients, &token).await {
             Ok(profile) => Ok(response::json(StatusCode::OK, &profile)),
             Err(error) => subject_error(error),
@@ -219,5 +232,9 @@ impl Handler for App {
                 .unwrap_or_else(ApiError::into_response)
         })
         .await
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
     }
 }

@@ -23,13 +23,8 @@ pub async fn load(config: &Config, path: &Path, json: bool) -> Result<(), String
         .map_err(|e| format!("cannot save the catalog: {e}"))?;
     if config.asap_dispatch == AsapDispatch::Inline && !events.is_empty() {
         // No stream locally: tell ASAP subscribers about the new capacity now, as the deployed
-        // `asap` function would from the stream.
-        let keys = shared::keys::load_keyset(
-            &shared::keys::KeySource::from_config(config),
-            config.aws_endpoint.as_deref(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        // `asap` function would from the stream, with the asap function's keys.
+        let keys = asap_keys(config).await?;
         let context = shared::boot::context(config.clone(), store, keys);
         let notifier = Notifier::new(&context, shared::mail::from_config(config));
         for event in &events {
@@ -75,4 +70,33 @@ pub fn read(path: &Path) -> Result<Catalog, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Catalog::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The `asap` function's keys (its unsubscribe links), made from the operator's document.
+async fn asap_keys(config: &Config) -> Result<shared::keys::Keys, String> {
+    use shared::keys::{KeySet, KeyStore, Role};
+    let store = KeyStore::from_config(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let now = shared::store::now_unix();
+    if let KeyStore::Local(dir) = &store {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || shared::keys::ensure_local(&dir, now))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    }
+    let admin = store
+        .load_admin()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "no keys in {}: run `portal-admin keys init`",
+                store.describe()
+            )
+        })?;
+    let document = admin.document(Role::Asap, now).map_err(|e| e.to_string())?;
+    let set = KeySet::from_documents(&[document]).map_err(|e| e.to_string())?;
+    Ok(shared::keys::Keys::fixed(set))
 }

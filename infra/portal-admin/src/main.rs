@@ -6,6 +6,7 @@
 mod audit;
 mod catalog;
 mod demo;
+mod keys;
 
 use std::process::ExitCode;
 
@@ -38,9 +39,10 @@ enum Command {
     /// Manage patient accounts.
     #[command(subcommand)]
     Patient(PatientCommand),
-    /// Manage the token signing and sealing keys.
+    /// Manage the signing and sealing keys (every key document: the operator's and each
+    /// function's).
     #[command(subcommand)]
-    Keys(KeysCommand),
+    Keys(keys::KeysCommand),
     /// Manage the institution's catalog (insurances, categories, types, schedules).
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -78,24 +80,6 @@ enum CatalogCommand {
         /// The catalog file, e.g. infra/catalog/demo.yaml.
         file: std::path::PathBuf,
     },
-}
-
-#[derive(Subcommand)]
-enum KeysCommand {
-    /// Make a new signing key (and a new sealing key) active.
-    ///
-    /// The key material is read from and written back to where the functions load it:
-    /// the Secrets Manager secret named by PORTAL_KEYS_SECRET_ARN, else PORTAL_DATA_DIR/keys.json.
-    /// The previous signing key stays in the JWKS (and previous sealing keys stay usable) until
-    /// every token made with it has expired and cached copies of the JWKS have been refreshed;
-    /// keys retired longer ago than that are dropped. Running functions keep the keys they loaded
-    /// and switch to the new active key at their next cold start. Run one rotation at a time:
-    /// two concurrent rotations can overwrite each other's new key.
-    #[command(verbatim_doc_comment)]
-    Rotate,
-    /// Create the first key document where the functions load it (a fresh Secrets Manager secret after
-    /// the first deploy, or the local file). Refuses when keys already exist: use `keys rotate` then.
-    Init,
 }
 
 #[derive(Subcommand)]
@@ -179,8 +163,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Catalog(CatalogCommand::Load { file }) => {
             catalog::load(&config, &file, cli.json).await
         }
-        Command::Keys(KeysCommand::Rotate) => keys_rotate(&config, cli.json).await,
-        Command::Keys(KeysCommand::Init) => keys_init(&config, cli.json).await,
+        Command::Keys(command) => keys::run(&config, command, cli.json).await,
         Command::Demo => {
             let store = shared::boot::connect_store(&config)
                 .await
@@ -397,109 +380,6 @@ fn read_password_from_stdin() -> Result<String, String> {
         .or_else(|| input.strip_suffix('\n'))
         .unwrap_or(&input);
     Ok(password.to_owned())
-}
-
-/// Loads the key material, rotates it and saves it back, then reports which kids are published.
-///
-/// The old signing key stays in the JWKS for [`shared::keys::RETENTION_SECS`] after it retires,
-/// so tokens it signed keep verifying (here and in API Gateway's cached JWKS) while they live;
-/// functions pick the new key up at their next cold start.
-async fn keys_init(config: &Config, json: bool) -> Result<(), String> {
-    use shared::keys::{KeyMaterial, KeySource};
-
-    let source = KeySource::from_config(config);
-    let endpoint = config.aws_endpoint.as_deref();
-    let exists = match &source {
-        KeySource::LocalFile(path) => path.exists(),
-        // A secret without a readable key document is what a fresh stack has.
-        KeySource::SecretsManager { .. } => source.load_material(endpoint).await.is_ok(),
-    };
-    if exists {
-        return Err(
-            "keys already exist there; use `portal-admin keys rotate` to replace the active key"
-                .into(),
-        );
-    }
-    let material = KeyMaterial::generate().map_err(|e| e.to_string())?;
-    source
-        .save_material(endpoint, &material)
-        .await
-        .map_err(|e| format!("the new keys were not saved: {e}"))?;
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({ "active_kid": material.active_kid })
-        );
-    } else {
-        println!("keys created; active signing key {}", material.active_kid);
-    }
-    Ok(())
-}
-
-async fn keys_rotate(config: &Config, json: bool) -> Result<(), String> {
-    use shared::keys::KeySource;
-
-    let source = KeySource::from_config(config);
-    let location = match &source {
-        KeySource::LocalFile(path) => format!("file:{}", path.display()),
-        KeySource::SecretsManager { arn } => format!("secretsmanager:{arn}"),
-    };
-    let endpoint = config.aws_endpoint.as_deref();
-    let mut material = source
-        .load_material(endpoint)
-        .await
-        .map_err(|e| e.to_string())?;
-    let previous_kid = material.active_kid.clone();
-    let before: Vec<String> = material
-        .signing_keys
-        .iter()
-        .map(|k| k.kid.clone())
-        .collect();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| "the system clock is before 1970".to_owned())?
-        .as_secs();
-    let now = i64::try_from(now).map_err(|_| "the system clock is out of range".to_owned())?;
-    material.rotate(now).map_err(|e| e.to_string())?;
-    source
-        .save_material(endpoint, &material)
-        .await
-        .map_err(|e| format!("the rotated keys were not saved: {e}"))?;
-
-    let published: Vec<&str> = material
-        .signing_keys
-        .iter()
-        .map(|k| k.kid.as_str())
-        .collect();
-    let removed: Vec<&str> = before
-        .iter()
-        .map(String::as_str)
-        .filter(|kid| !published.contains(kid))
-        .collect();
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "active_kid": material.active_kid,
-                "previous_kid": previous_kid,
-                "published_kids": published,
-                "removed_kids": removed,
-                "source": location,
-            })
-        );
-    } else {
-        println!("signing key rotated ({location})");
-        println!("  active kid:     {}", material.active_kid);
-        println!("  previous kid:   {previous_kid} (stays in the JWKS until its tokens expire)");
-        for kid in &published {
-            println!("  published kid:  {kid}");
-        }
-        for kid in &removed {
-            println!("  removed kid:    {kid} (retired long enough ago)");
-        }
-        println!("  functions use the new key from their next cold start");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use crate::booking::subscriptions::Subscription;
 use crate::booking::{AppointmentId, BookingError, BookingRepo};
 use crate::boot::Context;
 use crate::domain::patient::{Patient, PatientId};
-use crate::keys::KeySet;
+use crate::keys::Keys;
 use crate::mail::{MailError, SharedMailer};
 use crate::metrics::{self, Counter};
 use crate::repo::PatientRepo;
@@ -81,7 +81,7 @@ pub struct Notifier {
     catalog: BookingRepo,
     patients: PatientRepo,
     mailer: SharedMailer,
-    keys: Arc<KeySet>,
+    keys: Arc<Keys>,
     issuer: String,
     from: String,
     fanout: usize,
@@ -289,7 +289,7 @@ impl Notifier {
             exp: subscription.starts_at,
             locale: Some(locale),
         }
-        .seal(self.keys.sealer())
+        .seal(&self.keys.current())
         .ok_or_else(|| NotifyError::Render("sealing the unsubscribe token failed".into()))?;
         let mail = Notification {
             from: &self.from,

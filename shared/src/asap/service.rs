@@ -11,7 +11,7 @@ use crate::booking::{
 };
 use crate::crypto::random_id;
 use crate::domain::patient::{Email, PatientId};
-use crate::keys::KeySet;
+use crate::keys::Keys;
 
 /// `GET …/earlier_availability`: the appointment and the earliest free slot before it, if any.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,12 +35,12 @@ pub enum UnsubscribeOutcome {
 /// The ASAP flows, built once per function instance.
 pub struct AsapService {
     booking: BookingService,
-    keys: Arc<KeySet>,
+    keys: Arc<Keys>,
 }
 
 impl AsapService {
     /// A service over the booking flows (which hold the catalog cache) and the key set.
-    pub fn new(booking: BookingService, keys: Arc<KeySet>) -> Self {
+    pub fn new(booking: BookingService, keys: Arc<Keys>) -> Self {
         Self { booking, keys }
     }
 
@@ -126,7 +126,11 @@ impl AsapService {
         token: &str,
         now: i64,
     ) -> Result<(UnsubscribeToken, Option<Appointment>), BookingError> {
-        let token = UnsubscribeToken::open(self.keys.sealer(), token, now)
+        let keys = self
+            .keys
+            .for_sealed(super::unsubscribe::PURPOSE, token)
+            .await;
+        let token = UnsubscribeToken::open(&keys, token, now)
             .map_err(|e| BookingError::InvalidRequest(e.to_string()))?;
         let appointment = self
             .booking

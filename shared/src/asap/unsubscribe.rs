@@ -1,17 +1,18 @@
-//! The one-click unsubscribe link of ASAP emails: a sealed token (AES-256-GCM with its own
-//! purpose, so no other sealed value opens as one) naming the appointment and the subscription it
+//! The one-click unsubscribe link of ASAP emails: a sealed token (AES-256-GCM-SIV under its own
+//! key, [`Purpose::AsapUnsubscribe`], so no other sealed value opens as one) naming the appointment and the subscription it
 //! was issued for. Unsubscribing ends that subscription, so the link works once; a later
 //! subscription has a new id the old link does not name.
 
 use serde::{Deserialize, Serialize};
 
 use crate::booking::AppointmentId;
-use crate::crypto::Sealer;
 use crate::domain::patient::PatientId;
 use crate::i18n::Locale;
+use crate::keys::{KeySet, Purpose};
 
-/// Sealing purpose of unsubscribe tokens.
-pub const PURPOSE: &str = "asap-unsubscribe";
+/// Sealing purpose of unsubscribe tokens (held by `asap`). Its retired keys are kept for the
+/// booking horizon, so a link in a mail works until the appointment whatever the rotations.
+pub const PURPOSE: Purpose = Purpose::AsapUnsubscribe;
 
 /// What an unsubscribe link carries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,16 +41,19 @@ pub struct InvalidToken;
 
 impl UnsubscribeToken {
     /// The token text for a link (URL-safe).
-    pub fn seal(&self, sealer: &Sealer) -> Option<String> {
-        sealer.seal_json(PURPOSE, self).ok()
+    pub fn seal(&self, keys: &KeySet) -> Option<String> {
+        keys.sealer(PURPOSE).seal_json(self).ok()
     }
 
     /// Opens a token, refusing expired ones.
-    pub fn open(sealer: &Sealer, text: &str, now: i64) -> Result<Self, InvalidToken> {
+    pub fn open(keys: &KeySet, text: &str, now: i64) -> Result<Self, InvalidToken> {
         if text.is_empty() || text.len() > 1024 {
             return Err(InvalidToken);
         }
-        let token: Self = sealer.open_json(PURPOSE, text).map_err(|_| InvalidToken)?;
+        let token: Self = keys
+            .sealer(PURPOSE)
+            .open_json(text)
+            .map_err(|_| InvalidToken)?;
         if now >= token.exp {
             return Err(InvalidToken);
         }
@@ -60,10 +64,8 @@ impl UnsubscribeToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sealer(byte: u8) -> Sealer {
-        Sealer::new(vec![(format!("k{byte}"), [byte; 32])], format!("k{byte}")).unwrap()
-    }
+    use crate::keys::test_support::{foreign_keyset, keyset_of};
+    use crate::keys::Role;
 
     fn token() -> UnsubscribeToken {
         UnsubscribeToken {
@@ -77,20 +79,28 @@ mod tests {
 
     #[test]
     fn only_untampered_unexpired_tokens_of_this_server_open() {
-        let s = sealer(1);
+        let s = keyset_of(&[Role::Asap]);
         let text = token().seal(&s).unwrap();
         assert_eq!(UnsubscribeToken::open(&s, &text, 999).unwrap(), token());
         assert_eq!(UnsubscribeToken::open(&s, &text, 1_000), Err(InvalidToken));
         assert_eq!(
-            UnsubscribeToken::open(&sealer(2), &text, 0),
+            UnsubscribeToken::open(&foreign_keyset(), &text, 0),
             Err(InvalidToken)
         );
+        // Only the asap function holds the key: booking (deployed, stream dispatch) cannot forge
+        // or open a link.
+        let booking = keyset_of(&[Role::Booking]);
+        assert_eq!(
+            UnsubscribeToken::open(&booking, &text, 0),
+            Err(InvalidToken)
+        );
+        assert_eq!(token().seal(&booking), None);
         let mut forged = text.clone().into_bytes();
         let i = forged.len() - 2;
         forged[i] = if forged[i] == b'A' { b'B' } else { b'A' };
         let forged = String::from_utf8(forged).unwrap();
         assert_eq!(UnsubscribeToken::open(&s, &forged, 0), Err(InvalidToken));
-        let other_purpose = s.seal_json("code", &token()).unwrap();
+        let other_purpose = s.sealer(Purpose::Availability).seal_json(&token()).unwrap();
         assert_eq!(
             UnsubscribeToken::open(&s, &other_purpose, 0),
             Err(InvalidToken)

@@ -1,7 +1,8 @@
 //! Availabilities: free slots of an appointment type in a bounded window, and their ids.
 //!
-//! An availability id is the slot sealed with the server's AEAD key ring
-//! ([`crate::crypto::Sealer`], purpose [`PURPOSE`]): it carries type, category, insurance, start,
+//! An availability id is the slot sealed with the availability key ring
+//! ([`crate::keys::Sealer`], purpose [`PURPOSE`], AES-256-GCM-SIV: ids are sealed by the thousand
+//! per minute, far too many for random-nonce AES-GCM, see [`crate::keys::purpose`]): it carries type, category, insurance, start,
 //! end and an expiry, so the id alone is enough to book, and a client can neither read nor alter the
 //! times in it. Booking re-checks the opened slot against the current schedule, so an id that
 //! outlived a catalog change cannot book a slot that is no longer offered.
@@ -15,13 +16,13 @@ use serde::{Deserialize, Serialize};
 
 use super::schedule::{Schedule, Slot};
 use super::BookingError;
-use crate::crypto::{CryptoError, Sealer};
+use crate::keys::{KeySet, Purpose, SealError};
 
-/// AEAD purpose (associated data) of availability ids.
-pub const PURPOSE: &str = "availability";
+/// Sealing purpose of availability ids (held by `booking` and `asap`).
+pub const PURPOSE: Purpose = Purpose::Availability;
 
 /// An availability id is valid this long after it was issued (or until its slot starts).
-pub const ID_TTL_SECONDS: i64 = 3600;
+pub const ID_TTL_SECONDS: i64 = PURPOSE.max_lifetime_secs();
 
 /// Default search window length.
 pub const DEFAULT_RANGE_DAYS: i64 = 14;
@@ -67,18 +68,18 @@ impl AvailabilityToken {
     }
 
     /// Seals the token into an availability id.
-    pub fn seal(&self, sealer: &Sealer) -> Result<String, BookingError> {
-        sealer
-            .seal_json(PURPOSE, self)
+    pub fn seal(&self, keys: &KeySet) -> Result<String, BookingError> {
+        keys.sealer(PURPOSE)
+            .seal_json(self)
             .map_err(|e| BookingError::Internal(format!("sealing an availability id: {e}")))
     }
 
     /// Opens an availability id; tampered, foreign or expired ids are
     /// [`BookingError::InvalidAvailability`] with a description the client can act on.
-    pub fn open(sealer: &Sealer, id: &str, now: i64) -> Result<AvailabilityToken, BookingError> {
-        let token: AvailabilityToken = sealer.open_json(PURPOSE, id.trim()).map_err(|e| {
+    pub fn open(keys: &KeySet, id: &str, now: i64) -> Result<AvailabilityToken, BookingError> {
+        let token: AvailabilityToken = keys.sealer(PURPOSE).open_json(id.trim()).map_err(|e| {
             BookingError::InvalidAvailability(match e {
-                CryptoError::UnknownKey => {
+                SealError::UnknownKey => {
                     "the availability id was not issued by this server (or is too old); search availabilities again".into()
                 }
                 _ => "the availability id is not valid: it was altered or is not an availability id".into(),
@@ -297,11 +298,8 @@ pub fn free_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::Sealer;
-
-    fn sealer(byte: u8) -> Sealer {
-        Sealer::new(vec![(format!("k{byte}"), [byte; 32])], format!("k{byte}")).unwrap()
-    }
+    use crate::keys::test_support::{foreign_keyset, keyset_of};
+    use crate::keys::Role;
 
     fn token(exp: i64) -> AvailabilityToken {
         AvailabilityToken {
@@ -316,7 +314,7 @@ mod tests {
 
     #[test]
     fn an_id_opens_only_untampered_unexpired_and_on_its_own_server() {
-        let s = sealer(1);
+        let s = keyset_of(&[Role::Booking]);
         let id = token(1_000).seal(&s).unwrap();
         assert_eq!(AvailabilityToken::open(&s, &id, 999).unwrap(), token(1_000));
         assert!(matches!(
@@ -328,8 +326,14 @@ mod tests {
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         assert!(AvailabilityToken::open(&s, &tampered, 0).is_err());
-        assert!(AvailabilityToken::open(&sealer(2), &id, 0).is_err());
-        let other_purpose = s.seal_json("code", &token(1_000)).unwrap();
+        assert!(AvailabilityToken::open(&foreign_keyset(), &id, 0).is_err());
+        let other_purpose = s
+            .sealer(Purpose::AppointmentEtag)
+            .seal_json(&token(1_000))
+            .unwrap();
         assert!(AvailabilityToken::open(&s, &other_purpose, 0).is_err());
+        // The asap function opens them too (it offers earlier slots); the others cannot.
+        assert!(AvailabilityToken::open(&keyset_of(&[Role::Asap]), &id, 999).is_ok());
+        assert!(AvailabilityToken::open(&keyset_of(&[Role::Token]), &id, 999).is_err());
     }
 }

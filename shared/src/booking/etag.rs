@@ -3,17 +3,16 @@
 //! Rescheduling or cancelling must know the slot the appointment holds *now* and its notice period,
 //! which the client cannot be trusted to name: without help that costs a read before the
 //! transaction. The `ETag` of an appointment is a sealed copy of the record at one revision
-//! (AES-GCM under the portal's sealing keys, with its own purpose: the client can neither read nor
-//! forge it). A `PUT` or `DELETE` that sends it back in `If-Match` skips the read: the transaction
+//! (AES-256-GCM-SIV under the ETag key ring, [`crate::keys::Purpose::AppointmentEtag`]: the client
+//! can neither read nor forge it). A `PUT` or `DELETE` that sends it back in `If-Match` skips the read: the transaction
 //! is conditioned on that revision, so it applies only if the copy is still the current state, and
 //! otherwise fails with 412 Precondition Failed (the client fetches the appointment again).
 
-use crate::crypto::Sealer;
-
 use super::appointments::{Appointment, AppointmentId};
 use crate::domain::patient::PatientId;
+use crate::keys::{KeySet, Purpose};
 
-const PURPOSE: &str = "appointment-etag";
+const PURPOSE: Purpose = Purpose::AppointmentEtag;
 
 /// What an `If-Match` header asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,8 +30,8 @@ pub struct AppointmentTag;
 
 impl AppointmentTag {
     /// The strong entity tag of this revision of the appointment, quotes included.
-    pub fn seal(sealer: &Sealer, appointment: &Appointment) -> Option<String> {
-        match sealer.seal_json(PURPOSE, appointment) {
+    pub fn seal(keys: &KeySet, appointment: &Appointment) -> Option<String> {
+        match keys.sealer(PURPOSE).seal_json(appointment) {
             Ok(sealed) => Some(format!("\"{sealed}\"")),
             Err(error) => {
                 // Only a broken key ring gets here; the answer goes out without a tag.
@@ -46,7 +45,7 @@ impl AppointmentTag {
     /// `id` of `patient_id`. Weak tags never match (If-Match compares strongly); tags of another
     /// appointment or patient, forged, altered or from retired keys do not match either.
     pub fn if_match(
-        sealer: &Sealer,
+        keys: &KeySet,
         header: Option<&str>,
         patient_id: &PatientId,
         id: &AppointmentId,
@@ -61,7 +60,7 @@ impl AppointmentTag {
             .split(',')
             .map(str::trim)
             .filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"'))
-            .filter_map(|sealed| sealer.open_json::<Appointment>(PURPOSE, sealed).ok())
+            .filter_map(|sealed| keys.sealer(PURPOSE).open_json::<Appointment>(sealed).ok())
             .find(|copy| copy.patient_id == *patient_id && copy.id == *id)
             .map_or(IfMatch::NoneMatch, |copy| IfMatch::Tag(Box::new(copy)))
     }
@@ -73,7 +72,8 @@ mod tests {
 
     use super::*;
     use crate::booking::AppointmentStatus;
-    use crate::crypto::Sealer;
+    use crate::keys::test_support::{foreign_keyset, keyset_of};
+    use crate::keys::{KeySet, Role};
 
     fn appointment() -> Appointment {
         Appointment {
@@ -108,8 +108,8 @@ mod tests {
         AppointmentId::parse(&letter.repeat(AppointmentId::LEN)).unwrap()
     }
 
-    fn sealer() -> Sealer {
-        Sealer::new(vec![("k1".into(), [7u8; 32])], "k1".into()).unwrap()
+    fn sealer() -> KeySet {
+        keyset_of(&[Role::Booking])
     }
 
     #[test]
@@ -154,8 +154,7 @@ mod tests {
         let mut altered = tag.clone();
         let at = tag.len() - 3;
         altered.replace_range(at..at + 1, if &tag[at..at + 1] == "A" { "B" } else { "A" });
-        let other_keys = Sealer::new(vec![("k2".into(), [9u8; 32])], "k2".into()).unwrap();
-        let foreign = AppointmentTag::seal(&other_keys, &appointment()).unwrap();
+        let foreign = AppointmentTag::seal(&foreign_keyset(), &appointment()).unwrap();
         for header in [
             format!("W/{tag}"),
             unquoted,
@@ -184,7 +183,10 @@ mod tests {
     #[test]
     fn a_tag_sealed_for_another_purpose_does_not_open() {
         let sealer = sealer();
-        let other = sealer.seal_json("availability", &appointment()).unwrap();
+        let other = sealer
+            .sealer(Purpose::Availability)
+            .seal_json(&appointment())
+            .unwrap();
         assert_eq!(
             AppointmentTag::if_match(
                 &sealer,

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::appointments::{Appointment, AppointmentId, AppointmentStatus, BookRequest};
 use super::availability::{
     free_page, Availability, AvailabilityPage, AvailabilityToken, SearchQuery, SearchWindow,
-    ID_TTL_SECONDS,
+    ID_TTL_SECONDS, PURPOSE as AVAILABILITY_PURPOSE,
 };
 use super::catalog::{AppointmentType, Catalog};
 use super::etag::{AppointmentTag, IfMatch};
@@ -25,7 +25,7 @@ use super::views::{
 use super::BookingError;
 use crate::crypto::random_id;
 use crate::domain::patient::PatientId;
-use crate::keys::KeySet;
+use crate::keys::Keys;
 use crate::metrics::{self, Counter};
 
 /// Default page size of the appointment list.
@@ -47,7 +47,7 @@ pub struct Booked {
 /// Everything the booking routes need, built once per function instance.
 pub struct BookingService {
     repo: BookingRepo,
-    keys: Arc<KeySet>,
+    keys: Arc<Keys>,
     issuer: String,
     video: VideoLinks,
 }
@@ -55,7 +55,7 @@ pub struct BookingService {
 impl BookingService {
     /// A service over a repository (which holds the catalog cache), the key set (availability ids,
     /// video links), the issuer (`iss` of video tokens) and the video service.
-    pub fn new(repo: BookingRepo, keys: Arc<KeySet>, issuer: &str, video: VideoLinks) -> Self {
+    pub fn new(repo: BookingRepo, keys: Arc<Keys>, issuer: &str, video: VideoLinks) -> Self {
         Self {
             repo,
             keys,
@@ -190,7 +190,7 @@ impl BookingService {
             exp: (now + ID_TTL_SECONDS).min(slot.start),
         };
         Ok(Availability {
-            id: token.seal(self.keys.sealer())?,
+            id: token.seal(&self.keys.current())?,
             starts_at: kind.schedule.format(slot.start),
             ends_at: kind.schedule.format(slot.end),
         })
@@ -254,7 +254,9 @@ impl BookingService {
         now: i64,
     ) -> Result<Booked, BookingError> {
         let (comment, email) = request.validate()?;
-        let token = AvailabilityToken::open(self.keys.sealer(), &request.availability_id, now)?;
+        let token = self
+            .open_availability(&request.availability_id, now)
+            .await?;
         if request.insurance_id != token.insurance_id {
             return Err(BookingError::InsuranceNotAllowed(format!(
                 "insurance_id {} is not the insurance this availability was found for ({})",
@@ -415,7 +417,7 @@ impl BookingService {
         if_match: IfMatch,
         now: i64,
     ) -> Result<(Appointment, Option<OutboxEvent>), BookingError> {
-        let token = AvailabilityToken::open(self.keys.sealer(), availability_id, now)?;
+        let token = self.open_availability(availability_id, now).await?;
         let (current, tagged) = self
             .to_change(patient_id, id, if_match, now, "rescheduled")
             .await?;
@@ -503,9 +505,20 @@ impl BookingService {
         Ok(freed)
     }
 
+    /// Opens an availability id, with the keys reloaded first if it names a key this instance
+    /// has not loaded yet (sealed by an instance started after a rotation).
+    async fn open_availability(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<AvailabilityToken, BookingError> {
+        let keys = self.keys.for_sealed(AVAILABILITY_PURPOSE, id.trim()).await;
+        AvailabilityToken::open(&keys, id, now)
+    }
+
     /// The `ETag` of this revision of the appointment (a sealed copy; see [`super::etag`]).
     pub fn etag(&self, appointment: &Appointment) -> Option<String> {
-        AppointmentTag::seal(self.keys.sealer(), appointment)
+        AppointmentTag::seal(&self.keys.current(), appointment)
     }
 
     /// What an `If-Match` header value asks of a change to the appointment `id` of `patient_id`.
@@ -515,7 +528,7 @@ impl BookingService {
         patient_id: &PatientId,
         id: &AppointmentId,
     ) -> IfMatch {
-        AppointmentTag::if_match(self.keys.sealer(), header, patient_id, id)
+        AppointmentTag::if_match(&self.keys.current(), header, patient_id, id)
     }
 
     /// The appointment a reschedule or cancellation starts from, checked to be changeable, and
@@ -560,7 +573,8 @@ impl BookingService {
         now: i64,
     ) -> Result<VideoLink, BookingError> {
         let current = self.appointment(patient_id, id).await?;
-        self.video.link(&self.keys, &self.issuer, &current, now)
+        self.video
+            .link(&self.keys.current(), &self.issuer, &current, now)
     }
 }
 

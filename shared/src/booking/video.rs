@@ -1,10 +1,12 @@
 //! Signed, expiring join links for video consultations.
 //!
-//! The link carries a JWT signed with the portal's active RS256 key (`typ: video+jwt`, so it can
-//! never pass as an access token or id token): the video service verifies it with the public JWKS,
-//! so no shared secret has to be handed to it, and key rotation works as it does for tokens. The
-//! token names the appointment (`sub`, also the room in the path) and expires shortly after the
-//! consultation ends.
+//! The link carries a JWT signed with the video join-link key (ES256, `typ: video+jwt`), a key of
+//! its own that only the `booking` function holds: the video service verifies it with the public
+//! video JWKS (`/.well-known/video-jwks.json`), so no shared secret has to be handed to it, and it
+//! rotates with the other keys. That key is in no JWKS that access tokens or id_tokens are checked
+//! against (and is not RSA, which API Gateway's authorizer requires), so a leaked video key cannot
+//! mint tokens. The token names the appointment (`sub`, also the room in the path) and expires
+//! shortly after the consultation ends.
 
 use serde::Serialize;
 use url::Url;
@@ -93,7 +95,7 @@ impl VideoLinks {
         }
         let aud = self.base.as_str().trim_end_matches('/');
         let token = keys
-            .sign_jwt(
+            .sign_video(
                 TOKEN_TYPE,
                 &JoinClaims {
                     iss: issuer,

@@ -1,46 +1,82 @@
-//! The local key file (`$PORTAL_DATA_DIR/keys.json`, mode 0600): created atomically on first use,
-//! replaced atomically on rotation.
+//! Local key documents (`$PORTAL_DATA_DIR/keys/`, directory 0700, files 0600): the operator's
+//! `admin.json` and one `<function>.json` per function, the same split as the deployed secrets.
+//!
+//! Locally nobody runs `keys init` first: the first function to start creates the keys. The
+//! operator's document is created exclusively (written to a private temporary file, then
+//! hard-linked into place, which fails if another process got there first: the loser reads the
+//! winner's), and missing function documents are made from it and renamed into place. A function
+//! then reads only its own document.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::material::KeyMaterial;
-use super::{KeyError, KeySet};
+use super::admin::AdminKeys;
+use super::document::KeyDocument;
+use super::role::Role;
+use super::KeyError;
 use crate::crypto;
 
-/// File name of the local key material inside the data directory.
-pub const LOCAL_FILE_NAME: &str = "keys.json";
+/// The folder of the key documents inside the data folder.
+pub const KEYS_DIR: &str = "keys";
 
-/// Reads the key file, or creates it with fresh keys if it does not exist.
-///
-/// Creation is atomic and exclusive: the document is written to a private (0600) temporary file in
-/// the same directory, flushed, then hard-linked to `path`, which fails if the file appeared in the
-/// meantime. The loser of a race between two processes discards its keys and reads the winner's, so
-/// both use the same material and no reader ever sees a half-written file.
-pub fn load_or_create(path: &Path) -> Result<KeyMaterial, KeyError> {
-    if let Some(material) = read_file(path)? {
-        return Ok(material);
+/// File name of the operator's document inside [`KEYS_DIR`].
+pub const ADMIN_FILE: &str = "admin.json";
+
+/// The key folder of a data folder.
+pub fn keys_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join(KEYS_DIR)
+}
+
+/// The file of `role`'s document in `dir`.
+pub fn document_path(dir: &Path, role: Role) -> PathBuf {
+    dir.join(format!("{}.json", role.name()))
+}
+
+/// Creates what is missing in `dir`: the operator's document (fresh keys, if there is none) and
+/// every function's document made from it. Safe to run from several processes at once.
+pub fn ensure_local(dir: &Path, now: i64) -> Result<(), KeyError> {
+    let admin = match read_admin(dir)? {
+        Some(admin) => admin,
+        None => create_admin(dir, &AdminKeys::generate(now)?)?,
+    };
+    for role in Role::ALL {
+        let path = document_path(dir, role);
+        if !path.exists() {
+            replace(&path, &admin.document(role, now)?.to_json()?)?;
+        }
     }
-    let dir = parent_dir(path);
-    std::fs::create_dir_all(&dir).map_err(|source| KeyError::Io {
-        action: "create the directory of",
-        path: path.to_owned(),
-        source,
-    })?;
-    let material = KeyMaterial::generate()?;
-    let temp = write_temp(path, &material)?;
-    let linked = std::fs::hard_link(&temp, path);
+    Ok(())
+}
+
+/// The operator's document, if there is one.
+pub fn read_admin(dir: &Path) -> Result<Option<AdminKeys>, KeyError> {
+    let path = dir.join(ADMIN_FILE);
+    read_text(&path)?
+        .map(|text| {
+            AdminKeys::from_json(&text)
+                .map_err(|e| KeyError::Invalid(format!("{e} (in `{}`)", path.display())))
+        })
+        .transpose()
+}
+
+/// Writes the operator's document unless one exists; returns the one that is there afterwards
+/// (this one, or the one another process created first).
+pub fn create_admin(dir: &Path, admin: &AdminKeys) -> Result<AdminKeys, KeyError> {
+    let path = dir.join(ADMIN_FILE);
+    make_dir(dir)?;
+    let temp = write_temp(&path, &admin.to_json()?)?;
+    let linked = std::fs::hard_link(&temp, &path);
     let _ = std::fs::remove_file(&temp);
     match linked {
         Ok(()) => {
-            sync_dir(&dir);
-            tracing::info!(path = %path.display(), kid = %material.active_kid, "created key material");
-            Ok(material)
+            sync_dir(dir);
+            tracing::info!(path = %path.display(), "created key documents");
+            Ok(admin.clone())
         }
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => read_file(path)?
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => read_admin(dir)?
             .ok_or_else(|| KeyError::Io {
                 action: "read",
-                path: path.to_owned(),
+                path: path.clone(),
                 source: std::io::Error::new(
                     std::io::ErrorKind::NotFound,
                     "the file vanished right after another process created it",
@@ -48,23 +84,77 @@ pub fn load_or_create(path: &Path) -> Result<KeyMaterial, KeyError> {
             }),
         Err(source) => Err(KeyError::Io {
             action: "create",
+            path,
+            source,
+        }),
+    }
+}
+
+/// Replaces the operator's document.
+pub fn write_admin(dir: &Path, admin: &AdminKeys) -> Result<(), KeyError> {
+    admin.check()?;
+    replace(&dir.join(ADMIN_FILE), &admin.to_json()?)
+}
+
+/// Replaces a function's document.
+pub fn write_document(dir: &Path, document: &KeyDocument) -> Result<(), KeyError> {
+    replace(&document_path(dir, document.role), &document.to_json()?)
+}
+
+/// `role`'s document, if there is one; a document made for another function is refused.
+pub fn read_document(dir: &Path, role: Role) -> Result<Option<KeyDocument>, KeyError> {
+    let path = document_path(dir, role);
+    let Some(text) = read_text(&path)? else {
+        return Ok(None);
+    };
+    let document = KeyDocument::from_json(&text)
+        .map_err(|e| KeyError::Invalid(format!("{e} (in `{}`)", path.display())))?;
+    if document.role != role {
+        return Err(KeyError::Invalid(format!(
+            "`{}` holds the {} function's keys, not the {role} function's",
+            path.display(),
+            document.role
+        )));
+    }
+    Ok(Some(document))
+}
+
+fn read_text(path: &Path) -> Result<Option<String>, KeyError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            warn_if_readable_by_others(path);
+            Ok(Some(text))
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(KeyError::Io {
+            action: "read",
             path: path.to_owned(),
             source,
         }),
     }
 }
 
-/// Replaces the key file atomically (temporary 0600 file + rename). Concurrent savers do not corrupt
-/// the file; the last one wins.
-pub fn save(path: &Path, material: &KeyMaterial) -> Result<(), KeyError> {
-    KeySet::from_material(material)?;
-    let dir = parent_dir(path);
-    std::fs::create_dir_all(&dir).map_err(|source| KeyError::Io {
-        action: "create the directory of",
-        path: path.to_owned(),
+fn make_dir(dir: &Path) -> Result<(), KeyError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|source| KeyError::Io {
+        action: "create the directory",
+        path: dir.to_owned(),
         source,
-    })?;
-    let temp = write_temp(path, material)?;
+    })
+}
+
+/// Replaces `path` atomically (private temporary file + rename): readers see the old or the new
+/// document, never half of one; concurrent writers do not corrupt it (the last one wins).
+fn replace(path: &Path, text: &str) -> Result<(), KeyError> {
+    let dir = parent_dir(path);
+    make_dir(&dir)?;
+    let temp = write_temp(path, text)?;
     if let Err(source) = std::fs::rename(&temp, path) {
         let _ = std::fs::remove_file(&temp);
         return Err(KeyError::Io {
@@ -84,30 +174,12 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
-fn read_file(path: &Path) -> Result<Option<KeyMaterial>, KeyError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(KeyError::Io {
-                action: "read",
-                path: path.to_owned(),
-                source,
-            })
-        }
-    };
-    warn_if_readable_by_others(path);
-    KeyMaterial::from_json(&text)
-        .map(Some)
-        .map_err(|e| KeyError::Invalid(format!("{} (in `{}`)", e, path.display())))
-}
-
 #[cfg(unix)]
 fn warn_if_readable_by_others(path: &Path) {
     use std::os::unix::fs::PermissionsExt as _;
     if let Ok(meta) = std::fs::metadata(path) {
         if meta.permissions().mode() & 0o077 != 0 {
-            tracing::warn!(path = %path.display(), "key material file is accessible to other users; chmod 600 it");
+            tracing::warn!(path = %path.display(), "key file is accessible to other users; chmod 600 it");
         }
     }
 }
@@ -115,14 +187,13 @@ fn warn_if_readable_by_others(path: &Path) {
 #[cfg(not(unix))]
 fn warn_if_readable_by_others(_path: &Path) {}
 
-/// Writes the document to a new private temporary file next to `path` and flushes it to disk.
-fn write_temp(path: &Path, material: &KeyMaterial) -> Result<PathBuf, KeyError> {
+/// Writes `text` to a new private temporary file next to `path` and flushes it to disk.
+fn write_temp(path: &Path, text: &str) -> Result<PathBuf, KeyError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| LOCAL_FILE_NAME.to_owned());
+        .unwrap_or_else(|| "keys".to_owned());
     let temp = parent_dir(path).join(format!(".{name}.{}.tmp", crypto::random_id(12)));
-    let text = material.to_json()?;
     let io = |action: &'static str| {
         let temp = temp.clone();
         move |source| KeyError::Io {
@@ -159,62 +230,90 @@ fn sync_dir(dir: &Path) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::material::now;
     use super::*;
 
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
     #[test]
-    fn a_missing_key_file_is_created_private_and_then_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested/data/keys.json");
-        let first = load_or_create(&path).unwrap();
+    fn missing_documents_are_created_private_and_then_reused() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = keys_dir(&data.path().join("nested"));
+        ensure_local(&dir, now()).unwrap();
+        let admin = read_admin(&dir).unwrap().unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "admin.json",
+                "asap.json",
+                "authorize.json",
+                "booking.json",
+                "token.json",
+                "userinfo.json"
+            ]
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&dir), 0o700);
+            for name in &names {
+                assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+            }
         }
-        let second = load_or_create(&path).unwrap();
-        assert_eq!(first, second);
-        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(leftovers, vec![std::ffi::OsString::from("keys.json")]);
+        ensure_local(&dir, now()).unwrap();
+        assert_eq!(read_admin(&dir).unwrap().unwrap(), admin);
+        let booking = read_document(&dir, Role::Booking).unwrap().unwrap();
+        assert_eq!(booking, admin.document(Role::Booking, now()).unwrap());
     }
 
     #[test]
-    fn processes_racing_to_create_the_key_file_end_up_with_the_same_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keys.json");
+    fn processes_racing_to_create_the_keys_end_up_with_the_same_ones() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = keys_dir(data.path());
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
         let handles: Vec<_> = (0..4)
             .map(|_| {
-                let path = path.clone();
+                let dir = dir.clone();
                 let barrier = barrier.clone();
                 std::thread::spawn(move || {
                     barrier.wait();
-                    load_or_create(&path).unwrap()
+                    ensure_local(&dir, now()).unwrap();
+                    read_document(&dir, Role::Token).unwrap().unwrap()
                 })
             })
             .collect();
-        let results: Vec<KeyMaterial> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-        for material in &results {
-            assert_eq!(material, &results[0]);
+        let results: Vec<KeyDocument> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        for document in &results {
+            assert_eq!(document, &results[0]);
         }
-        assert_eq!(load_or_create(&path).unwrap(), results[0]);
+        let admin = read_admin(&dir).unwrap().unwrap();
+        assert_eq!(results[0], admin.document(Role::Token, now()).unwrap());
     }
 
     #[test]
-    fn save_replaces_the_file_and_a_corrupt_file_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keys.json");
-        let mut material = load_or_create(&path).unwrap();
-        material.rotate(now()).unwrap();
-        save(&path, &material).unwrap();
-        assert_eq!(load_or_create(&path).unwrap(), material);
-
-        std::fs::write(&path, "{ not json").unwrap();
-        let err = load_or_create(&path).unwrap_err();
-        assert!(err.to_string().contains("keys.json"), "{err}");
+    fn a_corrupt_or_misplaced_document_is_an_error_naming_the_file() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = keys_dir(data.path());
+        ensure_local(&dir, now()).unwrap();
+        std::fs::copy(
+            document_path(&dir, Role::Token),
+            document_path(&dir, Role::Booking),
+        )
+        .unwrap();
+        let err = read_document(&dir, Role::Booking).unwrap_err().to_string();
+        assert!(
+            err.contains("booking.json") && err.contains("token function"),
+            "{err}"
+        );
+        std::fs::write(dir.join(ADMIN_FILE), "{ not json").unwrap();
+        let err = read_admin(&dir).unwrap_err().to_string();
+        assert!(err.contains("admin.json"), "{err}");
     }
 }

@@ -1,84 +1,55 @@
-//! Key material: the RS256 signing keys (JWTs, JWKS) and the AES-256-GCM sealing keys
-//! ([`Sealer`](crate::crypto::Sealer)).
+//! Keys: no function holds more than it needs, and rotation never breaks a running instance.
 //!
-//! All of it lives in one JSON document, [`KeyMaterial`]: locally in `$PORTAL_DATA_DIR/keys.json`
-//! (mode 0600, created on first use), deployed in an AWS Secrets Manager secret whose ARN is in
-//! `PORTAL_KEYS_SECRET_ARN` (the secret string is the same JSON). Each function reads it once at init
-//! and parses every key once into a [`KeySet`], so signing a token never re-parses a private key.
+//! - **Token signing** (RS256, access tokens and id_tokens): only the `token` function holds the
+//!   private key; every function holds the published public keys (the JWKS) to verify.
+//! - **Video join links** (ES256): only `booking` holds the private key; the public keys are a
+//!   separate JWKS (`/.well-known/video-jwks.json`), so a leaked video key can sign nothing a
+//!   verifier of access tokens or id_tokens accepts.
+//! - **Sealing** (AES-256-GCM-SIV, [`Sealer`]): one key per [`Purpose`], derived with HKDF from the
+//!   generation's root; each function holds the keys of its own purposes ([`Role::purposes`]).
 //!
-//! Rotation ([`KeyMaterial::rotate`], run by `portal-admin keys rotate`) makes a new signing key and a
-//! new sealing key active and keeps the previous ones for as long as something they produced can
-//! still be presented: see [`RETENTION_SECS`] and [`SEALING_RETENTION_SECS`]. Running functions keep
-//! the material they loaded at init until their instance is recycled.
-//!
-//! The parts: `material` (the stored document and rotation), `keyset` (keys parsed for signing,
-//! verifying and sealing), `source` (where the document lives), `file` (the local file) and
-//! `secret` (Secrets Manager).
+//! The operator's document ([`AdminKeys`]) holds every key and its life cycle; each function reads
+//! only its own [`KeyDocument`], made from it: deployed one Secrets Manager secret per function
+//! (`PORTAL_KEYS_SECRET_ARN`, readable by that function's role alone), locally
+//! `$PORTAL_DATA_DIR/keys/<function>.json`. [`KeyStore`] writes them (`portal-admin keys
+//! init | rotate | sync`); [`KeySource`] reads a function's; [`Keys`] keeps it current in a warm
+//! instance. Rotation is publish-then-activate ([`admin`]); the timings are in [`timing`].
 
+pub mod admin;
+mod document;
+mod error;
 mod file;
 mod keyset;
-mod material;
+mod live;
+pub mod purpose;
+mod role;
+mod sealer;
 mod secret;
+mod signing;
 mod source;
+mod store;
+pub mod timing;
 
-pub use file::{load_or_create, save, LOCAL_FILE_NAME};
-pub use keyset::KeySet;
-pub use material::{
-    KeyMaterial, StoredSealingKey, StoredSigningKey, JWKS_CACHE_SECS, REFRESH_TTL_SECS,
-    RETENTION_SECS, SEALING_RETENTION_SECS, SIGNED_TOKEN_TTL_SECS,
+pub use admin::{AdminKeys, KeyState, Rotation};
+pub use document::{KeyDocument, PrivateSigningKey, SealingKey, SealingRing};
+pub use error::KeyError;
+pub use file::{
+    document_path, ensure_local, keys_dir, read_admin, read_document, write_admin, write_document,
+    ADMIN_FILE,
 };
-pub use secret::{get_secret, put_secret};
-pub use source::{load_keyset, KeySource};
+pub use keyset::KeySet;
+pub use live::Keys;
+pub use purpose::Purpose;
+pub use role::Role;
+pub use sealer::{SealError, Sealer, MAX_SEALED_LEN};
+pub use secret::SecretStore;
+pub use signing::{Signer, SigningAlg, VerificationKey};
+pub use source::KeySource;
+pub use store::KeyStore;
+pub use timing::{JWKS_CACHE_SECS, REFRESH_TTL_SECS, SIGNED_TOKEN_TTL_SECS};
 
-/// The variable naming the key material's secret; read with the rest of the configuration.
+/// The variable naming a function's own key secret; read with the rest of the configuration.
 pub use crate::config::KEYS_SECRET_ARN_VAR as SECRET_ARN_VAR;
-
-use std::path::PathBuf;
-
-use crate::crypto::CryptoError;
-
-/// Why key material could not be loaded, stored, parsed or used. Messages are one line and never
-/// contain key material.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    /// Generating a key failed (the system's random source or aws-lc refused).
-    #[error("cannot generate a key: {0}")]
-    Generate(&'static str),
-    /// The key material document is not valid (bad JSON, bad key, inconsistent ids).
-    #[error("key material is not valid: {0}")]
-    Invalid(String),
-    /// Reading or writing the local key file failed.
-    #[error("cannot {action} key material file `{path}`: {source}")]
-    Io {
-        /// What was being done (`read`, `write`, ...).
-        action: &'static str,
-        /// The file or directory concerned.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// Reading or writing the Secrets Manager secret failed.
-    #[error("cannot {action} key material secret `{arn}` at {place}: {reason}")]
-    Secret {
-        /// `read` or `write`.
-        action: &'static str,
-        /// The secret's ARN (or name).
-        arn: String,
-        /// The endpoint or region used.
-        place: String,
-        /// What went wrong, on one line.
-        reason: String,
-    },
-    /// The claims of a token to sign could not be turned into JSON.
-    #[error("token claims do not serialise: {0}")]
-    Claims(#[from] serde_json::Error),
-    /// The RSA signature could not be computed.
-    #[error("signing failed")]
-    Sign,
-    /// The sealing key ring is unusable.
-    #[error(transparent)]
-    Sealing(#[from] CryptoError),
-}
 
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -86,16 +57,36 @@ pub(crate) mod test_support {
 
     use super::*;
 
-    /// One generated material for the whole test run.
-    pub(crate) fn material() -> KeyMaterial {
-        static MATERIAL: OnceLock<KeyMaterial> = OnceLock::new();
-        MATERIAL
-            .get_or_init(|| KeyMaterial::generate().unwrap())
+    /// One generated operator document for the whole test run.
+    pub(crate) fn admin() -> AdminKeys {
+        static KEYS: OnceLock<AdminKeys> = OnceLock::new();
+        KEYS.get_or_init(|| AdminKeys::generate(chrono::Utc::now().timestamp()).unwrap())
             .clone()
     }
 
-    /// A key set over [`material`].
+    /// The key set of the given roles over [`admin`].
+    pub(crate) fn keyset_of(roles: &[Role]) -> KeySet {
+        let now = chrono::Utc::now().timestamp();
+        let documents: Vec<KeyDocument> = roles
+            .iter()
+            .map(|&role| admin().document(role, now).unwrap())
+            .collect();
+        KeySet::from_documents(&documents).unwrap()
+    }
+
+    /// A key set holding every function's keys (signs tokens and opens everything).
     pub(crate) fn keyset() -> KeySet {
-        KeySet::from_material(&material()).unwrap()
+        keyset_of(&Role::ALL)
+    }
+
+    /// Every key of another portal (fresh keys, never published here).
+    pub(crate) fn foreign_keyset() -> KeySet {
+        let now = chrono::Utc::now().timestamp();
+        let other = AdminKeys::generate(now).unwrap();
+        let documents: Vec<KeyDocument> = Role::ALL
+            .iter()
+            .map(|&role| other.document(role, now).unwrap())
+            .collect();
+        KeySet::from_documents(&documents).unwrap()
     }
 }

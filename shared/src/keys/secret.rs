@@ -1,61 +1,69 @@
-//! The key material in an AWS Secrets Manager secret (deployed): the secret string is the JSON
-//! document. The client has [`crate::aws`]'s timeouts and retries, like every AWS client.
+//! Key documents in AWS Secrets Manager secrets (deployed): each secret's string is one JSON
+//! document. The client has [`crate::aws`]'s timeouts and retries, like every AWS client, and is
+//! built once per process (a function reuses it when it reloads its keys).
 
-use super::material::KeyMaterial;
-use super::{KeyError, KeySet};
+use super::KeyError;
 use crate::aws::{self, Aws};
 
-/// A Secrets Manager client and a way to report a failure on `arn` (naming the secret and where
-/// the call went); fails already when no region is configured.
-async fn client(
-    action: &'static str,
-    arn: &str,
-    endpoint: Option<&str>,
-) -> Result<(aws_sdk_secretsmanager::Client, impl Fn(String) -> KeyError), KeyError> {
-    let aws = Aws::load(endpoint).await;
-    let arn = arn.to_owned();
-    let place = aws.place().to_owned();
-    let fail = move |reason: String| KeyError::Secret {
-        action,
-        arn: arn.clone(),
-        place: place.clone(),
-        reason,
-    };
-    aws.require_region().map_err(&fail)?;
-    Ok((aws_sdk_secretsmanager::Client::new(aws.config()), fail))
+/// A Secrets Manager client and where its calls go.
+#[derive(Clone, Debug)]
+pub struct SecretStore {
+    client: aws_sdk_secretsmanager::Client,
+    place: String,
 }
 
-/// Reads the key material from a Secrets Manager secret (GetSecretValue), with an optional endpoint
-/// override (`PORTAL_AWS_ENDPOINT`, e.g. moto).
-pub async fn get_secret(arn: &str, endpoint: Option<&str>) -> Result<KeyMaterial, KeyError> {
-    let (client, fail) = client("read", arn, endpoint).await?;
-    let output = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| fail(aws::failure(&e)))?;
-    let text = output.secret_string().ok_or_else(|| {
-        fail("the secret has no string value; it must hold the key material JSON document".into())
-    })?;
-    KeyMaterial::from_json(text).map_err(|e| fail(e.to_string()))
-}
+impl SecretStore {
+    /// A client for the standard environment and `endpoint` (if any, e.g. moto); fails already when
+    /// no region is configured, naming `arn` (the first secret it is for).
+    pub async fn connect(endpoint: Option<&str>, arn: &str) -> Result<Self, KeyError> {
+        let aws = Aws::load(endpoint).await;
+        let place = aws.place().to_owned();
+        aws.require_region().map_err(|reason| KeyError::Secret {
+            action: "read",
+            arn: arn.to_owned(),
+            place: place.clone(),
+            reason,
+        })?;
+        Ok(Self {
+            client: aws_sdk_secretsmanager::Client::new(aws.config()),
+            place,
+        })
+    }
 
-/// Stores the key material as the secret's new current value (PutSecretValue).
-pub async fn put_secret(
-    arn: &str,
-    endpoint: Option<&str>,
-    material: &KeyMaterial,
-) -> Result<(), KeyError> {
-    KeySet::from_material(material)?;
-    let text = material.to_json()?;
-    let (client, fail) = client("write", arn, endpoint).await?;
-    client
-        .put_secret_value()
-        .secret_id(arn)
-        .secret_string(text)
-        .send()
-        .await
-        .map_err(|e| fail(aws::failure(&e)))?;
-    Ok(())
+    fn failure(&self, action: &'static str, arn: &str, reason: String) -> KeyError {
+        KeyError::Secret {
+            action,
+            arn: arn.to_owned(),
+            place: self.place.clone(),
+            reason,
+        }
+    }
+
+    /// The secret's current string (GetSecretValue); `None` when it has no value yet.
+    pub async fn get(&self, arn: &str) -> Result<Option<String>, KeyError> {
+        match self.client.get_secret_value().secret_id(arn).send().await {
+            Ok(output) => Ok(output.secret_string().map(str::to_owned)),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                // A secret created without a value (a fresh stack) has no current version.
+                Ok(None)
+            }
+            Err(error) => Err(self.failure("read", arn, aws::failure(&error))),
+        }
+    }
+
+    /// Stores `text` as the secret's new current value (PutSecretValue).
+    pub async fn put(&self, arn: &str, text: String) -> Result<(), KeyError> {
+        self.client
+            .put_secret_value()
+            .secret_id(arn)
+            .secret_string(text)
+            .send()
+            .await
+            .map_err(|error| self.failure("write", arn, aws::failure(&error)))?;
+        Ok(())
+    }
 }

@@ -1,120 +1,121 @@
-//! Where the key material lives, and loading it into a [`KeySet`].
+//! Where a function's key document lives, and loading it into a [`KeySet`].
 
 use std::path::PathBuf;
 
-use super::file::{load_or_create, save, LOCAL_FILE_NAME};
-use super::material::KeyMaterial;
-use super::secret::{get_secret, put_secret};
-use super::{KeyError, KeySet};
-use crate::config::Config;
+use super::document::KeyDocument;
+use super::file::{ensure_local, keys_dir, read_document};
+use super::keyset::KeySet;
+use super::role::Role;
+use super::secret::SecretStore;
+use super::KeyError;
+use crate::config::{AsapDispatch, Config};
 
-/// Where the key material lives.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where a function instance reads its keys (at init and on reload).
+#[derive(Clone, Debug)]
 pub enum KeySource {
-    /// A local JSON file, created on first use.
-    LocalFile(PathBuf),
-    /// An AWS Secrets Manager secret (ARN or name) whose string is the JSON document.
-    SecretsManager {
-        /// The secret's ARN.
+    /// Local documents `<dir>/<role>.json` (`$PORTAL_DATA_DIR/keys`), one per role the process
+    /// plays.
+    LocalFiles {
+        /// The key folder.
+        dir: PathBuf,
+        /// The roles whose documents it reads.
+        roles: Vec<Role>,
+    },
+    /// The function's own Secrets Manager secret (`PORTAL_KEYS_SECRET_ARN`).
+    Secret {
+        /// The secret's ARN or name.
         arn: String,
+        /// The role its document must be for.
+        role: Role,
+        /// The client, built once.
+        store: SecretStore,
     },
 }
 
 impl KeySource {
-    /// The secret [`Config::keys_secret_arn`] names (`PORTAL_KEYS_SECRET_ARN`), else the local file
-    /// in [`Config::data_dir`].
-    pub fn from_config(config: &Config) -> KeySource {
+    /// The source of the function `role` under `config`: its secret when `PORTAL_KEYS_SECRET_ARN`
+    /// is set, else the local documents (created on first use). `booking` with inline ASAP
+    /// dispatch sends the ASAP emails itself, so locally it also reads the `asap` document; a
+    /// deployed booking function reads only its own secret and must use stream dispatch.
+    pub async fn for_function(config: &Config, role: Role) -> Result<KeySource, KeyError> {
+        let inline_notifier = role == Role::Booking && config.asap_dispatch == AsapDispatch::Inline;
         match &config.keys_secret_arn {
-            Some(arn) => KeySource::SecretsManager { arn: arn.clone() },
-            None => KeySource::LocalFile(config.data_dir.join(LOCAL_FILE_NAME)),
-        }
-    }
-
-    /// Reads the material: a local file is created (with fresh keys) if missing; a secret must exist
-    /// and hold the document.
-    pub async fn load_material(&self, aws_endpoint: Option<&str>) -> Result<KeyMaterial, KeyError> {
-        match self {
-            KeySource::LocalFile(path) => {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || load_or_create(&path))
+            Some(arn) => {
+                if inline_notifier {
+                    return Err(KeyError::Invalid(
+                        "the booking function reads only its own key secret, which holds no \
+                         unsubscribe-link key: set PORTAL_ASAP_DISPATCH=stream (the asap \
+                         function then sends the ASAP emails)"
+                            .into(),
+                    ));
+                }
+                let store = SecretStore::connect(config.aws_endpoint.as_deref(), arn).await?;
+                Ok(KeySource::Secret {
+                    arn: arn.clone(),
+                    role,
+                    store,
+                })
+            }
+            None => {
+                let mut roles = vec![role];
+                if inline_notifier {
+                    roles.push(Role::Asap);
+                }
+                let dir = keys_dir(&config.data_dir);
+                let create = dir.clone();
+                let now = chrono::Utc::now().timestamp();
+                tokio::task::spawn_blocking(move || ensure_local(&create, now))
                     .await
-                    .map_err(|e| KeyError::Invalid(format!("loading task failed: {e}")))?
+                    .map_err(|e| KeyError::Invalid(format!("creating local keys failed: {e}")))??;
+                Ok(KeySource::LocalFiles { dir, roles })
             }
-            KeySource::SecretsManager { arn } => get_secret(arn, aws_endpoint).await,
         }
     }
 
-    /// Writes the material back (used by `portal-admin keys rotate`).
-    pub async fn save_material(
-        &self,
-        aws_endpoint: Option<&str>,
-        material: &KeyMaterial,
-    ) -> Result<(), KeyError> {
+    /// Reads the document(s) and parses them (once per cold start, and on reloads).
+    pub async fn load(&self) -> Result<KeySet, KeyError> {
+        let documents = match self {
+            KeySource::LocalFiles { dir, roles } => {
+                let (dir, roles) = (dir.clone(), roles.clone());
+                tokio::task::spawn_blocking(move || {
+                    roles
+                        .iter()
+                        .map(|&role| {
+                            read_document(&dir, role)?
+                                .ok_or_else(|| KeyError::Missing(format!("`{}`", dir.display())))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .await
+                .map_err(|e| KeyError::Invalid(format!("loading task failed: {e}")))??
+            }
+            KeySource::Secret { arn, role, store } => {
+                let text = store.get(arn).await?.ok_or_else(|| {
+                    KeyError::Missing(format!("secret `{arn}` (it has no value)"))
+                })?;
+                let document = KeyDocument::from_json(&text)
+                    .map_err(|e| KeyError::Invalid(format!("{e} (in secret `{arn}`)")))?;
+                if document.role != *role {
+                    return Err(KeyError::Invalid(format!(
+                        "secret `{arn}` holds the {} function's keys, not the {role} function's: \
+                         each function reads its own secret",
+                        document.role
+                    )));
+                }
+                vec![document]
+            }
+        };
+        KeySet::from_documents(&documents)
+    }
+
+    /// Where it reads from, for logs and messages.
+    pub fn describe(&self) -> String {
         match self {
-            KeySource::LocalFile(path) => {
-                let path = path.clone();
-                let material = material.clone();
-                tokio::task::spawn_blocking(move || save(&path, &material))
-                    .await
-                    .map_err(|e| KeyError::Invalid(format!("saving task failed: {e}")))?
+            KeySource::LocalFiles { dir, roles } => {
+                let names: Vec<&str> = roles.iter().map(|r| r.name()).collect();
+                format!("{}/{{{}}}.json", dir.display(), names.join(","))
             }
-            KeySource::SecretsManager { arn } => put_secret(arn, aws_endpoint, material).await,
+            KeySource::Secret { arn, .. } => format!("secretsmanager:{arn}"),
         }
-    }
-}
-
-/// Loads the material from `source` and parses it into a [`KeySet`] (once per cold start).
-pub async fn load_keyset(
-    source: &KeySource,
-    aws_endpoint: Option<&str>,
-) -> Result<KeySet, KeyError> {
-    let material = source.load_material(aws_endpoint).await?;
-    KeySet::from_material(&material)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(vars: &[(&str, &str)]) -> Config {
-        Config::from_lookup(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
-        .unwrap()
-    }
-
-    #[test]
-    fn the_source_is_the_secret_when_its_arn_is_set_else_the_local_file() {
-        assert_eq!(
-            KeySource::from_config(&config(&[("PORTAL_DATA_DIR", "/data")])),
-            KeySource::LocalFile(PathBuf::from("/data/keys.json"))
-        );
-        assert_eq!(
-            KeySource::from_config(&config(&[
-                ("PORTAL_DATA_DIR", "/data"),
-                ("PORTAL_KEYS_SECRET_ARN", "  ")
-            ])),
-            KeySource::LocalFile(PathBuf::from("/data/keys.json"))
-        );
-        assert_eq!(
-            KeySource::from_config(&config(&[(
-                "PORTAL_KEYS_SECRET_ARN",
-                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k"
-            )])),
-            KeySource::SecretsManager {
-                arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k".into()
-            }
-        );
-    }
-
-    #[tokio::test]
-    async fn load_keyset_reads_a_local_source() {
-        let dir = tempfile::tempdir().unwrap();
-        let source = KeySource::LocalFile(dir.path().join(LOCAL_FILE_NAME));
-        let keys = load_keyset(&source, None).await.unwrap();
-        let again = load_keyset(&source, None).await.unwrap();
-        assert_eq!(keys.active_kid(), again.active_kid());
     }
 }

@@ -20,6 +20,7 @@ use crate::jwt::{self, Audience};
 use crate::keys::{KeySet, SIGNED_TOKEN_TTL_SECS};
 use crate::repo::GrantId;
 use crate::scope::{Scope, Scopes};
+use std::sync::Arc;
 
 /// `token_type` of every access token we issue (RFC 6750).
 pub const TOKEN_TYPE_BEARER: &str = "Bearer";
@@ -116,10 +117,10 @@ impl fmt::Debug for TokenResponse {
 }
 
 /// Keys and names needed to sign tokens: the key set and this server's issuer and API audience.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Signer<'a> {
-    /// Signing keys.
-    pub keys: &'a KeySet,
+    /// The `token` function's keys (the only ones that hold the token signing key).
+    pub keys: Arc<KeySet>,
     /// `iss` of every token.
     pub issuer: &'a str,
     /// `aud` of access tokens.
@@ -232,7 +233,8 @@ pub fn released_claims(claims: &IdentityClaims, scopes: &Scopes) -> IdentityClai
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::test_support::keyset;
+    use crate::keys::test_support::keyset_of;
+    use crate::keys::Role;
 
     const ISS: &str = "https://portal.example";
     const AUD: &str = "https://portal.example/api/portal/v1";
@@ -260,9 +262,9 @@ mod tests {
 
     #[test]
     fn the_access_token_verifies_as_bearer_access_claims() {
-        let keys = keyset();
+        let keys = Arc::new(keyset_of(&[Role::Token]));
         let signer = Signer {
-            keys: &keys,
+            keys: keys.clone(),
             issuer: ISS,
             audience: AUD,
         };
@@ -301,9 +303,9 @@ mod tests {
 
     #[test]
     fn no_id_token_without_openid_and_no_nonce_on_refresh() {
-        let keys = keyset();
+        let keys = Arc::new(keyset_of(&[Role::Token]));
         let signer = Signer {
-            keys: &keys,
+            keys: keys.clone(),
             issuer: ISS,
             audience: AUD,
         };

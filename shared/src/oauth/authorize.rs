@@ -15,19 +15,19 @@ use serde::{Deserialize, Serialize};
 use super::flow_error::{ErrorRedirect, FlowError, PageError};
 use super::params::param;
 use super::{OAuthError, OAuthErrorCode};
-use crate::crypto::Sealer;
 use crate::domain::client::{Client, ClientId};
 use crate::http::request::Params;
 use crate::i18n::negotiate::{from_ui_locales, SWITCH_FIELD};
 use crate::i18n::Locale;
+use crate::keys::{KeySet, Purpose, SealError};
 use crate::repo::ClientRepo;
 use crate::scope::{Scope, Scopes};
 
-/// Purpose (AEAD associated data) of a sealed authorization request: no other sealed value opens as one.
-pub const REQUEST_PURPOSE: &str = "authorization_request";
+/// Sealing purpose of a pending authorization request (its own key: no other sealed value opens as one).
+pub const REQUEST_PURPOSE: Purpose = Purpose::AuthorizationRequest;
 
 /// How long a patient has to get from the authorization request to the code (sign-in and consent).
-pub const REQUEST_TTL_SECS: i64 = 15 * 60;
+pub const REQUEST_TTL_SECS: i64 = REQUEST_PURPOSE.max_lifetime_secs();
 
 /// Longest accepted `state`, in bytes. Clients use it for a CSRF token or a short reference;
 /// anything longer only inflates the sealed request and the redirect.
@@ -138,14 +138,15 @@ pub struct RequestExpired;
 
 impl AuthorizationRequest {
     /// The opaque form for a hidden field or query parameter.
-    pub fn seal(&self, sealer: &Sealer) -> Result<String, crate::crypto::CryptoError> {
-        sealer.seal_json(REQUEST_PURPOSE, self)
+    pub fn seal(&self, keys: &KeySet) -> Result<String, SealError> {
+        keys.sealer(REQUEST_PURPOSE).seal_json(self)
     }
 
     /// Opens a sealed request, refusing it once `now` is past its expiry.
-    pub fn open(sealer: &Sealer, text: &str, now: i64) -> Result<Self, RequestExpired> {
-        let request: Self = sealer
-            .open_json(REQUEST_PURPOSE, text)
+    pub fn open(keys: &KeySet, text: &str, now: i64) -> Result<Self, RequestExpired> {
+        let request: Self = keys
+            .sealer(REQUEST_PURPOSE)
+            .open_json(text)
             .map_err(|_| RequestExpired)?;
         if now >= request.expires_at {
             return Err(RequestExpired);
@@ -634,7 +635,7 @@ mod tests {
 
     #[test]
     fn a_sealed_request_opens_until_it_expires_and_not_after_tampering() {
-        let keys = crate::keys::test_support::keyset();
+        let keys = crate::keys::test_support::keyset_of(&[crate::keys::Role::Authorize]);
         let request = AuthorizationRequest {
             client_id: ClientId::parse("c1").unwrap(),
             client_name: "App".into(),
@@ -650,23 +651,21 @@ mod tests {
             created_at: 1000,
             expires_at: 1000 + REQUEST_TTL_SECS,
         };
-        let sealed = request.seal(keys.sealer()).unwrap();
+        let sealed = request.seal(&keys).unwrap();
         assert_eq!(
-            AuthorizationRequest::open(keys.sealer(), &sealed, 1001).unwrap(),
+            AuthorizationRequest::open(&keys, &sealed, 1001).unwrap(),
             request
         );
-        assert!(
-            AuthorizationRequest::open(keys.sealer(), &sealed, 1000 + REQUEST_TTL_SECS).is_err()
-        );
+        assert!(AuthorizationRequest::open(&keys, &sealed, 1000 + REQUEST_TTL_SECS).is_err());
         let mut tampered = sealed.clone().into_bytes();
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
-        assert!(AuthorizationRequest::open(keys.sealer(), &tampered, 1001).is_err());
+        assert!(AuthorizationRequest::open(&keys, &tampered, 1001).is_err());
         let as_code = keys
-            .sealer()
-            .seal_json("authorization_code", &request)
+            .sealer(Purpose::AuthorizationCode)
+            .seal_json(&request)
             .unwrap();
-        assert!(AuthorizationRequest::open(keys.sealer(), &as_code, 1001).is_err());
+        assert!(AuthorizationRequest::open(&keys, &as_code, 1001).is_err());
     }
 }

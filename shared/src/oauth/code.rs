@@ -1,10 +1,11 @@
-//! The authorization code: sealed (AES-256-GCM) so it carries everything the token endpoint needs,
+//! The authorization code: sealed (AES-256-GCM-SIV, sealed by `authorize`, opened by `token`) so it carries everything the token endpoint needs,
 //! and the authorization endpoint writes nothing to issue it. One-time use is enforced at redemption,
 //! where the grant it names is created with a not-exists condition.
 
 use serde::{Deserialize, Serialize};
 
 use super::claims::IdentityClaims;
+use crate::keys::Purpose;
 
 /// What an authorization code is bound to (RFC 6749 §4.1.2, RFC 7636, OIDC Core §3.1.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,8 +38,8 @@ pub struct AuthorizationCode {
 }
 
 impl AuthorizationCode {
-    /// Purpose bound into the seal, so no other sealed value can pass for a code.
-    pub const PURPOSE: &'static str = "authorization_code";
+    /// Sealing purpose (its own key), so no other sealed value can pass for a code.
+    pub const PURPOSE: Purpose = Purpose::AuthorizationCode;
     /// Lifetime of a code in seconds (RFC 6749 §4.1.2 recommends at most 10 minutes; we use 60 s).
-    pub const TTL_SECONDS: i64 = 60;
+    pub const TTL_SECONDS: i64 = Self::PURPOSE.max_lifetime_secs();
 }

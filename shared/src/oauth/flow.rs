@@ -31,7 +31,7 @@ use crate::config::Config;
 use crate::domain::password::{verify_dummy, verify_password};
 use crate::domain::patient::{Email, Patient};
 use crate::http::request::Params;
-use crate::keys::KeySet;
+use crate::keys::Keys;
 use crate::metrics::{self, Counter};
 use crate::repo::{
     Attempt, ClientRepo, ConsentRepo, GrantId, PatientRepo, Session, SessionRepo, ThrottleRepo,
@@ -142,7 +142,7 @@ pub fn identity_claims(patient: &Patient, scopes: &Scopes) -> IdentityClaims {
 #[derive(Clone)]
 pub struct Flow {
     config: Arc<Config>,
-    keys: Arc<KeySet>,
+    keys: Arc<Keys>,
     clients: ClientRepo,
     patients: PatientRepo,
     sessions: SessionRepo,
@@ -191,10 +191,16 @@ impl Flow {
     }
 
     /// Opens the sealed request of a login or consent page.
-    pub fn open_request(&self, sealed: Option<&str>) -> Result<AuthorizationRequest, PageError> {
+    pub async fn open_request(
+        &self,
+        sealed: Option<&str>,
+    ) -> Result<AuthorizationRequest, PageError> {
         let sealed = sealed.ok_or(PageError::RequestExpired)?;
-        AuthorizationRequest::open(self.keys.sealer(), sealed, now_unix())
-            .map_err(|_| PageError::RequestExpired)
+        let keys = self
+            .keys
+            .for_sealed(super::authorize::REQUEST_PURPOSE, sealed)
+            .await;
+        AuthorizationRequest::open(&keys, sealed, now_unix()).map_err(|_| PageError::RequestExpired)
     }
 
     /// The decision of the module documentation, for a validated request.
@@ -364,8 +370,9 @@ impl Flow {
         };
         let sealed = self
             .keys
-            .sealer()
-            .seal_json(AuthorizationCode::PURPOSE, &code)
+            .current()
+            .sealer(AuthorizationCode::PURPOSE)
+            .seal_json(&code)
             .map_err(|error| {
                 tracing::error!(cause = %error, "sealing an authorization code failed");
                 PageError::Internal
@@ -385,7 +392,7 @@ impl Flow {
         request: &AuthorizationRequest,
         page: &str,
     ) -> Result<String, FlowError> {
-        let sealed = request.seal(self.keys.sealer()).map_err(|error| {
+        let sealed = request.seal(&self.keys.current()).map_err(|error| {
             tracing::error!(cause = %error, "sealing an authorization request failed");
             PageError::Internal
         })?;

@@ -89,7 +89,7 @@ impl TokenService {
         }
         let client = client_auth::authenticate(&self.clients, credentials).await?;
         let now = now_unix();
-        match self.identify(token, hint) {
+        match self.identify(token, hint).await {
             Presented::Access(claims)
                 if claims.client_id == client.id.as_str() && claims.exp > now =>
             {

@@ -228,8 +228,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::keys::test_support::keyset;
-    use crate::keys::KeyMaterial;
+    use crate::keys::test_support::{foreign_keyset, keyset};
 
     const ISS: &str = "https://portal.example";
 
@@ -312,7 +311,7 @@ mod tests {
     #[test]
     fn a_forged_or_foreign_expired_hint_is_refused() {
         let keys = keyset();
-        let other = KeySet::from_material(&KeyMaterial::generate().unwrap()).unwrap();
+        let other = foreign_keyset();
         let foreign = id_token(&other, json!("c1"), ISS, -86_400);
         assert_eq!(
             verify_client(&keys, ISS, &foreign, None),

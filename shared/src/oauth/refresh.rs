@@ -29,9 +29,9 @@ use super::client_auth::{self, ClientCredentials};
 use super::refusal::Refusal;
 use super::service::TokenService;
 use super::OAuthError;
-use crate::crypto::{CryptoError, Sealer};
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
+use crate::keys::{KeySet, Purpose, SealError};
 use crate::metrics::{self, Counter};
 use crate::repo::{GrantError, GrantId};
 use crate::scope::Scopes;
@@ -67,8 +67,9 @@ pub struct RefreshToken {
 const INVALID_REFRESH: &str = "the refresh token is invalid, expired or revoked";
 
 impl RefreshToken {
-    /// Purpose bound into the seal, so no other sealed value can pass for a refresh token.
-    pub const PURPOSE: &'static str = "refresh_token";
+    /// Sealing purpose (its own key, held by `token` alone), so no other sealed value can pass
+    /// for a refresh token.
+    pub const PURPOSE: Purpose = Purpose::RefreshToken;
 
     /// The first token of a grant created by a code exchange.
     pub fn first(subject: &GrantSubject, scopes: &Scopes, expires_at: i64) -> RefreshToken {
@@ -95,15 +96,15 @@ impl RefreshToken {
     }
 
     /// Seals the token.
-    pub fn seal(&self, sealer: &Sealer) -> Result<String, OAuthError> {
-        sealer
-            .seal_json(Self::PURPOSE, self)
+    pub fn seal(&self, keys: &KeySet) -> Result<String, OAuthError> {
+        keys.sealer(Self::PURPOSE)
+            .seal_json(self)
             .map_err(OAuthError::server_error)
     }
 
     /// Opens a sealed token (authenticity only: expiry and client are the caller's checks).
-    pub fn open(sealer: &Sealer, text: &str) -> Result<RefreshToken, CryptoError> {
-        sealer.open_json(Self::PURPOSE, text)
+    pub fn open(keys: &KeySet, text: &str) -> Result<RefreshToken, SealError> {
+        keys.sealer(Self::PURPOSE).open_json(text)
     }
 
     /// Whether the token has expired at `now`.
@@ -143,7 +144,11 @@ impl TokenService {
         refresh_token: &str,
         scope: Option<&str>,
     ) -> Result<TokenResponse, Refusal> {
-        let token = RefreshToken::open(self.keys.sealer(), refresh_token)
+        let keys = self
+            .keys
+            .for_sealed(RefreshToken::PURPOSE, refresh_token)
+            .await;
+        let token = RefreshToken::open(&keys, refresh_token)
             .map_err(|_| OAuthError::invalid_grant(INVALID_REFRESH))?;
         if token.client_id != credentials.client_id {
             return Err(OAuthError::invalid_grant(
@@ -188,7 +193,7 @@ impl TokenService {
 
         let next = token
             .next()
-            .seal(self.keys.sealer())
+            .seal(&self.keys.current())
             .map_err(Refusal::Checked)?;
         self.signer()
             .respond(&token.subject(), &scopes, Some(next), false, now)
@@ -216,7 +221,8 @@ fn narrowed_scopes(text: &str, granted: &Scopes) -> Result<Scopes, OAuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::test_support::keyset;
+    use crate::keys::test_support::keyset_of;
+    use crate::keys::Role;
     use crate::oauth::OAuthErrorCode;
 
     fn token() -> RefreshToken {
@@ -235,14 +241,18 @@ mod tests {
 
     #[test]
     fn a_refresh_token_opens_only_as_a_refresh_token() {
-        let keys = keyset();
+        let keys = keyset_of(&[Role::Token]);
         let token = token();
-        let sealed = token.seal(keys.sealer()).unwrap();
-        assert_eq!(RefreshToken::open(keys.sealer(), &sealed).unwrap(), token);
+        let sealed = token.seal(&keys).unwrap();
+        assert_eq!(RefreshToken::open(&keys, &sealed).unwrap(), token);
         assert!(keys
-            .sealer()
-            .open(crate::oauth::code::AuthorizationCode::PURPOSE, &sealed)
+            .sealer(crate::oauth::code::AuthorizationCode::PURPOSE)
+            .open(&sealed)
             .is_err());
+        // No other function holds the refresh token key: not even `authorize`, which seals codes.
+        let authorize = keyset_of(&[Role::Authorize]);
+        assert!(RefreshToken::open(&authorize, &sealed).is_err());
+        assert!(token.seal(&authorize).is_err());
         assert!(!sealed.contains(token.patient_id.as_str()));
     }
 

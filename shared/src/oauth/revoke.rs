@@ -56,16 +56,22 @@ pub(crate) enum Presented {
 }
 
 impl TokenService {
-    /// Opens or verifies `token`, trying the hinted kind first.
-    pub(crate) fn identify(&self, token: &str, hint: Option<TokenTypeHint>) -> Presented {
+    /// Opens or verifies `token`, trying the hinted kind first (with keys reloaded first if it
+    /// names a key this instance has not loaded).
+    pub(crate) async fn identify(&self, token: &str, hint: Option<TokenTypeHint>) -> Presented {
+        let keys = if token.split('.').count() == 3 {
+            self.keys.for_token(token).await
+        } else {
+            self.keys.for_sealed(RefreshToken::PURPOSE, token).await
+        };
         let as_refresh = || {
-            RefreshToken::open(self.keys.sealer(), token)
+            RefreshToken::open(&keys, token)
                 .ok()
                 .map(Presented::Refresh)
         };
         let as_access = || {
             jwt::verify::<AccessClaims>(
-                &self.keys,
+                &keys,
                 token,
                 jwt::TYP_ACCESS_TOKEN,
                 &self.issuer,
@@ -91,7 +97,7 @@ impl TokenService {
         hint: Option<TokenTypeHint>,
     ) -> Result<(), OAuthError> {
         let client = client_auth::authenticate(&self.clients, credentials).await?;
-        match self.identify(token, hint) {
+        match self.identify(token, hint).await {
             Presented::Refresh(refresh) if refresh.client_id == client.id => {
                 match self.grants.revoke(&refresh.grant_id).await {
                     Ok(()) => {

@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use super::access::Signer;
 use crate::boot::Context;
-use crate::keys::KeySet;
+use crate::keys::Keys;
 use crate::repo::{ClientRepo, GrantId, GrantRepo, RepoError, RevokedTokenRepo};
 
 /// The token, revocation and introspection endpoints over the function's context.
 #[derive(Clone)]
 pub struct TokenService {
-    pub(crate) keys: Arc<KeySet>,
+    pub(crate) keys: Arc<Keys>,
     pub(crate) issuer: String,
     pub(crate) audience: String,
     pub(crate) grants: GrantRepo,
@@ -38,7 +38,7 @@ impl TokenService {
 
     pub(crate) fn signer(&self) -> Signer<'_> {
         Signer {
-            keys: &self.keys,
+            keys: self.keys.current(),
             issuer: &self.issuer,
             audience: &self.audience,
         }

@@ -156,8 +156,10 @@ impl TokenService {
         }
         let code: AuthorizationCode = self
             .keys
-            .sealer()
-            .open_json(AuthorizationCode::PURPOSE, request.code)
+            .for_sealed(AuthorizationCode::PURPOSE, request.code)
+            .await
+            .sealer(AuthorizationCode::PURPOSE)
+            .open_json(request.code)
             .map_err(|_| OAuthError::invalid_grant(INVALID_CODE))?;
         let now = now_unix();
         if now >= code.expires_at {
@@ -213,7 +215,7 @@ impl TokenService {
 
         let refresh_token = if with_refresh {
             let token = RefreshToken::first(&subject, &scopes, expires_at);
-            Some(token.seal(self.keys.sealer()).map_err(Refusal::Checked)?)
+            Some(token.seal(&self.keys.current()).map_err(Refusal::Checked)?)
         } else {
             None
         };

@@ -174,11 +174,43 @@ pub struct Jwk {
     pub e: String,
 }
 
-/// The public keys that verify access tokens, id_tokens and video links (RFC 7517 §5). The active
-/// key and, after a rotation, the previous ones until every token they signed has expired.
+/// The public keys that verify access tokens and id_tokens (RFC 7517 §5): the active key, the next
+/// one (published at least 2 h 20 min before it signs, so cached copies know it in time) and,
+/// after a rotation, the previous one until every token it signed has expired.
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Jwks {
     /// The keys.
     pub keys: Vec<Jwk>,
+}
+
+/// One public video join-link key (RFC 7517, RFC 7518 §6.2: an EC P-256 key).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VideoJwk {
+    /// `EC`.
+    pub kty: String,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub use_: String,
+    /// `ES256`.
+    pub alg: String,
+    /// `P-256`.
+    pub crv: String,
+    /// Key id, as in the `kid` header of the join tokens it signed.
+    pub kid: String,
+    /// X coordinate, base64url.
+    pub x: String,
+    /// Y coordinate, base64url.
+    pub y: String,
+}
+
+/// The public keys that verify video join-link tokens (`typ: video+jwt`), for the video service.
+/// A set of their own: no key in it verifies an access token or an id_token, and no key of the
+/// token JWKS verifies a join link.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VideoJwks {
+    /// The keys (active, next and recently retired).
+    pub keys: Vec<VideoJwk>,
 }

@@ -106,6 +106,7 @@ authorization pages never do.
         oidc_paths::openid_configuration,
         oidc_paths::authorization_server_metadata,
         oidc_paths::jwks,
+        oidc_paths::video_jwks,
         oidc_paths::userinfo_get,
         oidc_paths::userinfo_post,
         oidc_paths::get_profile,
@@ -180,7 +181,6 @@ pub fn document(config: &Config) -> Document {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{KeyMaterial, KeySet};
 
     fn config() -> Config {
         Config::from_lookup(|name| {
@@ -216,9 +216,11 @@ mod tests {
     }
 
     #[test]
-    fn the_jwks_schema_describes_the_served_key_set() {
-        let keys = KeySet::from_material(&KeyMaterial::generate().unwrap()).unwrap();
+    fn the_jwks_schemas_describe_the_served_key_sets() {
+        let keys = crate::keys::test_support::keyset_of(&[crate::keys::Role::Userinfo]);
         let parsed: forms::Jwks = serde_json::from_value(keys.jwks()).unwrap();
         assert!(!parsed.keys.is_empty());
+        let video: forms::VideoJwks = serde_json::from_value(keys.video_jwks().unwrap()).unwrap();
+        assert!(!video.keys.is_empty());
     }
 }

@@ -2,7 +2,7 @@
 //! and this documentation. Description-only functions, like [`super::booking_paths`].
 #![allow(dead_code)] // Description-only functions: utoipa reads their attributes, nothing calls them.
 
-use super::forms::{Jwks, UserinfoForm};
+use super::forms::{Jwks, UserinfoForm, VideoJwks};
 use super::responses::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::oidc::discovery::ProviderMetadata;
 use crate::oidc::profile::Profile;
@@ -42,7 +42,7 @@ fn authorization_server_metadata() {}
 
 /// Signing keys
 ///
-/// The JWKS that verifies access tokens, id_tokens and video links. Cacheable for five minutes.
+/// The JWKS that verifies access tokens and id_tokens. Cacheable for five minutes.
 #[utoipa::path(
     get,
     path = "/.well-known/jwks.json",
@@ -55,6 +55,24 @@ fn authorization_server_metadata() {}
     )
 )]
 fn jwks() {}
+
+/// Video join-link keys
+///
+/// The JWKS that verifies the tokens in video consultation join links (ES256, `typ: video+jwt`),
+/// for the video service. Separate from the token JWKS: a join-link key verifies nothing else.
+/// Cacheable for five minutes.
+#[utoipa::path(
+    get,
+    path = "/.well-known/video-jwks.json",
+    operation_id = "video_jwks",
+    tag = "userinfo",
+    responses(
+        (status = 200, description = "The public keys", body = VideoJwks, headers(
+            ("Cache-Control" = String, description = "`public, max-age=300`"),
+        )),
+    )
+)]
+fn video_jwks() {}
 
 /// UserInfo
 ///

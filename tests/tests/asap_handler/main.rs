@@ -12,6 +12,7 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use shared::boot::EventHandler as _;
 use shared::i18n::Locale;
+use shared::keys::Role;
 use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
 use testkit::catalog;
 use testkit::TestContext;
@@ -40,8 +41,8 @@ impl Portal {
     /// The booking and ASAP functions over `ctx`.
     fn on(ctx: TestContext) -> Portal {
         Portal {
-            booking: Arc::new(BookingApp::new(ctx.context.clone())),
-            asap: Arc::new(AsapApp::new(ctx.context.clone())),
+            booking: Arc::new(BookingApp::new(ctx.function(Role::Booking))),
+            asap: Arc::new(AsapApp::new(ctx.function(Role::Asap))),
             ctx,
         }
     }

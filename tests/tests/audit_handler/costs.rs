@@ -149,15 +149,16 @@ async fn without_its_record_no_patient_data_leaves_and_no_change_is_made() {
     let id = portal.book(&app, &free[0]).await;
     let before = portal.records(&patient.id).await.len();
 
-    let down = portal.ctx.with_store(Arc::new(AuditDown {
+    let down: SharedStore = Arc::new(AuditDown {
         inner: portal.ctx.store(),
-    }));
-    let cut = Portal::over(TestContext::new(), Some(down));
+    });
+    let cut_booking = booking_fn::App::new(portal.ctx.function_over(Role::Booking, down.clone()));
+    let cut_userinfo = userinfo_fn::App::new(portal.ctx.function_over(Role::Userinfo, down));
     let one = format!("{API}/appointments/{id}");
 
     // A read: the data was found, but it is withheld without its record.
     let event = app.get(&one).header("origin", "http://127.0.0.1:3000");
-    let (response, log) = invoke(&cut.booking, "booking", invocation(event, "r-read")).await;
+    let (response, log) = invoke(&cut_booking, "booking", invocation(event, "r-read")).await;
     assert_eq!(response.status(), 503);
     let text = String::from_utf8(response.body().to_vec()).unwrap();
     let body: Value = serde_json::from_str(&text).unwrap();
@@ -172,7 +173,7 @@ async fn without_its_record_no_patient_data_leaves_and_no_change_is_made() {
     assert_eq!(log.fields()["status"], 503);
 
     let (status, body, _) = run(
-        &cut.userinfo,
+        &cut_userinfo,
         "userinfo",
         app.get("/oauth/userinfo"),
         "r-ui",
@@ -183,9 +184,9 @@ async fn without_its_record_no_patient_data_leaves_and_no_change_is_made() {
 
     // A change: its transaction carries the record, so neither is written.
     let event = app.post(&format!("{API}/booking"), &book_request(&free[1]));
-    let (status, _, _) = run(&cut.booking, "booking", event, "r-book").await;
+    let (status, _, _) = run(&cut_booking, "booking", event, "r-book").await;
     assert_eq!(status, 503);
-    let (status, body, _) = run(&cut.booking, "booking", app.delete(&one), "r-cancel").await;
+    let (status, body, _) = run(&cut_booking, "booking", app.delete(&one), "r-cancel").await;
     assert_eq!(status, 503, "{body}");
     let list = app.get(&format!("{API}/appointments"));
     let (_, body, _) = run(&portal.booking, "booking", list, "r-list").await;

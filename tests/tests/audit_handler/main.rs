@@ -14,6 +14,7 @@ use shared::audit::{AccessRecord, AuditLog};
 use shared::boot::{invoke, Context, Handler};
 use shared::domain::client::ClientId;
 use shared::domain::patient::{Patient, PatientId};
+use shared::keys::Role;
 use shared::store::{layout, Item};
 use testkit::api::{book_request, days_ahead, API, PORTAL_SCOPE};
 use testkit::tokens::{access_claims, sign};
@@ -45,16 +46,15 @@ impl Portal {
     async fn new() -> Self {
         let ctx = TestContext::with_env(&[("PORTAL_ASAP_DISPATCH", "stream")]);
         catalog::load_demo(&ctx.store()).await;
-        Self::over(ctx, None)
+        Self::on(ctx)
     }
 
-    /// The functions over `ctx`, or over `context` (another store) when given.
-    fn over(ctx: TestContext, context: Option<Context>) -> Self {
-        let context = context.unwrap_or_else(|| ctx.context.clone());
+    /// The functions over `ctx`, each with its own keys.
+    fn on(ctx: TestContext) -> Self {
         Self {
-            booking: booking_fn::App::new(context.clone()),
-            asap: asap_fn::App::new(context.clone()),
-            userinfo: userinfo_fn::App::new(context),
+            booking: booking_fn::App::new(ctx.function(Role::Booking)),
+            asap: asap_fn::App::new(ctx.function(Role::Asap)),
+            userinfo: userinfo_fn::App::new(ctx.function(Role::Userinfo)),
             ctx,
         }
     }
@@ -114,7 +114,7 @@ impl App {
         let claims = access_claims(&context.config, patient.as_str(), scope);
         Self {
             client_id: ClientId::parse(&claims.client_id).unwrap(),
-            token: sign(&context.keys, &claims),
+            token: sign(&context.keys.current(), &claims),
         }
     }
 

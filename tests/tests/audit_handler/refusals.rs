@@ -119,7 +119,7 @@ async fn requests_without_a_trustworthy_token_are_not_audited() {
     );
     let now = shared::store::now_unix();
     let expired = testkit::tokens::sign(
-        &portal.ctx.context.keys,
+        &portal.ctx.context.keys.current(),
         &shared::bearer::AccessClaims {
             iat: now - 900,
             exp: now - 600,

@@ -203,9 +203,7 @@ async fn logout_with_a_bad_hint_is_a_400_page_but_still_signs_out() {
     let mut b = Browser::new(&w);
     b.authorize_fully(&authorize_path(&w.client, &[])).await;
     let sid = b.session_cookie().unwrap();
-    let other_keys =
-        shared::keys::KeySet::from_material(&shared::keys::KeyMaterial::generate().unwrap())
-            .unwrap();
+    let other_keys = testkit::tokens::foreign_keys();
     let forged = other_keys
         .sign_jwt(
             "JWT",

@@ -12,6 +12,7 @@ use shared::boot::{Context, Handler};
 use shared::config::Config;
 use shared::domain::client::{Client, RedirectUri};
 use shared::domain::patient::Patient;
+use shared::keys::Role;
 use shared::oauth::code::AuthorizationCode;
 use shared::repo::ClientRepo;
 use shared::scope::Scopes;
@@ -52,12 +53,13 @@ async fn world() -> World {
 
 /// A world whose context may use another configuration (the https issuer test).
 async fn world_with(ctx: TestContext, config: Option<Config>) -> World {
+    let authorize = ctx.function(Role::Authorize);
     let context = match config {
         Some(config) => Context {
             config: Arc::new(config),
-            ..ctx.context.clone()
+            ..authorize
         },
-        None => ctx.context.clone(),
+        None => authorize,
     };
     let clients = ClientRepo::new(ctx.store());
     let uri = |u: &str| RedirectUri::parse(u).unwrap();
@@ -320,10 +322,9 @@ fn open_code(world: &World, reply: &Reply) -> AuthorizationCode {
         .unwrap_or_else(|| panic!("no code in {}", reply.location()));
     world
         .ctx
-        .context
-        .keys
-        .sealer()
-        .open_json(AuthorizationCode::PURPOSE, &code)
+        .keys()
+        .sealer(AuthorizationCode::PURPOSE)
+        .open_json(&code)
         .expect("the code opens with the sealer")
 }
 
@@ -339,5 +340,5 @@ fn id_token_of_session(world: &World, aud: &str, exp_in: i64, sid: Option<&str>)
     if let Some(sid) = sid {
         claims["sid"] = json!(sid);
     }
-    world.ctx.context.keys.sign_jwt("JWT", &claims).unwrap()
+    world.ctx.keys().sign_jwt("JWT", &claims).unwrap()
 }

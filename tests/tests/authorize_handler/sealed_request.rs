@@ -39,10 +39,9 @@ async fn a_tampered_or_missing_request_gets_a_400_start_again_page() {
     // An authorization code is sealed for another purpose: it is not a request.
     let code = w
         .ctx
-        .context
-        .keys
-        .sealer()
-        .seal_json(AuthorizationCode::PURPOSE, &json!({}))
+        .keys()
+        .sealer(AuthorizationCode::PURPOSE)
+        .seal_json(&json!({}))
         .unwrap();
     b.get(&format!("/oauth/login?request={}", enc(&code)))
         .await

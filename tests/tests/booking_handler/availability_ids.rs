@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use shared::booking::AvailabilityToken;
-use shared::keys::{KeyMaterial, KeySet};
+use shared::keys::KeySet;
 use shared::store::now_unix;
 
 use super::*;
@@ -31,11 +31,11 @@ async fn tampered_expired_and_foreign_availability_ids_are_refused_with_400() {
             ends_at: start + 1200,
             exp,
         }
-        .seal(keys.sealer())
+        .seal(keys)
         .unwrap()
     };
-    let expired = sealed(now_unix() - 1, &ctx.context.keys);
-    let foreign_keys = KeySet::from_material(&KeyMaterial::generate().unwrap()).unwrap();
+    let expired = sealed(now_unix() - 1, &ctx.keys());
+    let foreign_keys = testkit::tokens::foreign_keys();
     let foreign = sealed(now_unix() + 600, &foreign_keys);
     let shifted = AvailabilityToken {
         type_id: 198,
@@ -45,7 +45,7 @@ async fn tampered_expired_and_foreign_availability_ids_are_refused_with_400() {
         ends_at: start + 1260,
         exp: now_unix() + 600,
     }
-    .seal(ctx.context.keys.sealer())
+    .seal(&ctx.keys())
     .unwrap();
 
     for (case, id) in [

@@ -9,9 +9,10 @@ use shared::store::{Condition, Item, Key, Page, Query, Store, StoreError, Update
 
 use super::*;
 
-async fn twenty_patients_race_for_one_slot(context: Context) {
+/// `context` mints the patients' tokens; `booking` is what the booking function runs with.
+async fn twenty_patients_race_for_one_slot(context: Context, booking: Context) {
     catalog::load_demo(&context.store).await;
-    let app = Arc::new(App::new(context.clone()));
+    let app = Arc::new(App::new(booking));
     let scout = ApiPatient::new(&context);
     let slot = availabilities(&app, &scout, 198, 53).await[0].clone();
     let tasks: Vec<_> = (0..20)
@@ -46,14 +47,15 @@ async fn twenty_patients_race_for_one_slot(context: Context) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_bookings_of_one_slot_give_one_appointment_on_sqlite() {
     let ctx = TestContext::new();
-    twenty_patients_race_for_one_slot(ctx.context.clone()).await;
+    twenty_patients_race_for_one_slot(ctx.context.clone(), ctx.function(Role::Booking)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_bookings_of_one_slot_give_one_appointment_on_dynamodb() {
     let ctx = TestContext::new();
-    let context = ctx.with_store(portal_tests::dynamo_store().await);
-    twenty_patients_race_for_one_slot(context).await;
+    let store = portal_tests::dynamo_store().await;
+    let booking = ctx.function_over(Role::Booking, store.clone());
+    twenty_patients_race_for_one_slot(ctx.with_store(store), booking).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -65,7 +67,7 @@ async fn of_two_racing_reschedules_exactly_one_wins() {
     });
     let context = ctx.with_store(gated.clone());
     catalog::load_demo(&context.store).await;
-    let app = Arc::new(App::new(context.clone()));
+    let app = Arc::new(App::new(ctx.function_over(Role::Booking, gated.clone())));
     let patient = Arc::new(ApiPatient::new(&context));
     let slots = availabilities(&app, &patient, 198, 53).await;
     let id = book(&app, &patient, &slots[0]).await;

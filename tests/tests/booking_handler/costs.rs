@@ -53,7 +53,7 @@ async fn with_the_current_etag_reschedule_and_cancel_are_one_round_trip() {
     // As deployed: a freed slot's ASAP mail goes out from the table's stream, not in the request.
     let ctx = TestContext::with_env(&[("PORTAL_ASAP_DISPATCH", "stream")]);
     catalog::load_demo(&ctx.store()).await;
-    let app = App::new(ctx.context.clone());
+    let app = App::new(ctx.function(Role::Booking));
     let patient = ApiPatient::new(&ctx.context);
     let slots = availabilities(&app, &patient, 198, 53).await;
     let id = book(&app, &patient, &slots[0]).await;

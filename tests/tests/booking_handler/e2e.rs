@@ -2,7 +2,6 @@
 
 use serde_json::json;
 use shared::crypto::random_id;
-use shared::keys::KeySet;
 use testkit::api::API;
 
 use super::*;
@@ -19,12 +18,7 @@ async fn the_walkthrough_works_through_cargo_lambda_watch() {
     let portal = portal_tests::watch::portal();
     let config = portal.config();
     let store = shared::boot::connect_store(&config).await.unwrap();
-    let source = shared::keys::KeySource::LocalFile(config.data_dir.join("keys.json"));
-    let material = match source.load_material(None).await {
-        Ok(material) => material,
-        Err(_) => shared::keys::load_or_create(&config.data_dir.join("keys.json")).unwrap(),
-    };
-    let keys = KeySet::from_material(&material).unwrap();
+    let keys = testkit::portal_keys(&config.data_dir);
     let context = shared::boot::context(config, store, keys);
     catalog::load_demo(&context.store).await;
     let patient = ApiPatient::new(&context);

@@ -4,6 +4,7 @@
 use booking_fn::App;
 use chrono::Datelike;
 use serde_json::Value;
+use shared::keys::Role;
 use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
 use testkit::catalog;
 use testkit::TestContext;
@@ -24,7 +25,7 @@ mod walkthrough;
 async fn setup() -> (TestContext, App) {
     let ctx = TestContext::new();
     catalog::load_demo(&ctx.store()).await;
-    let app = App::new(ctx.context.clone());
+    let app = App::new(ctx.function(Role::Booking));
     ctx.counter.take();
     (ctx, app)
 }

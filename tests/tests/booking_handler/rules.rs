@@ -98,7 +98,7 @@ async fn cancelling_inside_the_notice_period_is_refused_and_video_links_only_exi
         ends_at: instant("ends_at"),
         exp: late + 600,
     }
-    .seal(ctx.context.keys.sealer())
+    .seal(&ctx.keys())
     .unwrap();
     let refused = service
         .reschedule(&patient_id, &plain, &target, IfMatch::Any, late)

@@ -26,7 +26,7 @@ async fn availabilities_in_a_dst_week_carry_the_offset_of_their_own_day() {
     let ctx = TestContext::new();
     let catalog = catalog::daily("09:00", "10:00", 60, 366);
     catalog::load(&ctx.context.store, &catalog.to_string()).await;
-    let app = App::new(ctx.context.clone());
+    let app = App::new(ctx.function(Role::Booking));
     let patient = ApiPatient::new(&ctx.context);
     let (change, forward) = next_dst_change();
     let (before, after) = if forward {

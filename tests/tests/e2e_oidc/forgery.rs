@@ -2,7 +2,7 @@
 
 use openidconnect::core::{CoreIdTokenVerifier, CoreJsonWebKeySet};
 use serde_json::json;
-use shared::keys::KeySet;
+use shared::keys::Role;
 use testkit::jws::{jwt_claims, jwt_header, unsigned_jwt, with_claims};
 use testkit::{oauth, Event, TestContext};
 
@@ -20,8 +20,7 @@ async fn unsigned_forged_and_foreign_tokens_are_refused_at_userinfo() {
     claims["sub"] = json!(victim.id);
     let forged = with_claims(&genuine, &claims);
     let unsigned = unsigned_jwt(&jwt_header(&genuine), &jwt_claims(&genuine));
-    let foreign_keys = KeySet::from_material(&shared::keys::KeyMaterial::generate().unwrap())
-        .expect("foreign keys");
+    let foreign_keys = testkit::tokens::foreign_keys();
     let foreign = foreign_keys
         .sign_jwt("at+jwt", &jwt_claims(&genuine))
         .unwrap();
@@ -62,7 +61,7 @@ async fn tokens_signed_by_the_previous_key_still_verify_after_a_rotation() {
     let patient = ctx.patient().await;
 
     // Tokens from the token function with the keys before the rotation.
-    let response = token_fn::App::new(ctx.context.clone())
+    let response = token_fn::App::new(ctx.function(Role::Token))
         .handle(
             Event::post("/oauth/token")
                 .form(&[
@@ -79,13 +78,14 @@ async fn tokens_signed_by_the_previous_key_still_verify_after_a_rotation() {
     let tokens: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     let access_token = tokens["access_token"].as_str().unwrap().to_owned();
     let id_token = tokens["id_token"].as_str().unwrap().to_owned();
-    let old_kid = ctx.context.keys.active_kid().to_owned();
+    let old_kid = ctx.keys().active_kid().unwrap().to_owned();
     assert_eq!(jwt_header(&id_token)["kid"], old_kid.as_str());
 
     // Rotate, and serve from a context built on the rotated material.
     let rotated = ctx.rotated();
-    assert_ne!(rotated.keys.active_kid(), old_kid);
-    let userinfo = userinfo_fn::App::new(rotated.clone());
+    let new_kid = rotated.keys.current().active_kid().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+    let userinfo = userinfo_fn::App::new(ctx.function(Role::Userinfo));
 
     let response = userinfo
         .handle(
@@ -111,7 +111,7 @@ async fn tokens_signed_by_the_previous_key_still_verify_after_a_rotation() {
             k.key_id().map(|id| id.as_str().to_owned())
         })
         .collect();
-    assert!(kids.contains(&old_kid) && kids.contains(rotated.keys.active_kid()));
+    assert!(kids.contains(&old_kid) && kids.contains(&new_kid));
     let verifier = CoreIdTokenVerifier::new_public_client(
         ClientId::new(client.id.to_string()),
         IssuerUrl::new(ctx.context.config.issuer_str().to_owned()).unwrap(),
@@ -126,9 +126,10 @@ async fn tokens_signed_by_the_previous_key_still_verify_after_a_rotation() {
     // New tokens are signed with the new key.
     let fresh = rotated
         .keys
+        .current()
         .sign_jwt("JWT", &jwt_claims(&id_token))
         .unwrap();
-    assert_eq!(jwt_header(&fresh)["kid"], rotated.keys.active_kid());
+    assert_eq!(jwt_header(&fresh)["kid"], new_kid.as_str());
     let fresh = CoreIdToken::from_str(&fresh).unwrap();
     assert!(fresh
         .claims(&verifier, &Nonce::new(oauth::NONCE.into()))

@@ -69,59 +69,69 @@ fn the_deploy_build_puts_each_bootstrap_where_code_uri_looks() {
 #[test]
 fn every_function_gets_the_configuration_the_code_reads() {
     let doc = template();
-    let env = doc["Globals"]["Function"]["Environment"]["Variables"]
+    let globals = doc["Globals"]["Function"]["Environment"]["Variables"]
         .as_mapping()
         .expect("Globals environment");
-    let names: BTreeSet<&str> = env.keys().filter_map(Value::as_str).collect();
-    for variable in DEPLOYED_VARIABLES {
-        assert!(names.contains(variable), "{variable} is not set");
-    }
     let var = |name: &str| &doc["Globals"]["Function"]["Environment"]["Variables"][name];
-    assert_eq!(
-        ref_target(var(shared::keys::SECRET_ARN_VAR)).as_deref(),
-        Some("KeysSecret")
-    );
-    assert_eq!(
-        resource(&doc, "KeysSecret")["Type"].as_str(),
-        Some("AWS::SecretsManager::Secret")
-    );
     let (sub, store) = intrinsic(var("PORTAL_STORE")).expect("!Sub dynamodb:${Table}");
     assert_eq!(
         (sub.as_str(), store.as_str()),
         ("Sub", Some("dynamodb:${Table}"))
     );
 
-    // Whatever the stack fills in, the code must accept: literal values as they are, references
-    // as a typical deployment resolves them.
-    let resolved: BTreeMap<String, String> = env
-        .iter()
-        .map(|(name, value)| {
-            let name = name.as_str().unwrap().to_owned();
-            // `as_str` would also read through a tag (`!Ref Issuer` -> "Issuer").
-            let value = match value {
-                Value::String(literal) => literal.clone(),
-                _ => match name.as_str() {
-                    "PORTAL_STORE" => "dynamodb:portal-Table-1ABC".to_owned(),
-                    "PORTAL_ISSUER" => "https://id.portal.example".to_owned(),
-                    "PORTAL_API_AUDIENCE" => "https://id.portal.example/api/portal/v1".to_owned(),
-                    "PORTAL_MAIL_FROM" => "no-reply@portal.example".to_owned(),
-                    "PORTAL_CORS_ORIGINS" => "https://app.example".to_owned(),
-                    "PORTAL_LOG_LEVEL" => "info".to_owned(),
-                    "PORTAL_METRICS_NAMESPACE" => "MyPatientPortal/prod".to_owned(),
-                    "PORTAL_AUDIT_RETENTION_DAYS" => "365".to_owned(),
-                    _ => "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys".to_owned(),
-                },
-            };
-            (name, value)
-        })
-        .collect();
-    let config = shared::config::Config::from_lookup(|name| resolved.get(name).cloned())
-        .unwrap_or_else(|e| panic!("the deployed configuration is refused: {e}"));
-    assert_eq!(config.mail, shared::config::MailConfig::Ses);
-    assert!(matches!(
-        config.store,
-        shared::config::StoreConfig::Dynamo { .. }
-    ));
+    for binary in BINARIES {
+        let (id, function) = function_of(&doc, binary);
+        // SAM merges a function's own variables over the global ones.
+        let mut env = globals.clone();
+        if let Some(own) = function["Properties"]["Environment"]["Variables"].as_mapping() {
+            for (name, value) in own {
+                env.insert(name.clone(), value.clone());
+            }
+        }
+        let names: BTreeSet<&str> = env.keys().filter_map(Value::as_str).collect();
+        for variable in DEPLOYED_VARIABLES {
+            assert!(names.contains(variable), "{id}: {variable} is not set");
+        }
+
+        // Whatever the stack fills in, the code must accept: literal values as they are,
+        // references as a typical deployment resolves them.
+        let resolved: BTreeMap<String, String> = env
+            .iter()
+            .map(|(name, value)| {
+                let name = name.as_str().unwrap().to_owned();
+                // `as_str` would also read through a tag (`!Ref Issuer` -> "Issuer").
+                let value = match value {
+                    Value::String(literal) => literal.clone(),
+                    _ => match name.as_str() {
+                        "PORTAL_STORE" => "dynamodb:portal-Table-1ABC".to_owned(),
+                        "PORTAL_ISSUER" => "https://id.portal.example".to_owned(),
+                        "PORTAL_API_AUDIENCE" => {
+                            "https://id.portal.example/api/portal/v1".to_owned()
+                        }
+                        "PORTAL_MAIL_FROM" => "no-reply@portal.example".to_owned(),
+                        "PORTAL_CORS_ORIGINS" => "https://app.example".to_owned(),
+                        "PORTAL_LOG_LEVEL" => "info".to_owned(),
+                        "PORTAL_METRICS_NAMESPACE" => "MyPatientPortal/prod".to_owned(),
+                        "PORTAL_AUDIT_RETENTION_DAYS" => "365".to_owned(),
+                        _ => format!(
+                            "arn:aws:secretsmanager:us-east-1:123456789012:secret:{binary}-keys"
+                        ),
+                    },
+                };
+                (name, value)
+            })
+            .collect();
+        let config = shared::config::Config::from_lookup(|name| resolved.get(name).cloned())
+            .unwrap_or_else(|e| panic!("{id}: the deployed configuration is refused: {e}"));
+        assert_eq!(config.mail, shared::config::MailConfig::Ses);
+        assert!(matches!(
+            config.store,
+            shared::config::StoreConfig::Dynamo { .. }
+        ));
+        // Deployed, booking reads only its own keys: the ASAP emails go out from the stream.
+        assert_eq!(config.asap_dispatch, shared::config::AsapDispatch::Stream);
+        assert!(config.keys_secret_arn.is_some(), "{id}");
+    }
 }
 
 #[test]

@@ -19,6 +19,7 @@ use serde_yaml::Value;
 mod authorization;
 mod data;
 mod functions;
+mod keys;
 mod observability;
 mod permissions;
 mod routes;
@@ -108,7 +109,7 @@ const CHECKED_BY_THE_FUNCTION_ONLY: &[(&str, &str)] = &[("POST", "/oauth/userinf
 const BINARIES: &[&str] = &["authorize", "token", "userinfo", "booking", "asap"];
 
 /// The configuration variables the code reads (shared/src/config.rs, shared/src/keys/) that a
-/// deployed function must get.
+/// deployed function must get (from `Globals`, or its own `Environment` for its key secret).
 const DEPLOYED_VARIABLES: &[&str] = &[
     "PORTAL_STORE",
     "PORTAL_ISSUER",

@@ -4,7 +4,7 @@ use super::*;
 
 /// Every IAM statement of the template, with who holds it: inline `Policies` of a function (by
 /// binary) or of an `AWS::IAM::Role` (by logical id).
-fn statements(doc: &Value) -> Vec<(String, Value)> {
+pub(super) fn statements(doc: &Value) -> Vec<(String, Value)> {
     let mut all = Vec::new();
     let mut collect = |holder: &str, statements: &Value| {
         for statement in statements.as_sequence().into_iter().flatten() {
@@ -55,7 +55,7 @@ fn statements(doc: &Value) -> Vec<(String, Value)> {
     all
 }
 
-fn actions(statement: &Value) -> Vec<String> {
+pub(super) fn actions(statement: &Value) -> Vec<String> {
     match &statement["Action"] {
         Value::String(action) => vec![action.clone()],
         Value::Sequence(list) => list

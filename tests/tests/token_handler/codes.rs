@@ -213,10 +213,9 @@ async fn a_tampered_or_foreign_code_is_invalid_grant() {
     let code = f.code(&f.confidential, "openid", Some(CHALLENGE));
     let other_purpose = f
         .ctx
-        .context
-        .keys
-        .sealer()
-        .seal_json("refresh_token", &code)
+        .keys()
+        .sealer(shared::keys::Purpose::RefreshToken)
+        .seal_json(&code)
         .unwrap();
     for text in [
         tampered.as_str(),

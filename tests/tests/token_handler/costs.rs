@@ -77,9 +77,7 @@ impl Store for DownStore {
 async fn an_unavailable_store_is_a_503_temporarily_unavailable_never_a_500() {
     let f = fixture().await;
     let tokens = f.tokens(FULL_SCOPE).await;
-    let mut context = f.ctx.context.clone();
-    context.store = Arc::new(DownStore);
-    let app = App::new(context);
+    let app = App::new(f.ctx.function_over(Role::Token, Arc::new(DownStore)));
     let code = f.seal(&f.code(&f.confidential, FULL_SCOPE, Some(CHALLENGE)));
     let attempts: Vec<(&str, Vec<(&str, &str)>)> = vec![
         (

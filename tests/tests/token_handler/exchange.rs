@@ -30,7 +30,7 @@ async fn a_code_with_pkce_is_exchanged_for_verifiable_tokens_in_exactly_one_roun
         .request();
     let claims = bearer::authenticate(
         &api_request,
-        &f.ctx.context.keys,
+        &f.ctx.keys(),
         config.issuer_str(),
         &config.api_audience,
         &["profile_read", "appointment_read"],
@@ -47,12 +47,12 @@ async fn a_code_with_pkce_is_exchanged_for_verifiable_tokens_in_exactly_one_roun
     let header = jwt_header(&access_token);
     assert_eq!(header["typ"], "at+jwt");
     assert_eq!(header["alg"], "RS256");
-    assert_eq!(header["kid"], f.ctx.context.keys.active_kid());
+    assert_eq!(header["kid"], f.ctx.keys().active_kid().unwrap());
     assert_eq!(jwt_header(&reply.str("id_token"))["typ"], "JWT");
 
     // The id_token is for the client, bound to the access token, and echoes the nonce.
     let id: IdTokenClaims = jwt::verify(
-        &f.ctx.context.keys,
+        &f.ctx.keys(),
         &reply.str("id_token"),
         jwt::TYP_ID_TOKEN,
         &f.issuer(),

@@ -12,6 +12,7 @@ use shared::boot::Handler as _;
 use shared::domain::client::{Client, RedirectUri};
 use shared::domain::patient::PatientId;
 use shared::jwt;
+use shared::keys::Role;
 use shared::oauth::code::AuthorizationCode;
 use shared::repo::{ClientRepo, GrantRepo};
 use shared::scope::Scopes;
@@ -54,7 +55,7 @@ async fn fixture() -> Fixture {
         clients.create(client).await.unwrap();
     }
     ctx.counter.take();
-    let app = Arc::new(App::new(ctx.context.clone()));
+    let app = Arc::new(App::new(ctx.function(Role::Token)));
     Fixture {
         ctx,
         app,
@@ -120,7 +121,7 @@ impl Fixture {
     }
 
     fn seal(&self, code: &AuthorizationCode) -> String {
-        oauth::seal(self.ctx.keys(), code)
+        oauth::seal(&self.ctx.keys(), code)
     }
 
     fn basic(&self) -> String {
@@ -193,7 +194,7 @@ impl Fixture {
     fn access_claims(&self, token: &str) -> AccessClaims {
         let config = &self.ctx.context.config;
         jwt::verify(
-            &self.ctx.context.keys,
+            &self.ctx.keys(),
             token,
             jwt::TYP_ACCESS_TOKEN,
             config.issuer_str(),

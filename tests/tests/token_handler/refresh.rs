@@ -20,7 +20,7 @@ async fn a_refresh_rotates_the_token_in_exactly_one_round_trip() {
     let claims = f.access_claims(&second.str("access_token"));
     assert_eq!(claims.gid, f.access_claims(&first.str("access_token")).gid);
     let id: IdTokenClaims = jwt::verify(
-        &f.ctx.context.keys,
+        &f.ctx.keys(),
         &second.str("id_token"),
         jwt::TYP_ID_TOKEN,
         &f.issuer(),
