@@ -56,6 +56,12 @@ pub const AUTHORIZE_KEY_PREFIXES: [&str; 6] = [
     "THROTTLE#",
 ];
 
+/// Partition-key prefixes of every item the `token` function reads or writes (clients, grants, revoked
+/// access tokens): its IAM role is limited to them with `dynamodb:LeadingKeys`. The template parity
+/// test checks the template against this list, and a token handler test checks every partition a
+/// full token life (exchange, refresh, reuse, introspection, revocation) touches against it.
+pub const TOKEN_KEY_PREFIXES: [&str; 3] = ["CLIENT#", "GRANT#", "REVOKED#"];
+
 /// Highest sort key an instant-ordered family can hold (above every `{start}#{id}`).
 const END_OF_TIME: &str = "999999999999~";
 
@@ -300,6 +306,22 @@ mod tests {
         assert!(!AUTHORIZE_KEY_PREFIXES
             .iter()
             .any(|p| grant("g").pk.starts_with(p) || revoked_access_token("j").pk.starts_with(p)));
+    }
+
+    #[test]
+    fn every_key_the_token_function_uses_has_one_of_its_prefixes() {
+        for key in [client("c"), grant("g"), revoked_access_token("j")] {
+            assert!(
+                TOKEN_KEY_PREFIXES.iter().any(|p| key.pk.starts_with(p)),
+                "{key:?}"
+            );
+        }
+        for key in [patient_profile("p"), session("raw"), consent("p", "c")] {
+            assert!(
+                !TOKEN_KEY_PREFIXES.iter().any(|p| key.pk.starts_with(p)),
+                "{key:?}"
+            );
+        }
     }
     use crate::store::{Index, SortKeyRange};
 

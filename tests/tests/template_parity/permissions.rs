@@ -172,11 +172,22 @@ fn permissions_are_item_level_and_only_asap_can_send_mail_or_read_the_stream() {
 
 #[test]
 fn authorize_may_not_query_and_touches_only_its_own_partitions() {
+    only_item_access_to("authorize", &shared::store::layout::AUTHORIZE_KEY_PREFIXES);
+}
+
+#[test]
+fn token_may_not_query_and_touches_only_its_own_partitions() {
+    only_item_access_to("token", &shared::store::layout::TOKEN_KEY_PREFIXES);
+}
+
+/// The function's role may neither query nor scan nor use an index, and every statement granting
+/// item actions is limited with `dynamodb:LeadingKeys` to exactly `prefixes`.
+fn only_item_access_to(binary: &str, prefixes: &[&str]) {
     let doc = template();
-    let (authorize_id, _) = function_of(&doc, "authorize");
+    let (function_id, _) = function_of(&doc, binary);
     let mut prefixes_seen = false;
     for (holder, statement) in statements(&doc) {
-        if holder != authorize_id {
+        if holder != function_id {
             continue;
         }
         let actions = actions(&statement);
@@ -184,31 +195,31 @@ fn authorize_may_not_query_and_touches_only_its_own_partitions() {
             !actions
                 .iter()
                 .any(|a| a == "dynamodb:Query" || a == "dynamodb:Scan"),
-            "authorize never queries: {actions:?}"
+            "{binary} never queries: {actions:?}"
         );
-        let writes_items = actions
+        let item_actions = actions
             .iter()
             .any(|a| a.starts_with("dynamodb:") && a.ends_with("Item"));
-        if writes_items {
+        if item_actions {
             let leading =
                 &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
             let listed: Vec<&str> = leading
                 .as_sequence()
                 .unwrap_or_else(|| {
-                    panic!("item access without dynamodb:LeadingKeys: {statement:?}")
+                    panic!("{binary}: item access without dynamodb:LeadingKeys: {statement:?}")
                 })
                 .iter()
                 .map(|v| v.as_str().unwrap())
                 .collect();
-            let expected: Vec<String> = shared::store::layout::AUTHORIZE_KEY_PREFIXES
-                .iter()
-                .map(|p| format!("{p}*"))
-                .collect();
-            assert_eq!(listed, expected);
+            let expected: Vec<String> = prefixes.iter().map(|p| format!("{p}*")).collect();
+            assert_eq!(listed, expected, "{binary}");
             prefixes_seen = true;
         }
         let resources = format!("{:?}", statement["Resource"]);
-        assert!(!resources.contains("index"), "no index: {resources}");
+        assert!(
+            !resources.contains("index"),
+            "{binary}: no index: {resources}"
+        );
     }
-    assert!(prefixes_seen, "authorize has an item statement");
+    assert!(prefixes_seen, "{binary} has an item statement");
 }

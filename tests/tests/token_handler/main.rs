@@ -25,6 +25,7 @@ mod codes;
 mod cors;
 mod costs;
 mod exchange;
+mod partitions;
 mod refresh;
 mod requests;
 mod revocation;
