@@ -9,6 +9,7 @@ use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::http::error::ErrorBody;
 use crate::http::request::{self, Params};
@@ -53,6 +54,14 @@ impl AccessClaims {
     /// Whether `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().any(|s| s == scope)
+    }
+
+    /// The client the token was issued to. Every token this server issues names a valid one; any
+    /// other value makes the token unusable here (401 `invalid_token`).
+    pub fn client(&self) -> Result<ClientId, BearerError> {
+        ClientId::parse(&self.client_id).map_err(|_| {
+            BearerError::InvalidToken(JwtError::Malformed("the client id is not valid".into()))
+        })
     }
 
     /// The patient the token was issued for. Every token this server issues names one; a `sub`
@@ -133,13 +142,37 @@ pub fn check(
     audience: &str,
     required: &[&str],
 ) -> Result<AccessClaims, BearerError> {
-    let claims: AccessClaims = jwt::verify(keys, token, jwt::TYP_ACCESS_TOKEN, issuer, audience)?;
+    let claims = verify_token(keys, token, issuer, audience)?;
+    require_scopes(&claims, required)?;
+    Ok(claims)
+}
+
+/// The first half of [`check`]: the token verified, before its scopes are looked at (so a
+/// refusal for scope can still name the token's patient, as the audit log does).
+pub fn verify_token(
+    keys: &KeySet,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<AccessClaims, BearerError> {
+    Ok(jwt::verify(
+        keys,
+        token,
+        jwt::TYP_ACCESS_TOKEN,
+        issuer,
+        audience,
+    )?)
+}
+
+/// The second half of [`check`]: every scope in `required` was granted (403
+/// `insufficient_scope` otherwise).
+pub fn require_scopes(claims: &AccessClaims, required: &[&str]) -> Result<(), BearerError> {
     if required.iter().any(|scope| !claims.has_scope(scope)) {
         return Err(BearerError::InsufficientScope {
             required: required.iter().map(|s| (*s).to_owned()).collect(),
         });
     }
-    Ok(claims)
+    Ok(())
 }
 
 /// The credentials of an `Authorization: Bearer` header; other schemes count as no token.

@@ -2,6 +2,11 @@
 //! `gsi1` entry ordered by start) and idempotency records, keyed as [`crate::store::layout`]
 //! describes. Appointments live under their patient's partition, so another patient's id is
 //! simply absent.
+//!
+//! Every transaction that changes an appointment also carries the request's access record when
+//! the request is audited ([`crate::audit::trail::transaction_write`], appended last so the
+//! positions of the other writes, which name failures, stay put): the change and its record
+//! commit together, at no extra round trip.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +20,7 @@ use super::outbox::OutboxEvent;
 use super::schedule::Slot;
 use super::subscriptions;
 use super::BookingError;
+use crate::audit;
 use crate::crypto::sha256_b64url;
 use crate::domain::patient::PatientId;
 use crate::store::{
@@ -296,8 +302,14 @@ impl BookingRepo {
         ) {
             writes.push(subscriptions::put(appointment, subscription, since));
         }
+        writes.extend(audit::trail::transaction_write(Some(
+            appointment.id.as_str(),
+        )));
         match self.store.transact(writes).await {
-            Ok(()) => Ok(BookOutcome::Created),
+            Ok(()) => {
+                audit::trail::committed();
+                Ok(BookOutcome::Created)
+            }
             Err(StoreError::TransactionFailed { index, current }) => match idempotency {
                 Some(idem) if index == 0 => {
                     let record = match current {
@@ -418,8 +430,12 @@ impl BookingRepo {
             writes.push(subscriptions::put(&moved, subscription, since));
         }
         writes.extend(freed.map(OutboxEvent::write));
+        writes.extend(audit::trail::transaction_write(Some(current.id.as_str())));
         match self.store.transact(writes).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                audit::trail::committed();
+                Ok(())
+            }
             Err(StoreError::TransactionFailed { index: 0, .. }) => {
                 Err(BookingError::SlotUnavailable)
             }
@@ -453,8 +469,12 @@ impl BookingRepo {
             writes.push(subscriptions::delete(current));
         }
         writes.extend(freed.map(OutboxEvent::write));
+        writes.extend(audit::trail::transaction_write(Some(current.id.as_str())));
         match self.store.transact(writes).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                audit::trail::committed();
+                Ok(())
+            }
             Err(StoreError::TransactionFailed { .. }) => Err(changed()),
             Err(other) => Err(other.into()),
         }
@@ -518,8 +538,12 @@ impl BookingRepo {
             (Some(id), Some(since)) => writes.push(subscriptions::put(&updated, id, since)),
             _ => writes.push(subscriptions::delete(current)),
         }
+        writes.extend(audit::trail::transaction_write(Some(current.id.as_str())));
         match self.store.transact(writes).await {
-            Ok(()) => Ok(updated),
+            Ok(()) => {
+                audit::trail::committed();
+                Ok(updated)
+            }
             Err(StoreError::TransactionFailed { index: 0, .. }) => Err(changed()),
             Err(other) => Err(other.into()),
         }
