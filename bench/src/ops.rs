@@ -53,6 +53,27 @@ pub const OPERATIONS: &[Operation] = &[
         reference: false,
     },
     Operation {
+        id: "userinfo_served",
+        label: "userinfo as served (boot::invoke: + log line, + access record put)",
+        round_trips: 2,
+        cpu_us: 500.0,
+        reference: false,
+    },
+    Operation {
+        id: "appointment_read",
+        label: "appointment read (GET /appointments/{id})",
+        round_trips: 1,
+        cpu_us: 500.0,
+        reference: false,
+    },
+    Operation {
+        id: "appointment_read_served",
+        label: "appointment read as served (+ log line, + access record put)",
+        round_trips: 2,
+        cpu_us: 500.0,
+        reference: false,
+    },
+    Operation {
         id: "bearer_check",
         label: "resource request auth (bearer check)",
         round_trips: 0,

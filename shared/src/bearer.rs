@@ -56,13 +56,11 @@ impl AccessClaims {
         self.scopes().any(|s| s == scope)
     }
 
-    /// The app the token was issued to. Every token this server issues names a valid client id;
-    /// one that does not makes the token unusable here (401 `invalid_token`).
+    /// The client the token was issued to. Every token this server issues names a valid one; any
+    /// other value makes the token unusable here (401 `invalid_token`).
     pub fn client(&self) -> Result<ClientId, BearerError> {
         ClientId::parse(&self.client_id).map_err(|_| {
-            BearerError::InvalidToken(JwtError::Malformed(
-                "the client_id is not a client id".into(),
-            ))
+            BearerError::InvalidToken(JwtError::Malformed("the client id is not valid".into()))
         })
     }
 
@@ -144,13 +142,37 @@ pub fn check(
     audience: &str,
     required: &[&str],
 ) -> Result<AccessClaims, BearerError> {
-    let claims: AccessClaims = jwt::verify(keys, token, jwt::TYP_ACCESS_TOKEN, issuer, audience)?;
+    let claims = verify_token(keys, token, issuer, audience)?;
+    require_scopes(&claims, required)?;
+    Ok(claims)
+}
+
+/// The first half of [`check`]: the token verified, before its scopes are looked at (so a
+/// refusal for scope can still name the token's patient, as the audit log does).
+pub fn verify_token(
+    keys: &KeySet,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<AccessClaims, BearerError> {
+    Ok(jwt::verify(
+        keys,
+        token,
+        jwt::TYP_ACCESS_TOKEN,
+        issuer,
+        audience,
+    )?)
+}
+
+/// The second half of [`check`]: every scope in `required` was granted (403
+/// `insufficient_scope` otherwise).
+pub fn require_scopes(claims: &AccessClaims, required: &[&str]) -> Result<(), BearerError> {
     if required.iter().any(|scope| !claims.has_scope(scope)) {
         return Err(BearerError::InsufficientScope {
             required: required.iter().map(|s| (*s).to_owned()).collect(),
         });
     }
-    Ok(claims)
+    Ok(())
 }
 
 /// The credentials of an `Authorization: Bearer` header; other schemes count as no token.

@@ -12,7 +12,9 @@ use std::time::Instant;
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
 
+use crate::audit::{self, AuditLog};
 use crate::config::{Config, ConfigError, StoreConfig};
+use crate::domain::patient::PatientId;
 use crate::http::ApiError;
 use crate::keys::{KeyError, KeySource, Keys, Role};
 use crate::metrics::{self, RequestLog};
@@ -53,6 +55,34 @@ impl Context {
             &self.config.api_audience,
             required,
         )
+    }
+
+    /// The bearer-token check of a route that reads or changes the token's patient's data: the
+    /// token is verified, its patient (and app) become the request's audit subject, and then its
+    /// scopes are checked, so a refusal for scope is audited too (see [`crate::audit`]).
+    pub async fn authenticate_patient(
+        &self,
+        request: &Request,
+        required: &[&str],
+        allow_form_body: bool,
+    ) -> Result<(crate::bearer::AccessClaims, PatientId), crate::bearer::BearerError> {
+        let token = crate::bearer::presented_token(request, allow_form_body)?;
+        let keys = self.keys.for_token(&token).await;
+        let claims = crate::bearer::verify_token(
+            &keys,
+            &token,
+            self.config.issuer_str(),
+            &self.config.api_audience,
+        )?;
+        let patient = claims.patient_id()?;
+        audit::trail::subject(&self.audit_log(), claims.client()?, patient.clone());
+        crate::bearer::require_scopes(&claims, required)?;
+        Ok((claims, patient))
+    }
+
+    /// The audit log of patient-data access in this context's store.
+    pub fn audit_log(&self) -> AuditLog {
+        AuditLog::new(self.store.clone(), self.config.audit_retention_days)
     }
 }
 
@@ -169,8 +199,10 @@ pub trait Handler: Send + Sync + 'static {
 /// The `Route` value of a request no route of the function knows.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-/// Runs one HTTP request through `handler` as [`serve`] does — metrics recording, the panic
-/// guard — and returns the answer with the request's log line (which [`serve`] prints).
+/// Runs one HTTP request through `handler` as [`serve`] does — metrics recording, the audit
+/// trail (the request's access record is stored before the answer is returned), the panic guard
+/// — and returns the answer with the request's log line (which [`serve`] prints; it carries the
+/// access record as its `audit` field).
 pub async fn invoke<H: Handler + ?Sized>(
     handler: &H,
     function: &str,
@@ -191,8 +223,20 @@ pub async fn invoke<H: Handler + ?Sized>(
         ),
         None => (None, None),
     };
-    let (response, counts) = metrics::measure(guarded(handler.handle(request))).await;
-    let log = RequestLog::new(
+    let arrived_ms = metrics::now_millis();
+    let ((response, audit), counts) = metrics::measure(async {
+        let (response, trail) = audit::trail::follow(
+            &route,
+            request_id.as_deref(),
+            arrived_ms,
+            guarded(handler.handle(request)),
+        )
+        .await;
+        // Before the answer leaves: its access record (fail closed, see `crate::audit`).
+        trail.close(response).await
+    })
+    .await;
+    let mut log = RequestLog::new(
         function,
         &route,
         response.status().as_u16(),
@@ -201,6 +245,9 @@ pub async fn invoke<H: Handler + ?Sized>(
         metrics::now_millis(),
     )
     .with_ids(request_id.as_deref(), trace_id.as_deref());
+    if let Some(record) = audit {
+        log.insert("audit", record);
+    }
     (response, log)
 }
 

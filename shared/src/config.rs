@@ -95,7 +95,16 @@ pub struct Config {
     /// `PORTAL_METRICS_NAMESPACE`: CloudWatch namespace of the functions' metrics; default
     /// `MyPatientPortal` (the template sets `MyPatientPortal/<Stage>`, one per stack).
     pub metrics_namespace: String,
+    /// `PORTAL_AUDIT_RETENTION_DAYS`: how long access records (the audit log of patient-data
+    /// access) are kept, in days (1 to [`MAX_AUDIT_RETENTION_DAYS`]); default
+    /// [`DEFAULT_AUDIT_RETENTION_DAYS`].
+    pub audit_retention_days: u32,
 }
+
+/// Default of [`Config::audit_retention_days`]: a year.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
+/// Largest accepted [`Config::audit_retention_days`] (ten years).
+pub const MAX_AUDIT_RETENTION_DAYS: u32 = 3650;
 
 /// Default of [`Config::asap_fanout`].
 pub const DEFAULT_ASAP_FANOUT: u32 = 10;
@@ -301,6 +310,21 @@ impl Config {
             }
         };
 
+        let audit_retention_days = match get("PORTAL_AUDIT_RETENTION_DAYS") {
+            None => DEFAULT_AUDIT_RETENTION_DAYS,
+            Some(text) => match text.trim().parse::<u32>() {
+                Ok(n) if (1..=MAX_AUDIT_RETENTION_DAYS).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::new(
+                        "PORTAL_AUDIT_RETENTION_DAYS",
+                        format!(
+                            "expected a number of days from 1 to {MAX_AUDIT_RETENTION_DAYS}, got `{text}`"
+                        ),
+                    ))
+                }
+            },
+        };
+
         Ok(Self {
             store,
             aws_endpoint,
@@ -318,6 +342,7 @@ impl Config {
             video_base_url,
             log_level,
             metrics_namespace,
+            audit_retention_days,
         })
     }
 
@@ -734,6 +759,22 @@ mod tests {
                 config(&[("PORTAL_ASAP_FANOUT", bad)]).unwrap_err().variable,
                 "PORTAL_ASAP_FANOUT"
             );
+        }
+    }
+
+    #[test]
+    fn audit_retention_defaults_to_a_year_and_is_validated() {
+        assert_eq!(config(&[]).unwrap().audit_retention_days, 365);
+        assert_eq!(
+            config(&[("PORTAL_AUDIT_RETENTION_DAYS", " 30 ")])
+                .unwrap()
+                .audit_retention_days,
+            30
+        );
+        for bad in ["0", "-5", "a year", "3651", "1.5"] {
+            let error = config(&[("PORTAL_AUDIT_RETENTION_DAYS", bad)]).unwrap_err();
+            assert_eq!(error.variable, "PORTAL_AUDIT_RETENTION_DAYS", "{bad}");
+            assert!(error.to_string().contains(bad), "{error}");
         }
     }
 

@@ -18,10 +18,13 @@
 //! - [`openapi`]: the OpenAPI 3.1 document of every route, generated from the types above.
 //! - [`asap`], [`mail`]: the ASAP list (subscriptions, transactional outbox, notifier) and
 //!   outgoing mail (`.eml` outbox folder locally, SES deployed).
+//! - [`audit`]: the audit log of patient-data access (one record per request of an app that
+//!   reads or changes a patient's data), stored per patient and mirrored to the request's log line.
 //! - [`i18n`]: the languages patients read pages and mails in (English, German), their message
 //!   catalogs, and how a page's language is chosen.
 
 pub mod asap;
+pub mod audit;
 pub mod aws;
 pub mod bearer;
 pub mod booking;

@@ -100,10 +100,15 @@ async fn a_booking_emits_one_line_with_route_status_duration_request_id_and_the_
     assert!(line.get("SlotUnavailable").is_none());
     assert_eq!(line["requestId"], "req-book-1");
     assert_eq!(line["traceId"], "Root=1-5759e988-bd862e3fe1be46a994272793");
-    // Nothing secret or personal on the line: no token, no ids from the path or body.
-    let text = Value::Object(line.clone()).to_string();
+    // Nothing secret or personal on the line: no token, no ids from the path or body; the
+    // patient and appointment ids only in its access record (`audit`), never in a metric.
     let token = patient.bearer.trim_start_matches("Bearer ");
-    assert!(!text.contains(token) && !text.contains(&slot), "{text}");
+    let all = Value::Object(line.clone()).to_string();
+    assert!(!all.contains(token) && !all.contains(&slot), "{all}");
+    assert_eq!(line["audit"]["patient_id"], patient.id.as_str());
+    let mut metrics_only = line.clone();
+    metrics_only.remove("audit");
+    let text = Value::Object(metrics_only).to_string();
     assert!(!text.contains(&patient.id), "{text}");
 
     // The same slot again (capacity 1): a 409 that counts as slot_unavailable.
@@ -132,7 +137,12 @@ async fn routes_are_patterns_and_unknown_paths_one_value() {
     let (status, lines) = run(&app, "booking", invocation(get, "r1")).await;
     assert_eq!(status, 404);
     assert_eq!(lines[0]["Route"], "GET /api/portal/v1/appointments/{id}");
-    assert!(!Value::Object(lines[0].clone()).to_string().contains(&id));
+    let mut metrics_only = lines[0].clone();
+    assert_eq!(
+        metrics_only.remove("audit").unwrap()["resource"],
+        id.as_str()
+    );
+    assert!(!Value::Object(metrics_only).to_string().contains(&id));
 
     let patch = Event::new("PATCH", &format!("{API}/appointments/{id}")).path_param("id", &id);
     let (status, lines) = run(&app, "booking", invocation(patch, "r2")).await;

@@ -11,7 +11,9 @@
 //! Storage round trips: subscribe/unsubscribe 2 (read the appointment, then one transaction;
 //! 1 when nothing changes), earlier availability 2 (the appointment, then one query of slot
 //! counters), unsubscribe link 2, a stream record 2 + 3 per email (subscriber query, slot
-//! counters; delivery claim, the patient's language and address, and mark).
+//! counters; delivery claim, the patient's language and address, and mark). The API routes are
+//! audited ([`shared::audit`]): a subscription change carries its access record in its
+//! transaction; earlier availability and calls that change nothing add one put.
 //!
 //! The unsubscribe pages speak the language of the email the link came in (sealed into the
 //! token), unless the patient chose another with the pages' language switch (remembered in the
@@ -29,6 +31,7 @@ use shared::asap::stream::{handle_batch, is_stream_event};
 use shared::asap::suppression::{handle_notifications, is_sns_event};
 use shared::asap::unsubscribe::{UnsubscribeToken, PURPOSE as UNSUBSCRIBE};
 use shared::asap::{AsapService, Notifier, UnsubscribeOutcome};
+use shared::audit;
 use shared::booking::video::VideoLinks;
 use shared::booking::views::{self, AsapSubscribeRequest};
 use shared::booking::{Appointment, AppointmentId, BookingError, BookingRepo, BookingService};
@@ -154,20 +157,21 @@ impl App {
         let (route, params): (Route, PathParams) = self
             .router
             .resolve(request.method(), request.uri().path())?;
-        let claims = match self
+        // Every route reads or changes the patient's appointment: all are audited.
+        let (claims, patient) = match self
             .context
-            .authenticate(request, &route.required_scopes(), false)
+            .authenticate_patient(request, &route.required_scopes(), false)
             .await
         {
-            Ok(claims) => claims,
-            Err(error) => return Ok(error.into_response()),
-        };
-        let patient = match claims.patient_id() {
-            Ok(patient) => patient,
+            Ok(checked) => checked,
             Err(error) => return Ok(error.into_response()),
         };
         let patient = &patient;
-        let path_id = || AppointmentId::from_path(params.get("id").unwrap_or_default());
+        let path_id = || {
+            let id = AppointmentId::from_path(params.get("id").unwrap_or_default())?;
+            audit::trail::resource(id.as_str());
+            Ok::<_, ApiError>(id)
+        };
         let now = now_unix();
         match route {
             Route::Subscribe => {

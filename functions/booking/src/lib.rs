@@ -12,6 +12,11 @@
 //! `…/availabilities` 2; `…/video_consultation` 1; the video service's `POST /video/verify` 1 (0
 //! for a token that does not verify). With inline ASAP dispatch (local) a freed slot then costs
 //! the notifier's reads and writes in the same request.
+//!
+//! Every route about the patient's appointments is audited ([`Route::is_audited`],
+//! [`shared::audit`]): changes carry their access record in their transaction (no extra round
+//! trip); reads, refusals and replays add one put before answering. The counts above are the
+//! handler's own, without that put.
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
@@ -19,6 +24,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::asap::confirm::{Confirmations, Requested};
 use shared::asap::Notifier;
+use shared::audit;
 use shared::booking::repo::Idempotency;
 use shared::booking::video::{VerifyRequest, VideoLinks, VERIFY_PATH};
 use shared::booking::views::{IdResponse, RescheduleRequest};
@@ -71,6 +77,15 @@ impl Route {
             }
             _ => ["profile_read", "appointment_read"],
         }
+    }
+
+    /// Whether the route reads or changes the patient's own data, so each request to it leaves
+    /// an access record ([`shared::audit`]); the catalog and the availability search do not.
+    pub fn is_audited(self) -> bool {
+        !matches!(
+            self,
+            Route::Insurances | Route::Categories | Route::Types | Route::Availabilities
+        )
     }
 }
 
@@ -195,22 +210,32 @@ impl App {
         let (route, params): (Route, PathParams) = self
             .router
             .resolve(request.method(), request.uri().path())?;
-        let claims = match self
-            .context
-            .authenticate(request, &route.required_scopes(), false)
-            .await
-        {
-            Ok(claims) => claims,
-            Err(error) => return Ok(error.into_response()),
+        let required = route.required_scopes();
+        let checked = if route.is_audited() {
+            self.context
+                .authenticate_patient(request, &required, false)
+                .await
+        } else {
+            self.context
+                .authenticate(request, &required, false)
+                .await
+                .and_then(|claims| {
+                    let patient = claims.patient_id()?;
+                    Ok((claims, patient))
+                })
         };
-        let patient = match claims.patient_id() {
-            Ok(patient) => patient,
+        let (claims, patient) = match checked {
+            Ok(checked) => checked,
             Err(error) => return Ok(error.into_response()),
         };
         let patient = &patient;
         let now = now_unix();
         let query = request::query(request);
-        let path_id = || AppointmentId::from_path(params.get("id").unwrap_or_default());
+        let path_id = || {
+            let id = AppointmentId::from_path(params.get("id").unwrap_or_default())?;
+            audit::trail::resource(id.as_str());
+            Ok::<_, ApiError>(id)
+        };
         let ok = |value: &Value| response::json(StatusCode::OK, value);
         match route {
             Route::Insurances => Ok(ok(&self.service.insurances().await?)),
@@ -325,6 +350,8 @@ impl App {
             Some(key) => Some(Idempotency::new(client, key, &value)?),
         };
         let mut booked = self.service.book(patient, &body, idempotency, now).await?;
+        // A replayed booking wrote no transaction: its record names the appointment it answers with.
+        audit::trail::resource(booked.id.as_str());
         if let Some(appointment) = &booked.appointment {
             // An ASAP address other than the account address is used only once confirmed.
             match self.confirmations.request(appointment, client, now).await {

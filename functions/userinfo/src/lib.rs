@@ -150,10 +150,10 @@ impl App {
     async fn userinfo(&self, request: &Request) -> Result<Response<Body>, ApiError> {
         let token = match self
             .context
-            .authenticate(request, &[userinfo::REQUIRED_SCOPE], true)
+            .authenticate_patient(request, &[userinfo::REQUIRED_SCOPE], true)
             .await
         {
-            Ok(token) => token,
+            Ok((token, _)) => token,
             Err(error) => return Ok(error.into_response()),
         };
         match userinfo::userinfo(&self.patients, &token).await {
@@ -166,10 +166,10 @@ impl App {
     async fn profile(&self, request: &Request) -> Result<Response<Body>, ApiError> {
         let token = match self
             .context
-            .authenticate(request, &profile::REQUIRED_SCOPES, false)
+            .authenticate_patient(request, &profile::REQUIRED_SCOPES, false)
             .await
         {
-            Ok(token) => token,
+            Ok((token, _)) => token,
             Err(error) => return Ok(error.into_response()),
         };
         match profile::profile(&self.patients, &token).await {

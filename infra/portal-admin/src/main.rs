@@ -3,6 +3,7 @@
 //! It reads the same configuration as the functions (`PORTAL_STORE`, ...), so with nothing set and run
 //! from the repository root it works on the very store `make run` serves.
 
+mod audit;
 mod catalog;
 mod demo;
 mod keys;
@@ -53,6 +54,22 @@ enum Command {
     /// "Authorize" button of /api-docs signs patients in. Its redirect URI is
     /// PORTAL_ISSUER + /api-docs/oauth2-redirect; run it again after changing the issuer.
     DocsClient,
+    /// Show what apps did with a patient's data: the audit log of patient-data access (when,
+    /// which app, which route and appointment, outcome), newest first.
+    Audit(AuditArgs),
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    /// The patient id (the `sub` of their tokens).
+    #[arg(long, value_name = "ID")]
+    patient: String,
+    /// How many days back (1 to 3650).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    days: u32,
+    /// Show at most this many records (the newest).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    limit: u32,
 }
 
 #[derive(Subcommand)]
@@ -154,6 +171,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             demo::seed(&config, store, cli.json).await
         }
         Command::DocsClient => docs_client(&config, cli.json).await,
+        Command::Audit(args) => {
+            audit::show(
+                &config,
+                &args.patient,
+                args.days,
+                args.limit as usize,
+                cli.json,
+            )
+            .await
+        }
     }
 }
 

@@ -2,6 +2,11 @@
 //! `gsi1` entry ordered by start) and idempotency records, keyed as [`crate::store::layout`]
 //! describes. Appointments live under their patient's partition, so another patient's id is
 //! simply absent.
+//!
+//! Every transaction that changes an appointment also carries the request's access record when
+//! the request is audited ([`crate::audit::trail::transaction_write`], appended last so the
+//! positions of the other writes, which name failures, stay put): the change and its record
+//! commit together, at no extra round trip.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +21,7 @@ use super::outbox::OutboxEvent;
 use super::schedule::Slot;
 use super::subscriptions;
 use super::BookingError;
+use crate::audit;
 use crate::crypto::sha256_b64url;
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
@@ -320,9 +326,15 @@ impl BookingRepo {
         ) {
             writes.push(subscriptions::put(appointment, subscription, since));
         }
+        writes.extend(audit::trail::transaction_write(Some(
+            appointment.id.as_str(),
+        )));
         for _ in 0..BOOKING_ATTEMPTS {
             let (index, current) = match self.store.transact(writes.clone()).await {
-                Ok(()) => return Ok(BookOutcome::Created),
+                Ok(()) => {
+                    audit::trail::committed();
+                    return Ok(BookOutcome::Created);
+                }
                 Err(StoreError::TransactionFailed { index, current }) => (index, current),
                 Err(other) => return Err(other.into()),
             };
@@ -483,8 +495,12 @@ impl BookingRepo {
             writes.push(limits::moved(current, slot, now));
         }
         writes.extend(freed.map(OutboxEvent::write));
+        writes.extend(audit::trail::transaction_write(Some(current.id.as_str())));
         match self.store.transact(writes).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                audit::trail::committed();
+                Ok(())
+            }
             Err(StoreError::TransactionFailed { index: 0, .. }) => {
                 Err(BookingError::SlotUnavailable)
             }
@@ -521,8 +537,12 @@ impl BookingRepo {
             writes.push(limits::release(current, now));
         }
         writes.extend(freed.map(OutboxEvent::write));
+        writes.extend(audit::trail::transaction_write(Some(current.id.as_str())));
         match self.store.transact(writes).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                audit::trail::committed();
+                Ok(())
+            }
             Err(StoreError::TransactionFailed { .. }) => Err(changed()),
             Err(other) => Err(other.into()),
         }
@@ -589,8 +609,12 @@ impl BookingRepo {
             (Some(id), Some(since)) => writes.push(subscriptions::put(&updated, id, since)),
             _ => writes.push(subscriptions::delete(current)),
         }
+        writes.extend(audit::trail::transaction_write(Some(current.id.as_str())));
         match self.store.transact(writes).await {
-            Ok(()) => Ok(updated),
+            Ok(()) => {
+                audit::trail::committed();
+                Ok(updated)
+            }
             Err(StoreError::TransactionFailed { index: 0, .. }) => Err(changed()),
             Err(other) => Err(other.into()),
         }

@@ -29,10 +29,15 @@
 //! | "this wasn't me" block | `MAILTO#{sha256(address)}` | `NOT_ME` | `at` | asap (confirmation page) | booking, asap (guard of confirmation mails) | after 30 days |
 //! | mail suppression | `MAILTO#{sha256(address)}` | `SUPPRESSED` | `reason` (`bounce`, `complaint`), `at` | asap (SES bounce and complaint notifications, through SNS) | booking, asap (guard of confirmation mails and notifications) | never |
 //! | ASAP mail counter per subscription | `ASAPSUB#{subscription_id}` | `DAY#{day}` | `sent` | asap (with the delivery claim, guarded by the limit) | the same guard | 2 days after the day |
+//! | access record (audit) | `AUDIT#{patient_id}` | `{at, unix ms, 13 digits}#{random id}` | `at`, `client_id`, `patient_id`, `route`, `resource`, `status_class`, `error`, `request_id` | booking and asap changes (in the change's transaction); reads and refusals of userinfo, booking, asap (one put before the answer) | portal-admin audit; `AuditLog::recent_access` (the account page) | after `PORTAL_AUDIT_RETENTION_DAYS` (365) |
 //!
 //! A patient's appointments share the `PATIENT#{patient_id}` partition with their profile, so
 //! another patient's appointment id is simply absent. The appointment list is the only query on the
 //! `gsi1` index.
+//!
+//! Access records sort by the millisecond (not the second, like every other instant here) so a
+//! patient's record list reads in the order the requests were answered; the random suffix keeps
+//! two records of the same millisecond apart.
 //!
 //! `docs/architecture.md` shows this table to readers of the repository; a test keeps its rows the
 //! same as these.
@@ -300,6 +305,26 @@ pub fn delivery(event_id: &str, appointment_id: &str) -> Key {
     )
 }
 
+fn access_records_partition(patient_id: &str) -> String {
+    format!("AUDIT#{patient_id}")
+}
+
+/// An access record (audit) of a patient, at `at_ms` (unix milliseconds), told apart from
+/// others of the same millisecond by `unique` (a random id).
+pub fn access_record(patient_id: &str, at_ms: i64, unique: &str) -> Key {
+    Key::new(
+        access_records_partition(patient_id),
+        format!("{:013}#{unique}", at_ms.max(0)),
+    )
+}
+
+/// A patient's access records from `since_ms` (unix milliseconds) on, newest first.
+pub fn access_records_since(patient_id: &str, since_ms: i64, limit: u32) -> Query {
+    Query::partition(access_records_partition(patient_id), limit)
+        .between(format!("{:013}", since_ms.max(0)), "9999999999999~")
+        .descending()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +405,12 @@ mod tests {
             (subscription(198, 42, "a1"), "ASAP#198", "000000000042#a1"),
             (outbox_event("e1"), "OUTBOX#e1", "EVENT"),
             (delivery("e1", "a1"), "ASAPMAIL#e1", "APPT#a1"),
+            (
+                access_record("p1", 1_700_000_000_123, "r1"),
+                "AUDIT#p1",
+                "1700000000123#r1",
+            ),
+            (access_record("p1", 5, "r1"), "AUDIT#p1", "0000000000005#r1"),
         ];
         for (key, pk, sk) in cases {
             assert_eq!((key.pk.as_str(), key.sk.as_str()), (pk, sk));
@@ -431,6 +462,16 @@ mod tests {
         let at = |start| subscription(198, start, "a1").sk;
         assert!(at(100) < *low && *low <= at(101));
         assert!(at(999_999_999_999) <= *high);
+
+        let query = access_records_since("p1", 1_000, 10);
+        assert!(query.descending);
+        let SortKeyRange::Between(low, high) = &query.range else {
+            panic!("a range");
+        };
+        let at = |ms| access_record("p1", ms, "zzzzzzzz").sk;
+        assert!(at(999) < *low && *low <= access_record("p1", 1_000, "0").sk);
+        assert!(at(9_999_999_999_999) <= *high);
+        assert_eq!(query.pk, access_record("p1", 0, "x").pk);
 
         let query = appointments_latest_first("p1", 20);
         assert_eq!(query.index, Index::Gsi1);

@@ -27,6 +27,7 @@ mod headers;
 mod language;
 mod login;
 mod logout;
+mod partitions;
 mod protocol_errors;
 mod reauthentication;
 mod sealed_request;

@@ -122,6 +122,7 @@ const DEPLOYED_VARIABLES: &[&str] = &[
     "PORTAL_CORS_ORIGINS",
     "PORTAL_LOG_LEVEL",
     "PORTAL_METRICS_NAMESPACE",
+    "PORTAL_AUDIT_RETENTION_DAYS",
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -138,23 +138,41 @@ fn permissions_are_item_level_only_the_mail_senders_can_send_and_only_asap_reads
         "{stream_readers:?}"
     );
 
-    // The read-only function stays read-only.
+    // The read-only function stays read-only, but for the access records (audit log) of what it
+    // reads: a put, only under `AUDIT#` partitions.
     let (userinfo_id, _) = function_of(&doc, "userinfo");
+    let mut record_puts = 0;
     for (holder, statement) in &all {
         if *holder == userinfo_id {
             for action in actions(statement) {
                 assert!(
-                    ![
-                        "dynamodb:PutItem",
-                        "dynamodb:UpdateItem",
-                        "dynamodb:DeleteItem"
-                    ]
-                    .contains(&action.as_str()),
-                    "userinfo may not write ({action})"
+                    !["dynamodb:UpdateItem", "dynamodb:DeleteItem"].contains(&action.as_str()),
+                    "userinfo may not change items ({action})"
                 );
+                if action == "dynamodb:PutItem" {
+                    assert_eq!(actions(statement), ["dynamodb:PutItem"]);
+                    let leading =
+                        &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                    assert_eq!(
+                        leading,
+                        &serde_yaml::from_str::<Value>("[\"AUDIT#*\"]").unwrap(),
+                        "userinfo may put access records only"
+                    );
+                    record_puts += 1;
+                }
             }
         }
     }
+    assert_eq!(
+        record_puts, 1,
+        "userinfo stores the access records of its reads"
+    );
+    assert!(
+        shared::store::layout::access_record("p", 0, "u")
+            .pk
+            .starts_with("AUDIT#"),
+        "the template's leading key is the access records' partition prefix"
+    );
 }
 
 #[test]
