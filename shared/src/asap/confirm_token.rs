@@ -60,17 +60,8 @@ impl ConfirmToken {
 
     /// Opens a token, refusing expired ones.
     pub fn open(keys: &KeySet, text: &str, now: i64) -> Result<Self, InvalidToken> {
-        if text.is_empty() || text.len() > 2048 {
-            return Err(InvalidToken);
-        }
-        let token: Self = keys
-            .sealer(PURPOSE)
-            .open_json(text)
-            .map_err(|_| InvalidToken)?;
-        if now >= token.exp {
-            return Err(InvalidToken);
-        }
-        Ok(token)
+        keys.open_expiring(PURPOSE, text, 2048, now, |token: &Self| token.exp)
+            .ok_or(InvalidToken)
     }
 }
 

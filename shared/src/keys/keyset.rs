@@ -7,6 +7,7 @@ use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -188,6 +189,24 @@ impl KeySet {
     /// seal and opens nothing.
     pub fn sealer(&self, purpose: Purpose) -> &Sealer {
         &self.sealers[&purpose]
+    }
+
+    /// Opens a sealed value that carries its own expiry, as a mailed link's token does: `None`
+    /// when the text is empty or longer than `max_len` (refused before any decryption), forged,
+    /// sealed for another purpose, or expired at `now` (unix seconds).
+    pub fn open_expiring<T: DeserializeOwned>(
+        &self,
+        purpose: Purpose,
+        text: &str,
+        max_len: usize,
+        now: i64,
+        expires_at: impl FnOnce(&T) -> i64,
+    ) -> Option<T> {
+        if text.is_empty() || text.len() > max_len {
+            return None;
+        }
+        let value: T = self.sealer(purpose).open_json(text).ok()?;
+        (now < expires_at(&value)).then_some(value)
     }
 
     /// The purposes whose keys it holds.
