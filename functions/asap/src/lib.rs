@@ -41,6 +41,8 @@ use shared::http::request;
 use shared::http::{response, ApiError, PathParams, Router};
 use shared::i18n::datetime;
 use shared::i18n::negotiate::SWITCH_FIELD;
+use shared::i18n::Locale;
+use shared::keys::{KeySet, Purpose};
 use shared::oauth::flow::secure_cookies;
 use shared::pages::language::{self, LanguageSwitch, PageLanguage};
 use shared::pages::{self, ConfirmPage, MessagePage, UnsubscribePage};
@@ -222,17 +224,17 @@ impl App {
         let query = request::query(request);
         let token = query.get("token").ok().flatten();
         let now = now_unix();
-        let mailed_in = match token {
-            Some(token) => {
-                let keys = self.context.keys.for_sealed(UNSUBSCRIBE, token).await;
-                UnsubscribeToken::open(&keys, token, now)
-                    .ok()
-                    .and_then(|token| token.locale)
-            }
-            None => None,
-        };
         let switch = query.get(SWITCH_FIELD).ok().flatten();
-        let lang = language::choose(request, switch, None, mailed_in, self.secure());
+        let lang = self
+            .link_language(
+                request,
+                switch,
+                token,
+                UNSUBSCRIBE,
+                now,
+                |keys, token, now| UnsubscribeToken::open(keys, token, now).ok()?.locale,
+            )
+            .await;
         let Some(token) = token else {
             return self.link_page(&lang, StatusCode::BAD_REQUEST, None, "unsubscribe-invalid");
         };
@@ -301,17 +303,12 @@ impl App {
         let query = request::query(request);
         let token = query.get("token").ok().flatten();
         let now = now_unix();
-        let mailed_in = match token {
-            Some(token) => {
-                let keys = self.context.keys.for_sealed(CONFIRM, token).await;
-                ConfirmToken::open(&keys, token, now)
-                    .ok()
-                    .and_then(|token| token.locale)
-            }
-            None => None,
-        };
         let switch = query.get(SWITCH_FIELD).ok().flatten();
-        let lang = language::choose(request, switch, None, mailed_in, self.secure());
+        let lang = self
+            .link_language(request, switch, token, CONFIRM, now, |keys, token, now| {
+                ConfirmToken::open(keys, token, now).ok()?.locale
+            })
+            .await;
         let page = |status, id| self.address_page(&lang, status, token, id);
         let Some(token) = token else {
             return page(StatusCode::BAD_REQUEST, "confirm-invalid");
@@ -425,6 +422,27 @@ impl App {
     }
 
     /// Whether cookies must be `Secure` (https issuer).
+    /// The language of a mailed link's page: the switch, then the language the mail was written
+    /// in (sealed in the link's token, read by `locale_of`), then the browser's.
+    async fn link_language(
+        &self,
+        request: &Request,
+        switch: Option<&str>,
+        token: Option<&str>,
+        purpose: Purpose,
+        now: i64,
+        locale_of: fn(&KeySet, &str, i64) -> Option<Locale>,
+    ) -> PageLanguage {
+        let mailed_in = match token {
+            Some(token) => {
+                let keys = self.context.keys.for_sealed(purpose, token).await;
+                locale_of(&keys, token, now)
+            }
+            None => None,
+        };
+        language::choose(request, switch, None, mailed_in, self.secure())
+    }
+
     fn secure(&self) -> bool {
         secure_cookies(&self.context.config)
     }
