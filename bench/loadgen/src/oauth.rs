@@ -140,7 +140,10 @@ impl Driver {
         let login = self.location(&answer, "sign-in: authorize", 303)?;
         let page = self
             .browser
-            .send("sign-in: login page", self.browser.client().get(login.clone()))
+            .send(
+                "sign-in: login page",
+                self.browser.client().get(login.clone()),
+            )
             .await?;
         if page.status != 200 {
             return Err(FlowError::refused("sign-in: login page", &page));
@@ -159,13 +162,21 @@ impl Driver {
         if next.path() == "/oauth/consent" {
             let page = self
                 .browser
-                .send("sign-in: consent page", self.browser.client().get(next.clone()))
+                .send(
+                    "sign-in: consent page",
+                    self.browser.client().get(next.clone()),
+                )
                 .await?;
             if page.status != 200 {
                 return Err(FlowError::refused("sign-in: consent page", &page));
             }
             let answer = self
-                .submit("sign-in: consent", &next, &page.body, &[("decision", "allow")])
+                .submit(
+                    "sign-in: consent",
+                    &next,
+                    &page.body,
+                    &[("decision", "allow")],
+                )
                 .await?;
             next = self.location(&answer, "sign-in: consent", 302)?;
         }
@@ -283,7 +294,9 @@ impl Driver {
             body: format!("the page has no {what}"),
         };
         let action = form_action(html).ok_or_else(|| missing("form"))?;
-        let target = page.join(&action).map_err(|_| missing("usable form action"))?;
+        let target = page
+            .join(&action)
+            .map_err(|_| missing("usable form action"))?;
         let csrf = hidden_field(html, "csrf_token").ok_or_else(|| missing("csrf_token"))?;
         let request = hidden_field(html, "request").ok_or_else(|| missing("request field"))?;
         let mut all = vec![("csrf_token", csrf.as_str()), ("request", request.as_str())];
@@ -293,12 +306,7 @@ impl Driver {
     }
 
     /// The `Location` of a redirect with the expected status.
-    fn location(
-        &self,
-        answer: &Answer,
-        step: &'static str,
-        status: u16,
-    ) -> Result<Url, FlowError> {
+    fn location(&self, answer: &Answer, step: &'static str, status: u16) -> Result<Url, FlowError> {
         if answer.status != status {
             return Err(FlowError::refused(step, answer));
         }
