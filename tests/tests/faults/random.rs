@@ -101,7 +101,14 @@ async fn act(s: &Stack, client: &mut Client, rng: &mut StdRng) -> bool {
                     let id = body(&answer)["id"].as_str().unwrap().to_owned();
                     client.appointments.push((id, etag_of(&answer)));
                 }
-                409 => assert_eq!(body(&answer)["error"], "slot_unavailable"),
+                // A contested slot taken meanwhile, or the patient's own limit of upcoming
+                // appointments of the type reached.
+                409 => assert!(
+                    ["slot_unavailable", "booking_limit_reached"]
+                        .contains(&body(&answer)["error"].as_str().unwrap_or_default()),
+                    "{}",
+                    body(&answer)
+                ),
                 503 => return false,
                 other => panic!("booking answered {other}: {}", body(&answer)),
             }
