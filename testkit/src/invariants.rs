@@ -143,6 +143,7 @@ pub fn check(items: &[Item], expected: &Expected) -> Report {
     }
 
     // Slots: capacity, and counters equal to the booked appointments they count.
+    report.counters = counters.len();
     let mut booked: BTreeMap<(i64, i64), i64> = BTreeMap::new();
     for (appointment, _) in appointments.values() {
         match appointment.status {

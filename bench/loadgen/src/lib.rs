@@ -6,10 +6,13 @@
 //!   authorize → token (code + PKCE) → userinfo → token (refresh).
 //! - [`http`]: the HTTP client under it, timing every answer by step ([`http::Stats`]) and telling
 //!   the emulator's own failures apart from the functions' answers.
+//! - [`soak`]: the soak (`make soak`): many patients mixing flows, searches, contested bookings,
+//!   reschedules, cancellations and ASAP subscriptions, then the store's invariants checked.
 
 pub mod forms;
 pub mod http;
 pub mod oauth;
+pub mod soak;
 
 pub use http::{Answer, EmulatorFault, Http, Stats, Step};
 pub use oauth::{Account, App, Code, Driver, FlowError, Tokens};
