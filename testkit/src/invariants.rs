@@ -8,6 +8,7 @@
 //! - no appointment without its index entries (its `gsi1` key at its current start, its ASAP
 //!   subscription entry while subscribed), no index entry without its appointment, no idempotency
 //!   record naming an appointment that does not exist;
+//! - every booking-limit counter counts exactly the booked appointments it holds a place for;
 //! - every outbox event dispatched (marked by the notifier) and no delivery left half-done
 //!   (`sending`); with the mail that went out ([`Expected::mails`]), every `sent` delivery is
 //!   exactly one message and no message went out twice;
@@ -58,6 +59,8 @@ pub struct Report {
     pub cancelled: usize,
     /// Slot counters.
     pub counters: usize,
+    /// Booking-limit counters.
+    pub limits: usize,
     /// ASAP subscription entries.
     pub subscriptions: usize,
     /// Outbox events.
@@ -77,10 +80,11 @@ impl Report {
     /// One line of counts.
     pub fn summary(&self) -> String {
         format!(
-            "{} booked and {} cancelled appointments, {} slot counters, {} subscriptions, {} outbox events, {} mails sent, {} grants; {} violation(s)",
+            "{} booked and {} cancelled appointments, {} slot counters, {} booking-limit counters, {} subscriptions, {} outbox events, {} mails sent, {} grants; {} violation(s)",
             self.booked,
             self.cancelled,
             self.counters,
+            self.limits,
             self.subscriptions,
             self.events,
             self.sent,
@@ -107,6 +111,7 @@ pub fn check(items: &[Item], expected: &Expected) -> Report {
     let mut deliveries: Vec<(&str, &str, &Item)> = Vec::new();
     let mut idempotency: Vec<&Item> = Vec::new();
     let mut grants: BTreeMap<&str, &Item> = BTreeMap::new();
+    let mut limits: Vec<(&str, i64, &Item)> = Vec::new();
     for item in items {
         match layout::family(&item.key) {
             Family::Appointment { .. } => match appointment_from_item(item) {
@@ -135,6 +140,10 @@ pub fn check(items: &[Item], expected: &Expected) -> Report {
                 appointment_id,
             } => deliveries.push((event_id, appointment_id, item)),
             Family::Idempotency => idempotency.push(item),
+            Family::BookingLimit {
+                patient_id,
+                type_id,
+            } => limits.push((patient_id, type_id, item)),
             Family::Grant { grant_id } => {
                 grants.insert(grant_id, item);
             }
@@ -240,6 +249,51 @@ pub fn check(items: &[Item], expected: &Expected) -> Report {
                 "idempotency record {} names appointment {other:?}, which does not exist",
                 item.key
             )),
+        }
+    }
+
+    // Booking limits: each counter counts exactly its entries, each entry is a counted, booked
+    // appointment of its patient and type at its start, and every such upcoming appointment has
+    // its entry (one that started may have been trimmed).
+    report.limits = limits.len();
+    let mut entered: BTreeSet<&str> = BTreeSet::new();
+    for (patient_id, type_id, item) in &limits {
+        let entries: Vec<(&str, Option<i64>)> = item
+            .attrs
+            .iter()
+            .filter_map(|(name, value)| Some((name.strip_prefix("a_")?, value.as_i64())))
+            .collect();
+        let active = item.get("active").and_then(Value::as_i64).unwrap_or(0);
+        if active != entries.len() as i64 {
+            bad(format!(
+                "booking limit of {patient_id}, type {type_id}: active {active}, {} entr(y/ies)",
+                entries.len()
+            ));
+        }
+        for (id, start) in entries {
+            entered.insert(id);
+            let holds = appointments.get(id).is_some_and(|(a, _)| {
+                a.status == AppointmentStatus::Booked
+                    && a.limit_counted
+                    && a.patient_id.as_str() == *patient_id
+                    && a.type_id == *type_id
+                    && Some(a.starts_at) == start
+            });
+            if !holds {
+                bad(format!(
+                    "booking limit of {patient_id}, type {type_id} counts appointment {id}, which is not booked there at {start:?}"
+                ));
+            }
+        }
+    }
+    for (id, (appointment, _)) in &appointments {
+        let counted = appointment.status == AppointmentStatus::Booked
+            && appointment.limit_counted
+            && appointment.starts_at > expected.now;
+        if counted && !entered.contains(id.as_str()) {
+            bad(format!(
+                "appointment {id} holds a place of its booking limit, which does not count it"
+            ));
         }
     }
 
@@ -353,6 +407,19 @@ mod tests {
         assert_eq!(report.violations.len(), 2, "{:?}", report.violations);
         assert!(report.violations[0].contains("1 taken, 0 booked"));
         assert!(report.violations[1].contains("catalog does not have"));
+    }
+
+    #[test]
+    fn a_booking_limit_counting_what_it_has_no_entry_for_or_a_missing_appointment_is_reported() {
+        let limit = Item::new(layout::booking_limit("p1", 198))
+            .with("active", 2)
+            .with("a_gone", 1_800_000_000);
+        let report = check(&[limit], &Expected::default());
+        let text = report.violations.join("\n");
+        assert!(text.contains("active 2, 1 entr"), "{text}");
+        assert!(text.contains("counts appointment gone"), "{text}");
+        assert_eq!(report.violations.len(), 2, "{text}");
+        assert_eq!(report.limits, 1);
     }
 
     #[test]

@@ -347,6 +347,13 @@ pub enum Family<'k> {
         /// The appointment id.
         appointment_id: &'k str,
     },
+    /// [`booking_limit`]: the patient and the type.
+    BookingLimit {
+        /// The patient id.
+        patient_id: &'k str,
+        /// Appointment type.
+        type_id: i64,
+    },
     /// [`idempotency`].
     Idempotency,
     /// [`subscription`]: the type, the appointment's start and the appointment.
@@ -395,6 +402,14 @@ pub fn family(key: &Key) -> Family<'_> {
         Family::Appointment {
             patient_id,
             appointment_id,
+        }
+    } else if let (Some(patient_id), Some(type_id)) = (
+        pk.strip_prefix("PATIENT#"),
+        sk.strip_prefix("LIMIT#").and_then(|t| t.parse().ok()),
+    ) {
+        Family::BookingLimit {
+            patient_id,
+            type_id,
         }
     } else if pk.starts_with("IDEMP#") && sk == "IDEMP" {
         Family::Idempotency
@@ -666,6 +681,13 @@ mod tests {
             Family::Delivery {
                 event_id: "e1",
                 appointment_id: "a1"
+            }
+        );
+        assert_eq!(
+            family(&booking_limit("p1", 198)),
+            Family::BookingLimit {
+                patient_id: "p1",
+                type_id: 198
             }
         );
         assert_eq!(family(&grant("g1")), Family::Grant { grant_id: "g1" });
