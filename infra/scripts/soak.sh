@@ -43,6 +43,9 @@ while IFS= read -r line; do store_env+=("$line"); done < <(
   sed -n 's/^portal-admin on this store: \(.*\) cargo run.*/\1/p' "$SOAK_DIR/run.log" | tr ' ' '\n')
 if [ "${STORE:-sqlite}" = sqlite ]; then
   store_env=("PORTAL_STORE=sqlite:$PORTAL_DATA_DIR/portal.db")
+else
+  # Mail went to SES on moto: the soak reads it back there.
+  store_env+=(PORTAL_MAIL=ses "PORTAL_MAIL_FROM=${PORTAL_MAIL_FROM:-no-reply@mypatientportal.example}")
 fi
 env "${store_env[@]}" "$CARGO_TARGET_DIR/debug/soak" \
   --clients "${SOAK_CLIENTS:-16}" --seconds "${SOAK_SECONDS:-120}" --seed "${SOAK_SEED:-1}"

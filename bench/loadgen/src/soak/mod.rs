@@ -153,7 +153,7 @@ pub async fn run(config: &Config, options: &Options) -> Result<Outcome, SoakErro
     }
     surprises.truncate(50);
     let expected = Expected {
-        mails: Some(seed::outbox_message_ids(&config.data_dir.join("outbox"))?),
+        mails: seed::sent_message_ids(config).await?,
         grants,
         all_dispatched: true,
         now: shared::store::now_unix(),

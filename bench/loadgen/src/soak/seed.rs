@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use shared::config::{Config, StoreConfig};
+use shared::config::{Config, MailConfig, StoreConfig};
 use shared::crypto::random_id;
 use shared::domain::client::{Client, RedirectUri};
 use shared::repo::ClientRepo;
@@ -75,9 +75,37 @@ pub async fn snapshot(config: &Config) -> Result<Vec<Item>, SoakError> {
     }
 }
 
+/// The `Message-ID`s (without angle brackets) of every message the portal sent: the outbox
+/// folder's, or SES's on moto (`PORTAL_AWS_ENDPOINT`, as `make run STORE=dynamodb` serves it).
+/// `None` for a real SES, whose sent mail cannot be read back.
+pub async fn sent_message_ids(config: &Config) -> Result<Option<Vec<String>>, SoakError> {
+    match (&config.mail, &config.aws_endpoint) {
+        (MailConfig::Outbox { dir }, _) => outbox_message_ids(dir).map(Some),
+        (MailConfig::Ses { .. }, Some(endpoint)) => moto_message_ids(endpoint).await.map(Some),
+        (MailConfig::Ses { .. }, None) => Ok(None),
+    }
+}
+
+/// The `Message-ID`s of the raw messages moto's SES accepted.
+async fn moto_message_ids(endpoint: &str) -> Result<Vec<String>, SoakError> {
+    let failed = |e: reqwest::Error| SoakError::Setup(format!("reading moto's SES messages: {e}"));
+    let data: serde_json::Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .map_err(failed)?
+        .json()
+        .await
+        .map_err(failed)?;
+    Ok(data["ses"]["RawMessage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|message| message["raw_data"].as_str().and_then(message_id))
+        .collect())
+}
+
 /// The `Message-ID`s (without angle brackets) of every message in the local outbox folder (one
 /// `.eml` file per message sent; none when the folder does not exist).
-pub fn outbox_message_ids(dir: &Path) -> Result<Vec<String>, SoakError> {
+fn outbox_message_ids(dir: &Path) -> Result<Vec<String>, SoakError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
