@@ -18,6 +18,9 @@ use crate::oauth::{Account, App, Driver, FlowError, Tokens};
 /// Sends of one request when the emulator fails it (a client resends what got no answer).
 const SENDS: u32 = 3;
 
+/// Share of OAuth flows that end with two racing refreshes of one refresh token.
+const RACING_REFRESHES: f64 = 0.2;
+
 /// How many of the first free slots a booking picks from: few, so patients contest them.
 const CONTESTED: usize = 3;
 
@@ -90,7 +93,8 @@ impl Patient {
             }
             (5..=7, _) | (_, None) => self.book().await,
             (8..=9, Some(at)) => self.reschedule(at).await,
-            (10..=11, Some(at)) => self.cancel(at).await,
+            (10, Some(at)) => self.cancel(at).await,
+            (11, Some(at)) => self.race(at).await,
             (_, Some(at)) => self.toggle_asap(at).await,
         }
     }
@@ -111,6 +115,9 @@ impl Patient {
             self.flow_failed(e);
         }
         let refresh = tokens.refresh_token.clone().unwrap_or_default();
+        if self.rng.random_bool(RACING_REFRESHES) {
+            return self.racing_refresh(tokens, &refresh).await;
+        }
         match self.driver.refresh(&refresh).await {
             Ok(refreshed) => {
                 self.grants.entry(grant).or_default().refreshed += 1;
@@ -126,6 +133,56 @@ impl Patient {
             }
             Err(e) => self.flow_failed(e),
         }
+    }
+
+    /// Two refreshes with the same token at once (a client that does not serialise them): one
+    /// wins, the other is a reuse, which revokes the whole family (RFC 9700 §4.14.2). Two
+    /// successes would leave two live generations.
+    async fn racing_refresh(&mut self, tokens: Tokens, refresh: &str) {
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+        const STEP: &str = "token: racing refresh";
+        let tokens_grant = tokens.grant_id.clone();
+        let (first, second) = tokio::join!(
+            self.driver.token(STEP, &form),
+            self.driver.token(STEP, &form)
+        );
+        let mut seen = GrantSeen::default();
+        let winner = match (first, second) {
+            (Ok(winner), Err(FlowError::Refused { status: 400, .. }))
+            | (Err(FlowError::Refused { status: 400, .. }), Ok(winner)) => {
+                seen.refreshed += 1;
+                seen.revoked = true;
+                winner
+            }
+            (Ok(winner), Ok(_)) => {
+                seen.refreshed += 2;
+                self.surprise(format!(
+                    "{STEP}: both refreshes of one refresh token succeeded (grant {})",
+                    tokens.grant_id
+                ));
+                winner
+            }
+            (first, second) => {
+                // An emulator fault: whether that request moved the family on is unknown.
+                for outcome in [first, second] {
+                    match outcome {
+                        Ok(_) => seen.refreshed += 1,
+                        Err(FlowError::Emulator(_)) => seen.unknown += 1,
+                        Err(refused) => self.flow_failed(refused),
+                    }
+                }
+                tokens
+            }
+        };
+        let family = self.grants.entry(tokens_grant).or_default();
+        family.refreshed += seen.refreshed;
+        family.unknown += seen.unknown;
+        family.revoked |= seen.revoked;
+        // The family is revoked (or unknown): its access token still works until it expires.
+        self.tokens = Some(Tokens {
+            refresh_token: None,
+            ..winner
+        });
     }
 
     fn flow_failed(&mut self, error: FlowError) {
@@ -259,6 +316,64 @@ impl Patient {
             (409, _) => {}
             (412, _) => self.appointments[at].1 = None,
             _ => self.unexpected("cancel", &answer),
+        }
+    }
+
+    /// A reschedule and a cancellation of one appointment at once, with the same `If-Match` (two
+    /// devices of the patient): exactly one applies, the other is refused (412, or 409).
+    async fn race(&mut self, at: usize) {
+        let Some(tag) = self.tag(at).await else {
+            return;
+        };
+        let id = self.appointments[at].0.clone();
+        let path = format!(
+            "/appointments/{id}/availabilities?limit=5&from={}",
+            days_ahead(3)
+        );
+        let Some(alternatives) = self
+            .api("race: alternatives", Method::GET, &path, None, None)
+            .await
+        else {
+            return;
+        };
+        let Some(target) = alternatives.json()["data"].get(0).cloned() else {
+            return;
+        };
+        let path = format!("/appointments/{id}");
+        let body = json!({ "availability_id": target["id"] });
+        let condition = Some(("if-match", tag.as_str()));
+        let (moved, cancelled) = tokio::join!(
+            self.api(
+                "race: reschedule",
+                Method::PUT,
+                &path,
+                Some(body),
+                condition
+            ),
+            self.api("race: cancel", Method::DELETE, &path, None, condition)
+        );
+        let (Some(moved), Some(cancelled)) = (moved, cancelled) else {
+            self.appointments[at].1 = None;
+            return;
+        };
+        let refused = |answer: &Answer| matches!(answer.status, 409 | 412);
+        match (moved.status, cancelled.status) {
+            (200, _) if refused(&cancelled) => {
+                self.appointments[at].1 = moved.header("etag").map(str::to_owned);
+            }
+            (_, 200) if refused(&moved) => {
+                self.appointments.remove(at);
+            }
+            _ => {
+                self.surprise(format!(
+                    "race: reschedule {} and cancel {} of one revision: {} / {}",
+                    moved.status,
+                    cancelled.status,
+                    moved.body.chars().take(200).collect::<String>(),
+                    cancelled.body.chars().take(200).collect::<String>()
+                ));
+                self.appointments[at].1 = None;
+            }
         }
     }
 
