@@ -596,7 +596,8 @@ impl StoreError {
     }
 }
 
-/// The storage port. Implemented by the SQLite and DynamoDB adapters and by [`CountingStore`].
+/// The storage port. Implemented by the SQLite and DynamoDB adapters and by the wrappers
+/// [`CountingStore`] and [`FaultStore`].
 /// Every method is one round trip to the store.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
