@@ -25,6 +25,8 @@ pub const BAD_CREDENTIALS: &str = "login-bad-credentials";
 /// Message id of the answer while an account or address is locked after too many failures. The
 /// same for every account (existing or not) and for both kinds of lock.
 pub const TOO_MANY_ATTEMPTS: &str = "login-too-many-attempts";
+/// Login error: the password was right but the address is not verified yet.
+pub const UNVERIFIED: &str = "login-unverified";
 
 /// Message id of the answer to a login form with an empty field.
 pub const MISSING_CREDENTIALS: &str = "login-missing-credentials";

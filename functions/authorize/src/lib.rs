@@ -208,6 +208,7 @@ impl App {
             }
             SignIn::Rejected => retry(StatusCode::UNAUTHORIZED, pages::BAD_CREDENTIALS),
             SignIn::Incomplete => retry(StatusCode::BAD_REQUEST, pages::MISSING_CREDENTIALS),
+            SignIn::Unverified { .. } => retry(StatusCode::FORBIDDEN, pages::UNVERIFIED),
             SignIn::Locked { retry_after } => {
                 let mut response = retry(StatusCode::TOO_MANY_REQUESTS, pages::TOO_MANY_ATTEMPTS);
                 response

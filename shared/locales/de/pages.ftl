@@ -20,6 +20,7 @@ login-fine-print = Melden Sie sich nur an, wenn Sie { $client } vertrauen und di
 login-bad-credentials = Die E-Mail-Adresse oder das Passwort ist nicht korrekt.
 login-too-many-attempts = Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.
 login-missing-credentials = Bitte geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein.
+login-unverified = Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse: Öffnen Sie den Link, den wir Ihnen geschickt haben.
 
 ## Einwilligung
 

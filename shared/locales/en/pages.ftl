@@ -21,6 +21,7 @@ login-fine-print = Only sign in if you trust { $client } and started this from i
 login-bad-credentials = The email or password is incorrect.
 login-too-many-attempts = Too many unsuccessful sign-in attempts. Please wait 15 minutes and try again.
 login-missing-credentials = Enter your email address and password.
+login-unverified = Please confirm your email address first: open the link we sent you.
 
 ## Consent
 

@@ -86,7 +86,8 @@ async fn world_with(ctx: TestContext, config: Option<Config>) -> World {
     )
     .unwrap();
     clients.create(&narrow).await.unwrap();
-    let patient = patients::patient(EMAIL, Some(PHONE));
+    let mut patient = patients::patient(EMAIL, Some(PHONE));
+    patient.email_verified = true;
     patients::register(&ctx.store(), &patient, Some(PASSWORD)).await;
     World {
         app: App::new(context),
