@@ -367,6 +367,7 @@ impl Flow {
             sid: Some(session.sid.clone()),
             expires_at: now_unix().saturating_add(AuthorizationCode::TTL_SECONDS),
             claims,
+            id_token_alg: request.id_token_alg,
         };
         let sealed = self
             .keys
@@ -433,6 +434,7 @@ mod tests {
             max_age,
             login_hint: None,
             ui_locale: None,
+            id_token_alg: Default::default(),
             created_at: 10_000,
             expires_at: 10_900,
         }
