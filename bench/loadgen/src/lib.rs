@@ -12,4 +12,4 @@ pub mod http;
 pub mod oauth;
 
 pub use http::{Answer, EmulatorFault, Http, Stats, Step};
-pub use oauth::{Account, App, Code, Driver, FlowError, Tokens};
+pub use oauth::{Account, App, Code, Driver, Endpoints, FlowError, Tokens};
