@@ -18,7 +18,7 @@ REQ := infra/requirements
 # One stamp per requirements file, named after its checksum: a changed file reinstalls.
 stamp = $(VENV)/.$(1)-$(shell cksum < $(REQ)/$(1).txt | cut -d' ' -f1)
 
-.PHONY: help run test bench lint clean-data deploy-build deploy \
+.PHONY: help run test bench bench-e2e lint clean-data deploy-build deploy \
 	run-tools emulator-tools deploy-tools test-tools
 
 help:
@@ -27,7 +27,8 @@ help:
 	@echo "make test               fmt + clippy + every test (starts and stops moto itself)"
 	@echo "make deploy-build       release arm64 build of the five functions, ready for SAM"
 	@echo "make deploy             deploy-build, then sam deploy (README, \"Deploying\")"
-	@echo "make bench              benchmarks: handler CPU + round trips, signing, cold starts"
+	@echo "make bench              benchmarks: handler CPU + round trips, signing, cold starts, end to end"
+	@echo "make bench-e2e          OAuth flows through the release binaries vs node's oidc-provider"
 
 # $(1): requirements file name (without .txt).
 define install_requirements
@@ -65,6 +66,9 @@ deploy: deploy-build deploy-tools
 
 bench:
 	@infra/scripts/bench.sh
+
+bench-e2e: emulator-tools
+	@infra/scripts/bench-e2e.sh
 
 lint:
 	cargo fmt --all -- --check
