@@ -153,12 +153,13 @@ impl KeySet {
             .sign(header_typ, claims)
     }
 
-    /// A compact id_token JWS (header `typ` [`crate::jwt::TYP_ID_TOKEN`]) with the active token
-    /// key of `alg`: RS256 as [`KeySet::sign_jwt`], ES256 with the id_token key (`token` only; a
-    /// client registered with `id_token_signed_response_alg=ES256` gets these).
+    /// A compact id_token JWS (header `typ` = `header_typ`) with the active token key of `alg`:
+    /// RS256 as [`KeySet::sign_jwt`], ES256 with the id_token key (`token` only; a client
+    /// registered with `id_token_signed_response_alg=ES256` gets these).
     pub fn sign_id_token<C: Serialize + ?Sized>(
         &self,
         alg: SigningAlg,
+        header_typ: &str,
         claims: &C,
     ) -> Result<String, KeyError> {
         let signer = match alg {
@@ -168,7 +169,7 @@ impl KeySet {
         signer
             .as_ref()
             .ok_or(KeyError::NotHeld("id_token signing key"))?
-            .sign(crate::jwt::TYP_ID_TOKEN, claims)
+            .sign(header_typ, claims)
     }
 
     /// A compact ES256 JWS with the active video join-link key (`booking` only).

@@ -146,7 +146,7 @@ fn signing_uses_the_key_pair_parsed_at_init() {
     for i in 0..5 {
         keys.sign_jwt("JWT", &serde_json::json!({ "i": i }))
             .unwrap();
-        keys.sign_id_token(SigningAlg::ES256, &serde_json::json!({ "i": i }))
+        keys.sign_id_token(SigningAlg::ES256, "JWT", &serde_json::json!({ "i": i }))
             .unwrap();
     }
     assert_eq!(PRIVATE_KEY_PARSES.with(std::cell::Cell::get), after_init);

@@ -196,7 +196,7 @@ impl Signer<'_> {
             let id_claims = self.id_token_claims(subject, scopes, &access_token, with_nonce, now);
             Some(
                 self.keys
-                    .sign_id_token(subject.id_token_alg, &id_claims)
+                    .sign_id_token(subject.id_token_alg, jwt::TYP_ID_TOKEN, &id_claims)
                     .map_err(OAuthError::server_error)?,
             )
         } else {
