@@ -50,7 +50,8 @@ async fn thirty_parallel_guesses(ctx: &TestContext, store: SharedStore) -> (Vec<
         .create(&client)
         .await
         .unwrap();
-    let patient = patients::patient(EMAIL, None);
+    let mut patient = patients::patient(EMAIL, None);
+    patient.email_verified = true;
     patients::register(&store, &patient, Some("the right password")).await;
     let app = App::new(ctx.with_store(store));
 

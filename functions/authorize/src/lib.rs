@@ -1,4 +1,5 @@
-//! The `authorize` function: authorization endpoint, login, consent and logout pages.
+//! The `authorize` function: authorization endpoint, login, consent and logout pages, and the
+//! account pages of registration, verification and password recovery ([`account`]).
 //!
 //! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
 //! This file only turns requests into calls to [`shared::oauth::flow`] and [`shared::oauth::logout`]
@@ -13,9 +14,12 @@
 //! language, which the sign-in then keeps (it is sealed into the request), a cookie remembers, and
 //! a signed-in patient's account stores; error pages repeat their request with `lang`.
 
+mod account;
+
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
+use shared::account::Accounts;
 use shared::boot::{Context, Handler};
 use shared::http::request::{cookie, form, query, source_ip, Params};
 use shared::http::{response, ApiError, PathParams, Router};
@@ -41,6 +45,16 @@ pub enum Route {
     Consent,
     /// `GET /oauth/logout, POST /oauth/logout`
     Logout,
+    /// `GET /account/register, POST /account/register` (404 with `PORTAL_SELF_REGISTRATION=off`)
+    Register,
+    /// `GET /account/verify, POST /account/verify`
+    Verify,
+    /// `GET /account/verify/resend, POST /account/verify/resend`
+    Resend,
+    /// `GET /account/password/forgot, POST /account/password/forgot`
+    Forgot,
+    /// `GET /account/password/reset, POST /account/password/reset`
+    Reset,
 }
 
 /// Method + path of every route of this function, as API Gateway and `cargo lambda watch` route them.
@@ -54,6 +68,16 @@ pub fn router() -> Router<Route> {
         (Method::POST, "/oauth/consent", Route::Consent),
         (Method::GET, "/oauth/logout", Route::Logout),
         (Method::POST, "/oauth/logout", Route::Logout),
+        (Method::GET, account::REGISTER_PATH, Route::Register),
+        (Method::POST, account::REGISTER_PATH, Route::Register),
+        (Method::GET, account::VERIFY_PATH, Route::Verify),
+        (Method::POST, account::VERIFY_PATH, Route::Verify),
+        (Method::GET, account::RESEND_PATH, Route::Resend),
+        (Method::POST, account::RESEND_PATH, Route::Resend),
+        (Method::GET, account::FORGOT_PATH, Route::Forgot),
+        (Method::POST, account::FORGOT_PATH, Route::Forgot),
+        (Method::GET, account::RESET_PATH, Route::Reset),
+        (Method::POST, account::RESET_PATH, Route::Reset),
     ])
 }
 
@@ -62,6 +86,7 @@ pub struct App {
     context: Context,
     router: Router<Route>,
     flow: Flow,
+    accounts: Accounts,
     clients: ClientRepo,
     sessions: SessionRepo,
     patients: PatientRepo,
@@ -76,6 +101,7 @@ impl App {
     pub fn new(context: Context) -> Self {
         let flow = Flow::new(&context);
         Self {
+            accounts: Accounts::new(&context),
             clients: ClientRepo::new(context.store.clone()),
             sessions: SessionRepo::new(context.store.clone()),
             patients: PatientRepo::new(context.store.clone()),
@@ -98,6 +124,19 @@ impl App {
             (Route::Consent, false) => self.consent_page(&request).await,
             (Route::Consent, true) => self.consent_submit(&request).await,
             (Route::Logout, _) => self.logout(&request).await,
+            (Route::Register, _) if !self.accounts.self_registration() => {
+                return Err(ApiError::NotFound(
+                    "registration is turned off: the institution creates accounts".into(),
+                ))
+            }
+            (Route::Register, false) => self.register_page(&request).await,
+            (Route::Register, true) => self.register_submit(&request).await,
+            (Route::Verify, false) => self.verify_page(&request).await,
+            (Route::Verify, true) => self.verify_submit(&request).await,
+            (Route::Resend, post) => self.resend(&request, post).await,
+            (Route::Forgot, post) => self.forgot(&request, post).await,
+            (Route::Reset, false) => self.reset_page(&request).await,
+            (Route::Reset, true) => self.reset_submit(&request).await,
         };
         Ok(response.unwrap_or_else(|early| *early))
     }
@@ -147,8 +186,9 @@ impl App {
         lang: &PageLanguage,
     ) -> Response<Body> {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
-        let page =
-            LoginPage::new(lang.tr, &authorization.client_name, &token, sealed).with_email(email);
+        let page = LoginPage::new(lang.tr, &authorization.client_name, &token, sealed)
+            .with_email(email)
+            .with_register(self.accounts.self_registration());
         let mut response = response::allow_form_redirect(
             self.page(StatusCode::OK, pages::render(&page), lang),
             &authorization.redirect_uri,
@@ -192,7 +232,13 @@ impl App {
         let retry = |status: StatusCode, message: &'static str| {
             let page = LoginPage::new(lang.tr, &authorization.client_name, token, sealed)
                 .with_email(email.trim())
+                .with_register(self.accounts.self_registration())
                 .with_error(message);
+            let page = if message == pages::UNVERIFIED {
+                page.unverified()
+            } else {
+                page
+            };
             response::allow_form_redirect(
                 self.page(status, pages::render(&page), &lang),
                 &authorization.redirect_uri,
@@ -208,6 +254,7 @@ impl App {
             }
             SignIn::Rejected => retry(StatusCode::UNAUTHORIZED, pages::BAD_CREDENTIALS),
             SignIn::Incomplete => retry(StatusCode::BAD_REQUEST, pages::MISSING_CREDENTIALS),
+            SignIn::Unverified { .. } => retry(StatusCode::FORBIDDEN, pages::UNVERIFIED),
             SignIn::Locked { retry_after } => {
                 let mut response = retry(StatusCode::TOO_MANY_REQUESTS, pages::TOO_MANY_ATTEMPTS);
                 response

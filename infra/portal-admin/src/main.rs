@@ -334,8 +334,11 @@ async fn patient_create(config: &Config, args: PatientCreate, json: bool) -> Res
     let password = read_password_from_stdin()?;
     password::check_policy(&password).map_err(|e| e.to_string())?;
     let hash = password::hash_password(&password).map_err(|e| e.to_string())?;
-    let patient =
+    let mut patient =
         Patient::new(email, first_name, last_name, birth_date, phone).with_locale(args.locale);
+    // The operator knows the patient: there is no mailbox to prove, and the account must not
+    // expire the way an unverified self-registration does.
+    patient.email_verified = true;
 
     let store = shared::boot::connect_store(config)
         .await

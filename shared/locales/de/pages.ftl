@@ -20,6 +20,7 @@ login-fine-print = Melden Sie sich nur an, wenn Sie { $client } vertrauen und di
 login-bad-credentials = Die E-Mail-Adresse oder das Passwort ist nicht korrekt.
 login-too-many-attempts = Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.
 login-missing-credentials = Bitte geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein.
+login-unverified = Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse: Öffnen Sie den Link, den wir Ihnen geschickt haben.
 
 ## Einwilligung
 
@@ -94,3 +95,48 @@ confirm-invalid = Der Bestätigungslink ist unvollständig, beschädigt oder abg
 docs-redirect-returning = Zurück zur API-Dokumentation …
     .title = Anmeldung in der API-Dokumentation
 docs-redirect-needs-script = Die Anmeldung in der API-Dokumentation braucht JavaScript. Schließen Sie dieses Fenster und verwenden Sie stattdessen eine App.
+
+## Patientenkonten: Registrierung, Bestätigung, Passwort vergessen
+login-forgot = Passwort vergessen?
+login-register = Neu hier? Konto anlegen
+account-register-title = Konto anlegen
+account-register-intro = Sie erhalten eine E-Mail mit einem Link, um Ihre Adresse zu bestätigen. Bis dahin können Sie sich nicht anmelden.
+account-register-fix = Bitte korrigieren Sie die unten markierten Felder.
+account-register-submit = Konto anlegen
+account-new-password = Neues Passwort
+account-password-rules = Mindestens 10 Zeichen. Sehr häufige Passwörter werden nicht angenommen.
+account-given-name = Vorname
+account-family-name = Nachname
+account-birthdate = Geburtsdatum
+account-phone = Telefonnummer (freiwillig, internationales Format, z. B. +49 30 1234567)
+account-error-email = Bitte geben Sie eine gültige E-Mail-Adresse ein.
+account-error-password-length = Das Passwort muss mindestens 10 Zeichen lang sein.
+account-error-password-common = Dieses Passwort ist zu häufig. Bitte wählen Sie ein weniger vorhersehbares.
+account-error-given-name = Bitte geben Sie Ihren Vornamen ein.
+account-error-family-name = Bitte geben Sie Ihren Nachnamen ein.
+account-error-birthdate = Bitte geben Sie ein gültiges Geburtsdatum ein (JJJJ-MM-TT), nicht in der Zukunft.
+account-error-phone = Bitte geben Sie die Telefonnummer im internationalen Format ein, z. B. +49 30 1234567, oder lassen Sie das Feld leer.
+account-too-many = Zu viele Anfragen. Bitte warten Sie eine Stunde und versuchen Sie es dann erneut.
+account-check-mail = Wir haben eine E-Mail an die angegebene Adresse geschickt. Öffnen Sie den Link darin, um fortzufahren. Falls sie nicht in wenigen Minuten ankommt, sehen Sie bitte im Spam-Ordner nach.
+    .title = Bitte prüfen Sie Ihre E-Mails
+account-resend-title = Bestätigungslink erneut senden
+account-resend-intro = Geben Sie Ihre E-Mail-Adresse ein. Gehört sie zu einem noch nicht bestätigten Konto, senden wir einen neuen Bestätigungslink.
+account-resend-submit = Bestätigungslink erneut senden
+account-forgot-title = Passwort zurücksetzen
+account-forgot-intro = Geben Sie die E-Mail-Adresse Ihres Kontos ein. Gibt es ein Konto mit dieser Adresse, senden wir einen Link, mit dem Sie ein neues Passwort wählen. Der Link ist 30 Minuten gültig.
+account-forgot-submit = Link zum Zurücksetzen senden
+account-verify-title = E-Mail-Adresse bestätigen
+# `$email` wird hervorgehoben.
+account-verify-intro = Drücken Sie die Schaltfläche, um { $email } für Ihr Konto zu bestätigen.
+account-verify-submit = Meine Adresse bestätigen
+account-verified = Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden.
+    .title = Adresse bestätigt
+account-continue = Weiter zur Anmeldung
+account-link-invalid = Dieser Link ist abgelaufen, wurde schon verwendet oder ist ungültig. Sie können einen neuen anfordern.
+    .title = Dieser Link funktioniert nicht mehr
+account-reset-title = Neues Passwort wählen
+account-reset-sign-out-apps = Mich auch von allen Apps abmelden
+account-reset-sessions = Wenn Sie Ihr Passwort ändern, werden Sie überall in diesem Portal abgemeldet. Verbundene Apps behalten ihren Zugriff, außer Sie setzen oben das Häkchen.
+account-reset-submit = Neues Passwort speichern
+account-password-changed = Ihr Passwort wurde geändert. Melden Sie sich mit dem neuen Passwort an.
+    .title = Passwort geändert

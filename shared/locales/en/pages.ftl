@@ -21,6 +21,7 @@ login-fine-print = Only sign in if you trust { $client } and started this from i
 login-bad-credentials = The email or password is incorrect.
 login-too-many-attempts = Too many unsuccessful sign-in attempts. Please wait 15 minutes and try again.
 login-missing-credentials = Enter your email address and password.
+login-unverified = Please confirm your email address first: open the link we sent you.
 
 ## Consent
 
@@ -99,3 +100,48 @@ confirm-invalid = The confirmation link is incomplete, damaged or has expired. C
 docs-redirect-returning = Returning to the API documentation…
     .title = Signing in to the API documentation
 docs-redirect-needs-script = Signing in to the API documentation needs JavaScript. Close this window and use an app instead.
+
+## Patient accounts: registration, verification, password recovery
+login-forgot = Forgot your password?
+login-register = New here? Create an account
+account-register-title = Create an account
+account-register-intro = You will get an email with a link to confirm your address. Until then you cannot sign in.
+account-register-fix = Please correct the fields marked below.
+account-register-submit = Create account
+account-new-password = New password
+account-password-rules = At least 10 characters. Very common passwords are not accepted.
+account-given-name = Given name
+account-family-name = Family name
+account-birthdate = Date of birth
+account-phone = Phone number (optional, international format, e.g. +49 30 1234567)
+account-error-email = Enter a valid email address.
+account-error-password-length = The password must be at least 10 characters long.
+account-error-password-common = This password is too common. Choose a less predictable one.
+account-error-given-name = Enter your given name.
+account-error-family-name = Enter your family name.
+account-error-birthdate = Enter a real date of birth (YYYY-MM-DD), not in the future.
+account-error-phone = Enter the phone number in international format, e.g. +49 30 1234567, or leave it empty.
+account-too-many = Too many requests. Please wait an hour and try again.
+account-check-mail = We sent an email to the address you entered. Open the link in it to go on. If it does not arrive within a few minutes, check your spam folder.
+    .title = Check your email
+account-resend-title = Send the confirmation link again
+account-resend-intro = Enter your email address. If it belongs to an account that is not confirmed yet, we send a new confirmation link.
+account-resend-submit = Send the confirmation link again
+account-forgot-title = Reset your password
+account-forgot-intro = Enter the email address of your account. If there is an account with this address, we send a link to choose a new password. The link works for 30 minutes.
+account-forgot-submit = Send the reset link
+account-verify-title = Confirm your email address
+# `$email` is shown emphasised.
+account-verify-intro = Press the button to confirm { $email } for your account.
+account-verify-submit = Confirm my address
+account-verified = Your email address is confirmed. You can sign in now.
+    .title = Address confirmed
+account-continue = Continue to sign in
+account-link-invalid = This link has expired, was already used, or is not valid. You can ask for a new one.
+    .title = This link no longer works
+account-reset-title = Choose a new password
+account-reset-sign-out-apps = Also sign me out of all apps
+account-reset-sessions = Changing your password signs you out everywhere on this portal. Apps you connected keep their access unless you tick the box above.
+account-reset-submit = Save the new password
+account-password-changed = Your password has been changed. Sign in with your new password.
+    .title = Password changed

@@ -4,6 +4,7 @@
 //! mapping lives in [`crate::repo`], never here.
 
 pub mod client;
+pub mod common_passwords;
 pub mod password;
 pub mod patient;
 

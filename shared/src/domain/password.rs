@@ -25,8 +25,9 @@ pub const MEMORY_KIB: u32 = 19_456;
 pub const TIME_COST: u32 = 2;
 /// Lanes.
 pub const PARALLELISM: u32 = 1;
-/// Shortest accepted password, in characters (NIST SP 800-63B's minimum for user-chosen secrets).
-pub const MIN_CHARS: usize = 8;
+/// Shortest accepted password, in characters: above NIST SP 800-63B's floor of 8 for user-chosen
+/// secrets, since the portal guards health data and has no second factor yet.
+pub const MIN_CHARS: usize = 10;
 /// Longest accepted password, in characters: long passphrases are welcome, megabyte bodies are not.
 pub const MAX_CHARS: usize = 1024;
 
@@ -41,21 +42,29 @@ const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$zNhbcn7ZKh5Ms9ItMX2cXQ$m
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PasswordError {
     /// The password is shorter than [`MIN_CHARS`] or longer than [`MAX_CHARS`] characters.
-    #[error("the password must be 8 to 1024 characters long")]
+    #[error("the password must be 10 to 1024 characters long")]
     PasswordPolicy,
+    /// The password is one of the most common ones ([`super::common_passwords`]), which attackers
+    /// try first.
+    #[error("the password is one of the most common passwords; choose another")]
+    TooCommon,
     /// The hashing library failed (not expected with fixed parameters).
     #[error("password hashing failed: {0}")]
     Hash(String),
 }
 
-/// Checks the password rules without hashing (for form validation before any expensive work).
+/// Checks the password rules without hashing (for form validation before any expensive work): the
+/// length, then the list of common passwords. Every way of setting a password (registration,
+/// reset, change, `portal-admin`) goes through here.
 pub fn check_policy(password: &str) -> Result<(), PasswordError> {
     let chars = password.chars().count();
-    if (MIN_CHARS..=MAX_CHARS).contains(&chars) {
-        Ok(())
-    } else {
-        Err(PasswordError::PasswordPolicy)
+    if !(MIN_CHARS..=MAX_CHARS).contains(&chars) {
+        return Err(PasswordError::PasswordPolicy);
     }
+    if super::common_passwords::is_common(password) {
+        return Err(PasswordError::TooCommon);
+    }
+    Ok(())
 }
 
 fn hasher() -> Result<Argon2<'static>, PasswordError> {
@@ -136,13 +145,24 @@ mod tests {
     #[test]
     fn the_policy_bounds_length_in_characters() {
         assert_eq!(hash_password("short"), Err(PasswordError::PasswordPolicy));
-        assert_eq!(check_policy("1234567"), Err(PasswordError::PasswordPolicy));
-        assert_eq!(check_policy("12345678"), Ok(()));
+        assert_eq!(
+            check_policy("ab3de6gh9"),
+            Err(PasswordError::PasswordPolicy)
+        );
+        assert_eq!(check_policy("ab3de6gh9k"), Ok(()));
         assert_eq!(check_policy(&"é".repeat(1024)), Ok(()));
         assert_eq!(
             check_policy(&"é".repeat(1025)),
             Err(PasswordError::PasswordPolicy)
         );
+    }
+
+    #[test]
+    fn a_common_password_is_refused_whatever_its_length_or_case() {
+        assert_eq!(check_policy("1234567890"), Err(PasswordError::TooCommon));
+        assert_eq!(check_policy("QwertyUIOP"), Err(PasswordError::TooCommon));
+        assert_eq!(hash_password("1234567890"), Err(PasswordError::TooCommon));
+        assert_eq!(check_policy("correct horse battery"), Ok(()));
     }
 
     #[test]

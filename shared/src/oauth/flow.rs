@@ -29,12 +29,13 @@ use super::{csrf, OAuthError, OAuthErrorCode};
 use crate::boot::Context;
 use crate::config::Config;
 use crate::domain::password::{verify_dummy, verify_password};
-use crate::domain::patient::{Email, Patient};
+use crate::domain::patient::{Email, Patient, PatientId};
 use crate::http::request::Params;
 use crate::keys::Keys;
 use crate::metrics::{self, Counter};
 use crate::repo::{
-    Attempt, ClientRepo, ConsentRepo, GrantId, PatientRepo, Session, SessionRepo, ThrottleRepo,
+    Attempt, ClientRepo, ConsentRepo, GrantId, PatientRepo, RepoError, Session, SessionRepo,
+    ThrottleRepo,
 };
 use crate::scope::Scopes;
 use crate::store::now_unix;
@@ -114,6 +115,28 @@ pub enum SignIn {
     },
     /// The email or password field is empty.
     Incomplete,
+    /// The password was right, but the address is not verified yet: no session, and the page
+    /// offers to send the verification link again.
+    Unverified {
+        /// The account, for the "send the link again" button.
+        patient_id: PatientId,
+        /// Its address.
+        email: Email,
+    },
+}
+
+/// The result of checking a password, before any authorization request is looked at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Authentication {
+    /// Signed in: the raw session id for the cookie and the session.
+    SignedIn {
+        /// Raw session id for the cookie.
+        sid: String,
+        /// The new session.
+        session: Session,
+    },
+    /// Anything else, as the login page answers it.
+    NotSignedIn(SignIn),
 }
 
 /// Whether the request needs the patient to (re-)enter their password, given their session.
@@ -236,11 +259,8 @@ impl Flow {
         self.page_location(request, "consent").map(Next::Consent)
     }
 
-    /// Checks a login form: throttling, then the password (argon2 off the async threads; an unknown
-    /// email spends the same time on a dummy hash), then starts a session and continues the flow.
-    ///
-    /// `ip` is the caller's address as API Gateway saw it; `previous_sid` a session cookie the
-    /// browser already had, which is ended so one browser never holds two live sessions.
+    /// Checks a login form for an authorization request: [`Flow::authenticate`], then the next
+    /// step of the request.
     pub async fn sign_in(
         &self,
         request: &AuthorizationRequest,
@@ -249,8 +269,35 @@ impl Flow {
         ip: &str,
         previous_sid: Option<&str>,
     ) -> Result<SignIn, PageError> {
+        let (sid, session) = match self.authenticate(email, password, ip, previous_sid).await? {
+            Authentication::SignedIn { sid, session } => (sid, session),
+            Authentication::NotSignedIn(answer) => return Ok(answer),
+        };
+        tracing::info!(client_id = %request.client_id, "patient signed in");
+        // This sign-in is the re-authentication `prompt=login` asked for; the request sealed into
+        // the consent page carries that, so the consent step does not ask for it again.
+        let mut satisfied = request.clone();
+        satisfied.prompt.login = false;
+        let next = self.proceed(&satisfied, Some(&session)).await;
+        Ok(SignIn::SignedIn { sid, next })
+    }
+
+    /// Checks a password: throttling, then the password (argon2 off the async threads; an unknown
+    /// email spends the same time on a dummy hash), then, for a verified address, starts a session
+    /// (in one transaction that also checks the password was not changed meanwhile).
+    ///
+    /// `ip` is the caller's address as API Gateway saw it; `previous_sid` a session cookie the
+    /// browser already had, which is ended so one browser never holds two live sessions.
+    pub async fn authenticate(
+        &self,
+        email: &str,
+        password: &str,
+        ip: &str,
+        previous_sid: Option<&str>,
+    ) -> Result<Authentication, PageError> {
+        let refuse = |answer| Ok(Authentication::NotSignedIn(answer));
         if email.trim().is_empty() || password.is_empty() {
-            return Ok(SignIn::Incomplete);
+            return refuse(SignIn::Incomplete);
         }
         let parsed = Email::parse(email).ok();
         // Malformed addresses are throttled too, under their own text, so they cost the same.
@@ -264,7 +311,7 @@ impl Flow {
             Attempt::Allowed(reservation) => reservation,
             Attempt::Throttled { retry_after } => {
                 metrics::count(Counter::SignInThrottled);
-                return Ok(SignIn::Locked { retry_after });
+                return refuse(SignIn::Locked { retry_after });
             }
         };
         let credentials = match &parsed {
@@ -273,7 +320,9 @@ impl Flow {
         };
         let password = password.to_owned();
         let verified = tokio::task::spawn_blocking(move || match credentials {
-            Some((patient_id, phc)) => verify_password(&phc, &password).then_some(patient_id),
+            Some(credentials) => {
+                verify_password(&credentials.password_hash, &password).then_some(credentials)
+            }
             None => {
                 verify_dummy(&password);
                 None
@@ -284,36 +333,43 @@ impl Flow {
             tracing::error!(cause = %error, "password verification task failed");
             PageError::Internal
         })?;
-        let Some(patient_id) = verified else {
+        let Some(credentials) = verified else {
             tracing::info!("failed sign-in");
             metrics::count(Counter::SignInFailed);
-            return Ok(SignIn::Rejected);
+            return refuse(SignIn::Rejected);
         };
         self.throttle.succeeded(&reservation).await?;
+        if !credentials.email_verified {
+            tracing::info!("sign-in of an unverified address");
+            return refuse(SignIn::Unverified {
+                patient_id: credentials.patient_id,
+                email: credentials.email,
+            });
+        }
         if let Some(previous) = previous_sid {
             if let Err(error) = self.sessions.delete(previous).await {
                 tracing::warn!(cause = %error, "could not end the previous session");
             }
         }
         let auth_time = now_unix();
-        let sid = self
+        let sid = match self
             .sessions
-            .create(&patient_id, auth_time, SESSION_TTL)
-            .await?;
+            .create(&credentials, auth_time, SESSION_TTL)
+            .await
+        {
+            Ok(sid) => sid,
+            // The password was reset (or the account deleted) while it was being checked.
+            Err(RepoError::NotFound) => return refuse(SignIn::Rejected),
+            Err(other) => return Err(other.into()),
+        };
         let session = Session {
             sid: crate::store::layout::session_public_id(&sid),
-            patient_id,
+            patient_id: credentials.patient_id,
             auth_time,
             expires_at: auth_time.saturating_add(SESSION_TTL.as_secs() as i64),
         };
-        tracing::info!(client_id = %request.client_id, "patient signed in");
         metrics::count(Counter::SignInOk);
-        // This sign-in is the re-authentication `prompt=login` asked for; the request sealed into
-        // the consent page carries that, so the consent step does not ask for it again.
-        let mut satisfied = request.clone();
-        satisfied.prompt.login = false;
-        let next = self.proceed(&satisfied, Some(&session)).await;
-        Ok(SignIn::SignedIn { sid, next })
+        Ok(Authentication::SignedIn { sid, session })
     }
 
     /// The consent form's answer. Allow records the consent (added to any earlier one) and issues
@@ -418,7 +474,7 @@ impl Flow {
 mod tests {
     use super::*;
     use crate::domain::client::ClientId;
-    use crate::domain::patient::{BirthDate, Name, PatientId, Phone};
+    use crate::domain::patient::{BirthDate, Name, Phone};
     use crate::oauth::authorize::Prompt;
 
     fn request(prompt: Prompt, max_age: Option<i64>) -> AuthorizationRequest {

@@ -31,6 +31,7 @@ use super::service::TokenService;
 use super::OAuthError;
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
+use crate::keys::REFRESH_TTL_SECS;
 use crate::keys::{KeySet, Purpose, SealError, SigningAlg};
 use crate::metrics::{self, Counter};
 use crate::repo::{GrantError, GrantId};
@@ -177,6 +178,9 @@ impl TokenService {
                 &credentials.client_id,
                 token.generation,
                 credentials.check.clone(),
+                // Refresh tokens are issued only with grants that live REFRESH_TTL_SECS from
+                // their creation, so this is when the grant was created.
+                (&token.patient_id, token.expires_at - REFRESH_TTL_SECS),
             )
             .await
         {
@@ -190,7 +194,7 @@ impl TokenService {
                     "refresh token was already used or revoked; the grant is revoked",
                 )));
             }
-            Err(GrantError::NotFound) => {
+            Err(GrantError::NotFound | GrantError::ConsentWithdrawn) => {
                 return Err(Refusal::Checked(OAuthError::invalid_grant(INVALID_REFRESH)))
             }
             Err(other) => return Err(Refusal::Checked(other.into())),

@@ -195,7 +195,10 @@ impl TokenService {
             scopes.clone(),
             subject.auth_time,
             expires_at,
-        );
+        )
+        // Codes live TTL_SECONDS from their issue, when the patient approved (or had approved)
+        // the client: a consent withdrawn since then stops the exchange.
+        .authorized_at(code.expires_at - AuthorizationCode::TTL_SECONDS);
         match self
             .grants
             .create_with_client_check(&grant, credentials.check.clone())
@@ -209,6 +212,11 @@ impl TokenService {
                 return Err(Refusal::Checked(OAuthError::invalid_grant(
                     "authorization code was already used; tokens issued from it are revoked",
                 )));
+            }
+            Err(GrantError::ConsentWithdrawn) => {
+                return Err(Refusal::Checked(OAuthError::invalid_grant(
+                    "the patient removed this app's access after the code was issued",
+                )))
             }
             Err(other) => return Err(Refusal::Checked(other.into())),
         }

@@ -5,14 +5,34 @@
 //! consent is a single blind update that sets the new attributes: the union with what was granted
 //! before happens inside the store, with no read-modify-write race between two consent submissions.
 //! `updated_at` records the last grant.
-
+//!
+//! Withdrawing a consent (the account page's "remove access") replaces the item with one holding
+//! no scope and `revoked_at`: the app is asked again next time, and the token endpoint refuses
+//! codes issued and refresh tokens of grants created before that instant (see
+//! [`crate::repo::grants`]). Granting again later adds scopes to the same item and leaves
+//! `revoked_at`, which keeps older codes and grants dead.
 use std::sync::Arc;
 
-use super::RepoError;
+use super::{corrupt, RepoError};
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::scope::{Scope, Scopes};
-use crate::store::{layout, now_unix, Condition, Key, Store, Update, Value};
+use crate::store::{layout, now_unix, Condition, Item, Key, Store, Update, Value};
+
+/// How long the withdrawn consents of a deleted account are kept: past the life of any code or
+/// refresh token issued under them, so none of those can create or refresh a grant.
+pub const DELETED_ACCOUNT_TOMBSTONE_SECS: i64 = 31 * 24 * 60 * 60;
+
+/// One consent record of a patient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// The client.
+    pub client_id: ClientId,
+    /// What the patient allows it now (empty once withdrawn).
+    pub scopes: Scopes,
+    /// When the patient last allowed something, unix seconds.
+    pub updated_at: Option<i64>,
+}
 
 const SCOPE_PREFIX: &str = "scope_";
 
@@ -46,14 +66,54 @@ impl ConsentRepo {
         let Some(item) = self.store.get(&consent_key(patient, client)).await? else {
             return Ok(None);
         };
-        let scopes = item
-            .attrs
-            .iter()
-            .filter(|(_, value)| **value == Value::Bool(true))
-            .filter_map(|(name, _)| name.strip_prefix(SCOPE_PREFIX))
-            .filter_map(|name| Scope::parse(name).ok())
-            .collect();
-        Ok(Some(scopes))
+        Ok(Some(scopes_of(&item)))
+    }
+
+    /// Every consent record of the patient (withdrawn ones too, with no scopes). One round trip
+    /// per 100 (a table partition: strongly consistent).
+    pub async fn of_patient(&self, patient: &PatientId) -> Result<Vec<ConsentRecord>, RepoError> {
+        let mut records = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .store
+                .query(layout::consents_of(patient.as_str(), 100).after(cursor))
+                .await?;
+            for item in &page.items {
+                let client_id = layout::consent_client(&item.key)
+                    .and_then(|id| ClientId::parse(id).ok())
+                    .ok_or_else(|| corrupt(&item.key, "not a consent"))?;
+                records.push(ConsentRecord {
+                    client_id,
+                    scopes: scopes_of(item),
+                    updated_at: item.get("updated_at").and_then(Value::as_i64),
+                });
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(records),
+            }
+        }
+    }
+
+    /// Forgets what the patient allowed the client and records when (`revoked_at` = now): the
+    /// app is asked again next time, and codes and grants from before stop working. One round
+    /// trip. With `expires_at` (account deletion) the record itself goes away then.
+    pub async fn withdraw(
+        &self,
+        patient: &PatientId,
+        client: &ClientId,
+        expires_at: Option<i64>,
+    ) -> Result<(), RepoError> {
+        let now = now_unix();
+        let mut item = Item::new(consent_key(patient, client))
+            .with("revoked_at", now)
+            .with("updated_at", now);
+        if let Some(expires_at) = expires_at {
+            item = item.expiring_at(expires_at);
+        }
+        self.store.put(item, Condition::None).await?;
+        Ok(())
     }
 
     /// Adds `scopes` to what the patient has allowed the client (union with any earlier consent).
@@ -78,6 +138,15 @@ impl ConsentRepo {
             .await?;
         Ok(())
     }
+}
+
+fn scopes_of(item: &Item) -> Scopes {
+    item.attrs
+        .iter()
+        .filter(|(_, value)| **value == Value::Bool(true))
+        .filter_map(|(name, _)| name.strip_prefix(SCOPE_PREFIX))
+        .filter_map(|name| Scope::parse(name).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -139,5 +208,40 @@ mod tests {
             .await
             .unwrap()
             .is_none());
+    }
+
+    #[tokio::test]
+    async fn a_withdrawn_consent_has_no_scopes_is_listed_and_grants_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let consents = repo(&dir);
+        let (patient, client) = (PatientId::generate(), ClientId::generate());
+        let scopes = Scopes::parse("openid profile").unwrap();
+        consents.grant(&patient, &client, &scopes).await.unwrap();
+        let listed = consents.of_patient(&patient).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (&listed[0].client_id, &listed[0].scopes),
+            (&client, &scopes)
+        );
+        consents.withdraw(&patient, &client, None).await.unwrap();
+        assert!(consents
+            .get(&patient, &client)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_empty());
+        assert!(consents.of_patient(&patient).await.unwrap()[0]
+            .scopes
+            .is_empty());
+        consents.grant(&patient, &client, &scopes).await.unwrap();
+        assert_eq!(
+            consents.get(&patient, &client).await.unwrap().unwrap(),
+            scopes
+        );
+        assert!(consents
+            .of_patient(&PatientId::generate())
+            .await
+            .unwrap()
+            .is_empty());
     }
 }

@@ -12,7 +12,13 @@
 //!   after which the caller revokes the whole family, RFC 9700 §4.14.2).
 //!
 //! Grant attributes: `client_id`, `patient_id`, `scopes` (list), `generation`, `revoked`, `auth_time`,
-//! `created_at`, `expires`, and `rotated_at` once refreshed.
+//! `created_at`, `expires`, and `rotated_at` once refreshed. Grants are indexed on `gsi1` by patient
+//! and client ([`layout::grant_by_patient`]) for the account page's connected apps.
+//!
+//! Both transactions also check the patient's consent to the client
+//! ([`crate::repo::ConsentRepo::withdraw`]): once the patient removed the app's access, a code
+//! issued before that, or a refresh token of a grant created before it, no longer works — even one
+//! the (eventually consistent) index did not list yet when the grants were revoked.
 
 use std::fmt;
 use std::sync::Arc;
@@ -26,7 +32,7 @@ use crate::domain::client::{Client, ClientId};
 use crate::domain::patient::PatientId;
 use crate::scope::{Scope, Scopes};
 use crate::store::{
-    layout, now_unix, Condition, Item, Key, Store, StoreError, Update, Value, Write,
+    layout, now_unix, Condition, Item, Key, Query, Store, StoreError, Update, Value, Write,
 };
 
 /// Identifier of a grant (refresh-token family): random base62, carried inside sealed codes and tokens.
@@ -108,6 +114,11 @@ pub struct Grant {
     pub created_at: i64,
     /// When the family ends regardless of refreshes, unix seconds.
     pub expires_at: i64,
+    /// When it was last refreshed, unix seconds ("last used" on the account page).
+    pub rotated_at: Option<i64>,
+    /// When the patient approved what this grant holds (the code was issued), unix seconds: a
+    /// consent withdrawn at or after it stops the exchange. Not stored.
+    pub authorized_at: i64,
 }
 
 impl Grant {
@@ -120,6 +131,7 @@ impl Grant {
         auth_time: i64,
         expires_at: i64,
     ) -> Grant {
+        let now = now_unix();
         Grant {
             id,
             client_id,
@@ -128,9 +140,26 @@ impl Grant {
             generation: 0,
             revoked: false,
             auth_time,
-            created_at: now_unix(),
+            created_at: now,
             expires_at,
+            rotated_at: None,
+            authorized_at: now,
         }
+    }
+
+    /// The same grant, approved by the patient at `authorized_at` (when its code was issued).
+    pub fn authorized_at(mut self, authorized_at: i64) -> Grant {
+        self.authorized_at = authorized_at;
+        self
+    }
+}
+
+/// The check that the patient has not withdrawn their consent to the client since `since`
+/// (`revoked_at` of the consent below it; no consent record, or none withdrawn, passes).
+fn consent_not_withdrawn_since(patient_id: &PatientId, client_id: &ClientId, since: i64) -> Write {
+    Write::Check {
+        key: layout::consent(patient_id.as_str(), client_id.as_str()),
+        condition: Condition::Below("revoked_at".into(), since),
     }
 }
 
@@ -188,6 +217,9 @@ pub enum GrantError {
     /// No live grant (expired, never created, or not this client's).
     #[error("grant not found")]
     NotFound,
+    /// The patient removed the client's access after the code was issued or the grant created.
+    #[error("the patient withdrew consent")]
+    ConsentWithdrawn,
     /// Storage failed or returned malformed data.
     #[error(transparent)]
     Repo(#[from] RepoError),
@@ -215,9 +247,11 @@ impl GrantRepo {
         Self { store }
     }
 
-    /// Code exchange: in ONE transaction, checks the client (`client_check` on `CLIENT#{client_id}`)
-    /// and puts the grant if absent. Failing write 0 is [`GrantError::InvalidClient`] (nothing is
-    /// written); failing write 1 is [`GrantError::AlreadyRedeemed`].
+    /// Code exchange: in ONE transaction, checks the client (`client_check` on `CLIENT#{client_id}`),
+    /// puts the grant if absent, and checks the patient's consent was not withdrawn since the code
+    /// was issued ([`Grant::authorized_at`]). Failing write 0 is [`GrantError::InvalidClient`]
+    /// (nothing is written); failing write 1 is [`GrantError::AlreadyRedeemed`]; failing write 2
+    /// is [`GrantError::ConsentWithdrawn`].
     pub async fn create_with_client_check(
         &self,
         grant: &Grant,
@@ -232,26 +266,32 @@ impl GrantRepo {
                 item: to_item(grant),
                 condition: Condition::NotExists,
             },
+            consent_not_withdrawn_since(&grant.patient_id, &grant.client_id, grant.authorized_at),
         ];
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
             Err(StoreError::TransactionFailed { index: 0, .. }) => Err(GrantError::InvalidClient),
-            Err(StoreError::TransactionFailed { .. }) => Err(GrantError::AlreadyRedeemed),
+            Err(StoreError::TransactionFailed { index: 1, .. }) => Err(GrantError::AlreadyRedeemed),
+            Err(StoreError::TransactionFailed { .. }) => Err(GrantError::ConsentWithdrawn),
             Err(other) => Err(other.into()),
         }
     }
 
     /// Refresh: in ONE transaction, checks the client and moves the grant from `expected_generation`
-    /// to the next, only if it is still at that generation, not revoked, and belongs to `client_id`.
+    /// to the next, only if it is still at that generation, not revoked, and belongs to `client_id`,
+    /// and only if `patient_id` has not withdrawn their consent to the client since the grant was
+    /// created (`created_at`).
     /// Failing write 0 is [`GrantError::InvalidClient`]; failing write 1 is [`GrantError::NotFound`]
     /// when there is no live grant of this client, else [`GrantError::Reused`] (a stale generation
-    /// or a revoked family). On success the new refresh token's generation is `expected_generation + 1`.
+    /// or a revoked family); failing write 2 is [`GrantError::ConsentWithdrawn`]. On success the
+    /// new refresh token's generation is `expected_generation + 1`.
     pub async fn rotate_with_client_check(
         &self,
         grant_id: &GrantId,
         client_id: &ClientId,
         expected_generation: i64,
         client_check: ClientCheck,
+        consent: (&PatientId, i64),
     ) -> Result<(), GrantError> {
         let guard = Condition::AllEqual(vec![
             ("generation".to_owned(), Value::N(expected_generation)),
@@ -273,10 +313,14 @@ impl GrantRepo {
                     .set("rotated_at", now_unix()),
                 condition: guard,
             },
+            consent_not_withdrawn_since(consent.0, client_id, consent.1),
         ];
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
             Err(StoreError::TransactionFailed { index: 0, .. }) => Err(GrantError::InvalidClient),
+            Err(StoreError::TransactionFailed { index: 2, .. }) => {
+                Err(GrantError::ConsentWithdrawn)
+            }
             Err(StoreError::TransactionFailed { current, .. }) => match current {
                 Some(item)
                     if item.get("client_id") == Some(&Value::S(client_id.as_str().to_owned())) =>
@@ -306,6 +350,72 @@ impl GrantRepo {
         }
     }
 
+    /// The patient's live grants (revoked ones too), all or one client's, from the `gsi1` index
+    /// (eventually consistent: a grant a moment old may be missing). One round trip per 100.
+    pub async fn of_patient(
+        &self,
+        patient_id: &PatientId,
+        client_id: Option<&ClientId>,
+    ) -> Result<Vec<Grant>, RepoError> {
+        let query = |cursor| -> Query {
+            layout::grants_of(patient_id.as_str(), client_id.map(ClientId::as_str), 100)
+                .after(cursor)
+        };
+        let mut grants = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.store.query(query(cursor)).await?;
+            for item in &page.items {
+                let id = item
+                    .key
+                    .pk
+                    .strip_prefix("GRANT#")
+                    .and_then(|id| GrantId::parse(id).ok())
+                    .ok_or_else(|| corrupt(&item.key, "not a grant"))?;
+                grants.push(from_item(&id, item)?);
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(grants),
+            }
+        }
+    }
+
+    /// Revokes every live grant of the patient (of one client, with `client_id`) that the index
+    /// lists; returns how many. A grant the index does not list yet cannot be refreshed either
+    /// once the consent is withdrawn (see the module documentation). One round trip per grant
+    /// plus the listing.
+    pub async fn revoke_all(
+        &self,
+        patient_id: &PatientId,
+        client_id: Option<&ClientId>,
+    ) -> Result<usize, RepoError> {
+        let mut revoked = 0;
+        for grant in self.of_patient(patient_id, client_id).await? {
+            if grant.revoked {
+                continue;
+            }
+            match self.revoke(&grant.id).await {
+                Ok(()) => revoked += 1,
+                Err(RepoError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(revoked)
+    }
+
+    /// Deletes every grant of the patient the index lists (account deletion). One round trip per
+    /// grant plus the listing.
+    pub async fn delete_all(&self, patient_id: &PatientId) -> Result<usize, RepoError> {
+        let grants = self.of_patient(patient_id, None).await?;
+        for grant in &grants {
+            self.store
+                .delete(&grant_key(&grant.id), Condition::None)
+                .await?;
+        }
+        Ok(grants.len())
+    }
+
     /// The live grant, if any (introspection). One round trip.
     pub async fn get(&self, grant_id: &GrantId) -> Result<Option<Grant>, RepoError> {
         match self.store.get(&grant_key(grant_id)).await? {
@@ -326,6 +436,11 @@ fn to_item(grant: &Grant) -> Item {
         .with("created_at", grant.created_at)
         .with("expires", grant.expires_at)
         .expiring_at(grant.expires_at)
+        .indexed(layout::grant_by_patient(
+            grant.patient_id.as_str(),
+            grant.client_id.as_str(),
+            grant.id.as_str(),
+        ))
 }
 
 fn from_item(id: &GrantId, item: &Item) -> Result<Grant, RepoError> {
@@ -345,6 +460,8 @@ fn from_item(id: &GrantId, item: &Item) -> Result<Grant, RepoError> {
         auth_time: item.number("auth_time")?,
         created_at: item.number("created_at")?,
         expires_at: item.number("expires")?,
+        rotated_at: item.get("rotated_at").and_then(Value::as_i64),
+        authorized_at: item.number("created_at")?,
     })
 }
 
@@ -500,7 +617,13 @@ mod tests {
             .await
             .unwrap();
         f.grants
-            .rotate_with_client_check(&grant.id, &f.public.id, 0, ClientCheck::Public)
+            .rotate_with_client_check(
+                &grant.id,
+                &f.public.id,
+                0,
+                ClientCheck::Public,
+                (&grant.patient_id, 0),
+            )
             .await
             .unwrap();
     }
@@ -516,17 +639,35 @@ mod tests {
             .unwrap();
         f.counting.take();
         f.grants
-            .rotate_with_client_check(&grant.id, id, 0, ClientCheck::secret(&f.secret))
+            .rotate_with_client_check(
+                &grant.id,
+                id,
+                0,
+                ClientCheck::secret(&f.secret),
+                (&grant.patient_id, 0),
+            )
             .await
             .unwrap();
         assert_eq!(f.counting.take(), 1, "one round trip per refresh");
         f.grants
-            .rotate_with_client_check(&grant.id, id, 1, ClientCheck::secret(&f.secret))
+            .rotate_with_client_check(
+                &grant.id,
+                id,
+                1,
+                ClientCheck::secret(&f.secret),
+                (&grant.patient_id, 0),
+            )
             .await
             .unwrap();
         let stale = f
             .grants
-            .rotate_with_client_check(&grant.id, id, 0, ClientCheck::secret(&f.secret))
+            .rotate_with_client_check(
+                &grant.id,
+                id,
+                0,
+                ClientCheck::secret(&f.secret),
+                (&grant.patient_id, 0),
+            )
             .await;
         assert!(matches!(stale, Err(GrantError::Reused)), "{stale:?}");
         assert_eq!(
@@ -547,7 +688,13 @@ mod tests {
         f.grants.revoke(&grant.id).await.unwrap();
         let result = f
             .grants
-            .rotate_with_client_check(&grant.id, id, 0, ClientCheck::secret(&f.secret))
+            .rotate_with_client_check(
+                &grant.id,
+                id,
+                0,
+                ClientCheck::secret(&f.secret),
+                (&grant.patient_id, 0),
+            )
             .await;
         assert!(matches!(result, Err(GrantError::Reused)), "{result:?}");
         assert!(f.grants.get(&grant.id).await.unwrap().unwrap().revoked);
@@ -564,12 +711,24 @@ mod tests {
             .unwrap();
         let wrong_secret = f
             .grants
-            .rotate_with_client_check(&grant.id, id, 0, ClientCheck::secret("nope"))
+            .rotate_with_client_check(
+                &grant.id,
+                id,
+                0,
+                ClientCheck::secret("nope"),
+                (&grant.patient_id, 0),
+            )
             .await;
         assert!(matches!(wrong_secret, Err(GrantError::InvalidClient)));
         let other_client = f
             .grants
-            .rotate_with_client_check(&grant.id, &f.public.id, 0, ClientCheck::Public)
+            .rotate_with_client_check(
+                &grant.id,
+                &f.public.id,
+                0,
+                ClientCheck::Public,
+                (&grant.patient_id, 0),
+            )
             .await;
         assert!(
             matches!(other_client, Err(GrantError::NotFound)),
@@ -588,7 +747,13 @@ mod tests {
         let id = &f.confidential.id;
         let missing = f
             .grants
-            .rotate_with_client_check(&GrantId::generate(), id, 0, ClientCheck::secret(&f.secret))
+            .rotate_with_client_check(
+                &GrantId::generate(),
+                id,
+                0,
+                ClientCheck::secret(&f.secret),
+                (&PatientId::generate(), 0),
+            )
             .await;
         assert!(matches!(missing, Err(GrantError::NotFound)), "{missing:?}");
         assert!(matches!(
@@ -605,7 +770,13 @@ mod tests {
         assert!(f.grants.get(&expired.id).await.unwrap().is_none());
         let result = f
             .grants
-            .rotate_with_client_check(&expired.id, id, 0, ClientCheck::secret(&f.secret))
+            .rotate_with_client_check(
+                &expired.id,
+                id,
+                0,
+                ClientCheck::secret(&f.secret),
+                (&expired.patient_id, 0),
+            )
             .await;
         assert!(matches!(result, Err(GrantError::NotFound)), "{result:?}");
     }

@@ -5,22 +5,24 @@
 //! are the only modules that read or write items. Each holds an `Arc<dyn Store>` and offers the few
 //! operations the functions need, each sized to one storage round trip unless its documentation
 //! says otherwise. Their keys (clients, patient profiles, the email index, sessions, consents, login
-//! throttling, grants, revoked access tokens) come from [`crate::store::layout`], the data model in
+//! throttling, account action limits, grants, revoked access tokens) come from [`crate::store::layout`], the data model in
 //! one page.
 
 pub mod clients;
 pub mod consents;
 pub mod grants;
+pub mod limits;
 pub mod patients;
 pub mod sessions;
 pub mod throttle;
 
 pub use clients::ClientRepo;
-pub use consents::ConsentRepo;
+pub use consents::{ConsentRecord, ConsentRepo};
 pub use grants::{
     ClientCheck, Grant, GrantError, GrantId, GrantRepo, InvalidGrantId, RevokedTokenRepo,
 };
-pub use patients::PatientRepo;
+pub use limits::{LimitRepo, Subject};
+pub use patients::{Credentials, EmailChange, PatientRepo, Verification};
 pub use sessions::{Session, SessionRepo};
 pub use throttle::{Attempt, Reservation, ThrottleRepo};
 

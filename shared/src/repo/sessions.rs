@@ -5,14 +5,24 @@
 //! table or backup cannot be turned into live cookies. Attributes: `patient_id`, `auth_time` (when the
 //! patient last entered their password, for OIDC `max_age` and the `auth_time` claim), `expires`;
 //! the item also expires in storage at the same time.
+//!
+//! Each session also has an entry in its patient's session list ([`layout::session_entry`]:
+//! `PATIENT#{patient_id}` / `SESSION#{sha256(sid)}`), written in the same transaction, so ending
+//! every session of a patient (a password reset, "sign out everywhere", deleting the account) is
+//! one strongly consistent query of that partition and the deletes. The same transaction checks
+//! that the credentials the patient signed in with are still current
+//! ([`Credentials::still_current`]): a sign-in racing a password reset either lands before it
+//! (and is ended by it) or fails. A logout deletes only the session: its list entry expires with
+//! it, and ending a session that is already gone does nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::patients::Credentials;
 use super::{corrupt, RepoError};
 use crate::crypto;
 use crate::domain::patient::PatientId;
-use crate::store::{layout, now_unix, Condition, Item, Store, StoreError};
+use crate::store::{layout, now_unix, Condition, Item, Key, Store, StoreError, Write};
 
 /// Bytes of randomness in a session id.
 const SID_BYTES: usize = 32;
@@ -46,27 +56,85 @@ impl SessionRepo {
         Self { store }
     }
 
-    /// Starts a session that ends `ttl` from now; returns the raw session id for the cookie (it is
-    /// not stored anywhere). One round trip.
+    /// Starts a session of the patient `credentials` name that ends `ttl` from now; returns the raw
+    /// session id for the cookie (it is not stored anywhere). ONE transaction: the session, its
+    /// entry in the patient's session list, and the check that `credentials` are still current
+    /// ([`RepoError::NotFound`] when a password change or reset got there first).
     pub async fn create(
         &self,
-        patient_id: &PatientId,
+        credentials: &Credentials,
         auth_time: i64,
         ttl: Duration,
     ) -> Result<String, RepoError> {
         let sid = crypto::random_token(SID_BYTES);
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let expires_at = now_unix().saturating_add(ttl);
+        let patient_id = &credentials.patient_id;
         let item = Item::new(layout::session(&sid))
             .with("patient_id", patient_id.as_str())
             .with("auth_time", auth_time)
             .with("expires", expires_at)
             .expiring_at(expires_at);
-        match self.store.put(item, Condition::NotExists).await {
-            Ok(_) => Ok(sid),
+        let entry = Item::new(layout::session_entry(
+            patient_id.as_str(),
+            &layout::session_public_id(&sid),
+        ))
+        .with("expires", expires_at)
+        .expiring_at(expires_at);
+        let writes = vec![
+            Write::Put {
+                item,
+                condition: Condition::NotExists,
+            },
+            Write::Put {
+                item: entry,
+                condition: Condition::None,
+            },
+            credentials.still_current(),
+        ];
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(sid),
             // 256 random bits colliding means the random source is broken: never hand out the id.
-            Err(StoreError::ConditionFailed { .. }) => Err(RepoError::AlreadyExists),
+            Err(StoreError::TransactionFailed { index: 0, .. }) => Err(RepoError::AlreadyExists),
+            Err(StoreError::TransactionFailed { .. }) => Err(RepoError::NotFound),
             Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Ends every session of the patient, but the one whose raw id is `keep` (the browser that
+    /// asked, when it stays signed in). Returns how many were ended. Round trips: one query per 100
+    /// sessions, one transaction per 50.
+    pub async fn end_all(
+        &self,
+        patient_id: &PatientId,
+        keep: Option<&str>,
+    ) -> Result<usize, RepoError> {
+        let kept = keep.map(layout::session_public_id);
+        let mut ended = 0;
+        loop {
+            let page = self
+                .store
+                .query(layout::session_entries(patient_id.as_str(), 100))
+                .await?;
+            let mut writes: Vec<Write> = Vec::new();
+            for entry in &page.items {
+                match layout::session_public_id_of_entry(&entry.key) {
+                    Some(hash) if kept.as_deref() != Some(hash) => {
+                        writes.push(delete(layout::session_by_public_id(hash)));
+                        writes.push(delete(entry.key.clone()));
+                        ended += 1;
+                    }
+                    _ => {}
+                }
+            }
+            for chunk in writes.chunks(crate::store::MAX_TRANSACTION_WRITES) {
+                self.store.transact(chunk.to_vec()).await?;
+            }
+            // What was read is deleted, so the next query starts from the top again; a page that
+            // held nothing to end (only the kept session) or was the last one ends the sweep.
+            if page.next.is_none() || writes.is_empty() {
+                return Ok(ended);
+            }
         }
     }
 
@@ -119,100 +187,182 @@ impl SessionRepo {
     }
 }
 
+fn delete(key: Key) -> Write {
+    Write::Delete {
+        key,
+        condition: Condition::None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::patient::{BirthDate, Email, Name, Patient};
+    use crate::repo::PatientRepo;
     use crate::store::sqlite::SqliteStore;
-    use crate::store::Key;
 
-    fn repo(dir: &tempfile::TempDir) -> (SessionRepo, Arc<dyn Store>) {
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        store: Arc<dyn Store>,
+        sessions: SessionRepo,
+        patients: PatientRepo,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).unwrap());
-        (SessionRepo::new(store.clone()), store)
+        Fixture {
+            _dir: dir,
+            sessions: SessionRepo::new(store.clone()),
+            patients: PatientRepo::new(store.clone()),
+            store,
+        }
+    }
+
+    async fn signed_up(f: &Fixture, email: &str) -> Credentials {
+        let mut patient = Patient::new(
+            Email::parse(email).unwrap(),
+            Name::parse("Anna", "first name").unwrap(),
+            Name::parse("Muster", "last name").unwrap(),
+            BirthDate::parse("1985-02-28").unwrap(),
+            None,
+        );
+        patient.email_verified = true;
+        f.patients.create(&patient, "hash-1").await.unwrap();
+        f.patients
+            .credentials_by_email(&patient.email)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     #[tokio::test]
     async fn a_created_session_is_found_by_its_raw_id_and_stored_only_hashed() {
-        let dir = tempfile::tempdir().unwrap();
-        let (sessions, store) = repo(&dir);
-        let patient = PatientId::generate();
-        let sid = sessions
-            .create(&patient, 1_700_000_000, Duration::from_secs(3600))
+        let f = fixture();
+        let credentials = signed_up(&f, "anna@example.org").await;
+        let sid = f
+            .sessions
+            .create(&credentials, 1_700_000_000, Duration::from_secs(3600))
             .await
             .unwrap();
         assert_eq!(sid.len(), 43);
-        let session = sessions.get(&sid).await.unwrap().unwrap();
-        assert_eq!(session.patient_id, patient);
+        let session = f.sessions.get(&sid).await.unwrap().unwrap();
+        assert_eq!(session.patient_id, credentials.patient_id);
         assert_eq!(session.auth_time, 1_700_000_000);
         assert!(session.expires_at > now_unix() + 3500);
-        assert!(store
+        assert!(f
+            .store
             .get(&Key::new(format!("SESSION#{sid}"), "SESSION"))
             .await
             .unwrap()
             .is_none());
-        assert!(store.get(&layout::session(&sid)).await.unwrap().is_some());
+        assert!(f.store.get(&layout::session(&sid)).await.unwrap().is_some());
     }
 
     #[tokio::test]
     async fn a_deleted_session_is_gone_and_deleting_again_is_fine() {
-        let dir = tempfile::tempdir().unwrap();
-        let (sessions, _) = repo(&dir);
-        let sid = sessions
-            .create(
-                &PatientId::generate(),
-                now_unix(),
-                Duration::from_secs(3600),
-            )
+        let f = fixture();
+        let credentials = signed_up(&f, "anna@example.org").await;
+        let sid = f
+            .sessions
+            .create(&credentials, now_unix(), Duration::from_secs(3600))
             .await
             .unwrap();
-        sessions.delete(&sid).await.unwrap();
-        assert!(sessions.get(&sid).await.unwrap().is_none());
-        sessions.delete(&sid).await.unwrap();
+        f.sessions.delete(&sid).await.unwrap();
+        assert!(f.sessions.get(&sid).await.unwrap().is_none());
+        f.sessions.delete(&sid).await.unwrap();
     }
 
     #[tokio::test]
     async fn a_session_ends_by_its_public_id_which_is_not_the_cookie_value() {
-        let dir = tempfile::tempdir().unwrap();
-        let (sessions, _) = repo(&dir);
-        let raw = sessions
-            .create(
-                &PatientId::generate(),
-                now_unix(),
-                Duration::from_secs(3600),
-            )
+        let f = fixture();
+        let credentials = signed_up(&f, "anna@example.org").await;
+        let raw = f
+            .sessions
+            .create(&credentials, now_unix(), Duration::from_secs(3600))
             .await
             .unwrap();
-        let public = sessions.get(&raw).await.unwrap().unwrap().sid;
+        let public = f.sessions.get(&raw).await.unwrap().unwrap().sid;
         assert_ne!(public, raw);
         assert!(
-            sessions.get(&public).await.unwrap().is_none(),
+            f.sessions.get(&public).await.unwrap().is_none(),
             "not a cookie"
         );
-        sessions.delete_by_public_id(&public).await.unwrap();
-        assert!(sessions.get(&raw).await.unwrap().is_none());
-        sessions.delete_by_public_id(&public).await.unwrap();
+        f.sessions.delete_by_public_id(&public).await.unwrap();
+        assert!(f.sessions.get(&raw).await.unwrap().is_none());
+        f.sessions.delete_by_public_id(&public).await.unwrap();
     }
 
     #[tokio::test]
     async fn an_expired_session_is_not_found() {
-        let dir = tempfile::tempdir().unwrap();
-        let (sessions, _) = repo(&dir);
-        let sid = sessions
-            .create(&PatientId::generate(), now_unix(), Duration::ZERO)
+        let f = fixture();
+        let credentials = signed_up(&f, "anna@example.org").await;
+        let sid = f
+            .sessions
+            .create(&credentials, now_unix(), Duration::ZERO)
             .await
             .unwrap();
-        assert!(sessions.get(&sid).await.unwrap().is_none());
+        assert!(f.sessions.get(&sid).await.unwrap().is_none());
     }
 
     #[tokio::test]
     async fn unknown_empty_and_oversized_ids_are_not_found() {
-        let dir = tempfile::tempdir().unwrap();
-        let (sessions, _) = repo(&dir);
-        assert!(sessions.get("").await.unwrap().is_none());
-        assert!(sessions.get(&"a".repeat(129)).await.unwrap().is_none());
-        assert!(sessions
+        let f = fixture();
+        assert!(f.sessions.get("").await.unwrap().is_none());
+        assert!(f.sessions.get(&"a".repeat(129)).await.unwrap().is_none());
+        assert!(f
+            .sessions
             .get(&crypto::random_token(32))
             .await
             .unwrap()
             .is_none());
+    }
+
+    #[tokio::test]
+    async fn ending_every_session_spares_only_the_kept_one_and_other_patients() {
+        let f = fixture();
+        let anna = signed_up(&f, "anna@example.org").await;
+        let bert = signed_up(&f, "bert@example.org").await;
+        let ttl = Duration::from_secs(3600);
+        let mut annas = Vec::new();
+        for _ in 0..3 {
+            annas.push(f.sessions.create(&anna, now_unix(), ttl).await.unwrap());
+        }
+        let berts = f.sessions.create(&bert, now_unix(), ttl).await.unwrap();
+        let ended = f
+            .sessions
+            .end_all(&anna.patient_id, Some(&annas[0]))
+            .await
+            .unwrap();
+        assert_eq!(ended, 2);
+        assert!(f.sessions.get(&annas[0]).await.unwrap().is_some());
+        for sid in &annas[1..] {
+            assert!(f.sessions.get(sid).await.unwrap().is_none());
+        }
+        assert!(f.sessions.get(&berts).await.unwrap().is_some());
+        assert_eq!(f.sessions.end_all(&anna.patient_id, None).await.unwrap(), 1);
+        assert!(f.sessions.get(&annas[0]).await.unwrap().is_none());
+        assert_eq!(f.sessions.end_all(&anna.patient_id, None).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_with_credentials_a_reset_replaced_starts_no_session() {
+        let f = fixture();
+        let before = signed_up(&f, "anna@example.org").await;
+        f.patients
+            .replace_password(&before, "hash-2", true)
+            .await
+            .unwrap();
+        let refused = f
+            .sessions
+            .create(&before, now_unix(), Duration::from_secs(3600))
+            .await;
+        assert!(matches!(refused, Err(RepoError::NotFound)), "{refused:?}");
+        let page = f
+            .store
+            .query(layout::session_entries(before.patient_id.as_str(), 10))
+            .await
+            .unwrap();
+        assert!(page.items.is_empty(), "nothing half-written");
     }
 }

@@ -79,7 +79,7 @@ fn window(now: i64) -> (i64, i64) {
 
 /// The counter an address belongs to: IPv4 as is, IPv6 by its /64 (IPv4-mapped IPv6 as IPv4), and
 /// anything unparsable by hash (so hostile text never lands in a key as is).
-fn ip_bucket(ip: &str) -> String {
+pub(crate) fn ip_bucket(ip: &str) -> String {
     match ip.trim().parse::<IpAddr>() {
         Ok(IpAddr::V4(v4)) => v4.to_string(),
         Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {

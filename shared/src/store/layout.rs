@@ -8,14 +8,16 @@
 //! | Item | pk | sk | Main attributes | Written by | Read by | Expires |
 //! |---|---|---|---|---|---|---|
 //! | client | `CLIENT#{client_id}` | `CLIENT` | `name`, `kind`, `secret_hash`, `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes`, `created_at` | portal-admin | authorize, token (client check inside its transactions) | never |
-//! | patient profile | `PATIENT#{patient_id}` | `PROFILE` | `email`, `email_verified`, `first_name`, `last_name`, `birth_date`, `phone`, `locale` | portal-admin; authorize (`locale`: the language switch) | authorize (id token claims), userinfo, asap (account address, mail language) | never |
-//! | email index | `EMAIL#{email, ASCII lowercased}` | `EMAIL` | `patient_id`, `password_hash`, `email` | portal-admin, with the profile in one transaction | authorize (login: one read) | never |
-//! | browser session | `SESSION#{sha256(session id)}` | `SESSION` | `patient_id`, `auth_time`, `expires` | authorize (login, logout) | authorize | at `expires` (12 h) |
-//! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` | `scope_{name}` = true per allowed scope, `updated_at` | authorize (consent page) | authorize | never |
+//! | patient profile | `PATIENT#{patient_id}` | `PROFILE` | `email`, `email_verified`, `first_name`, `last_name`, `birth_date`, `phone`, `locale`, `created_at`; index `gsi1`: `PATIENTS` / `{email, lowercased}#{patient_id}` | portal-admin; authorize (registration, verification, profile, email change, language, deletion) | authorize (id token claims, account page), userinfo, asap (account address, mail language), portal-admin (`patient list`/`show`) | 7 days after registration while unverified (so an address someone else registered frees itself), never once verified |
+//! | email index | `EMAIL#{email, ASCII lowercased}` | `EMAIL` | `patient_id`, `password_hash`, `email`, `email_verified` | portal-admin, authorize (registration, verification, reset, password and email change, deletion), with the profile in one transaction | authorize (login: one read) | as its profile |
+//! | browser session | `SESSION#{sha256(session id)}` | `SESSION` | `patient_id`, `auth_time`, `expires` | authorize (login, logout, sign out everywhere, reset, deletion) | authorize | at `expires` (12 h) |
+//! | session list entry | `PATIENT#{patient_id}` | `SESSION#{sha256(session id)}` | `expires` | authorize, with its session in one transaction | authorize (ending every session of a patient: one query of the partition) | as its session |
+//! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` | `scope_{name}` = true per allowed scope, `updated_at`; after "remove access" no scopes and `revoked_at` | authorize (consent page, account page) | authorize, token (`revoked_at` guards code exchange and refresh) | never; 31 days after the account is deleted |
 //! | login attempts per account | `THROTTLE#ACCOUNT#{sha256(account)}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end (15 min) |
 //! | login attempts per account and address | `THROTTLE#PAIR#{sha256(account)}#{address bucket}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end |
 //! | login attempts per address | `THROTTLE#IP#{IPv4, IPv6 /64, or hash}` | `WINDOW#{n}` | `attempts` | authorize | authorize | at the window's end |
-//! | grant (refresh-token family) | `GRANT#{grant_id}` | `GRANT` | `client_id`, `patient_id`, `scopes`, `generation`, `revoked`, `auth_time`, `created_at`, `expires`, `rotated_at` | token (code exchange, refresh, revocation), authorize (replayed code) | token (introspection) | at `expires` |
+//! | account action counter | `LIMIT#{action}#{IP bucket, or sha256(address or patient id)}` | `WINDOW#{n}` | `count` | authorize (registration, verification mail, reset mail, email change) | authorize (the conditional add is the check) | at the window's end (1 h) |
+//! | grant (refresh-token family) | `GRANT#{grant_id}` | `GRANT` | `client_id`, `patient_id`, `scopes`, `generation`, `revoked`, `auth_time`, `created_at`, `expires`, `rotated_at`; index `gsi1`: `GRANTS#{patient_id}` / `{client_id}#{grant_id}` | token (code exchange, refresh, revocation), authorize (replayed code; account page: remove access, deletion) | token (introspection), authorize (connected apps) | at `expires` |
 //! | revoked access token | `REVOKED#{jti}` | `JTI` | `revoked_at` | token (revocation) | token (introspection) | when the token would have |
 //! | catalog | `CATALOG` | `CURRENT` | `json`, `loaded_at`, `version` | portal-admin (catalog load) | booking, asap (cached per instance) | never |
 //! | slot counter | `SLOTS#{type_id}` | `{start}` | `taken` | booking (book, reschedule, cancel) | booking (search), asap (notifier) | a week after the slot ends |
@@ -31,9 +33,12 @@
 //! | ASAP mail counter per subscription | `ASAPSUB#{subscription_id}` | `DAY#{day}` | `sent` | asap (with the delivery claim, guarded by the limit) | the same guard | 2 days after the day |
 //! | access record (audit) | `AUDIT#{patient_id}` | `{at, unix ms, 13 digits}#{random id}` | `at`, `client_id`, `patient_id`, `route`, `resource`, `status_class`, `error`, `request_id` | booking and asap changes (in the change's transaction); reads and refusals of userinfo, booking, asap (one put before the answer) | portal-admin audit; `AuditLog::recent_access` (the account page) | after `PORTAL_AUDIT_RETENTION_DAYS` (365) |
 //!
-//! A patient's appointments share the `PATIENT#{patient_id}` partition with their profile, so
-//! another patient's appointment id is simply absent. The appointment list is the only query on the
-//! `gsi1` index.
+//! A patient's appointments and session list share the `PATIENT#{patient_id}` partition with their
+//! profile, so another patient's appointment id is simply absent and deleting an account is one
+//! (paginated) query of that partition. Queries on the `gsi1` index (eventually consistent when
+//! deployed) serve lists for people only: a patient's appointments, their connected apps, and the
+//! operators' patient list; what must not miss a moment-old item (ending every session, deleting
+//! an account) queries table partitions instead.
 //!
 //! Access records sort by the millisecond (not the second, like every other instant here) so a
 //! patient's record list reads in the order the requests were answered; the random suffix keeps
@@ -50,22 +55,29 @@ use crate::crypto::sha256_b64url;
 pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 
 /// Partition-key prefixes of every item the `authorize` function reads or writes (clients, patient
-/// profiles and their email index, sessions, consents, login throttles). Its IAM role is limited
-/// to them with `dynamodb:LeadingKeys`; the template parity test checks the two agree.
-pub const AUTHORIZE_KEY_PREFIXES: [&str; 6] = [
+/// profiles and their email index, sessions, consents, login throttles, account action limits,
+/// and grants, which a password reset may revoke). Its IAM role is limited to them with
+/// `dynamodb:LeadingKeys`; the template parity test checks the two agree.
+pub const AUTHORIZE_KEY_PREFIXES: [&str; 8] = [
     "CLIENT#",
     "PATIENT#",
     "EMAIL#",
     "SESSION#",
     "CONSENT#",
     "THROTTLE#",
+    "LIMIT#",
+    "GRANT#",
 ];
 
+/// `gsi1` partition prefixes the `authorize` function queries: a patient's grants.
+pub const AUTHORIZE_INDEX_PREFIXES: [&str; 1] = ["GRANTS#"];
+
 /// Partition-key prefixes of every item the `token` function reads or writes (clients, grants, revoked
-/// access tokens): its IAM role is limited to them with `dynamodb:LeadingKeys`. The template parity
-/// test checks the template against this list, and a token handler test checks every partition a
-/// full token life (exchange, refresh, reuse, introspection, revocation) touches against it.
-pub const TOKEN_KEY_PREFIXES: [&str; 3] = ["CLIENT#", "GRANT#", "REVOKED#"];
+/// access tokens, and the consents its code exchange and refresh transactions check): its IAM role
+/// is limited to them with `dynamodb:LeadingKeys`. The template parity test checks the template
+/// against this list, and a token handler test checks every partition a full token life (exchange,
+/// refresh, reuse, introspection, revocation) touches against it.
+pub const TOKEN_KEY_PREFIXES: [&str; 4] = ["CLIENT#", "GRANT#", "REVOKED#", "CONSENT#"];
 
 /// Highest sort key an instant-ordered family can hold (above every `{start}#{id}`).
 const END_OF_TIME: &str = "999999999999~";
@@ -106,11 +118,73 @@ pub fn session_by_public_id(public_id: &str) -> Key {
     Key::new(format!("SESSION#{public_id}"), "SESSION")
 }
 
+const SESSION_ENTRY_PREFIX: &str = "SESSION#";
+
+/// The entry of a session in its patient's session list, by the session's public id.
+pub fn session_entry(patient_id: &str, public_id: &str) -> Key {
+    Key::new(
+        format!("PATIENT#{patient_id}"),
+        format!("{SESSION_ENTRY_PREFIX}{public_id}"),
+    )
+}
+
+/// A patient's session list (table partition: strongly consistent).
+pub fn session_entries(patient_id: &str, limit: u32) -> Query {
+    Query::partition(format!("PATIENT#{patient_id}"), limit).prefix(SESSION_ENTRY_PREFIX)
+}
+
+/// The session hash a session list entry names (`None` for any other key).
+pub fn session_public_id_of_entry(key: &Key) -> Option<&str> {
+    key.sk
+        .strip_prefix(SESSION_ENTRY_PREFIX)
+        .filter(|hash| !hash.is_empty())
+}
+
+/// Every item of a patient's partition: profile, appointments, session list (account deletion).
+pub fn patient_partition(patient_id: &str, limit: u32) -> Query {
+    Query::partition(format!("PATIENT#{patient_id}"), limit)
+}
+
+const PATIENTS_INDEX: &str = "PATIENTS";
+
+/// The `gsi1` key of a patient profile: every patient in one index partition, by address.
+pub fn patient_by_email(lookup_key: &str, patient_id: &str) -> Key {
+    Key::new(PATIENTS_INDEX, format!("{lookup_key}#{patient_id}"))
+}
+
+/// Every patient, by address (on `gsi1`; for operators).
+pub fn patients_by_email(limit: u32) -> Query {
+    Query::partition(PATIENTS_INDEX, limit).on_index()
+}
+
 /// What a patient allowed a client.
 pub fn consent(patient_id: &str, client_id: &str) -> Key {
     Key::new(
-        format!("CONSENT#{patient_id}"),
+        consents_partition(patient_id),
         format!("CLIENT#{client_id}"),
+    )
+}
+
+fn consents_partition(patient_id: &str) -> String {
+    format!("CONSENT#{patient_id}")
+}
+
+/// Every consent of a patient (table partition).
+pub fn consents_of(patient_id: &str, limit: u32) -> Query {
+    Query::partition(consents_partition(patient_id), limit).prefix("CLIENT#")
+}
+
+/// The client id a consent's key names (`None` for any other key).
+pub fn consent_client(key: &Key) -> Option<&str> {
+    key.sk.strip_prefix("CLIENT#").filter(|id| !id.is_empty())
+}
+
+/// The counter of one account action (`action`: `register-ip`, `reset-address`, …) for one
+/// subject in window `n`. `subject` is an IP bucket or already hashed.
+pub fn action_counter(action: &str, subject: &str, window: i64) -> Key {
+    Key::new(
+        format!("LIMIT#{action}#{subject}"),
+        format!("WINDOW#{window}"),
     )
 }
 
@@ -141,6 +215,27 @@ pub fn address_failures(bucket: &str, window: i64) -> Key {
 /// A grant (refresh-token family).
 pub fn grant(grant_id: &str) -> Key {
     Key::new(format!("GRANT#{grant_id}"), "GRANT")
+}
+
+fn grants_index_partition(patient_id: &str) -> String {
+    format!("GRANTS#{patient_id}")
+}
+
+/// The `gsi1` key of a grant: a patient's grants, by client.
+pub fn grant_by_patient(patient_id: &str, client_id: &str, grant_id: &str) -> Key {
+    Key::new(
+        grants_index_partition(patient_id),
+        format!("{client_id}#{grant_id}"),
+    )
+}
+
+/// A patient's grants (on `gsi1`), all of them or, with `client_id`, that client's.
+pub fn grants_of(patient_id: &str, client_id: Option<&str>, limit: u32) -> Query {
+    let query = Query::partition(grants_index_partition(patient_id), limit).on_index();
+    match client_id {
+        Some(client_id) => query.prefix(format!("{client_id}#")),
+        None => query,
+    }
 }
 
 /// A revoked access token, by its `jti`.
@@ -442,6 +537,9 @@ mod tests {
             account_failures("a@example.org", 1),
             address_failures("10.0.0.1", 1),
             pair_attempts("a@example.org", "10.0.0.1", 1),
+            session_entry("p", "public"),
+            action_counter("register-ip", "10.0.0.1", 1),
+            grant("g"),
         ];
         for key in keys {
             assert!(
@@ -451,24 +549,34 @@ mod tests {
         }
         assert!(!AUTHORIZE_KEY_PREFIXES
             .iter()
-            .any(|p| grant("g").pk.starts_with(p) || revoked_access_token("j").pk.starts_with(p)));
+            .any(|p| revoked_access_token("j").pk.starts_with(p)));
+        let grants = grants_of("p", None, 10);
+        assert!(AUTHORIZE_INDEX_PREFIXES
+            .iter()
+            .any(|p| grants.pk.starts_with(p)));
     }
 
     #[test]
     fn every_key_the_token_function_uses_has_one_of_its_prefixes() {
-        for key in [client("c"), grant("g"), revoked_access_token("j")] {
+        for key in [
+            client("c"),
+            grant("g"),
+            revoked_access_token("j"),
+            consent("p", "c"),
+        ] {
             assert!(
                 TOKEN_KEY_PREFIXES.iter().any(|p| key.pk.starts_with(p)),
                 "{key:?}"
             );
         }
-        for key in [patient_profile("p"), session("raw"), consent("p", "c")] {
+        for key in [patient_profile("p"), session("raw"), email_index("e")] {
             assert!(
                 !TOKEN_KEY_PREFIXES.iter().any(|p| key.pk.starts_with(p)),
                 "{key:?}"
             );
         }
     }
+
     use crate::store::{Index, SortKeyRange};
 
     #[test]
@@ -488,6 +596,19 @@ mod tests {
                 "WINDOW#7",
             ),
             (grant("g1"), "GRANT#g1", "GRANT"),
+            (grant_by_patient("p1", "c1", "g1"), "GRANTS#p1", "c1#g1"),
+            (session_entry("p1", "h1"), "PATIENT#p1", "SESSION#h1"),
+            (session_by_public_id("h1"), "SESSION#h1", "SESSION"),
+            (
+                patient_by_email("anna@example.org", "p1"),
+                "PATIENTS",
+                "anna@example.org#p1",
+            ),
+            (
+                action_counter("register-ip", "10.0.0.1", 3),
+                "LIMIT#register-ip#10.0.0.1",
+                "WINDOW#3",
+            ),
             (revoked_access_token("j1"), "REVOKED#j1", "JTI"),
             (catalog(), "CATALOG", "CURRENT"),
             (
@@ -543,6 +664,36 @@ mod tests {
         let key = idempotency("p1", "c1", "my key");
         assert_eq!(key.pk, format!("IDEMP#p1#c1#{}", sha256_b64url(b"my key")));
         assert_eq!(key.sk, "IDEMP");
+    }
+
+    #[test]
+    fn list_queries_name_their_partition_and_keys_name_their_parts_back() {
+        let entries = session_entries("p1", 25);
+        assert_eq!(entries.pk, "PATIENT#p1");
+        assert_eq!(entries.range, SortKeyRange::Prefix("SESSION#".into()));
+        assert_eq!(entries.index, Index::Primary, "strongly consistent");
+        assert_eq!(
+            session_public_id_of_entry(&session_entry("p1", "h1")),
+            Some("h1")
+        );
+        assert_eq!(session_public_id_of_entry(&patient_profile("p1")), None);
+        assert_eq!(
+            session("raw").pk,
+            format!("SESSION#{}", session_public_id("raw"))
+        );
+        let grants = grants_of("p1", Some("c1"), 10);
+        assert_eq!(
+            (grants.pk.as_str(), grants.index),
+            ("GRANTS#p1", Index::Gsi1)
+        );
+        assert_eq!(grants.range, SortKeyRange::Prefix("c1#".into()));
+        assert_eq!(grants_of("p1", None, 10).range, SortKeyRange::All);
+        let consents = consents_of("p1", 10);
+        assert_eq!(consents.pk, consent("p1", "c1").pk);
+        assert_eq!(consent_client(&consent("p1", "c1")), Some("c1"));
+        assert_eq!(consent_client(&patient_profile("p1")), None);
+        assert_eq!(patients_by_email(5).index, Index::Gsi1);
+        assert_eq!(patient_partition("p1", 5).range, SortKeyRange::All);
     }
 
     #[test]

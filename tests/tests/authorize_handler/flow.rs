@@ -111,7 +111,7 @@ async fn the_full_flow_signs_in_asks_consent_and_returns_a_code_bound_to_the_req
     assert_eq!(code.claims.given_name.as_deref(), Some("Anna"));
     assert_eq!(code.claims.birthdate.as_deref(), Some("1985-02-28"));
     assert_eq!(code.claims.email.as_deref(), Some(EMAIL));
-    assert_eq!(code.claims.email_verified, Some(false));
+    assert_eq!(code.claims.email_verified, Some(true));
     assert_eq!(code.claims.phone_number, None, "phone was not granted");
     assert!(!code.grant_id.is_empty());
 }

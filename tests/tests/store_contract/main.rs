@@ -5,11 +5,14 @@
 //! run in parallel. Moto handles only ~400 requests per second: tests keep their request counts low.
 //!
 //! One test binary, one module per topic: `basics`, `conditions`, `updates`, `expiry`,
-//! `transactions`, `queries`, `validation`, `races` (helpers in `support`), and the SQLite-only race
+//! `transactions`, `queries`, `validation`, `races`, and the domain repositories written on top
+//! (`accounts`, `connected_apps`) (helpers in `support`), and the SQLite-only race
 //! across processes in `sqlite_across_processes`.
 
+mod accounts;
 mod basics;
 mod conditions;
+mod connected_apps;
 mod expiry;
 mod queries;
 mod races;
@@ -122,6 +125,19 @@ macro_rules! contract_tests {
                 races::twenty_concurrent_not_exists_puts_have_exactly_one_winner_in_each_of_50_rounds,
                 races::twenty_concurrent_claiming_transactions_have_one_winner_and_losers_leave_nothing,
                 races::twenty_concurrent_capped_increments_stop_exactly_at_the_cap,
+                accounts::a_registration_is_unverified_and_expiring_and_its_address_registers_once,
+                accounts::twenty_concurrent_registrations_of_one_address_make_exactly_one_account,
+                accounts::verification_verifies_once_and_a_link_for_another_address_changes_nothing,
+                accounts::a_password_is_replaced_once_per_credentials_and_a_reset_proves_the_mailbox,
+                accounts::sessions_need_current_credentials_and_end_all_ends_every_other_one,
+                accounts::an_email_change_moves_the_index_unless_taken_or_stale,
+                accounts::a_profile_update_replaces_names_birth_date_and_phone_of_existing_accounts,
+                accounts::a_deleted_account_leaves_nothing_and_its_address_registers_again,
+                accounts::patients_are_listed_by_address_page_by_page,
+                connected_apps::consents_are_listed_per_patient_and_a_withdrawn_one_has_no_scopes,
+                connected_apps::grants_are_listed_per_patient_and_client_and_revoked_per_client,
+                connected_apps::a_withdrawn_consent_refuses_older_codes_and_refreshes_but_not_newer_ones,
+                connected_apps::twenty_concurrent_takes_of_a_limit_stop_exactly_at_it,
             );
         }
     };

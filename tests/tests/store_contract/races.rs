@@ -10,7 +10,7 @@ use super::support::*;
 const RACERS: usize = 20;
 
 /// Runs `RACERS` copies of `attempt` at once (each gets its index and its own handle on the store).
-async fn race<T, F, Fut>(store: &S, attempt: F) -> Vec<T>
+pub(super) async fn race<T, F, Fut>(store: &S, attempt: F) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(usize, S) -> Fut,
