@@ -27,7 +27,7 @@ help:
 	@echo "make test               fmt + clippy + every test (starts and stops moto itself)"
 	@echo "make deploy-build       release arm64 build of the five functions, ready for SAM"
 	@echo "make deploy             deploy-build, then sam deploy (README, \"Deploying\")"
-	@echo "make bench              benchmarks: handler CPU + round trips, signing, cold starts, end to end"
+	@echo "make bench              benchmarks: handler CPU + round trips, signing, cold starts"
 	@echo "make bench-e2e          OAuth flows through the release binaries vs node's oidc-provider"
 
 # $(1): requirements file name (without .txt).

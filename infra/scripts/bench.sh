@@ -48,5 +48,3 @@ echo "== cold starts ($PROFILE binaries)"
 echo
 "$BIN_DIR/bench-report"
 echo "(also in $PORTAL_BENCH_OUT/report.md)"
-
-BENCH_E2E_SKIP_BUILD=1 "$(dirname "$0")/bench-e2e.sh"

@@ -34,7 +34,6 @@ impl Peer {
             .arg(port.to_string())
             .args([CLIENT_ID, CLIENT_SECRET, REDIRECT_URI])
             .current_dir(dir)
-            .env("NODE_ENV", "production")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
