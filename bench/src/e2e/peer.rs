@@ -55,7 +55,11 @@ impl Peer {
         })
         .await;
         match ready {
-            Ok(Some(issuer)) => Ok(Peer { child, issuer }),
+            Ok(Some(issuer)) => {
+                // Keep reading: node dies of EPIPE on its next notice if nobody does.
+                tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+                Ok(Peer { child, issuer })
+            }
             _ => Err(BenchError::new(
                 "oidc-provider did not say `ready` within 30 s (run it by hand: cd bench/oidc-provider && node server.js 9500 a b http://x/cb)",
             )),
