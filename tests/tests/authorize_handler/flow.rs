@@ -284,6 +284,8 @@ async fn a_client_registered_for_es256_id_tokens_gets_codes_that_say_so() {
     let again = b.get(&authorize_path(&es256, &[])).await;
     assert_eq!(again.status, 302, "{}", again.body);
     assert_eq!(open_code(&w, &again).id_token_alg, SigningAlg::ES256);
-    let other = b.authorize_fully(&authorize_path(&w.client, &[])).await;
+    let other = Browser::new(&w)
+        .authorize_fully(&authorize_path(&w.client, &[]))
+        .await;
     assert_eq!(open_code(&w, &other).id_token_alg, SigningAlg::RS256);
 }
