@@ -19,7 +19,7 @@ REQ := infra/requirements
 # One stamp per requirements file, named after its checksum: a changed file reinstalls.
 stamp = $(VENV)/.$(1)-$(shell cksum < $(REQ)/$(1).txt | cut -d' ' -f1)
 
-.PHONY: help run test soak bench lint clean-data deploy-build deploy \
+.PHONY: help run test soak bench bench-e2e lint clean-data deploy-build deploy \
 	run-tools emulator-tools deploy-tools test-tools
 
 help:
@@ -30,6 +30,7 @@ help:
 	@echo "make deploy-build       release arm64 build of the five functions, ready for SAM"
 	@echo "make deploy             deploy-build, then sam deploy (README, \"Deploying\")"
 	@echo "make bench              benchmarks: handler CPU + round trips, signing, cold starts"
+	@echo "make bench-e2e          OAuth flows through the release binaries vs node's oidc-provider"
 
 # $(1): requirements file name (without .txt).
 define install_requirements
@@ -71,6 +72,9 @@ deploy: deploy-build deploy-tools
 
 bench:
 	@infra/scripts/bench.sh
+
+bench-e2e: emulator-tools
+	@infra/scripts/bench-e2e.sh
 
 lint:
 	cargo fmt --all -- --check

@@ -7,11 +7,16 @@
 //! - `src/bin/coldstart.rs`: each function's release binary started against a local stand-in of the
 //!   Lambda Runtime API ([`runtime_stub`]): size, init time, peak RSS after 1,000 invocations.
 //! - `src/bin/bench_report.rs`: prints the combined table from what the three wrote.
+//! - `src/bin/e2e.rs` (`make bench-e2e`): whole OAuth flows over HTTP through the release
+//!   binaries behind a local API Gateway ([`gateway`]) against node's oidc-provider ([`e2e`]).
 //!
 //! Events, the portal on a fresh folder and its seeding come from the test kit (`testkit`), the
 //! same the handler tests use, so what is measured is what is tested.
 
+pub mod e2e;
+pub mod gateway;
 pub mod ops;
+pub mod process;
 pub mod results;
 pub mod runtime_stub;
 

@@ -31,7 +31,7 @@ rm -f "$PORTAL_BENCH_OUT/handlers.json" "$PORTAL_BENCH_OUT/coldstart.json" "$POR
 # on their own gives exactly the binaries a deployment builds (the harness would add tokio's "full"
 # and hyper's server features to them), and the harness with its benches builds once for both.
 echo "== building the functions ($PROFILE profile)"
-cargo build --profile "$PROFILE" --bins -p authorize -p token -p userinfo -p booking -p asap
+cargo build --profile "$PROFILE" --bins -p authorize -p token -p userinfo -p booking -p asap -p minimal-lambda
 echo "== building the harness and the benchmarks ($PROFILE profile)"
 cargo build --profile "$PROFILE" -p portal-bench --bins --benches
 

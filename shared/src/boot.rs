@@ -106,9 +106,11 @@ pub async fn connect_store(config: &Config) -> Result<SharedStore, StoreError> {
     match &config.store {
         StoreConfig::Sqlite { path } => {
             let path = path.clone();
-            let store = tokio::task::spawn_blocking(move || SqliteStore::open(path))
-                .await
-                .map_err(|e| StoreError::Unavailable(format!("opening SQLite failed: {e}")))??;
+            let store = crate::blocking::run(
+                move || SqliteStore::open(path),
+                |e| StoreError::Unavailable(format!("opening SQLite failed: {e}")),
+            )
+            .await?;
             Ok(Arc::new(store))
         }
         StoreConfig::Dynamo { table } => Ok(Arc::new(

@@ -69,7 +69,7 @@ pub fn verify<T: DeserializeOwned>(
 ) -> Result<T, JwtError> {
     verify_with(
         |kid| keys.verification_key(kid),
-        Algorithm::RS256,
+        &[Algorithm::RS256],
         token,
         expected_typ,
         issuer,
@@ -88,7 +88,7 @@ pub fn verify_video<T: DeserializeOwned>(
 ) -> Result<T, JwtError> {
     verify_with(
         |kid| keys.video_verification_key(kid),
-        Algorithm::ES256,
+        &[Algorithm::ES256],
         token,
         expected_typ,
         issuer,
@@ -96,9 +96,28 @@ pub fn verify_video<T: DeserializeOwned>(
     )
 }
 
+/// Like [`verify`], for id_tokens we issued (an `id_token_hint`): RS256, or ES256 for clients
+/// registered with `id_token_signed_response_alg=ES256`, each only with a published key of its
+/// own algorithm. Never use it for access tokens, which are RS256 only.
+pub fn verify_id_token<T: DeserializeOwned>(
+    keys: &KeySet,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<T, JwtError> {
+    verify_with(
+        |kid| keys.verification_key(kid),
+        &[Algorithm::RS256, Algorithm::ES256],
+        token,
+        TYP_ID_TOKEN,
+        issuer,
+        audience,
+    )
+}
+
 fn verify_with<'k, T: DeserializeOwned>(
     key_of: impl Fn(&str) -> Option<&'k VerificationKey>,
-    alg: Algorithm,
+    algs: &[Algorithm],
     token: &str,
     expected_typ: &str,
     issuer: &str,
@@ -114,9 +133,11 @@ fn verify_with<'k, T: DeserializeOwned>(
     }
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| JwtError::Malformed("the header is not a valid JOSE header".into()))?;
-    if header.alg != alg {
+    if !algs.contains(&header.alg) {
+        let names: Vec<String> = algs.iter().map(|alg| format!("{alg:?}")).collect();
         return Err(JwtError::Malformed(format!(
-            "only {alg:?} tokens are accepted"
+            "only {} tokens are accepted",
+            names.join(" or ")
         )));
     }
     let kid = header.kid.as_deref().ok_or(JwtError::UnknownKey)?;
@@ -131,7 +152,7 @@ fn verify_with<'k, T: DeserializeOwned>(
         _ => return Err(JwtError::WrongType),
     }
 
-    let mut validation = Validation::new(alg);
+    let mut validation = Validation::new(header.alg);
     validation.leeway = LEEWAY_SECS;
     validation.validate_exp = true;
     validation.validate_nbf = true;

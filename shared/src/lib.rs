@@ -28,6 +28,7 @@ pub mod asap;
 pub mod audit;
 pub mod aws;
 pub mod bearer;
+pub mod blocking;
 pub mod booking;
 pub mod boot;
 pub mod config;

@@ -116,6 +116,7 @@ pub fn code(
             email_verified: Some(true),
             ..IdentityClaims::default()
         },
+        id_token_alg: Default::default(),
     }
 }
 

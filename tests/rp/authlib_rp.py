@@ -11,7 +11,9 @@ submits them with their hidden CSRF fields, like a browser without JavaScript).
 Checks, in order:
   1. discovery and JWKS; the document's issuer is the issuer;
   2. sign-in with the login and consent forms; the redirect's state and iss (RFC 9207);
-  3. code exchange; the id_token: signature (JWKS), iss, aud, exp, iat, nonce, azp, at_hash;
+  3. code exchange; the id_token: signature (JWKS), iss, aud, exp, iat, nonce, azp, at_hash, and
+     its algorithm: ID_TOKEN_ALG (default RS256; ES256 for a client registered with
+     id_token_signed_response_alg=ES256, whose key must be a P-256 key of the JWKS);
   4. userinfo: same sub as the id_token, the email released by the email scope;
   5. refresh: a new refresh token (rotation); the old one is refused (invalid_grant), and that reuse
      revokes the grant, so the new one is inactive too (RFC 9700 §4.14.2);
@@ -20,7 +22,7 @@ Checks, in order:
 
 Run by ``tests/tests/e2e_second_rp.rs`` (``make test``), which registers the client and patient and
 passes them in the environment: PORTAL_ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI,
-PATIENT_EMAIL, PATIENT_PASSWORD. Exits 0 when every check passed, 1 with a message otherwise.
+PATIENT_EMAIL, PATIENT_PASSWORD, and optionally ID_TOKEN_ALG. Exits 0 when every check passed, 1 with a message otherwise.
 """
 
 from __future__ import annotations
@@ -243,11 +245,18 @@ class RelyingParty:
         return {"token": token, "claims": claims}
 
     def verify_id_token(self, token: dict, nonce: str | None) -> CodeIDToken:
+        expected = os.environ.get("ID_TOKEN_ALG", "RS256")
+        check(expected in self.algorithms, f"discovery does not list {expected} for id_tokens")
+        # Only the registered algorithm: an id_token in another one is refused, not just verified.
         decoded = jwt.decode(
             token["id_token"],
             self.keys,
-            registry=JWSRegistry(algorithms=self.algorithms),
+            registry=JWSRegistry(algorithms=[expected]),
         )
+        check(decoded.header.get("alg") == expected, f"id_token alg {decoded.header.get('alg')}")
+        key = self.keys.get_by_kid(decoded.header.get("kid"))
+        kty = {"RS256": "RSA", "ES256": "EC"}[expected]
+        check(key.key_type == kty, f"the id_token's JWKS key is {key.key_type}, not {kty}")
         options = {
             "iss": {"essential": True, "value": ISSUER},
             "aud": {"essential": True, "value": self.client_id},

@@ -120,7 +120,7 @@ async fn scenario(script: &str, screenshots: &[&str]) {
     let node = PathBuf::from(std::env::var_os("PORTAL_TEST_NODE").unwrap_or_else(|| "node".into()));
 
     let e2e = E2e::new().await;
-    let client = loopback_client(&e2e, CLIENT_NAME).await;
+    let client = loopback_client(&e2e, CLIENT_NAME, shared::keys::SigningAlg::RS256).await;
     let patient = e2e.patient().await;
     let mut env = common_env(&e2e, &client, &patient);
     env.extend(

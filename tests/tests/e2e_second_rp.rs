@@ -10,9 +10,21 @@ mod rp_support;
 
 use portal_tests::e2e::E2e;
 use rp_support::{common_env, in_workspace, loopback_client, require, run_ok};
+use shared::keys::SigningAlg;
 
 #[tokio::test]
 async fn authlib_signs_in_refreshes_and_revokes_from_discovery_alone() {
+    authlib_rp(SigningAlg::RS256).await;
+}
+
+/// A client registered with `id_token_signed_response_alg=ES256` gets ES256 id_tokens (at the code
+/// exchange and on refresh) that Authlib verifies with the P-256 key of the published JWKS.
+#[tokio::test]
+async fn authlib_verifies_es256_id_tokens_of_a_client_that_registered_them() {
+    authlib_rp(SigningAlg::ES256).await;
+}
+
+async fn authlib_rp(alg: SigningAlg) {
     let python = in_workspace(".venv/bin/python");
     let hint = "`make test` creates the virtualenv with Authlib from infra/requirements/test.txt";
     require(&python, "the project's Python virtualenv", hint);
@@ -23,14 +35,17 @@ async fn authlib_signs_in_refreshes_and_revokes_from_discovery_alone() {
     );
 
     let e2e = E2e::new().await;
-    let client = loopback_client(&e2e, "Authlib relying party (e2e)").await;
+    let name = format!("Authlib relying party, {} (e2e)", alg.name());
+    let client = loopback_client(&e2e, &name, alg).await;
     let patient = e2e.patient().await;
     let script = in_workspace("tests/rp/authlib_rp.py");
+    let mut env = common_env(&e2e, &client, &patient);
+    env.push(("ID_TOKEN_ALG".to_owned(), alg.name().to_owned()));
     let printed = run_ok(
         &python,
         &[&script.display().to_string()],
         &in_workspace(""),
-        &common_env(&e2e, &client, &patient),
+        &env,
     )
     .await;
     assert!(

@@ -78,7 +78,7 @@ async fn discovery_has_every_required_field_and_every_endpoint_under_the_issuer(
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "subject_types_supported": ["public"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "at_hash", "azp",
                              "name", "given_name", "family_name", "birthdate", "locale", "email",
@@ -115,9 +115,20 @@ async fn the_jwks_publishes_only_public_rsa_signing_keys_and_is_cacheable() {
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "cache-control"), "public, max-age=300");
     let jwks = body(&response);
-    let keys = jwks["keys"].as_array().unwrap();
+    // The RS256 keys (the ES256 id_token family is published beside them).
+    let keys: Vec<&serde_json::Value> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kty"] == "RSA")
+        .collect();
     // The active key, and the next one published ahead of its use.
     assert_eq!(keys.len(), 2);
+    assert_eq!(
+        jwks["keys"].as_array().unwrap().len(),
+        4,
+        "and the ES256 pair"
+    );
     let active = ctx.keys().active_kid().unwrap().to_owned();
     assert!(keys.iter().any(|k| k["kid"] == active.as_str()));
     for key in keys {
@@ -191,6 +202,7 @@ async fn after_a_rotation_the_jwks_publishes_old_active_and_next_kids_and_old_to
         .as_array()
         .unwrap()
         .iter()
+        .filter(|k| k["kty"] == "RSA")
         .map(|k| k["kid"].as_str().unwrap())
         .collect();
     // The retired key (its tokens still live), the active one, and the one the next rotation

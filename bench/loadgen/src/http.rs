@@ -109,6 +109,11 @@ impl Stats {
             .clone()
     }
 
+    /// Every step's figures so far, leaving none behind (one measured round after another).
+    pub fn take(&self) -> BTreeMap<&'static str, Step> {
+        std::mem::take(&mut *self.steps.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     fn record(&self, step: &'static str, outcome: Result<(u16, Duration), ()>) {
         let mut steps = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = steps.entry(step).or_default();

@@ -15,4 +15,4 @@ pub mod oauth;
 pub mod soak;
 
 pub use http::{Answer, EmulatorFault, Http, Stats, Step};
-pub use oauth::{Account, App, Code, Driver, FlowError, Tokens};
+pub use oauth::{Account, App, Code, Driver, Endpoints, FlowError, Tokens};

@@ -84,6 +84,52 @@ impl FlowError {
     }
 }
 
+/// Where an authorization server has its endpoints, and how a patient signs in there.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    /// The authorization endpoint's path.
+    pub authorize: &'static str,
+    /// The token endpoint's path.
+    pub token: &'static str,
+    /// The userinfo endpoint's path.
+    pub userinfo: &'static str,
+    /// Whether signing in goes through the portal's login and consent forms; otherwise the
+    /// server finishes the interaction by itself and the driver only follows its redirects.
+    pub forms: bool,
+}
+
+impl Endpoints {
+    /// The portal's.
+    pub fn portal() -> Self {
+        Self {
+            authorize: "/oauth/authorize",
+            token: "/oauth/token",
+            userinfo: "/oauth/userinfo",
+            forms: true,
+        }
+    }
+
+    /// node's oidc-provider as `make bench-e2e` configures it (bench/oidc-provider/server.js:
+    /// its interaction page signs the bench account in and consents at once).
+    pub fn oidc_provider() -> Self {
+        Self {
+            authorize: "/auth",
+            token: "/token",
+            userinfo: "/me",
+            forms: false,
+        }
+    }
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Self::portal()
+    }
+}
+
+/// Most redirects a sign-in without forms follows before it must be back at the app.
+const MAX_REDIRECTS: usize = 10;
+
 /// One app signed in as one patient, with a browser (cookies) and a backend (no cookies).
 pub struct Driver {
     browser: Http,
@@ -91,6 +137,7 @@ pub struct Driver {
     base: Url,
     app: App,
     account: Account,
+    endpoints: Endpoints,
 }
 
 impl Driver {
@@ -112,7 +159,14 @@ impl Driver {
             base,
             app,
             account,
+            endpoints: Endpoints::portal(),
         })
+    }
+
+    /// The same driver for a server with other endpoints (the benchmark's peer).
+    pub fn with_endpoints(mut self, endpoints: Endpoints) -> Self {
+        self.endpoints = endpoints;
+        self
     }
 
     /// The app.
@@ -132,6 +186,9 @@ impl Driver {
 
     /// Signs in through the login and consent pages (each read once) and returns the code.
     pub async fn sign_in(&self) -> Result<Code, FlowError> {
+        if !self.endpoints.forms {
+            return self.sign_in_by_redirects().await;
+        }
         let (start, verifier) = self.authorize_url();
         let answer = self
             .browser
@@ -183,6 +240,30 @@ impl Driver {
         self.code_from(&next, "sign-in", verifier)
     }
 
+    /// Signs in where the server finishes the interaction itself: follows its redirects (keeping
+    /// its cookies) until one goes to the app with a code.
+    async fn sign_in_by_redirects(&self) -> Result<Code, FlowError> {
+        let (mut next, verifier) = self.authorize_url();
+        for _ in 0..MAX_REDIRECTS {
+            if next.as_str().starts_with(&self.app.redirect_uri) {
+                return self.code_from(&next, "sign-in", verifier);
+            }
+            let answer = self
+                .browser
+                .send("sign-in: redirect", self.browser.client().get(next.clone()))
+                .await?;
+            next = match answer.status {
+                302 | 303 => self.location(&answer, "sign-in: redirect", answer.status)?,
+                _ => return Err(FlowError::refused("sign-in: redirect", &answer)),
+            };
+        }
+        Err(FlowError::Refused {
+            step: "sign-in: redirect",
+            status: 0,
+            body: format!("still not back at the app after {MAX_REDIRECTS} redirects"),
+        })
+    }
+
     /// Authorizes with the live session: straight back to the app with a code (no page).
     pub async fn authorize(&self) -> Result<Code, FlowError> {
         let (url, verifier) = self.authorize_url();
@@ -190,7 +271,9 @@ impl Driver {
             .browser
             .send("authorize", self.browser.client().get(url))
             .await?;
-        let location = self.location(&answer, "authorize", 302)?;
+        // The portal answers 302; oidc-provider 303 (both RFC 6749 §4.1.2 redirects).
+        let status = if answer.status == 303 { 303 } else { 302 };
+        let location = self.location(&answer, "authorize", status)?;
         self.code_from(&location, "authorize", verifier)
     }
 
@@ -219,7 +302,7 @@ impl Driver {
         let request = self
             .backend
             .client()
-            .get(self.url("/oauth/userinfo"))
+            .get(self.url(self.endpoints.userinfo))
             .bearer_auth(access_token);
         let answer = self.backend.send("userinfo", request).await?;
         match answer.status {
@@ -244,7 +327,7 @@ impl Driver {
         step: &'static str,
         form: &[(&str, &str)],
     ) -> Result<Tokens, FlowError> {
-        let mut request = self.backend.client().post(self.url("/oauth/token"));
+        let mut request = self.backend.client().post(self.url(self.endpoints.token));
         let mut fields = form.to_vec();
         match &self.app.client_secret {
             Some(secret) => request = request.basic_auth(&self.app.client_id, Some(secret)),
@@ -267,7 +350,10 @@ impl Driver {
     fn authorize_url(&self) -> (Url, String) {
         let verifier = random_token(32);
         let challenge = sha256_b64url(verifier.as_bytes());
-        let mut url = self.base.join("/oauth/authorize").expect("a path joins");
+        let mut url = self
+            .base
+            .join(self.endpoints.authorize)
+            .expect("a path joins");
         url.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", &self.app.client_id)

@@ -16,10 +16,10 @@
 //! RSS are then the wrapper's, and it gets SIGTERM first so it can write out what it recorded).
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use portal_bench::ops::{FUNCTIONS, INIT_TARGET_MS, RSS_TARGET_KB};
+use portal_bench::ops::{FUNCTIONS, INIT_TARGET_MS, MINIMAL_FUNCTION, RSS_TARGET_KB};
+use portal_bench::process::{peak_rss_kb, schedstat_cpu_ms, Launch};
 use portal_bench::results::{self, ColdStartRecord, COLDSTART_FILE};
 use portal_bench::runtime_stub::{RuntimeStub, Scenario};
 use portal_bench::{portal, BenchError};
@@ -27,7 +27,7 @@ use shared::boot::Handler as _;
 use testkit::api::{book_request, days_ahead, API, PORTAL_SCOPE};
 use testkit::catalog::{CATEGORY, INSURANCE, TYPE};
 use testkit::{oauth, Event, TestContext, ISSUER};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 struct Args {
     bin_dir: PathBuf,
@@ -45,7 +45,11 @@ fn parse_args() -> Result<Args, BenchError> {
         profile: "release".to_owned(),
         cold_starts: 7,
         invocations: 1000,
-        functions: FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(),
+        functions: FUNCTIONS
+            .iter()
+            .chain([&MINIMAL_FUNCTION])
+            .map(|f| (*f).to_owned())
+            .collect(),
         wrapper: Vec::new(),
         env: Vec::new(),
     };
@@ -297,6 +301,10 @@ fn scenario(
             ),
             "GET earlier_availability of a booked appointment".to_owned(),
         ),
+        MINIMAL_FUNCTION => (
+            repeat(Event::get("/")),
+            "GET / (the reference: answers 200 ok)".to_owned(),
+        ),
         other => return Err(BenchError::new(format!("no scenario for function `{other}`"))),
     })
 }
@@ -309,89 +317,33 @@ fn spawn(
     runtime_api: &str,
     log: &Path,
 ) -> Result<Child, BenchError> {
-    let log_file =
-        std::fs::File::create(log).map_err(BenchError::from_display("creating a log file"))?;
-    let err_file = log_file
-        .try_clone()
-        .map_err(BenchError::from_display("cloning a log file"))?;
-    let data_dir = world.portal.data_dir().display().to_string();
-    let mut command = match args.wrapper.split_first() {
-        Some((program, args)) => {
-            let mut command = Command::new(program);
-            command.args(args).arg(binary);
-            command
-        }
-        None => Command::new(binary),
-    };
-    command
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", function)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            format!("/aws/lambda/{function}"),
-        )
-        .env(
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef",
-        )
-        .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
-        .env("AWS_REGION", "eu-central-1")
-        .env("AWS_DEFAULT_REGION", "eu-central-1")
-        .env("_HANDLER", "bootstrap")
-        .env("TZ", ":UTC")
-        .env("LANG", "en_US.UTF-8")
-        .env(
-            "PORTAL_STORE",
+    let mut env = vec![
+        (
+            "PORTAL_STORE".to_owned(),
             format!("sqlite:{}", world.portal.database().display()),
-        )
-        .env("PORTAL_DATA_DIR", data_dir)
-        .env("PORTAL_ISSUER", ISSUER)
-        .envs(args.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(log_file)
-        .stderr(err_file)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| BenchError::new(format!("starting {}: {e}", binary.display())))
-}
-
-/// `VmHWM` (peak resident set) of a process, in KiB.
-fn peak_rss_kb(child: &Child) -> Result<u64, BenchError> {
-    let pid = child
-        .id()
-        .ok_or_else(|| BenchError::new("the function already exited"))?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_err(BenchError::from_display("reading /proc/<pid>/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| BenchError::new("no VmHWM in /proc/<pid>/status"))
-}
-
-/// CPU time used so far by all threads of a process, in ms (`/proc/<pid>/task/*/schedstat`, whose
-/// first field is nanoseconds on the CPU).
-fn cpu_ms(child: &Child) -> Result<f64, BenchError> {
-    let pid = child
-        .id()
-        .ok_or_else(|| BenchError::new("the function already exited"))?;
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .map_err(BenchError::from_display("reading /proc/<pid>/task"))?;
-    let mut total_ns = 0u64;
-    for task in tasks.flatten() {
-        // A thread may end between listing and reading: it then no longer counts.
-        if let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) {
-            total_ns += text
-                .split_whitespace()
-                .next()
-                .and_then(|ns| ns.parse::<u64>().ok())
-                .unwrap_or(0);
-        }
+        ),
+        (
+            "PORTAL_DATA_DIR".to_owned(),
+            world.portal.data_dir().display().to_string(),
+        ),
+        ("PORTAL_ISSUER".to_owned(), ISSUER.to_owned()),
+    ];
+    env.extend(args.env.iter().cloned());
+    Launch {
+        binary,
+        function,
+        runtime_api,
+        env: &env,
+        wrapper: &args.wrapper,
+        log,
     }
-    Ok(total_ns as f64 / 1e6)
+    .spawn()
+}
+
+fn pid_of(child: &Child) -> Result<u32, BenchError> {
+    child
+        .id()
+        .ok_or_else(|| BenchError::new("the function already exited"))
 }
 
 struct Run {
@@ -439,8 +391,8 @@ async fn run_once(
     match serve {
         None => {
             // `next` is being held: the process is idle, exactly at the end of its init.
-            run.rss_after_init_kb = Some(peak_rss_kb(&child)?);
-            run.init_cpu_ms = Some(cpu_ms(&child)?);
+            run.rss_after_init_kb = Some(peak_rss_kb(pid_of(&child)?)?);
+            run.init_cpu_ms = Some(schedstat_cpu_ms(pid_of(&child)?)?);
             run.peak_rss_kb = run.rss_after_init_kb.unwrap_or_default();
         }
         Some(invocations) => {
@@ -454,8 +406,8 @@ async fn run_once(
             };
             let progress = waited?;
             let serve_ms = first_next.elapsed().as_secs_f64() * 1000.0;
-            run.peak_rss_kb = peak_rss_kb(&child)?;
-            run.cpu_ms = cpu_ms(&child)?;
+            run.peak_rss_kb = peak_rss_kb(pid_of(&child)?)?;
+            run.cpu_ms = schedstat_cpu_ms(pid_of(&child)?)?;
             run.serve = Some((serve_ms, progress.responses, progress.statuses));
         }
     }

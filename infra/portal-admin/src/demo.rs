@@ -52,6 +52,7 @@ pub async fn seed(config: &Config, store: SharedStore, json: bool) -> Result<(),
             RedirectUri::parse("http://127.0.0.1:8080/").map_err(|e| e.to_string())?
         ],
         allowed_scopes: Scopes::all(),
+        id_token_alg: Default::default(),
         created_at: shared::store::now_unix(),
     };
     ignore_existing(ClientRepo::new(store.clone()).create(&client).await)?;

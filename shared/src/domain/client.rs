@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 
 use crate::crypto;
+use crate::keys::SigningAlg;
 use crate::scope::Scopes;
 use crate::store::now_unix;
 
@@ -204,6 +205,10 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// The most the client may ask for.
     pub allowed_scopes: Scopes,
+    /// How its id_tokens are signed (`id_token_signed_response_alg`, OIDC Dynamic Client
+    /// Registration §2): RS256 unless it registered ES256. Access tokens are RS256 whatever this
+    /// says (API Gateway's JWT authorizer verifies RSA only).
+    pub id_token_alg: SigningAlg,
     /// Registration time, unix seconds.
     pub created_at: i64,
 }
@@ -254,6 +259,12 @@ impl Client {
         Ok(self)
     }
 
+    /// Builder: the algorithm of its id_tokens.
+    pub fn with_id_token_alg(mut self, alg: SigningAlg) -> Client {
+        self.id_token_alg = alg;
+        self
+    }
+
     fn build(
         name: &str,
         kind: ClientKind,
@@ -274,6 +285,7 @@ impl Client {
             redirect_uris: dedup(redirect_uris),
             post_logout_redirect_uris: Vec::new(),
             allowed_scopes,
+            id_token_alg: SigningAlg::RS256,
             created_at: now_unix(),
         })
     }

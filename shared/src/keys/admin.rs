@@ -4,7 +4,8 @@
 //!
 //! # Life cycle: publish, then activate
 //!
-//! Each family — token signing keys (RS256), video signing keys (ES256), sealing roots — has one
+//! Each family — token signing keys (RS256), id_token signing keys (ES256, for clients that
+//! register `id_token_signed_response_alg=ES256`), video signing keys (ES256), sealing roots — has one
 //! *active* key, one *next* key and zero or more *retired* ones. A rotation activates the key that
 //! the previous rotation published as next, retires the active one, and publishes a new next key.
 //! So a key is known to every verifier (in the JWKS, in API Gateway's cache, in every function's
@@ -184,6 +185,8 @@ pub struct Rotation {
     pub retired_kid: String,
     /// The token `kid` published now, to be activated by the next rotation.
     pub next_kid: String,
+    /// The ES256 id_token `kid` that signs from now on.
+    pub activated_id_token_kid: String,
     /// The video join-link `kid` that signs from now on.
     pub activated_video_kid: String,
     /// The sealing generation that seals from now on.
@@ -199,6 +202,11 @@ pub struct AdminKeys {
     pub format: u32,
     /// Access token and id_token keys (RS256).
     pub token_signing: Vec<StoredSigningKey>,
+    /// id_token keys of clients registered with `id_token_signed_response_alg=ES256`, published
+    /// beside the RS256 keys in the token JWKS. Documents written before ES256 id_tokens existed
+    /// have none: [`AdminKeys::upgrade`] adds them.
+    #[serde(default)]
+    pub id_token_signing: Vec<StoredSigningKey>,
     /// Video join-link keys (ES256), published in their own JWKS.
     pub video_signing: Vec<StoredSigningKey>,
     /// Sealing roots.
@@ -276,9 +284,11 @@ impl AdminKeys {
         let mut keys = Self {
             format: FORMAT,
             token_signing: vec![StoredSigningKey::generate(SigningAlg::RS256, now)?],
+            id_token_signing: Vec::new(),
             video_signing: vec![StoredSigningKey::generate(SigningAlg::ES256, now)?],
             sealing: vec![StoredSealingRoot::generate(now)],
         };
+        keys.upgrade(now)?;
         keys.token_signing[0].life.activated_at = Some(now);
         keys.video_signing[0].life.activated_at = Some(now);
         keys.sealing[0].life.activated_at = Some(now);
@@ -288,6 +298,22 @@ impl AdminKeys {
             .push(StoredSigningKey::generate(SigningAlg::ES256, now)?);
         keys.sealing.push(StoredSealingRoot::generate(now));
         Ok(keys)
+    }
+
+    /// Adds what a document written by an earlier version lacks: the ES256 id_token family (an
+    /// active and a next key). Its active key signs at once, without the publication delay, which
+    /// is safe because no client could ask for ES256 id_tokens before the family existed, so no
+    /// verifier depends on it yet. Returns whether anything was added (the caller saves the
+    /// document and the function documents made from it).
+    pub fn upgrade(&mut self, now: i64) -> Result<bool, KeyError> {
+        if !self.id_token_signing.is_empty() {
+            return Ok(false);
+        }
+        let mut active = StoredSigningKey::generate(SigningAlg::ES256, now)?;
+        active.life.activated_at = Some(now);
+        let next = StoredSigningKey::generate(SigningAlg::ES256, now)?;
+        self.id_token_signing = vec![active, next];
+        Ok(true)
     }
 
     /// The earliest time a rotation may activate the next keys: [`PUBLICATION_DELAY_SECS`] after
@@ -304,6 +330,7 @@ impl AdminKeys {
             self.token_signing
                 .iter()
                 .map(|k| &k.life)
+                .chain(self.id_token_signing.iter().map(|k| &k.life))
                 .chain(self.video_signing.iter().map(|k| &k.life))
                 .chain(self.sealing.iter().map(|k| &k.life))
                 .collect(),
@@ -323,9 +350,12 @@ impl AdminKeys {
             return Err(KeyError::TooSoon { now, earliest });
         }
         let new_token = StoredSigningKey::generate(SigningAlg::RS256, now)?;
+        let new_id_token = StoredSigningKey::generate(SigningAlg::ES256, now)?;
         let new_video = StoredSigningKey::generate(SigningAlg::ES256, now)?;
         let next_kid = new_token.kid().to_owned();
         let (activated_kid, retired_kid) = rotate_family(&mut self.token_signing, new_token, now)?;
+        let (activated_id_token_kid, _) =
+            rotate_family(&mut self.id_token_signing, new_id_token, now)?;
         let (activated_video_kid, _) = rotate_family(&mut self.video_signing, new_video, now)?;
         let (activated_sealing_id, _) =
             rotate_family(&mut self.sealing, StoredSealingRoot::generate(now), now)?;
@@ -335,6 +365,7 @@ impl AdminKeys {
             activated_kid,
             retired_kid,
             next_kid,
+            activated_id_token_kid,
             activated_video_kid,
             activated_sealing_id,
             removed,
@@ -357,6 +388,8 @@ impl AdminKeys {
             !expired
         };
         self.token_signing
+            .retain(|k| keep(k.kid(), &k.life, SIGNING_RETENTION_SECS));
+        self.id_token_signing
             .retain(|k| keep(k.kid(), &k.life, SIGNING_RETENTION_SECS));
         self.video_signing
             .retain(|k| keep(k.kid(), &k.life, SIGNING_RETENTION_SECS));
@@ -392,10 +425,16 @@ impl AdminKeys {
             Ok(())
         }
         family("token signing keys", &self.token_signing)?;
+        family("id_token signing keys", &self.id_token_signing)?;
         family("video signing keys", &self.video_signing)?;
         family("sealing roots", &self.sealing)?;
         for (name, keys, alg) in [
             ("token signing keys", &self.token_signing, SigningAlg::RS256),
+            (
+                "id_token signing keys",
+                &self.id_token_signing,
+                SigningAlg::ES256,
+            ),
             ("video signing keys", &self.video_signing, SigningAlg::ES256),
         ] {
             for key in keys {
@@ -426,9 +465,10 @@ impl AdminKeys {
     /// retired ones within each purpose's retention).
     pub fn document(&self, role: Role, now: i64) -> Result<KeyDocument, KeyError> {
         self.check()?;
-        let published = |keys: &[StoredSigningKey]| {
+        let published = |keys: &[&[StoredSigningKey]]| {
             json!({ "keys": keys
                 .iter()
+                .flat_map(|family| family.iter())
                 .filter(|k| !k.life.expired(now, SIGNING_RETENTION_SECS))
                 .map(|k| k.jwk.clone())
                 .collect::<Vec<_>>() })
@@ -462,14 +502,20 @@ impl AdminKeys {
         Ok(KeyDocument {
             format: FORMAT,
             role,
-            token_keys: published(&self.token_signing),
+            // id_tokens of either algorithm verify against the one token JWKS (discovery's
+            // `jwks_uri`); access tokens stay RS256, which every verifier of ours pins.
+            token_keys: published(&[&self.token_signing, &self.id_token_signing]),
             token_signing: role
                 .signs_tokens()
                 .then(|| active_private(&self.token_signing))
                 .flatten(),
+            id_token_signing: role
+                .signs_tokens()
+                .then(|| active_private(&self.id_token_signing))
+                .flatten(),
             video_keys: role
                 .knows_video_keys()
-                .then(|| published(&self.video_signing)),
+                .then(|| published(&[&self.video_signing])),
             video_signing: role
                 .signs_video_links()
                 .then(|| active_private(&self.video_signing))
@@ -478,12 +524,14 @@ impl AdminKeys {
         })
     }
 
-    /// Parses the stored document and checks it.
-    pub fn from_json(text: &str) -> Result<Self, KeyError> {
-        let keys: AdminKeys = serde_json::from_str(text)
+    /// Parses the stored document, [upgrades](AdminKeys::upgrade) it at `now` and checks it.
+    /// Returns it and whether the upgrade added keys (then it must be saved).
+    pub fn from_json(text: &str, now: i64) -> Result<(Self, bool), KeyError> {
+        let mut keys: AdminKeys = serde_json::from_str(text)
             .map_err(|e| KeyError::Invalid(format!("not an operator key document: {e}")))?;
+        let upgraded = keys.upgrade(now)?;
         keys.check()?;
-        Ok(keys)
+        Ok((keys, upgraded))
     }
 
     /// The stored form (pretty JSON).
@@ -525,6 +573,7 @@ impl fmt::Debug for AdminKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AdminKeys")
             .field("token_signing", &self.token_signing)
+            .field("id_token_signing", &self.id_token_signing)
             .field("video_signing", &self.video_signing)
             .field("sealing", &self.sealing)
             .finish()

@@ -31,9 +31,57 @@ fn fresh_keys_have_an_active_and_a_next_key_in_every_family() {
     assert!(keys
         .video_signing
         .iter()
+        .chain(&keys.id_token_signing)
         .all(|k| k.alg == SigningAlg::ES256));
+    assert_eq!(
+        states(&keys.id_token_signing),
+        [KeyState::Active, KeyState::Next]
+    );
     let text = keys.to_json().unwrap();
-    assert_eq!(AdminKeys::from_json(&text).unwrap(), keys);
+    assert_eq!(AdminKeys::from_json(&text, T0).unwrap(), (keys, false));
+}
+
+#[test]
+fn a_document_from_before_es256_id_tokens_gets_their_keys_and_publishes_them() {
+    let keys = AdminKeys::generate(T0).unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(&keys.to_json().unwrap()).unwrap();
+    old.as_object_mut().unwrap().remove("id_token_signing");
+    let (upgraded, changed) = AdminKeys::from_json(&old.to_string(), T0 + 10).unwrap();
+    assert!(changed);
+    assert_eq!(upgraded.token_signing, keys.token_signing);
+    assert_eq!(
+        states(&upgraded.id_token_signing),
+        [KeyState::Active, KeyState::Next]
+    );
+    let token = upgraded.document(Role::Token, T0 + 10).unwrap();
+    let es256 = token.id_token_signing.expect("token signs ES256 id_tokens");
+    assert_eq!(es256.alg, SigningAlg::ES256);
+    let published: Vec<&str> = token.token_keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(published.contains(&es256.kid.as_str()));
+    // Only `token` holds it; every function publishes (and so verifies) it.
+    for role in [Role::Authorize, Role::Userinfo, Role::Booking, Role::Asap] {
+        let document = upgraded.document(role, T0 + 10).unwrap();
+        assert!(document.id_token_signing.is_none(), "{role}");
+        assert_eq!(document.token_keys, token.token_keys, "{role}");
+    }
+}
+
+#[test]
+fn the_es256_id_token_key_rotates_with_the_others() {
+    let mut keys = AdminKeys::generate(T0).unwrap();
+    let next = keys.id_token_signing[1].kid().to_owned();
+    let rotation = keys.rotate(keys.earliest_rotation(), false).unwrap();
+    assert_eq!(rotation.activated_id_token_kid, next);
+    assert_eq!(
+        states(&keys.id_token_signing),
+        [KeyState::Retired, KeyState::Active, KeyState::Next]
+    );
+    assert!(keys.id_token_signing[0].pkcs8_der_b64.is_none());
 }
 
 #[test]
@@ -62,13 +110,16 @@ fn a_rotation_activates_the_key_published_by_the_previous_one() {
         .unwrap();
     assert!(retired.pkcs8_der_b64.is_none());
     let jwks = keys.document(Role::Userinfo, t1).unwrap().token_keys;
+    // The RS256 family's three, beside the ES256 id_token family's three.
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|k| k["kty"] == "RSA")
         .map(|k| k["kid"].as_str().unwrap())
         .collect();
     assert_eq!(kids.len(), 3);
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 6);
     for kid in [&old_active, &published_next, &rotation.next_kid] {
         assert!(kids.contains(&kid.as_str()), "{kid} published");
     }
@@ -235,7 +286,7 @@ fn broken_documents_are_refused_with_a_clear_message() {
         .unwrap_err()
         .to_string()
         .contains("format 1"));
-    assert!(AdminKeys::from_json("{").is_err());
+    assert!(AdminKeys::from_json("{", T0).is_err());
 }
 
 #[test]

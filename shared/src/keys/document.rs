@@ -23,11 +23,15 @@ pub struct KeyDocument {
     pub format: u32,
     /// The function it was made for; a function refuses another's document.
     pub role: Role,
-    /// The published token keys (JWKS: next, active and recently retired; public parts only).
+    /// The published token keys (JWKS: next, active and recently retired; public parts only):
+    /// the RS256 keys and the ES256 id_token keys.
     pub token_keys: Value,
-    /// The active token signing key: only in the `token` function's document.
+    /// The active token signing key (RS256): only in the `token` function's document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_signing: Option<PrivateSigningKey>,
+    /// The active ES256 id_token key: only in the `token` function's document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signing: Option<PrivateSigningKey>,
     /// The published video join-link keys (JWKS): `userinfo` serves them, `booking` signs with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_keys: Option<Value>,
@@ -92,7 +96,10 @@ impl KeyDocument {
 
     /// Whether the document holds any private key or sealing key (userinfo's holds none).
     pub fn holds_secrets(&self) -> bool {
-        self.token_signing.is_some() || self.video_signing.is_some() || !self.sealing.is_empty()
+        self.token_signing.is_some()
+            || self.id_token_signing.is_some()
+            || self.video_signing.is_some()
+            || !self.sealing.is_empty()
     }
 }
 
@@ -101,6 +108,7 @@ impl fmt::Debug for KeyDocument {
         f.debug_struct("KeyDocument")
             .field("role", &self.role)
             .field("token_signing", &self.token_signing)
+            .field("id_token_signing", &self.id_token_signing)
             .field("video_signing", &self.video_signing)
             .field("sealing", &self.sealing)
             .finish_non_exhaustive()

@@ -48,15 +48,25 @@ pub fn ensure_local(dir: &Path, now: i64) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// The operator's document, if there is one.
+/// The operator's document, if there is one. A document written by an earlier version is
+/// [upgraded](AdminKeys::upgrade) and saved with every function's document made from it, so
+/// `make run` on an old data folder gets the keys this version signs with.
 pub fn read_admin(dir: &Path) -> Result<Option<AdminKeys>, KeyError> {
     let path = dir.join(ADMIN_FILE);
-    read_text(&path)?
-        .map(|text| {
-            AdminKeys::from_json(&text)
-                .map_err(|e| KeyError::Invalid(format!("{e} (in `{}`)", path.display())))
-        })
-        .transpose()
+    let Some(text) = read_text(&path)? else {
+        return Ok(None);
+    };
+    let now = chrono::Utc::now().timestamp();
+    let (admin, upgraded) = AdminKeys::from_json(&text, now)
+        .map_err(|e| KeyError::Invalid(format!("{e} (in `{}`)", path.display())))?;
+    if upgraded {
+        write_admin(dir, &admin)?;
+        for role in Role::ALL {
+            write_document(dir, &admin.document(role, now)?)?;
+        }
+        tracing::info!(path = %path.display(), "added the ES256 id_token keys to the key documents");
+    }
+    Ok(Some(admin))
 }
 
 /// Writes the operator's document unless one exists; returns the one that is there afterwards

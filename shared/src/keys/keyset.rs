@@ -1,5 +1,5 @@
-//! The keys of one function instance, parsed once from its key document(s): the token signer
-//! (`token` only), the published token keys for verifying, the video signer (`booking` only) and
+//! The keys of one function instance, parsed once from its key document(s): the token signers
+//! (RS256, and ES256 for id_tokens; `token` only), the published token keys for verifying, the video signer (`booking` only) and
 //! JWKS, and one [`Sealer`] per purpose (empty for purposes it does not hold).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -15,7 +15,7 @@ use super::document::{KeyDocument, PrivateSigningKey};
 use super::purpose::Purpose;
 use super::role::Role;
 use super::sealer::Sealer;
-use super::signing::{self, Signer, VerificationKey};
+use super::signing::{self, Signer, SigningAlg, VerificationKey};
 use super::KeyError;
 
 /// Every key one function instance holds, parsed once. Cheap to share behind an `Arc`; never
@@ -23,6 +23,7 @@ use super::KeyError;
 pub struct KeySet {
     roles: Vec<Role>,
     token_signer: Option<Signer>,
+    id_token_signer: Option<Signer>,
     verifying: HashMap<String, VerificationKey>,
     jwks: Value,
     video_signer: Option<Signer>,
@@ -49,6 +50,7 @@ impl KeySet {
             }
         }
         let mut token_signer = None;
+        let mut id_token_signer = None;
         let mut video_signer = None;
         let mut video_jwks = None;
         let mut sealers = BTreeMap::new();
@@ -63,6 +65,9 @@ impl KeySet {
             roles.push(document.role);
             if let Some(private) = &document.token_signing {
                 token_signer = Some(parse_signer(private, &jwks, "token_keys")?);
+            }
+            if let Some(private) = &document.id_token_signing {
+                id_token_signer = Some(parse_signer(private, &jwks, "token_keys")?);
             }
             if let Some(keys) = &document.video_keys {
                 video_jwks = Some(keys.clone());
@@ -106,6 +111,7 @@ impl KeySet {
         Ok(KeySet {
             roles,
             token_signer,
+            id_token_signer,
             verifying,
             jwks,
             video_signer,
@@ -144,6 +150,25 @@ impl KeySet {
         self.token_signer
             .as_ref()
             .ok_or(KeyError::NotHeld("token signing key"))?
+            .sign(header_typ, claims)
+    }
+
+    /// A compact id_token JWS (header `typ` = `header_typ`) with the active token key of `alg`:
+    /// RS256 as [`KeySet::sign_jwt`], ES256 with the id_token key (`token` only; a client
+    /// registered with `id_token_signed_response_alg=ES256` gets these).
+    pub fn sign_id_token<C: Serialize + ?Sized>(
+        &self,
+        alg: SigningAlg,
+        header_typ: &str,
+        claims: &C,
+    ) -> Result<String, KeyError> {
+        let signer = match alg {
+            SigningAlg::RS256 => &self.token_signer,
+            SigningAlg::ES256 => &self.id_token_signer,
+        };
+        signer
+            .as_ref()
+            .ok_or(KeyError::NotHeld("id_token signing key"))?
             .sign(header_typ, claims)
     }
 
@@ -250,6 +275,7 @@ impl fmt::Debug for KeySet {
             .field("roles", &self.roles)
             .field("kids", &self.kids().collect::<Vec<_>>())
             .field("token_signer", &self.token_signer)
+            .field("id_token_signer", &self.id_token_signer)
             .field("video_signer", &self.video_signer)
             .field("sealers", &self.sealers.values().collect::<Vec<_>>())
             .finish()

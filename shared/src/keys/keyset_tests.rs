@@ -139,12 +139,14 @@ fn signing_uses_the_key_pair_parsed_at_init() {
     let after_init = PRIVATE_KEY_PARSES.with(std::cell::Cell::get);
     assert_eq!(
         after_init - before,
-        1,
-        "one private key in the token document"
+        2,
+        "two private keys in the token document: RS256 and the ES256 id_token key"
     );
     drop(document);
     for i in 0..5 {
         keys.sign_jwt("JWT", &serde_json::json!({ "i": i }))
+            .unwrap();
+        keys.sign_id_token(SigningAlg::ES256, "JWT", &serde_json::json!({ "i": i }))
             .unwrap();
     }
     assert_eq!(PRIVATE_KEY_PARSES.with(std::cell::Cell::get), after_init);
@@ -172,14 +174,22 @@ fn the_jwks_publishes_public_parts_only_under_thumbprint_kids() {
     let keys = keyset();
     let jwks = keys.jwks();
     let published = jwks["keys"].as_array().unwrap();
-    assert_eq!(published.len(), 2, "active and next");
+    assert_eq!(published.len(), 4, "active and next, RS256 and ES256");
     for jwk in published {
-        assert_eq!(jwk["kty"], "RSA");
+        match jwk["kty"].as_str() {
+            Some("RSA") => assert_eq!(jwk["alg"], "RS256"),
+            Some("EC") => {
+                assert_eq!(jwk["alg"], "ES256");
+                assert_eq!(jwk["crv"], "P-256");
+            }
+            other => panic!("unexpected key type {other:?}"),
+        }
         assert_eq!(jwk["use"], "sig");
-        assert_eq!(jwk["alg"], "RS256");
         for private in ["d", "p", "q", "dp", "dq", "qi"] {
             assert!(jwk.get(private).is_none(), "{private}");
         }
     }
+    let rsa = published.iter().filter(|k| k["kty"] == "RSA").count();
+    assert_eq!(rsa, 2);
     assert!(keys.kids().any(|kid| Some(kid) == keys.active_kid()));
 }

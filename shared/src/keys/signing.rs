@@ -1,5 +1,6 @@
 //! Signing keys: RS256 for access tokens and id_tokens (API Gateway's JWT authorizer accepts RSA
-//! only), ES256 for video join links. Made here, stored as PKCS#8, published as JWKs, parsed once
+//! only), ES256 for the id_tokens of clients that register `id_token_signed_response_alg=ES256`
+//! and for video join links. Made here, stored as PKCS#8, published as JWKs, parsed once
 //! into a [`Signer`] (the private half) or a [`VerificationKey`] (the public half).
 
 use std::fmt;
@@ -26,9 +27,11 @@ thread_local! {
 }
 
 /// A JWS algorithm this server signs with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SigningAlg {
-    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys.
+    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys (the default id_token algorithm, OIDC
+    /// Core §3.1.3.7).
+    #[default]
     RS256,
     /// ECDSA on P-256 with SHA-256.
     ES256,
@@ -43,7 +46,19 @@ impl SigningAlg {
         }
     }
 
-    fn jsonwebtoken(self) -> Algorithm {
+    /// The algorithm named `name` (its JWS `alg`, exactly).
+    pub fn parse(name: &str) -> Option<SigningAlg> {
+        [SigningAlg::RS256, SigningAlg::ES256]
+            .into_iter()
+            .find(|alg| alg.name() == name)
+    }
+
+    /// Whether it is RS256 (serde: sealed values leave the default out).
+    pub fn is_rs256(&self) -> bool {
+        *self == SigningAlg::RS256
+    }
+
+    pub(crate) fn jsonwebtoken(self) -> Algorithm {
         match self {
             SigningAlg::RS256 => Algorithm::RS256,
             SigningAlg::ES256 => Algorithm::ES256,

@@ -64,9 +64,11 @@ impl KeySource {
                 let dir = keys_dir(&config.data_dir);
                 let create = dir.clone();
                 let now = chrono::Utc::now().timestamp();
-                tokio::task::spawn_blocking(move || ensure_local(&create, now))
-                    .await
-                    .map_err(|e| KeyError::Invalid(format!("creating local keys failed: {e}")))??;
+                crate::blocking::run(
+                    move || ensure_local(&create, now),
+                    |e| KeyError::Invalid(format!("creating local keys failed: {e}")),
+                )
+                .await?;
                 Ok(KeySource::LocalFiles { dir, roles })
             }
         }
@@ -77,17 +79,20 @@ impl KeySource {
         let documents = match self {
             KeySource::LocalFiles { dir, roles } => {
                 let (dir, roles) = (dir.clone(), roles.clone());
-                tokio::task::spawn_blocking(move || {
-                    roles
-                        .iter()
-                        .map(|&role| {
-                            read_document(&dir, role)?
-                                .ok_or_else(|| KeyError::Missing(format!("`{}`", dir.display())))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .await
-                .map_err(|e| KeyError::Invalid(format!("loading task failed: {e}")))??
+                crate::blocking::run(
+                    move || {
+                        roles
+                            .iter()
+                            .map(|&role| {
+                                read_document(&dir, role)?.ok_or_else(|| {
+                                    KeyError::Missing(format!("`{}`", dir.display()))
+                                })
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    },
+                    |e| KeyError::Invalid(format!("loading task failed: {e}")),
+                )
+                .await?
             }
             KeySource::Secret { arn, role, store } => {
                 let text = store.get(arn).await?.ok_or_else(|| {

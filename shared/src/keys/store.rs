@@ -81,9 +81,12 @@ impl KeyStore {
             }
             KeyStore::Secrets { admin, store, .. } => match store.get(admin).await? {
                 // A fresh stack's secret has no value, or a value that is not ours.
-                Some(text) if looks_like_a_key_document(&text) => AdminKeys::from_json(&text)
-                    .map(Some)
-                    .map_err(|e| KeyError::Invalid(format!("{e} (in secret `{admin}`)"))),
+                // An upgrade happens in memory: `keys sync` and `keys rotate` save it.
+                Some(text) if looks_like_a_key_document(&text) => {
+                    AdminKeys::from_json(&text, chrono::Utc::now().timestamp())
+                        .map(|(keys, _)| Some(keys))
+                        .map_err(|e| KeyError::Invalid(format!("{e} (in secret `{admin}`)")))
+                }
                 _ => Ok(None),
             },
         }

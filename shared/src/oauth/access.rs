@@ -17,7 +17,7 @@ use crate::crypto;
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::jwt::{self, Audience};
-use crate::keys::{KeySet, SIGNED_TOKEN_TTL_SECS};
+use crate::keys::{KeySet, SigningAlg, SIGNED_TOKEN_TTL_SECS};
 use crate::repo::GrantId;
 use crate::scope::{Scope, Scopes};
 use std::sync::Arc;
@@ -46,6 +46,8 @@ pub struct GrantSubject {
     pub nonce: Option<String>,
     /// Identity claims released at consent, filtered again by the scopes of each id_token.
     pub claims: IdentityClaims,
+    /// How the client's id_tokens are signed (its `id_token_signed_response_alg`).
+    pub id_token_alg: SigningAlg,
 }
 
 /// The claims of an id_token (OIDC Core §2 and §3.1.3.6), plus the identity claims the granted
@@ -194,7 +196,7 @@ impl Signer<'_> {
             let id_claims = self.id_token_claims(subject, scopes, &access_token, with_nonce, now);
             Some(
                 self.keys
-                    .sign_jwt(jwt::TYP_ID_TOKEN, &id_claims)
+                    .sign_id_token(subject.id_token_alg, jwt::TYP_ID_TOKEN, &id_claims)
                     .map_err(OAuthError::server_error)?,
             )
         } else {
@@ -257,7 +259,50 @@ mod tests {
                 email_verified: Some(true),
                 phone_number: Some("+44 20 7946 0000".into()),
             },
+            id_token_alg: SigningAlg::RS256,
         }
+    }
+
+    #[test]
+    fn an_es256_client_gets_an_es256_id_token_and_still_an_rs256_access_token() {
+        let keys = Arc::new(keyset_of(&[Role::Token]));
+        let signer = Signer {
+            keys: keys.clone(),
+            issuer: ISS,
+            audience: AUD,
+        };
+        let subject = GrantSubject {
+            id_token_alg: SigningAlg::ES256,
+            ..subject()
+        };
+        let scopes = Scopes::parse("openid profile_read").unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let response = signer.respond(&subject, &scopes, None, true, now).unwrap();
+        let id_token = response.id_token.as_deref().unwrap();
+        let header = jsonwebtoken::decode_header(id_token).unwrap();
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+        assert_eq!(header.typ.as_deref(), Some(jwt::TYP_ID_TOKEN));
+        let access = jsonwebtoken::decode_header(&response.access_token).unwrap();
+        assert_eq!(access.alg, jsonwebtoken::Algorithm::RS256);
+        let id: IdTokenClaims =
+            jwt::verify_id_token(&keys, id_token, ISS, subject.client_id.as_str()).unwrap();
+        assert_eq!(id.at_hash, jwt::at_hash(&response.access_token));
+        // Only id_tokens may be ES256: the access-token verifier refuses one.
+        assert!(jwt::verify::<IdTokenClaims>(
+            &keys,
+            id_token,
+            jwt::TYP_ID_TOKEN,
+            ISS,
+            subject.client_id.as_str()
+        )
+        .is_err());
+        // The ES256 key is published in the token JWKS, under the header's kid.
+        let kid = header.kid.unwrap();
+        assert!(keys.jwks()["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == kid.as_str() && k["alg"] == "ES256" && k["crv"] == "P-256"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::domain::client::{Client, ClientId};
 use crate::http::request::Params;
 use crate::i18n::negotiate::{from_ui_locales, SWITCH_FIELD};
 use crate::i18n::Locale;
-use crate::keys::{KeySet, Purpose, SealError};
+use crate::keys::{KeySet, Purpose, SealError, SigningAlg};
 use crate::repo::ClientRepo;
 use crate::scope::{Scope, Scopes};
 
@@ -124,6 +124,10 @@ pub struct AuthorizationRequest {
     /// or the one the patient picked with a page's language switch (which outranks it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_locale: Option<Locale>,
+    /// How the client's id_tokens are signed (its registration), carried into the code so the
+    /// token endpoint needs no read of the client.
+    #[serde(default, skip_serializing_if = "SigningAlg::is_rs256")]
+    pub id_token_alg: SigningAlg,
     /// When the request reached `/oauth/authorize`, unix seconds (`prompt=login` compares with it).
     pub created_at: i64,
     /// When the sealed request stops being accepted, unix seconds.
@@ -219,6 +223,7 @@ pub async fn validate(
         max_age: checked.max_age,
         login_hint: checked.login_hint,
         ui_locale: checked.ui_locale,
+        id_token_alg: client.id_token_alg,
         created_at: now,
         expires_at: now.saturating_add(REQUEST_TTL_SECS),
     })
@@ -648,6 +653,7 @@ mod tests {
             max_age: None,
             login_hint: None,
             ui_locale: Some(Locale::parse("de").unwrap()),
+            id_token_alg: SigningAlg::ES256,
             created_at: 1000,
             expires_at: 1000 + REQUEST_TTL_SECS,
         };

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::claims::IdentityClaims;
-use crate::keys::Purpose;
+use crate::keys::{Purpose, SigningAlg};
 
 /// What an authorization code is bound to (RFC 6749 §4.1.2, RFC 7636, OIDC Core §3.1.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +35,10 @@ pub struct AuthorizationCode {
     pub expires_at: i64,
     /// Identity claims for the id_token, already filtered by the granted scopes.
     pub claims: IdentityClaims,
+    /// How the client's id_tokens are signed (its registration when the code was issued); absent
+    /// means RS256.
+    #[serde(default, skip_serializing_if = "SigningAlg::is_rs256")]
+    pub id_token_alg: SigningAlg,
 }
 
 impl AuthorizationCode {

@@ -423,6 +423,7 @@ impl Flow {
             sid: Some(session.sid.clone()),
             expires_at: now_unix().saturating_add(AuthorizationCode::TTL_SECONDS),
             claims,
+            id_token_alg: request.id_token_alg,
         };
         let sealed = self
             .keys
@@ -489,6 +490,7 @@ mod tests {
             max_age,
             login_hint: None,
             ui_locale: None,
+            id_token_alg: Default::default(),
             created_at: 10_000,
             expires_at: 10_900,
         }

@@ -125,7 +125,7 @@ pub fn verify_hint(
         Some(client) => client.clone(),
         None => sole_audience(hint)?,
     };
-    match jwt::verify::<HintClaims>(keys, hint, jwt::TYP_ID_TOKEN, issuer, audience.as_str()) {
+    match jwt::verify_id_token::<HintClaims>(keys, hint, issuer, audience.as_str()) {
         Ok(claims) => Ok(Hint {
             client: audience,
             sid: claims.sid,

@@ -32,7 +32,7 @@ use super::OAuthError;
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::keys::REFRESH_TTL_SECS;
-use crate::keys::{KeySet, Purpose, SealError};
+use crate::keys::{KeySet, Purpose, SealError, SigningAlg};
 use crate::metrics::{self, Counter};
 use crate::repo::{GrantError, GrantId};
 use crate::scope::Scopes;
@@ -62,6 +62,9 @@ pub struct RefreshToken {
     pub claims: IdentityClaims,
     /// When the grant ends (unix seconds), whatever the generation.
     pub expires_at: i64,
+    /// How the client's id_tokens are signed (from the code; absent means RS256).
+    #[serde(default, skip_serializing_if = "SigningAlg::is_rs256")]
+    pub id_token_alg: SigningAlg,
 }
 
 /// Description of every failure to use a refresh token whose cause the client cannot act on.
@@ -84,6 +87,7 @@ impl RefreshToken {
             sid: subject.sid.clone(),
             claims: subject.claims.clone(),
             expires_at,
+            id_token_alg: subject.id_token_alg,
         }
     }
 
@@ -123,6 +127,7 @@ impl RefreshToken {
             sid: self.sid.clone(),
             nonce: None,
             claims: self.claims.clone(),
+            id_token_alg: self.id_token_alg,
         }
     }
 }
@@ -240,6 +245,7 @@ mod tests {
             sid: Some("s".into()),
             claims: IdentityClaims::default(),
             expires_at: 2,
+            id_token_alg: SigningAlg::ES256,
         }
     }
 

@@ -292,6 +292,7 @@ fn subject_of(code: &AuthorizationCode) -> Result<GrantSubject, OAuthError> {
         sid: code.sid.clone(),
         nonce: code.nonce.clone(),
         claims: IdentityClaims::clone(&code.claims),
+        id_token_alg: code.id_token_alg,
     })
 }
 
@@ -356,6 +357,7 @@ mod tests {
             sid: None,
             expires_at: 0,
             claims: IdentityClaims::default(),
+            id_token_alg: Default::default(),
         }
     }
 

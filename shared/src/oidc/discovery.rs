@@ -86,8 +86,9 @@ pub struct ProviderMetadata {
     pub revocation_endpoint_auth_methods_supported: [&'static str; 3],
     /// `client_secret_basic` and `client_secret_post`: public clients cannot introspect.
     pub introspection_endpoint_auth_methods_supported: [&'static str; 2],
-    /// id_tokens are RS256 JWS.
-    pub id_token_signing_alg_values_supported: [&'static str; 1],
+    /// id_tokens are RS256 JWS, or ES256 for clients registered with
+    /// `id_token_signed_response_alg=ES256`.
+    pub id_token_signing_alg_values_supported: [&'static str; 2],
     /// `sub` is the same patient id for every client.
     pub subject_types_supported: [&'static str; 1],
     /// Claims of id_tokens and UserInfo responses.
@@ -132,7 +133,7 @@ impl ProviderMetadata {
             token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
             revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
             introspection_endpoint_auth_methods_supported: INTROSPECTION_AUTH_METHODS,
-            id_token_signing_alg_values_supported: ["RS256"],
+            id_token_signing_alg_values_supported: ["RS256", "ES256"],
             subject_types_supported: ["public"],
             claims_supported: CLAIMS_SUPPORTED,
             claims_parameter_supported: false,

@@ -49,6 +49,7 @@ pub fn client(issuer: &str, now: i64) -> Result<Client, ClientError> {
         redirect_uris: vec![RedirectUri::parse(&redirect_uri(issuer))?],
         post_logout_redirect_uris: Vec::new(),
         allowed_scopes: scopes,
+        id_token_alg: Default::default(),
         created_at: now,
     })
 }

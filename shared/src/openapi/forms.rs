@@ -155,28 +155,42 @@ pub struct LogoutForm {
     pub lang: Option<String>,
 }
 
-/// One public signing key (RFC 7517).
+/// One public signing key (RFC 7517): an RSA key (`RS256`: access tokens and id_tokens) or an EC
+/// P-256 key (`ES256`: the id_tokens of clients registered with
+/// `id_token_signed_response_alg=ES256`).
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Jwk {
-    /// `RSA`.
+    /// `RSA` or `EC`.
     pub kty: String,
     /// `sig`.
     #[serde(rename = "use")]
     pub use_: String,
-    /// `RS256`.
+    /// `RS256` (RSA keys) or `ES256` (EC keys).
     pub alg: String,
     /// Key id, as in the `kid` header of the tokens it signed.
     pub kid: String,
-    /// Modulus, base64url.
-    pub n: String,
-    /// Exponent, base64url.
-    pub e: String,
+    /// RSA: modulus, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// RSA: exponent, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    /// EC: `P-256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    /// EC: X coordinate, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// EC: Y coordinate, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
 }
 
-/// The public keys that verify access tokens and id_tokens (RFC 7517 §5): the active key, the next
-/// one (published at least 2 h 20 min before it signs, so cached copies know it in time) and,
-/// after a rotation, the previous one until every token it signed has expired.
+/// The public keys that verify access tokens (RSA only) and id_tokens (RSA, or EC for clients
+/// registered for ES256) (RFC 7517 §5): in each family the active key, the next one (published at
+/// least 2 h 20 min before it signs, so cached copies know it in time) and, after a rotation, the
+/// previous one until every token it signed has expired.
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Jwks {

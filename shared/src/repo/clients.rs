@@ -1,7 +1,9 @@
 //! OAuth clients ([`layout::client`]: `CLIENT#{id}` / `CLIENT`).
 //!
 //! Attributes: `name`, `kind` (`"confidential"` | `"public"`), `secret_hash` (confidential only),
-//! `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes` (lists), `created_at` (unix seconds).
+//! `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes` (lists), `created_at` (unix seconds),
+//! `id_token_signed_response_alg` (only when not RS256: records written before ES256 id_tokens
+//! existed have none and mean RS256).
 //! `kind` and `secret_hash` are plain attributes on purpose: the token endpoint authenticates a client
 //! inside its storage transaction with `Equals("secret_hash", ..)` or `Equals("kind", "public")`
 //! (see [`super::grants::ClientCheck`]), so a public client, having no `secret_hash`, can never pass
@@ -11,6 +13,7 @@ use std::sync::Arc;
 
 use super::{corrupt, RepoError};
 use crate::domain::client::{Client, ClientId, ClientKind, RedirectUri};
+use crate::keys::SigningAlg;
 use crate::scope::{Scope, Scopes};
 use crate::store::{layout, Condition, Item, Key, Store, StoreError};
 
@@ -18,6 +21,7 @@ pub(crate) const KIND_PUBLIC: &str = "public";
 pub(crate) const KIND_CONFIDENTIAL: &str = "confidential";
 pub(crate) const ATTR_KIND: &str = "kind";
 pub(crate) const ATTR_SECRET_HASH: &str = "secret_hash";
+const ATTR_ID_TOKEN_ALG: &str = "id_token_signed_response_alg";
 
 /// The storage key of a client record.
 pub(crate) fn client_key(id: &ClientId) -> Key {
@@ -81,6 +85,9 @@ fn to_item(client: &Client) -> Item {
             .with(ATTR_SECRET_HASH, secret_hash.as_str()),
         ClientKind::Public => item.with(ATTR_KIND, KIND_PUBLIC),
     };
+    if !client.id_token_alg.is_rs256() {
+        item = item.with(ATTR_ID_TOKEN_ALG, client.id_token_alg.name());
+    }
     item
 }
 
@@ -110,6 +117,15 @@ fn from_item(id: &ClientId, item: &Item) -> Result<Client, RepoError> {
         .map(|s| Scope::parse(s))
         .collect::<Result<Scopes, _>>()
         .map_err(|e| corrupt(record, e))?;
+    let id_token_alg = match item.get(ATTR_ID_TOKEN_ALG) {
+        None => SigningAlg::RS256,
+        Some(_) => {
+            let name = item.string(ATTR_ID_TOKEN_ALG)?;
+            SigningAlg::parse(name).ok_or_else(|| {
+                corrupt(record, format_args!("unknown id_token algorithm `{name}`"))
+            })?
+        }
+    };
     Ok(Client {
         id: id.clone(),
         name: item.string("name")?.to_owned(),
@@ -117,6 +133,7 @@ fn from_item(id: &ClientId, item: &Item) -> Result<Client, RepoError> {
         redirect_uris: uris("redirect_uris")?,
         post_logout_redirect_uris: uris("post_logout_redirect_uris")?,
         allowed_scopes,
+        id_token_alg,
         created_at: item.number("created_at")?,
     })
 }
@@ -167,6 +184,35 @@ mod tests {
         let item = store.get(&client_key(&client.id)).await.unwrap().unwrap();
         assert_eq!(item.string(ATTR_KIND).unwrap(), KIND_PUBLIC);
         assert!(item.get(ATTR_SECRET_HASH).is_none());
+    }
+
+    #[tokio::test]
+    async fn an_es256_id_token_client_round_trips_and_rs256_is_the_unwritten_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let repo = ClientRepo::new(store.clone());
+        let rs256 =
+            Client::new_public("Spa", uris(&["https://spa.example.com/"]), Scopes::all()).unwrap();
+        let es256 = Client::new_public("Rp", uris(&["https://rp.example.com/"]), Scopes::all())
+            .unwrap()
+            .with_id_token_alg(SigningAlg::ES256);
+        repo.create(&rs256).await.unwrap();
+        repo.create(&es256).await.unwrap();
+        assert_eq!(repo.get(&es256.id).await.unwrap().unwrap(), es256);
+        assert_eq!(
+            repo.get(&rs256.id).await.unwrap().unwrap().id_token_alg,
+            SigningAlg::RS256
+        );
+        let item = store.get(&client_key(&rs256.id)).await.unwrap().unwrap();
+        assert!(item.get(ATTR_ID_TOKEN_ALG).is_none());
+        let mut item = store.get(&client_key(&es256.id)).await.unwrap().unwrap();
+        assert_eq!(item.string(ATTR_ID_TOKEN_ALG).unwrap(), "ES256");
+        item = item.with(ATTR_ID_TOKEN_ALG, "HS256");
+        store.put(item, Condition::None).await.unwrap();
+        assert!(matches!(
+            repo.get(&es256.id).await,
+            Err(RepoError::Corrupt(..))
+        ));
     }
 
     #[tokio::test]

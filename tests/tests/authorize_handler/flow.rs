@@ -1,6 +1,7 @@
 //! The whole flow: sign-in, consent (remembered, asked again, denied) and a code bound to the
 //! request.
 
+use shared::keys::SigningAlg;
 use shared::scope::Scope;
 use testkit::oauth::CHALLENGE;
 
@@ -267,4 +268,24 @@ async fn the_login_hint_prefills_the_email_field() {
         "{}",
         page.body
     );
+}
+
+#[tokio::test]
+async fn a_client_registered_for_es256_id_tokens_gets_codes_that_say_so() {
+    let w = world().await;
+    let uri = RedirectUri::parse(REDIRECT).unwrap();
+    let (es256, _) = Client::new_confidential("ES256 app", vec![uri], Scopes::all()).unwrap();
+    let es256 = es256.with_id_token_alg(SigningAlg::ES256);
+    ClientRepo::new(w.ctx.store()).create(&es256).await.unwrap();
+    let mut b = Browser::new(&w);
+    // Through the pages (the request is sealed across them), then again with the live session.
+    let done = b.authorize_fully(&authorize_path(&es256, &[])).await;
+    assert_eq!(open_code(&w, &done).id_token_alg, SigningAlg::ES256);
+    let again = b.get(&authorize_path(&es256, &[])).await;
+    assert_eq!(again.status, 302, "{}", again.body);
+    assert_eq!(open_code(&w, &again).id_token_alg, SigningAlg::ES256);
+    let other = Browser::new(&w)
+        .authorize_fully(&authorize_path(&w.client, &[]))
+        .await;
+    assert_eq!(open_code(&w, &other).id_token_alg, SigningAlg::RS256);
 }

@@ -71,9 +71,15 @@ async fn discovery_has_every_required_field_and_the_issuer_matches() {
         .await
         .unwrap();
     for key in jwks["keys"].as_array().unwrap() {
-        assert_eq!(key["kty"], "RSA");
+        // RS256 keys, and the ES256 id_token keys of clients registered for them.
+        match key["kty"].as_str() {
+            Some("RSA") => assert_eq!(key["alg"], "RS256"),
+            _ => assert_eq!(
+                (key["kty"].as_str(), key["alg"].as_str()),
+                (Some("EC"), Some("ES256"))
+            ),
+        }
         assert_eq!(key["use"], "sig");
-        assert_eq!(key["alg"], "RS256");
         assert!(key["kid"].is_string());
         for private in ["d", "p", "q", "dp", "dq", "qi"] {
             assert!(key.get(private).is_none(), "private member {private}");

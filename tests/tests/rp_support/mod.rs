@@ -10,6 +10,7 @@ use std::time::Duration;
 use portal_tests::e2e::{E2e, TestPatient};
 use portal_tests::watch::{free_port, workspace_root};
 use shared::domain::client::{Client, RedirectUri};
+use shared::keys::SigningAlg;
 use shared::repo::ClientRepo;
 use shared::scope::Scopes;
 use tokio::process::Command;
@@ -28,8 +29,9 @@ pub struct LoopbackClient {
     pub redirect_uri: String,
 }
 
-/// A fresh confidential client named `name`, allowed every scope, with a loopback redirect URI.
-pub async fn loopback_client(e2e: &E2e, name: &str) -> LoopbackClient {
+/// A fresh confidential client named `name`, allowed every scope, with a loopback redirect URI,
+/// registered with `id_token_signed_response_alg` = `alg`.
+pub async fn loopback_client(e2e: &E2e, name: &str, alg: SigningAlg) -> LoopbackClient {
     let redirect_uri = format!("http://127.0.0.1:{}/callback", free_port());
     let (client, secret) = Client::new_confidential(
         name,
@@ -37,6 +39,7 @@ pub async fn loopback_client(e2e: &E2e, name: &str) -> LoopbackClient {
         Scopes::all(),
     )
     .expect("valid client");
+    let client = client.with_id_token_alg(alg);
     ClientRepo::new(e2e.store.clone())
         .create(&client)
         .await

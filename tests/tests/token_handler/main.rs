@@ -24,6 +24,7 @@ mod client_auth_first;
 mod codes;
 mod cors;
 mod costs;
+mod es256;
 mod exchange;
 mod partitions;
 mod refresh;

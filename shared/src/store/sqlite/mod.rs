@@ -9,8 +9,10 @@
 //!   finds the lock taken fails with `SQLITE_BUSY` at once instead of waiting;
 //! - a busy timeout, so writers queue for the lock instead of failing.
 //!
-//! rusqlite is synchronous: every call runs on tokio's blocking pool with a connection of its own from a
-//! small pool, so concurrent tasks of one process contend on the lock exactly as separate processes do.
+//! rusqlite is synchronous. Each call takes a connection of its own from a small pool and runs through
+//! [`crate::blocking::run`]: inline on a current-thread runtime (every function's: no thread hop per
+//! call), on tokio's blocking pool on a multi-thread one, where concurrent tasks of one process then
+//! contend on the lock exactly as separate processes do.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -118,21 +120,19 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `op` on a pooled connection on the blocking pool.
+    /// Runs `op` on a pooled connection: inline on a current-thread runtime, else on the blocking
+    /// pool (see the module documentation).
     async fn run<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let shared = Arc::clone(&self.shared);
-        let result = tokio::task::spawn_blocking(move || {
-            let mut conn = shared.take()?;
-            let result = op(&mut conn);
-            shared.give(conn);
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("storage worker stopped: {e}")))?;
+        let result = crate::blocking::run(
+            move || shared.with_connection(op),
+            |e| StoreError::Unavailable(format!("storage worker stopped: {e}")),
+        )
+        .await;
         if let Err(StoreError::Unavailable(reason)) = &result {
             tracing::warn!(path = %self.shared.path.display(), %reason, "sqlite store unavailable");
         }
@@ -141,6 +141,16 @@ impl SqliteStore {
 }
 
 impl Shared {
+    fn with_connection<T>(
+        &self,
+        op: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.take()?;
+        let result = op(&mut conn);
+        self.give(conn);
+        result
+    }
+
     fn take(&self) -> Result<Connection, StoreError> {
         let idle = self
             .idle
