@@ -249,6 +249,24 @@ async fn init(config: &Config, json: bool) -> Result<(), String> {
 }
 
 /// Validates everything before touching the store, so a typo never leaves a half-made client.
+/// Key documents written before ES256 id_tokens existed get their ES256 family only when the
+/// operator's document is saved again: a deployed `token` would otherwise be unable to sign for
+/// this client (until `keys sync`). Saving now (what `keys sync` does) closes that gap; functions
+/// pick the new documents up within the keys' reload age. No keys yet is fine: keys created
+/// later hold the ES256 family from the start.
+async fn ensure_id_token_keys(config: &Config) -> Result<(), String> {
+    let store = shared::keys::KeyStore::from_config(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    match store.sync(shared::store::now_unix()).await {
+        Ok(_) | Err(shared::keys::KeyError::Missing(_)) => Ok(()),
+        Err(e) => Err(format!(
+            "cannot give the key documents their ES256 id_token keys ({e}); \
+             run `portal-admin keys sync` and try again"
+        )),
+    }
+}
+
 async fn client_create(config: &Config, args: ClientCreate, json: bool) -> Result<(), String> {
     use shared::domain::client::{Client, RedirectUri};
     use shared::scope::Scopes;
@@ -280,6 +298,9 @@ async fn client_create(config: &Config, args: ClientCreate, json: bool) -> Resul
         .map_err(|e| e.to_string())?
         .with_id_token_alg(args.id_token_alg);
 
+    if client.id_token_alg == shared::keys::SigningAlg::ES256 {
+        ensure_id_token_keys(config).await?;
+    }
     let store = shared::boot::connect_store(config)
         .await
         .map_err(|e| e.to_string())?;
