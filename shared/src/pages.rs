@@ -9,6 +9,7 @@
 //! Swagger UI's), load nothing from elsewhere (the CSP allows only inline styles), are usable on a
 //! phone, and label every field for screen readers.
 
+pub mod console;
 pub mod language;
 
 use askama::Template;
@@ -49,9 +50,27 @@ pub struct LoginPage<'a> {
     pub csrf_token: &'a str,
     /// The sealed authorization request for the hidden field.
     pub request: &'a str,
+    /// A sign-in to the account page (no app): the form returns there instead of carrying a
+    /// request (see [`console::ACCOUNT_RETURN`]).
+    pub account: bool,
 }
 
 impl<'a> LoginPage<'a> {
+    /// The login page of a sign-in to the account page, which no app started.
+    pub fn for_account(tr: Tr, csrf_token: &'a str) -> Self {
+        let (field, value) = console::ACCOUNT_RETURN;
+        Self {
+            tr,
+            switch: LanguageSwitch::post("login", &[("csrf_token", csrf_token), (field, value)]),
+            client_name: "",
+            email: "",
+            error: None,
+            csrf_token,
+            request: "",
+            account: true,
+        }
+    }
+
     /// The login page in `tr`'s language, with an empty email field and no error.
     pub fn new(tr: Tr, client_name: &'a str, csrf_token: &'a str, request: &'a str) -> Self {
         Self {
@@ -65,6 +84,7 @@ impl<'a> LoginPage<'a> {
             error: None,
             csrf_token,
             request,
+            account: false,
         }
     }
 

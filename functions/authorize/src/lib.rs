@@ -13,9 +13,12 @@
 //! language, which the sign-in then keeps (it is sealed into the request), a cookie remembers, and
 //! a signed-in patient's account stores; error pages repeat their request with `lang`.
 
+mod console;
+
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
+use shared::account::AccountConsole;
 use shared::boot::{Context, Handler};
 use shared::http::request::{cookie, form, query, source_ip, Params};
 use shared::http::{response, ApiError, PathParams, Router};
@@ -41,11 +44,13 @@ pub enum Route {
     Consent,
     /// `GET /oauth/logout, POST /oauth/logout`
     Logout,
+    /// The account page and its forms (`/account…`, see [`console::ROUTES`]).
+    Console(console::ConsoleRoute),
 }
 
 /// Method + path of every route of this function, as API Gateway and `cargo lambda watch` route them.
 pub fn router() -> Router<Route> {
-    Router::new(vec![
+    let mut routes = vec![
         (Method::GET, "/oauth/authorize", Route::Authorize),
         (Method::POST, "/oauth/authorize", Route::Authorize),
         (Method::GET, "/oauth/login", Route::Login),
@@ -54,7 +59,13 @@ pub fn router() -> Router<Route> {
         (Method::POST, "/oauth/consent", Route::Consent),
         (Method::GET, "/oauth/logout", Route::Logout),
         (Method::POST, "/oauth/logout", Route::Logout),
-    ])
+    ];
+    routes.extend(
+        console::ROUTES
+            .into_iter()
+            .map(|(method, path, route)| (method, path, Route::Console(route))),
+    );
+    Router::new(routes)
 }
 
 /// The function's state, built once per instance.
@@ -62,6 +73,7 @@ pub struct App {
     context: Context,
     router: Router<Route>,
     flow: Flow,
+    console: AccountConsole,
     clients: ClientRepo,
     sessions: SessionRepo,
     patients: PatientRepo,
@@ -76,6 +88,7 @@ impl App {
     pub fn new(context: Context) -> Self {
         let flow = Flow::new(&context);
         Self {
+            console: AccountConsole::new(&context),
             clients: ClientRepo::new(context.store.clone()),
             sessions: SessionRepo::new(context.store.clone()),
             patients: PatientRepo::new(context.store.clone()),
@@ -98,6 +111,8 @@ impl App {
             (Route::Consent, false) => self.consent_page(&request).await,
             (Route::Consent, true) => self.consent_submit(&request).await,
             (Route::Logout, _) => self.logout(&request).await,
+            (Route::Console(console::ConsoleRoute::Page), _) => self.console_page(&request).await,
+            (Route::Console(route), _) => self.console_post(&request, route).await,
         };
         Ok(response.unwrap_or_else(|early| *early))
     }
@@ -131,6 +146,9 @@ impl App {
     async fn login_page(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = query(request);
         let lang = self.sign_in_language(request, &params).await;
+        if console::returns_to_account(&params) {
+            return Ok(self.account_login_form(request, "", &lang, None));
+        }
         let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
         let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
         let email = authorization.login_hint.as_deref().unwrap_or("");
@@ -165,6 +183,12 @@ impl App {
         let params = self.form(request, LOGIN_PATH)?;
         let lang = self.sign_in_language(request, &params).await;
         let token = self.check_csrf(request, &params, LOGIN_PATH, &lang)?;
+        if console::returns_to_account(&params) {
+            if lang.switched.is_some() {
+                return Ok(self.account_login_form(request, "", &lang, None));
+            }
+            return self.account_sign_in(request, &params, &lang).await;
+        }
         let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
         if lang.switched.is_some() {
             let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
