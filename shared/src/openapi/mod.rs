@@ -16,6 +16,7 @@
 
 mod asap_paths;
 mod booking_paths;
+mod console_paths;
 pub mod docs_client;
 pub mod forms;
 mod oauth_paths;
@@ -100,6 +101,13 @@ authorization pages never do.
         oauth_paths::consent_submit,
         oauth_paths::logout_get,
         oauth_paths::logout_post,
+        console_paths::account_page,
+        console_paths::account_profile,
+        console_paths::account_password,
+        console_paths::account_language,
+        console_paths::account_revoke_app,
+        console_paths::account_sign_out_everywhere,
+        console_paths::account_delete,
         oauth_paths::token,
         oauth_paths::revoke,
         oauth_paths::introspect,

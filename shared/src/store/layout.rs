@@ -66,6 +66,20 @@ pub const AUTHORIZE_KEY_PREFIXES: [&str; 6] = [
     "THROTTLE#",
 ];
 
+/// Partition-key prefixes of the further items the account page (in `authorize`) changes: grants
+/// (remove access, deletion), and what cancelling a deleted account's appointments touches (slot
+/// counters, ASAP subscriptions, the outbox record of the freed slot, the catalog it reads). Its
+/// IAM role grants item access to them beside [`AUTHORIZE_KEY_PREFIXES`]; the template parity test
+/// checks the two agree.
+pub const ACCOUNT_ITEM_PREFIXES: [&str; 5] = ["GRANT#", "SLOTS#", "ASAP#", "OUTBOX#", "CATALOG"];
+
+/// Partition-key prefixes the account page (in `authorize`) queries, on the table or on `gsi1`:
+/// the patient's partition (session list, everything to delete), consents, access records, and
+/// the index partitions of the patient's grants and appointments. Its IAM role may query these
+/// and nothing else; the template parity test checks the two agree.
+pub const ACCOUNT_QUERY_PREFIXES: [&str; 5] =
+    ["PATIENT#", "CONSENT#", "AUDIT#", "GRANTS#", "APPTS#"];
+
 /// Partition-key prefixes of every item the `token` function reads or writes (clients, grants, revoked
 /// access tokens, and the consents its code exchange and refresh transactions check): its IAM role
 /// is limited to them with `dynamodb:LeadingKeys`. The template parity test checks the template

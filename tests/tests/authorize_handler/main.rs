@@ -22,6 +22,7 @@ use testkit::patients::{self, PHONE};
 use testkit::{Event, TestContext, ISSUER};
 use url::Url;
 
+mod console;
 mod flow;
 mod headers;
 mod language;

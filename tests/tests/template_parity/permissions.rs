@@ -176,8 +176,51 @@ fn permissions_are_item_level_only_the_mail_senders_can_send_and_only_asap_reads
 }
 
 #[test]
-fn authorize_may_not_query_and_touches_only_its_own_partitions() {
-    only_item_access_to("authorize", &shared::store::layout::AUTHORIZE_KEY_PREFIXES);
+fn authorize_touches_only_the_sign_in_and_account_partitions_and_queries_only_a_patients_own() {
+    use shared::store::layout::{
+        ACCOUNT_ITEM_PREFIXES, ACCOUNT_QUERY_PREFIXES, AUTHORIZE_KEY_PREFIXES,
+    };
+    let doc = template();
+    let (function_id, _) = function_of(&doc, "authorize");
+    let listed = |statement: &Value| -> Vec<String> {
+        statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_sequence()
+            .unwrap_or_else(|| {
+                panic!("authorize: access without dynamodb:LeadingKeys: {statement:?}")
+            })
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let stars =
+        |prefixes: &[&str]| -> Vec<String> { prefixes.iter().map(|p| format!("{p}*")).collect() };
+    let (mut item_statements, mut query_statements) = (Vec::new(), Vec::new());
+    for (holder, statement) in statements(&doc) {
+        if holder != function_id {
+            continue;
+        }
+        let actions = actions(&statement);
+        assert!(!actions.iter().any(|a| a == "dynamodb:Scan"), "no scans");
+        if actions.iter().any(|a| a == "dynamodb:Query") {
+            assert_eq!(actions, ["dynamodb:Query"], "queries on their own");
+            query_statements.push(listed(&statement));
+        } else if actions
+            .iter()
+            .any(|a| a.starts_with("dynamodb:") && a.ends_with("Item"))
+        {
+            let resources = format!("{:?}", statement["Resource"]);
+            assert!(!resources.contains("index"), "items of the table only");
+            item_statements.push(listed(&statement));
+        }
+    }
+    item_statements.sort();
+    let mut expected = vec![
+        stars(&AUTHORIZE_KEY_PREFIXES),
+        stars(&ACCOUNT_ITEM_PREFIXES),
+    ];
+    expected.sort();
+    assert_eq!(item_statements, expected);
+    assert_eq!(query_statements, vec![stars(&ACCOUNT_QUERY_PREFIXES)]);
 }
 
 #[test]
