@@ -16,7 +16,7 @@ use testkit::patients;
 use super::*;
 
 /// A browser signed in to the account page through its own sign-in.
-async fn signed_in(world: &World) -> Browser<'_> {
+pub(super) async fn signed_in(world: &World) -> Browser<'_> {
     let mut browser = Browser::new(world);
     let to_login = browser.get("/account").await;
     assert_eq!(to_login.status, 303, "{}", to_login.body);
@@ -41,14 +41,18 @@ async fn signed_in(world: &World) -> Browser<'_> {
 }
 
 /// The account page, which must be there.
-async fn account_page(browser: &mut Browser<'_>) -> Reply {
+pub(super) async fn account_page(browser: &mut Browser<'_>) -> Reply {
     let page = browser.get("/account").await;
     assert_eq!(page.status, 200, "{}", page.body);
     page
 }
 
 /// Posts a form of the account page with its CSRF token.
-async fn post_form(browser: &mut Browser<'_>, path: &str, fields: &[(&str, &str)]) -> Reply {
+pub(super) async fn post_form(
+    browser: &mut Browser<'_>,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Reply {
     let page = account_page(browser).await;
     let token = page.hidden("csrf_token");
     let mut form = vec![("csrf_token", token.as_str())];
@@ -322,7 +326,7 @@ async fn sign_out_everywhere_ends_every_session() {
 }
 
 /// A confidential client with a known secret, registered for [`REDIRECT`].
-async fn app_with_secret(world: &World, name: &str) -> (Client, String) {
+pub(super) async fn app_with_secret(world: &World, name: &str) -> (Client, String) {
     let (client, secret) = Client::new_confidential(
         name,
         vec![RedirectUri::parse(REDIRECT).unwrap()],
@@ -337,12 +341,12 @@ async fn app_with_secret(world: &World, name: &str) -> (Client, String) {
 }
 
 /// The token function of the world.
-fn token_app(world: &World) -> token_fn::App {
+pub(super) fn token_app(world: &World) -> token_fn::App {
     token_fn::App::new(world.ctx.function(shared::keys::Role::Token))
 }
 
 /// A token endpoint call as `client` with its secret; status and JSON body.
-async fn token_call(
+pub(super) async fn token_call(
     app: &token_fn::App,
     path: &str,
     client: &Client,

@@ -23,6 +23,7 @@ use testkit::{Event, TestContext, ISSUER};
 use url::Url;
 
 mod console;
+mod console_deletion;
 mod flow;
 mod headers;
 mod language;
