@@ -9,6 +9,7 @@
 //! Swagger UI's), load nothing from elsewhere (the CSP allows only inline styles), are usable on a
 //! phone, and label every field for screen readers.
 
+pub mod account;
 pub mod console;
 pub mod language;
 
@@ -53,6 +54,11 @@ pub struct LoginPage<'a> {
     /// A sign-in to the account page (no app): the form returns there instead of carrying a
     /// request (see [`console::ACCOUNT_RETURN`]).
     pub account: bool,
+    /// Whether patients may register (the page links to `/account/register`).
+    pub register: bool,
+    /// The password was right but the address is not verified: the page offers to send the
+    /// verification link again.
+    pub unverified: bool,
 }
 
 impl<'a> LoginPage<'a> {
@@ -68,6 +74,8 @@ impl<'a> LoginPage<'a> {
             csrf_token,
             request: "",
             account: true,
+            register: false,
+            unverified: false,
         }
     }
 
@@ -85,7 +93,23 @@ impl<'a> LoginPage<'a> {
             csrf_token,
             request,
             account: false,
+            register: false,
+            unverified: false,
         }
+    }
+
+    /// The same page linking to the registration page.
+    pub fn with_register(mut self, register: bool) -> Self {
+        self.register = register;
+        self
+    }
+
+    /// The same page saying the address is not verified yet, with the "send the link again"
+    /// button.
+    pub fn unverified(mut self) -> Self {
+        self.error = Some(UNVERIFIED);
+        self.unverified = true;
+        self
     }
 
     /// The same page with `email` pre-filled.

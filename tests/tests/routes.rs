@@ -18,6 +18,22 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ("POST", "/oauth/logout", "authorize"),
     ("GET", "/account", "authorize"),
     ("POST", "/account/apps/revoke", "authorize"),
+    // The account page's other forms.
+    ("POST", "/account/profile", "authorize"),
+    ("POST", "/account/password", "authorize"),
+    ("POST", "/account/language", "authorize"),
+    ("POST", "/account/sessions/end", "authorize"),
+    ("POST", "/account/delete", "authorize"),
+    ("GET", "/account/register", "authorize"),
+    ("POST", "/account/register", "authorize"),
+    ("GET", "/account/verify", "authorize"),
+    ("POST", "/account/verify", "authorize"),
+    ("GET", "/account/verify/resend", "authorize"),
+    ("POST", "/account/verify/resend", "authorize"),
+    ("GET", "/account/password/forgot", "authorize"),
+    ("POST", "/account/password/forgot", "authorize"),
+    ("GET", "/account/password/reset", "authorize"),
+    ("POST", "/account/password/reset", "authorize"),
     ("POST", "/oauth/token", "token"),
     ("POST", "/oauth/revoke", "token"),
     ("POST", "/oauth/introspect", "token"),
@@ -65,18 +81,12 @@ const CONTRACT: &[(&str, &str, &str)] = &[
 /// of their own, for the video service).
 const PUBLISHED: &[(&str, &str, &str)] = &[("GET", "/.well-known/video-jwks.json", "userinfo")];
 
-/// Every route outside the contract, as the local router sends them: the account page's forms
-/// besides "remove access", [`PUBLISHED`], the one-click
+/// Every route outside the contract, as the local router sends them: [`PUBLISHED`], the one-click
 /// unsubscribe link of ASAP emails and the confirmation link of ASAP notification addresses
 /// (served by the asap function's link router), the video service's check of join links (the
 /// booking function's service router) and Swagger UI's
 /// sign-in redirect page.
 const EXTRA: &[(&str, &str, &str)] = &[
-    ("POST", "/account/profile", "authorize"),
-    ("POST", "/account/password", "authorize"),
-    ("POST", "/account/language", "authorize"),
-    ("POST", "/account/sessions/end", "authorize"),
-    ("POST", "/account/delete", "authorize"),
     ("GET", "/api-docs/oauth2-redirect", "userinfo"),
     ("GET", "/asap/unsubscribe", "asap"),
     ("POST", "/asap/unsubscribe", "asap"),

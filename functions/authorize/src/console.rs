@@ -343,7 +343,9 @@ impl App {
         error: Option<(StatusCode, &'static str)>,
     ) -> Response<Body> {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
-        let mut page = LoginPage::for_account(lang.tr, &token).with_email(email);
+        let mut page = LoginPage::for_account(lang.tr, &token)
+            .with_email(email)
+            .with_register(self.accounts.self_registration());
         if let Some((_, message)) = error {
             page = page.with_error(message);
         }

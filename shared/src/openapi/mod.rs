@@ -14,6 +14,7 @@
 //! `/api-docs`; `tests/tests/openapi_parity.rs` checks the document's routes and scopes against
 //! the functions' routers and the contract, and an end-to-end test runs schemathesis against it.
 
+mod account_paths;
 mod asap_paths;
 mod booking_paths;
 mod console_paths;
@@ -108,6 +109,16 @@ authorization pages never do.
         console_paths::account_revoke_app,
         console_paths::account_sign_out_everywhere,
         console_paths::account_delete,
+        account_paths::register_page,
+        account_paths::register_submit,
+        account_paths::verify_page,
+        account_paths::verify_submit,
+        account_paths::resend_page,
+        account_paths::resend_submit,
+        account_paths::forgot_page,
+        account_paths::forgot_submit,
+        account_paths::reset_page,
+        account_paths::reset_submit,
         oauth_paths::token,
         oauth_paths::revoke,
         oauth_paths::introspect,

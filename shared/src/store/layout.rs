@@ -55,30 +55,36 @@ use crate::crypto::sha256_b64url;
 pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 
 /// Partition-key prefixes of every item the `authorize` function reads or writes (clients, patient
-/// profiles and their email index, sessions, consents, login throttles). Its IAM role is limited
-/// to them with `dynamodb:LeadingKeys`; the template parity test checks the two agree.
-pub const AUTHORIZE_KEY_PREFIXES: [&str; 6] = [
+/// profiles and their email index, sessions, consents, login throttles, account action limits,
+/// and grants, which a password reset may revoke). Its IAM role is limited to them with
+/// `dynamodb:LeadingKeys`; the template parity test checks the two agree.
+pub const AUTHORIZE_KEY_PREFIXES: [&str; 8] = [
     "CLIENT#",
     "PATIENT#",
     "EMAIL#",
     "SESSION#",
     "CONSENT#",
     "THROTTLE#",
+    "LIMIT#",
+    "GRANT#",
 ];
 
-/// Partition-key prefixes of the further items the account page (in `authorize`) changes: grants
-/// (remove access, deletion), and what cancelling a deleted account's appointments touches (slot
-/// counters, ASAP subscriptions, the outbox record of the freed slot, the catalog it reads). Its
-/// IAM role grants item access to them beside [`AUTHORIZE_KEY_PREFIXES`]; the template parity test
-/// checks the two agree.
-pub const ACCOUNT_ITEM_PREFIXES: [&str; 5] = ["GRANT#", "SLOTS#", "ASAP#", "OUTBOX#", "CATALOG"];
+/// `gsi1` partition prefixes the `authorize` function queries: a patient's grants.
+pub const AUTHORIZE_INDEX_PREFIXES: [&str; 1] = ["GRANTS#"];
 
-/// Partition-key prefixes the account page (in `authorize`) queries, on the table or on `gsi1`:
-/// the patient's partition (session list, everything to delete), consents, access records, and
-/// the index partitions of the patient's grants and appointments. Its IAM role may query these
-/// and nothing else; the template parity test checks the two agree.
-pub const ACCOUNT_QUERY_PREFIXES: [&str; 5] =
-    ["PATIENT#", "CONSENT#", "AUDIT#", "GRANTS#", "APPTS#"];
+/// Partition-key prefixes of the further items the account page (in `authorize`) changes when it
+/// deletes an account and cancels its appointments: slot counters, ASAP subscriptions, the outbox
+/// record of the freed slot, and the catalog it reads. Its IAM role grants item access to them
+/// beside [`AUTHORIZE_KEY_PREFIXES`]; the template parity test checks the two agree.
+pub const ACCOUNT_ITEM_PREFIXES: [&str; 4] = ["SLOTS#", "ASAP#", "OUTBOX#", "CATALOG"];
+
+/// Partition-key prefixes the account page (in `authorize`) queries on the table beside
+/// [`AUTHORIZE_KEY_PREFIXES`]: the patient's access records ("recent access by apps").
+pub const ACCOUNT_QUERY_PREFIXES: [&str; 1] = ["AUDIT#"];
+
+/// `gsi1` partition prefixes the account page queries beside [`AUTHORIZE_INDEX_PREFIXES`]: the
+/// patient's appointments (cancelled when the account is deleted).
+pub const ACCOUNT_INDEX_PREFIXES: [&str; 1] = ["APPTS#"];
 
 /// Partition-key prefixes of every item the `token` function reads or writes (clients, grants, revoked
 /// access tokens, and the consents its code exchange and refresh transactions check): its IAM role
@@ -444,6 +450,9 @@ mod tests {
             account_failures("a@example.org", 1),
             address_failures("10.0.0.1", 1),
             pair_attempts("a@example.org", "10.0.0.1", 1),
+            session_entry("p", "public"),
+            action_counter("register-ip", "10.0.0.1", 1),
+            grant("g"),
         ];
         for key in keys {
             assert!(
@@ -453,7 +462,11 @@ mod tests {
         }
         assert!(!AUTHORIZE_KEY_PREFIXES
             .iter()
-            .any(|p| grant("g").pk.starts_with(p) || revoked_access_token("j").pk.starts_with(p)));
+            .any(|p| revoked_access_token("j").pk.starts_with(p)));
+        let grants = grants_of("p", None, 10);
+        assert!(AUTHORIZE_INDEX_PREFIXES
+            .iter()
+            .any(|p| grants.pk.starts_with(p)));
     }
 
     #[test]

@@ -10,7 +10,8 @@ use shared::domain::patient::PatientId;
 use shared::keys::Role;
 use shared::repo::PatientRepo;
 use shared::store::layout::{
-    ACCOUNT_ITEM_PREFIXES, ACCOUNT_QUERY_PREFIXES, AUTHORIZE_KEY_PREFIXES,
+    ACCOUNT_INDEX_PREFIXES, ACCOUNT_ITEM_PREFIXES, ACCOUNT_QUERY_PREFIXES,
+    AUTHORIZE_INDEX_PREFIXES, AUTHORIZE_KEY_PREFIXES,
 };
 use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
 use testkit::catalog;
@@ -137,6 +138,8 @@ async fn deleting_the_account_cancels_appointments_frees_slots_and_lets_the_addr
         .iter()
         .chain(&ACCOUNT_ITEM_PREFIXES)
         .chain(&ACCOUNT_QUERY_PREFIXES)
+        .chain(&AUTHORIZE_INDEX_PREFIXES)
+        .chain(&ACCOUNT_INDEX_PREFIXES)
         .copied()
         .collect();
     for pk in &touched {

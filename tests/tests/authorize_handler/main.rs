@@ -1,5 +1,6 @@
-//! Handler tests of the `authorize` function: `/oauth/authorize`, `/oauth/login`, `/oauth/consent`
-//! and `/oauth/logout`, driven with real API Gateway v2 events against a fresh store and keys.
+//! Handler tests of the `authorize` function: `/oauth/authorize`, `/oauth/login`, `/oauth/consent`,
+//! `/oauth/logout` and the account pages (`accounts`, `recovery`), driven with real API Gateway v2
+//! events against a fresh store and keys.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use testkit::patients::{self, PHONE};
 use testkit::{Event, TestContext, ISSUER};
 use url::Url;
 
+mod accounts;
 mod console;
 mod console_deletion;
 mod flow;
@@ -32,6 +34,7 @@ mod logout;
 mod partitions;
 mod protocol_errors;
 mod reauthentication;
+mod recovery;
 mod sealed_request;
 mod untrusted;
 
