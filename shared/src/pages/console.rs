@@ -31,6 +31,8 @@ pub enum Done {
     Language,
     /// An app's access was removed.
     AppRemoved,
+    /// The link confirming a new address was sent.
+    EmailSent,
 }
 
 impl Done {
@@ -49,6 +51,7 @@ impl Done {
             Done::Password => "password",
             Done::Language => "language",
             Done::AppRemoved => "app-removed",
+            Done::EmailSent => "email-sent",
         }
     }
 
@@ -213,4 +216,21 @@ impl ConsolePage {
     pub fn notice(&self) -> Option<String> {
         self.done.map(|done| self.tr.t(&done.message_id()))
     }
+}
+
+/// The page of an email-change link: which address would become the account's, and a button that
+/// POSTs the link (a GET never changes anything: mail scanners follow links).
+#[derive(Template)]
+#[template(path = "console_email_confirm.html")]
+pub struct EmailConfirmPage<'a> {
+    /// The page's language.
+    pub tr: Tr,
+    /// The language switch (the link's GET again).
+    pub switch: LanguageSwitch,
+    /// The new address.
+    pub email: &'a str,
+    /// CSRF token for the hidden field.
+    pub csrf_token: &'a str,
+    /// The link's token, posted back.
+    pub token: &'a str,
 }
