@@ -56,6 +56,9 @@ console-apps-remove = Zugriff von { $app } entfernen
 
 console-access-heading = Letzte Zugriffe durch Apps
 console-access-none = In den letzten 30 Tagen hat keine App auf Ihre Daten zugegriffen.
+console-access-answered = Beantwortet
+# `$outcome` ist die Statusklasse mit Fehlercode, z. B. „4xx not_found“.
+console-access-refused = Abgelehnt ({ $outcome })
 
 console-sessions-heading = Überall abmelden
 console-sessions-explanation = Beendet jede Anmeldung bei MyPatientPortal, auf diesem und jedem anderen Gerät. Apps behalten ihren Zugriff.

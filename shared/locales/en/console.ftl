@@ -56,6 +56,9 @@ console-apps-remove = Remove access of { $app }
 
 console-access-heading = Recent access by apps
 console-access-none = No app has accessed your data in the last 30 days.
+console-access-answered = Answered
+# `$outcome` is the status class and error code, e.g. "4xx not_found".
+console-access-refused = Refused ({ $outcome })
 
 console-sessions-heading = Sign out everywhere
 console-sessions-explanation = Ends every sign-in to MyPatientPortal, on this and every other device. Apps keep their access.

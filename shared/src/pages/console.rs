@@ -102,7 +102,7 @@ pub struct AccessView {
     pub app: String,
     /// The route (`GET /api/portal/v1/appointments/{id}`).
     pub route: String,
-    /// `2xx`, or the refusal (`4xx not_found`).
+    /// Answered, or refused and how (`4xx not_found`), for people.
     pub outcome: String,
 }
 
@@ -176,7 +176,11 @@ impl ConsolePage {
                     at: datetime::long(locale, tz, record.at_ms.div_euclid(1000)),
                     app: app.clone(),
                     route: record.route.clone(),
-                    outcome: record.outcome(),
+                    outcome: if record.error.is_none() && record.status_class == "2xx" {
+                        tr.t("console-access-answered")
+                    } else {
+                        tr.t1("console-access-refused", "outcome", record.outcome())
+                    },
                 })
                 .collect(),
             error: None,
