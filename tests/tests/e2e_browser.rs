@@ -222,8 +222,12 @@ async fn a_german_patient_signs_in_with_ui_locales_de_and_switches_language_by_k
 }
 
 #[tokio::test]
-async fn a_new_patient_registers_verifies_from_the_mail_and_a_forgetful_one_resets() {
-    scenario("accounts.test.mjs", &["register-en", "reset-en"]).await;
+async fn account_pages_register_verify_and_reset_in_a_browser_on_a_phone_and_by_keyboard() {
+    scenario(
+        "accounts.test.mjs",
+        &["register-en", "reset-en", "forgot-de-375px"],
+    )
+    .await;
 }
 
 #[tokio::test]
