@@ -1,4 +1,5 @@
-//! The account console's state and the rules every one of its actions shares.
+//! The account console's state and the rules every one of its actions shares (what the page
+//! shows is [`super::overview`]).
 //!
 //! - Who: the patient the session cookie names, with a session started at most
 //!   [`FRESH_SESSION_SECS`] ago. The page shows health-adjacent personal data and every form on
@@ -9,7 +10,7 @@
 //!   session cannot be used to guess the password.
 //! - Every query is keyed by the session's patient: nothing another patient owns can be reached.
 
-use crate::audit::{AccessRecord, AuditLog};
+use crate::audit::AuditLog;
 use crate::booking::video::VideoLinks;
 use crate::booking::{BookingRepo, BookingService};
 use crate::boot::Context;
@@ -23,16 +24,8 @@ use crate::repo::{
 };
 use crate::store::now_unix;
 
-use super::apps::ConnectedApp;
-
 /// How long after entering the password a session may use the account page.
 pub const FRESH_SESSION_SECS: i64 = 30 * 60;
-
-/// How far back the page lists apps' access to the patient's data.
-pub const RECENT_ACCESS_SECS: i64 = 30 * 24 * 60 * 60;
-
-/// How many access records the page lists at most.
-pub const RECENT_ACCESS_LIMIT: usize = 20;
 
 /// Why a form was not acted on: the form field at fault and the catalog message telling the
 /// patient what to do.
@@ -53,17 +46,6 @@ impl Rejected {
 
 /// The outcome of a form: done, or refused with a reason for the patient.
 pub type FormResult<T> = Result<Result<T, Rejected>, PageError>;
-
-/// Everything the account page shows.
-#[derive(Clone, Debug)]
-pub struct Overview {
-    /// The patient.
-    pub patient: Patient,
-    /// Apps with live access or a remembered consent, by name.
-    pub apps: Vec<ConnectedApp>,
-    /// What apps did with the patient's data lately, newest first, with the app's name.
-    pub recent_access: Vec<(AccessRecord, String)>,
-}
 
 /// The account page's flows over a function's init state.
 pub struct AccountConsole {
@@ -112,43 +94,6 @@ impl AccountConsole {
     /// outlive it by a moment). One read.
     pub async fn patient(&self, session: &Session) -> Result<Option<Patient>, PageError> {
         Ok(self.patients.get(&session.patient_id).await?)
-    }
-
-    /// What the page shows: the profile, the connected apps and recent access, read at once.
-    /// `None` once the account is gone.
-    pub async fn overview(&self, session: &Session) -> Result<Option<Overview>, PageError> {
-        let since = now_unix() - RECENT_ACCESS_SECS;
-        let (patient, apps, records) = tokio::try_join!(
-            self.patient(session),
-            self.connected_apps(&session.patient_id),
-            async {
-                self.audit
-                    .recent_access(&session.patient_id, since, RECENT_ACCESS_LIMIT)
-                    .await
-                    .map_err(|error| PageError::from(crate::repo::RepoError::from(error)))
-            },
-        )?;
-        let Some(patient) = patient else {
-            return Ok(None);
-        };
-        let names = self
-            .client_names(records.iter().map(|record| record.client_id.clone()))
-            .await?;
-        let recent_access = records
-            .into_iter()
-            .map(|record| {
-                let name = names
-                    .get(&record.client_id)
-                    .cloned()
-                    .unwrap_or_else(|| record.client_id.to_string());
-                (record, name)
-            })
-            .collect();
-        Ok(Some(Overview {
-            patient,
-            apps,
-            recent_access,
-        }))
     }
 
     /// Checks the session's patient's current password, throttled like a sign-in from `ip`.
