@@ -15,10 +15,12 @@
 //! a signed-in patient's account stores; error pages repeat their request with `lang`.
 
 mod account;
+mod console;
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
+use shared::account::AccountConsole;
 use shared::account::Accounts;
 use shared::boot::{Context, Handler};
 use shared::http::request::{cookie, form, query, source_ip, Params};
@@ -45,6 +47,8 @@ pub enum Route {
     Consent,
     /// `GET /oauth/logout, POST /oauth/logout`
     Logout,
+    /// The account page and its forms (`/account…`, see [`console::ROUTES`]).
+    Console(console::ConsoleRoute),
     /// `GET /account/register, POST /account/register` (404 with `PORTAL_SELF_REGISTRATION=off`)
     Register,
     /// `GET /account/verify, POST /account/verify`
@@ -59,7 +63,7 @@ pub enum Route {
 
 /// Method + path of every route of this function, as API Gateway and `cargo lambda watch` route them.
 pub fn router() -> Router<Route> {
-    Router::new(vec![
+    let mut routes = vec![
         (Method::GET, "/oauth/authorize", Route::Authorize),
         (Method::POST, "/oauth/authorize", Route::Authorize),
         (Method::GET, "/oauth/login", Route::Login),
@@ -78,7 +82,13 @@ pub fn router() -> Router<Route> {
         (Method::POST, account::FORGOT_PATH, Route::Forgot),
         (Method::GET, account::RESET_PATH, Route::Reset),
         (Method::POST, account::RESET_PATH, Route::Reset),
-    ])
+    ];
+    routes.extend(
+        console::ROUTES
+            .into_iter()
+            .map(|(method, path, route)| (method, path, Route::Console(route))),
+    );
+    Router::new(routes)
 }
 
 /// The function's state, built once per instance.
@@ -86,6 +96,7 @@ pub struct App {
     context: Context,
     router: Router<Route>,
     flow: Flow,
+    console: AccountConsole,
     accounts: Accounts,
     clients: ClientRepo,
     sessions: SessionRepo,
@@ -101,6 +112,7 @@ impl App {
     pub fn new(context: Context) -> Self {
         let flow = Flow::new(&context);
         Self {
+            console: AccountConsole::new(&context),
             accounts: Accounts::new(&context),
             clients: ClientRepo::new(context.store.clone()),
             sessions: SessionRepo::new(context.store.clone()),
@@ -124,6 +136,11 @@ impl App {
             (Route::Consent, false) => self.consent_page(&request).await,
             (Route::Consent, true) => self.consent_submit(&request).await,
             (Route::Logout, _) => self.logout(&request).await,
+            (Route::Console(console::ConsoleRoute::Page), _) => self.console_page(&request).await,
+            (Route::Console(console::ConsoleRoute::EmailConfirm), _) => {
+                self.email_confirm(&request).await
+            }
+            (Route::Console(route), _) => self.console_post(&request, route).await,
             (Route::Register, _) if !self.accounts.self_registration() => {
                 return Err(ApiError::NotFound(
                     "registration is turned off: the institution creates accounts".into(),
@@ -170,6 +187,9 @@ impl App {
     async fn login_page(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = query(request);
         let lang = self.sign_in_language(request, &params).await;
+        if console::returns_to_account(&params) {
+            return Ok(self.account_login_form(request, "", &lang, None));
+        }
         let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
         let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
         let email = authorization.login_hint.as_deref().unwrap_or("");
@@ -205,6 +225,12 @@ impl App {
         let params = self.form(request, LOGIN_PATH)?;
         let lang = self.sign_in_language(request, &params).await;
         let token = self.check_csrf(request, &params, LOGIN_PATH, &lang)?;
+        if console::returns_to_account(&params) {
+            if lang.switched.is_some() {
+                return Ok(self.account_login_form(request, "", &lang, None));
+            }
+            return self.account_sign_in(request, &params, &lang).await;
+        }
         let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
         if lang.switched.is_some() {
             let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;

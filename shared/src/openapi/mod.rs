@@ -17,6 +17,7 @@
 mod account_paths;
 mod asap_paths;
 mod booking_paths;
+mod console_paths;
 pub mod docs_client;
 pub mod forms;
 mod oauth_paths;
@@ -101,6 +102,16 @@ authorization pages never do.
         oauth_paths::consent_submit,
         oauth_paths::logout_get,
         oauth_paths::logout_post,
+        console_paths::account_page,
+        console_paths::account_profile,
+        console_paths::account_password,
+        console_paths::account_language,
+        console_paths::account_revoke_app,
+        console_paths::account_sign_out_everywhere,
+        console_paths::account_delete,
+        console_paths::account_email,
+        console_paths::account_email_confirm_page,
+        console_paths::account_email_confirm,
         account_paths::register_page,
         account_paths::register_submit,
         account_paths::verify_page,

@@ -24,6 +24,9 @@ use testkit::{Event, TestContext, ISSUER};
 use url::Url;
 
 mod accounts;
+mod console;
+mod console_deletion;
+mod console_email;
 mod flow;
 mod headers;
 mod language;
