@@ -10,6 +10,7 @@
 //! phone, and label every field for screen readers.
 
 pub mod language;
+pub mod mfa;
 
 use askama::Template;
 

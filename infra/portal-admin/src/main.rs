@@ -105,6 +105,21 @@ struct ClientCreate {
     /// Public client (browser or native app): no secret, PKCE required.
     #[arg(long)]
     public: bool,
+    /// Level of assurance every authorization of this client needs, whatever it sends in
+    /// `acr_values`: `urn:mypatientportal:loa:2` demands a second factor.
+    #[arg(long = "require-acr", value_name = "ACR", value_parser = parse_acr)]
+    require_acr: Option<shared::domain::Acr>,
+}
+
+/// `--require-acr`: one of the levels discovery lists.
+fn parse_acr(text: &str) -> Result<shared::domain::Acr, String> {
+    shared::domain::Acr::parse(text).ok_or_else(|| {
+        format!(
+            "unknown level of assurance `{text}`: use {} or {}",
+            shared::domain::Acr::Loa1,
+            shared::domain::Acr::Loa2
+        )
+    })
 }
 
 #[derive(Subcommand)]
@@ -269,7 +284,8 @@ async fn client_create(config: &Config, args: ClientCreate, json: bool) -> Resul
     };
     let client = client
         .with_post_logout_redirect_uris(post_logout)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_required_acr(args.require_acr);
 
     let store = shared::boot::connect_store(config)
         .await
@@ -282,7 +298,8 @@ async fn client_create(config: &Config, args: ClientCreate, json: bool) -> Resul
     if json {
         println!(
             "{}",
-            serde_json::json!({ "client_id": client.id.as_str(), "client_secret": secret })
+            serde_json::json!({ "client_id": client.id.as_str(), "client_secret": secret,
+                                "require_acr": client.require_acr })
         );
     } else {
         println!("client created: {}", client.name);
@@ -295,6 +312,9 @@ async fn client_create(config: &Config, args: ClientCreate, json: bool) -> Resul
             None => println!("  public client: no secret, PKCE (S256) required"),
         }
         println!("  scopes:        {}", client.allowed_scopes);
+        if let Some(acr) = client.require_acr {
+            println!("  requires:      {acr} (every sign-in with a second factor)");
+        }
         for uri in &client.redirect_uris {
             println!("  redirect_uri:  {uri}");
         }

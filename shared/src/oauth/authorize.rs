@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::flow_error::{ErrorRedirect, FlowError, PageError};
 use super::params::param;
 use super::{OAuthError, OAuthErrorCode};
+use crate::domain::assurance::Acr;
 use crate::domain::client::{Client, ClientId};
 use crate::http::request::Params;
 use crate::i18n::negotiate::{from_ui_locales, SWITCH_FIELD};
@@ -124,6 +125,10 @@ pub struct AuthorizationRequest {
     /// or the one the patient picked with a page's language switch (which outranks it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_locale: Option<Locale>,
+    /// The level of assurance the sign-in must reach: the higher of what `acr_values` asks for
+    /// and what the client is registered to require (none: any sign-in will do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<Acr>,
     /// When the request reached `/oauth/authorize`, unix seconds (`prompt=login` compares with it).
     pub created_at: i64,
     /// When the sealed request stops being accepted, unix seconds.
@@ -219,6 +224,7 @@ pub async fn validate(
         max_age: checked.max_age,
         login_hint: checked.login_hint,
         ui_locale: checked.ui_locale,
+        acr: checked.acr.max(client.require_acr),
         created_at: now,
         expires_at: now.saturating_add(REQUEST_TTL_SECS),
     })
@@ -255,6 +261,7 @@ struct Checked {
     max_age: Option<i64>,
     login_hint: Option<String>,
     ui_locale: Option<Locale>,
+    acr: Option<Acr>,
 }
 
 /// Checks everything but the client, redirect URI and state, in the order a client developer would
@@ -316,7 +323,9 @@ fn check_parameters(params: &Params, client: &Client) -> Result<Checked, OAuthEr
         Some(chosen) => Some(chosen),
         None => param(params, "ui_locales")?.and_then(from_ui_locales),
     };
+    let acr = param(params, "acr_values")?.and_then(Acr::requested);
     Ok(Checked {
+        acr,
         scopes,
         code_challenge,
         nonce,
@@ -634,6 +643,17 @@ mod tests {
     }
 
     #[test]
+    fn acr_values_name_the_level_the_sign_in_must_reach() {
+        let q = |query: &str| check(query, &confidential());
+        let base = "response_type=code&scope=openid";
+        assert_eq!(q(base).unwrap().acr, None);
+        let loa2 = format!("{base}&acr_values=urn%3Amypatientportal%3Aloa%3A2");
+        assert_eq!(q(&loa2).unwrap().acr, Some(Acr::Loa2));
+        let unknown = format!("{base}&acr_values=urn%3Aother%3Agold");
+        assert_eq!(q(&unknown).unwrap().acr, None, "unknown values are ignored");
+    }
+
+    #[test]
     fn a_sealed_request_opens_until_it_expires_and_not_after_tampering() {
         let keys = crate::keys::test_support::keyset_of(&[crate::keys::Role::Authorize]);
         let request = AuthorizationRequest {
@@ -648,6 +668,7 @@ mod tests {
             max_age: None,
             login_hint: None,
             ui_locale: Some(Locale::parse("de").unwrap()),
+            acr: Some(Acr::Loa2),
             created_at: 1000,
             expires_at: 1000 + REQUEST_TTL_SECS,
         };

@@ -290,6 +290,7 @@ fn subject_of(code: &AuthorizationCode) -> Result<GrantSubject, OAuthError> {
             .map_err(|e| corrupt_code("patient_id", e))?,
         auth_time: code.auth_time,
         sid: code.sid.clone(),
+        amr: code.amr.clone(),
         nonce: code.nonce.clone(),
         claims: IdentityClaims::clone(&code.claims),
     })
@@ -354,6 +355,7 @@ mod tests {
             nonce: None,
             auth_time: 0,
             sid: None,
+            amr: Default::default(),
             expires_at: 0,
             claims: IdentityClaims::default(),
         }

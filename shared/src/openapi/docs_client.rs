@@ -50,6 +50,7 @@ pub fn client(issuer: &str, now: i64) -> Result<Client, ClientError> {
         post_logout_redirect_uris: Vec::new(),
         allowed_scopes: scopes,
         created_at: now,
+        require_acr: None,
     })
 }
 

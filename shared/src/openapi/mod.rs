@@ -18,6 +18,7 @@ mod asap_paths;
 mod booking_paths;
 pub mod docs_client;
 pub mod forms;
+mod mfa_paths;
 mod oauth_paths;
 mod oidc_paths;
 pub mod params;
@@ -100,6 +101,10 @@ authorization pages never do.
         oauth_paths::consent_submit,
         oauth_paths::logout_get,
         oauth_paths::logout_post,
+        mfa_paths::code_page,
+        mfa_paths::code_submit,
+        mfa_paths::totp_page,
+        mfa_paths::totp_submit,
         oauth_paths::token,
         oauth_paths::revoke,
         oauth_paths::introspect,

@@ -1,7 +1,8 @@
 //! OAuth clients ([`layout::client`]: `CLIENT#{id}` / `CLIENT`).
 //!
 //! Attributes: `name`, `kind` (`"confidential"` | `"public"`), `secret_hash` (confidential only),
-//! `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes` (lists), `created_at` (unix seconds).
+//! `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes` (lists), `created_at` (unix seconds),
+//! `require_acr` (the level every authorization needs; absent: none).
 //! `kind` and `secret_hash` are plain attributes on purpose: the token endpoint authenticates a client
 //! inside its storage transaction with `Equals("secret_hash", ..)` or `Equals("kind", "public")`
 //! (see [`super::grants::ClientCheck`]), so a public client, having no `secret_hash`, can never pass
@@ -10,6 +11,7 @@
 use std::sync::Arc;
 
 use super::{corrupt, RepoError};
+use crate::domain::assurance::Acr;
 use crate::domain::client::{Client, ClientId, ClientKind, RedirectUri};
 use crate::scope::{Scope, Scopes};
 use crate::store::{layout, Condition, Item, Key, Store, StoreError};
@@ -18,6 +20,7 @@ pub(crate) const KIND_PUBLIC: &str = "public";
 pub(crate) const KIND_CONFIDENTIAL: &str = "confidential";
 pub(crate) const ATTR_KIND: &str = "kind";
 pub(crate) const ATTR_SECRET_HASH: &str = "secret_hash";
+const ATTR_REQUIRE_ACR: &str = "require_acr";
 
 /// The storage key of a client record.
 pub(crate) fn client_key(id: &ClientId) -> Key {
@@ -75,6 +78,9 @@ fn to_item(client: &Client) -> Item {
         )
         .with("allowed_scopes", client.allowed_scopes.names())
         .with("created_at", client.created_at);
+    if let Some(acr) = client.require_acr {
+        item = item.with(ATTR_REQUIRE_ACR, acr.urn());
+    }
     item = match &client.kind {
         ClientKind::Confidential { secret_hash } => item
             .with(ATTR_KIND, KIND_CONFIDENTIAL)
@@ -118,6 +124,15 @@ fn from_item(id: &ClientId, item: &Item) -> Result<Client, RepoError> {
         post_logout_redirect_uris: uris("post_logout_redirect_uris")?,
         allowed_scopes,
         created_at: item.number("created_at")?,
+        require_acr: match item.get(ATTR_REQUIRE_ACR) {
+            None => None,
+            Some(_) => {
+                let urn = item.string(ATTR_REQUIRE_ACR)?;
+                Some(Acr::parse(urn).ok_or_else(|| {
+                    corrupt(record, format_args!("unknown level of assurance `{urn}`"))
+                })?)
+            }
+        },
     })
 }
 
