@@ -1,5 +1,5 @@
-//! Handler tests of the `authorize` function: `/oauth/authorize`, `/oauth/login`, `/oauth/consent`
-//! and `/oauth/logout`, driven with real API Gateway v2 events against a fresh store and keys.
+//! Handler tests of the `authorize` function: `/oauth/authorize`, `/oauth/login`, `/oauth/consent`,
+//! `/oauth/logout` and the second factor (`/oauth/mfa`, `/account/mfa/totp`), driven with real API Gateway v2 events against a fresh store and keys.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -31,6 +31,7 @@ mod partitions;
 mod protocol_errors;
 mod reauthentication;
 mod sealed_request;
+mod second_factor;
 mod untrusted;
 
 const REDIRECT: &str = "https://app.example/cb";
