@@ -100,7 +100,7 @@ docs-redirect-needs-script = Die Anmeldung in der API-Dokumentation braucht Java
 
 mfa-title = Bestätigen Sie, dass Sie es sind
 mfa-explanation = Geben Sie den 6-stelligen Code ein, den Ihre Authenticator-App für MyPatientPortal anzeigt, oder einen Ihrer Wiederherstellungscodes.
-mfa-code = Code
+mfa-code = Ihr Code
 mfa-submit = Bestätigen
 mfa-recovery-hint = Handy verloren? Jeder Wiederherstellungscode funktioniert einmal; die noch nicht benutzten stehen auf dem Papier oder in der Datei, die Sie aufbewahrt haben.
 mfa-wrong-code = Dieser Code stimmt nicht. Prüfen Sie den Code in Ihrer Authenticator-App und versuchen Sie es erneut.

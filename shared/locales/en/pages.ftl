@@ -105,7 +105,7 @@ docs-redirect-needs-script = Signing in to the API documentation needs JavaScrip
 
 mfa-title = Confirm it is you
 mfa-explanation = Enter the 6-digit code your authenticator app shows for MyPatientPortal, or one of your recovery codes.
-mfa-code = Code
+mfa-code = Your code
 mfa-submit = Confirm
 mfa-recovery-hint = Lost your phone? Each recovery code works once; the codes you have not used yet are listed on the paper or in the file you kept.
 mfa-wrong-code = That code is not right. Check the code in your authenticator app and try again.
