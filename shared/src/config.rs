@@ -99,6 +99,10 @@ pub struct Config {
     /// access) are kept, in days (1 to [`MAX_AUDIT_RETENTION_DAYS`]); default
     /// [`DEFAULT_AUDIT_RETENTION_DAYS`].
     pub audit_retention_days: u32,
+    /// `PORTAL_SELF_REGISTRATION`: `on` (default) lets patients register on
+    /// `/account/register`; `off` for institutions that create every account themselves
+    /// (`portal-admin patient create`).
+    pub self_registration: bool,
 }
 
 /// Default of [`Config::audit_retention_days`]: a year.
@@ -325,6 +329,17 @@ impl Config {
             },
         };
 
+        let self_registration = match get("PORTAL_SELF_REGISTRATION").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "PORTAL_SELF_REGISTRATION",
+                    format!("expected `on` or `off`, got `{other}`"),
+                ))
+            }
+        };
+
         Ok(Self {
             store,
             aws_endpoint,
@@ -343,6 +358,7 @@ impl Config {
             log_level,
             metrics_namespace,
             audit_retention_days,
+            self_registration,
         })
     }
 
@@ -776,6 +792,23 @@ mod tests {
             assert_eq!(error.variable, "PORTAL_AUDIT_RETENTION_DAYS", "{bad}");
             assert!(error.to_string().contains(bad), "{error}");
         }
+    }
+
+    #[test]
+    fn self_registration_is_on_unless_turned_off_and_anything_else_is_refused() {
+        assert!(config(&[]).unwrap().self_registration);
+        assert!(
+            config(&[("PORTAL_SELF_REGISTRATION", "on")])
+                .unwrap()
+                .self_registration
+        );
+        assert!(
+            !config(&[("PORTAL_SELF_REGISTRATION", "off")])
+                .unwrap()
+                .self_registration
+        );
+        let error = config(&[("PORTAL_SELF_REGISTRATION", "no")]).unwrap_err();
+        assert_eq!(error.variable, "PORTAL_SELF_REGISTRATION");
     }
 
     #[test]

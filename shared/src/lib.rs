@@ -23,6 +23,7 @@
 //! - [`i18n`]: the languages patients read pages and mails in (English, German), their message
 //!   catalogs, and how a page's language is chosen.
 
+pub mod account;
 pub mod asap;
 pub mod audit;
 pub mod aws;

@@ -9,6 +9,7 @@
 //! Swagger UI's), load nothing from elsewhere (the CSP allows only inline styles), are usable on a
 //! phone, and label every field for screen readers.
 
+pub mod account;
 pub mod language;
 pub mod mfa;
 
@@ -50,6 +51,11 @@ pub struct LoginPage<'a> {
     pub csrf_token: &'a str,
     /// The sealed authorization request for the hidden field.
     pub request: &'a str,
+    /// Whether patients may register (the page links to `/account/register`).
+    pub register: bool,
+    /// The password was right but the address is not verified: the page offers to send the
+    /// verification link again.
+    pub unverified: bool,
 }
 
 impl<'a> LoginPage<'a> {
@@ -66,7 +72,23 @@ impl<'a> LoginPage<'a> {
             error: None,
             csrf_token,
             request,
+            register: false,
+            unverified: false,
         }
+    }
+
+    /// The same page linking to the registration page.
+    pub fn with_register(mut self, register: bool) -> Self {
+        self.register = register;
+        self
+    }
+
+    /// The same page saying the address is not verified yet, with the "send the link again"
+    /// button.
+    pub fn unverified(mut self) -> Self {
+        self.error = Some(UNVERIFIED);
+        self.unverified = true;
+        self
     }
 
     /// The same page with `email` pre-filled.

@@ -76,6 +76,36 @@ fn page_texts(client_name: &str) -> serde_json::Value {
     serde_json::Value::Object(texts)
 }
 
+/// What the account pages and the login page's account links say, in English (from the catalogs),
+/// and where the portal's mail lands.
+fn account_env() -> Vec<(String, String)> {
+    let text = |id: &str| message(Locale::ENGLISH, id, &[]);
+    let texts = serde_json::json!({
+        "registerLink": text("login-register"),
+        "forgotLink": text("login-forgot"),
+        "registerTitle": text("account-register-title"),
+        "registerSubmit": text("account-register-submit"),
+        "newPassword": text("account-new-password"),
+        "givenName": text("account-given-name"),
+        "familyName": text("account-family-name"),
+        "birthdate": text("account-birthdate"),
+        "checkMail": text("account-check-mail.title"),
+        "unverified": text(shared::pages::UNVERIFIED),
+        "resend": text("account-resend-submit"),
+        "verifySubmit": text("account-verify-submit"),
+        "verified": text("account-verified.title"),
+        "continue": text("account-continue"),
+        "forgotSubmit": text("account-forgot-submit"),
+        "resetSubmit": text("account-reset-submit"),
+        "passwordChanged": text("account-password-changed.title"),
+    });
+    let outbox = portal_tests::watch::portal().data_dir.join("outbox");
+    vec![
+        ("ACCOUNT_TEXTS".to_owned(), texts.to_string()),
+        ("OUTBOX_DIR".to_owned(), outbox.display().to_string()),
+    ]
+}
+
 /// Runs one scenario script with a fresh client and patient; then each of `screenshots` must be a
 /// PNG the script wrote.
 async fn scenario(script: &str, screenshots: &[&str]) {
@@ -102,6 +132,7 @@ async fn scenario(script: &str, screenshots: &[&str]) {
         ]
         .map(|(k, v)| (k.to_owned(), v)),
     );
+    env.extend(account_env());
     let started = std::time::SystemTime::now();
     let printed = run_ok(
         &node,
@@ -184,6 +215,11 @@ async fn a_german_patient_signs_in_with_ui_locales_de_and_switches_language_by_k
 async fn an_app_asking_for_loa2_has_the_patient_set_up_an_authenticator_app_and_sign_in_with_codes()
 {
     scenario("totp.test.mjs", &["totp-setup-en", "totp-code-en"]).await;
+}
+
+#[tokio::test]
+async fn a_new_patient_registers_verifies_from_the_mail_and_a_forgetful_one_resets() {
+    scenario("accounts.test.mjs", &["register-en", "reset-en"]).await;
 }
 
 #[tokio::test]

@@ -8,10 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use fluent_syntax::ast::{Entry, Pattern, PatternElement};
 use portal_tests::watch::workspace_root;
+use shared::account::mails::AccountMail;
+use shared::account::FieldError;
 use shared::asap::message::Notification;
 use shared::i18n::catalog::checked;
 use shared::i18n::{Locale, Tr, SUPPORTED};
 use shared::oauth::flow_error::PageError;
+use shared::pages::account::{
+    EmailFormPage, NoticePage, RegisterPage, RegisterValues, ResetPage, VerifyPage,
+};
 use shared::pages::mfa::{self, CodePage, RecoveryCodesPage, TotpActivePage, TotpEnrolPage};
 use shared::pages::{
     self, ConsentPage, DocsRedirectPage, LanguageSwitch, LoginPage, MessagePage, UnsubscribePage,
@@ -29,6 +34,7 @@ const SAME_IN_EVERY_LANGUAGE: &[&str] = &[
     SECRET,
     URI,
     RECOVERY_CODE,
+    "a@example.org",
 ];
 
 /// English text that is also correct German (true cognates). Empty today; a phrase goes here
@@ -57,6 +63,16 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
         "login",
         pages::render(&LoginPage::new(tr, CLIENT, "tok", "sealed")),
     );
+    add(
+        "login with registration, unverified",
+        pages::render(
+            &LoginPage::new(tr, CLIENT, "tok", "sealed")
+                .with_email("a@example.org")
+                .with_register(true)
+                .unverified(),
+        ),
+    );
+    account_pages(tr, &mut add);
     for error in [
         pages::BAD_CREDENTIALS,
         pages::TOO_MANY_ATTEMPTS,
@@ -213,7 +229,103 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
     add("ASAP mail subject", mail.subject);
     add("ASAP mail text", mail.text);
     add("ASAP mail HTML", mail.html);
+    for kind in AccountMail::ALL {
+        let mail = kind
+            .render(
+                "MyPatientPortal <no-reply@portal.example>",
+                "patient@example.org",
+                locale,
+                Some("https://portal.example/account/verify?token=t"),
+                1_796_000_000,
+            )
+            .expect("the account mail renders");
+        add(&format!("{kind:?} mail subject"), mail.subject);
+        add(&format!("{kind:?} mail text"), mail.text);
+        add(&format!("{kind:?} mail HTML"), mail.html);
+    }
     out
+}
+
+/// Every account page (registration, verification, recovery), with every problem it can show.
+fn account_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
+    let switch = || LanguageSwitch::get("/account/register", &[]);
+    let errors = [
+        ("email", "account-error-email"),
+        ("password", "account-error-password-length"),
+        ("password", "account-error-password-common"),
+        ("given_name", "account-error-given-name"),
+        ("family_name", "account-error-family-name"),
+        ("birthdate", "account-error-birthdate"),
+        ("phone_number", "account-error-phone"),
+    ];
+    add(
+        "registration",
+        pages::render(&RegisterPage {
+            tr,
+            switch: switch(),
+            csrf_token: "tok",
+            request: "sealed",
+            values: RegisterValues::default(),
+            errors: errors
+                .iter()
+                .map(|(field, message)| FieldError { field, message })
+                .collect(),
+            alert: Some("account-too-many"),
+        }),
+    );
+    for words in ["account-forgot", "account-resend"] {
+        add(
+            words,
+            pages::render(&EmailFormPage {
+                tr,
+                switch: switch(),
+                words,
+                action: "/account/password/forgot",
+                csrf_token: "tok",
+                request: "",
+                email: "a@example.org",
+                error: Some("account-too-many"),
+            }),
+        );
+    }
+    add(
+        "verify link",
+        pages::render(&VerifyPage {
+            tr,
+            switch: switch(),
+            email: "a@example.org",
+            csrf_token: "tok",
+            token: "t",
+        }),
+    );
+    add(
+        "reset link",
+        pages::render(&ResetPage {
+            tr,
+            switch: switch(),
+            csrf_token: "tok",
+            token: "t",
+            error: Some("account-error-password-common"),
+        }),
+    );
+    for (id, alert, link) in [
+        ("account-check-mail", false, None),
+        ("account-verified", false, Some("account-continue")),
+        ("account-password-changed", false, Some("account-continue")),
+        ("account-link-invalid", true, Some("account-forgot-title")),
+        ("account-link-invalid", true, Some("account-resend-title")),
+    ] {
+        add(
+            id,
+            pages::render(&NoticePage {
+                tr,
+                switch: switch(),
+                id,
+                alert,
+                link: link.map(|text| ("/oauth/login?request=r".to_owned(), text)),
+            }),
+        );
+    }
 }
 
 #[test]

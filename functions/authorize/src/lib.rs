@@ -1,4 +1,5 @@
-//! The `authorize` function: authorization endpoint, login, consent and logout pages, and the
+//! The `authorize` function: authorization endpoint, login, consent and logout pages, the
+//! account pages of registration, verification and password recovery ([`account`]), and the
 //! second factor ([`mfa`]: the sign-in's code page and the account's authenticator-app page).
 //!
 //! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
@@ -14,11 +15,13 @@
 //! language, which the sign-in then keeps (it is sealed into the request), a cookie remembers, and
 //! a signed-in patient's account stores; error pages repeat their request with `lang`.
 
+mod account;
 mod mfa;
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
+use shared::account::Accounts;
 use shared::boot::{Context, Handler};
 use shared::http::request::{cookie, form, query, source_ip, Params};
 use shared::http::{response, ApiError, PathParams, Router};
@@ -50,6 +53,16 @@ pub enum Route {
     SecondFactor,
     /// `GET /account/mfa/totp, POST /account/mfa/totp`: the authenticator app of the account
     Totp,
+    /// `GET /account/register, POST /account/register` (404 with `PORTAL_SELF_REGISTRATION=off`)
+    Register,
+    /// `GET /account/verify, POST /account/verify`
+    Verify,
+    /// `GET /account/verify/resend, POST /account/verify/resend`
+    Resend,
+    /// `GET /account/password/forgot, POST /account/password/forgot`
+    Forgot,
+    /// `GET /account/password/reset, POST /account/password/reset`
+    Reset,
 }
 
 /// Method + path of every route of this function, as API Gateway and `cargo lambda watch` route them.
@@ -67,6 +80,16 @@ pub fn router() -> Router<Route> {
         (Method::POST, CODE_PATH, Route::SecondFactor),
         (Method::GET, TOTP_PATH, Route::Totp),
         (Method::POST, TOTP_PATH, Route::Totp),
+        (Method::GET, account::REGISTER_PATH, Route::Register),
+        (Method::POST, account::REGISTER_PATH, Route::Register),
+        (Method::GET, account::VERIFY_PATH, Route::Verify),
+        (Method::POST, account::VERIFY_PATH, Route::Verify),
+        (Method::GET, account::RESEND_PATH, Route::Resend),
+        (Method::POST, account::RESEND_PATH, Route::Resend),
+        (Method::GET, account::FORGOT_PATH, Route::Forgot),
+        (Method::POST, account::FORGOT_PATH, Route::Forgot),
+        (Method::GET, account::RESET_PATH, Route::Reset),
+        (Method::POST, account::RESET_PATH, Route::Reset),
     ])
 }
 
@@ -75,6 +98,7 @@ pub struct App {
     context: Context,
     router: Router<Route>,
     flow: Flow,
+    accounts: Accounts,
     clients: ClientRepo,
     sessions: SessionRepo,
     patients: PatientRepo,
@@ -90,6 +114,7 @@ impl App {
     pub fn new(context: Context) -> Self {
         let flow = Flow::new(&context);
         Self {
+            accounts: Accounts::new(&context),
             clients: ClientRepo::new(context.store.clone()),
             sessions: SessionRepo::new(context.store.clone()),
             patients: PatientRepo::new(context.store.clone()),
@@ -117,6 +142,19 @@ impl App {
             (Route::SecondFactor, true) => self.code_submit(&request).await,
             (Route::Totp, false) => self.totp_page(&request).await,
             (Route::Totp, true) => self.totp_submit(&request).await,
+            (Route::Register, _) if !self.accounts.self_registration() => {
+                return Err(ApiError::NotFound(
+                    "registration is turned off: the institution creates accounts".into(),
+                ))
+            }
+            (Route::Register, false) => self.register_page(&request).await,
+            (Route::Register, true) => self.register_submit(&request).await,
+            (Route::Verify, false) => self.verify_page(&request).await,
+            (Route::Verify, true) => self.verify_submit(&request).await,
+            (Route::Resend, post) => self.resend(&request, post).await,
+            (Route::Forgot, post) => self.forgot(&request, post).await,
+            (Route::Reset, false) => self.reset_page(&request).await,
+            (Route::Reset, true) => self.reset_submit(&request).await,
         };
         Ok(response.unwrap_or_else(|early| *early))
     }
@@ -166,8 +204,9 @@ impl App {
         lang: &PageLanguage,
     ) -> Response<Body> {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
-        let page =
-            LoginPage::new(lang.tr, &authorization.client_name, &token, sealed).with_email(email);
+        let page = LoginPage::new(lang.tr, &authorization.client_name, &token, sealed)
+            .with_email(email)
+            .with_register(self.accounts.self_registration());
         let mut response = response::allow_form_redirect(
             self.page(StatusCode::OK, pages::render(&page), lang),
             &authorization.redirect_uri,
@@ -211,7 +250,13 @@ impl App {
         let retry = |status: StatusCode, message: &'static str| {
             let page = LoginPage::new(lang.tr, &authorization.client_name, token, sealed)
                 .with_email(email.trim())
+                .with_register(self.accounts.self_registration())
                 .with_error(message);
+            let page = if message == pages::UNVERIFIED {
+                page.unverified()
+            } else {
+                page
+            };
             response::allow_form_redirect(
                 self.page(status, pages::render(&page), &lang),
                 &authorization.redirect_uri,

@@ -109,8 +109,29 @@ pub async fn seed(config: &Config, store: SharedStore, json: bool) -> Result<(),
             "\nDemo data (local store only):\n  client_id      {CLIENT_ID}\n  client_secret  {CLIENT_SECRET}\n  redirect_uri   {REDIRECT_URI}\n  patient        {PATIENT_EMAIL} / {PATIENT_PASSWORD}\n\nOpen this URL in a browser, sign in and allow:\n  {authorize}\n\nThe browser then lands on {REDIRECT_URI}?code=... (nothing listens there; copy the code) and you exchange it:\n  curl -s -u {CLIENT_ID}:{CLIENT_SECRET} {issuer}/oauth/token \\\n    -d grant_type=authorization_code -d redirect_uri={REDIRECT_URI} \\\n    -d code_verifier={verifier} -d code=PASTE_CODE_HERE\n",
             issuer = config.issuer_str()
         );
+        println!("{}", mail_note(config));
     }
     Ok(())
+}
+
+/// Where the demo's account mails (verification and reset links) can be read.
+fn mail_note(config: &Config) -> String {
+    let place = match &config.mail {
+        shared::config::MailConfig::Outbox { dir } => {
+            format!("in {} (one .eml file per message)", dir.display())
+        }
+        shared::config::MailConfig::Ses { .. } => {
+            "through SES (on moto: <moto>/moto-api/data.json)".into()
+        }
+    };
+    let register = if config.self_registration {
+        "New patients can register themselves: \"New here? Create an account\" on the sign-in page.\n"
+    } else {
+        "Self-registration is off (PORTAL_SELF_REGISTRATION=off): portal-admin creates accounts.\n"
+    };
+    format!(
+        "{register}Confirmation and password-reset mails land {place}:\nopen the link, press the button, and the sign-in continues to the app."
+    )
 }
 
 /// A SQLite store, or DynamoDB reached through an emulator on this machine.

@@ -20,3 +20,26 @@ asap-confirm-mail-asked = Die App „{ $app }“ hat { $institution } gebeten, M
 asap-confirm-mail-open = Zum Bestätigen öffnen Sie diesen Link und drücken Sie die Schaltfläche:
 asap-confirm-mail-link = Bestätigen oder ablehnen
 asap-confirm-mail-not-me = Wenn Sie das nicht veranlasst haben, öffnen Sie den Link und wählen Sie „Das war ich nicht“, oder ignorieren Sie diese E-Mail: Ohne Ihre Bestätigung wird nichts an diese Adresse gesendet.
+
+## Konto-E-Mails
+account-mail-open = Öffnen Sie diesen Link:
+account-mail-verify-subject = Bestätigen Sie Ihre E-Mail-Adresse für MyPatientPortal
+account-mail-verify-heading = E-Mail-Adresse bestätigen
+account-mail-verify-body = Sie haben ein Konto bei MyPatientPortal angelegt. Um zu bestätigen, dass diese Adresse Ihnen gehört, öffnen Sie den Link unten und drücken Sie die Schaltfläche. Der Link ist 24 Stunden gültig.
+account-mail-verify-link = Meine Adresse bestätigen
+account-mail-verify-footer = Wenn Sie kein Konto angelegt haben, ignorieren Sie diese E-Mail: Das Konto wird nach 7 Tagen gelöscht, wenn die Adresse nicht bestätigt wird.
+account-mail-attempt-subject = Jemand wollte mit Ihrer Adresse ein Konto anlegen
+account-mail-attempt-heading = Zu Ihrer Adresse gibt es schon ein Konto
+account-mail-attempt-body = Jemand wollte mit dieser E-Mail-Adresse ein neues Konto bei MyPatientPortal anlegen, doch zu ihr gibt es bereits ein Konto. Es wurde kein neues Konto angelegt. Wenn Sie das waren und Ihr Passwort vergessen haben, können Sie ein neues wählen:
+account-mail-attempt-link = Mein Passwort zurücksetzen
+account-mail-attempt-footer = Wenn Sie das nicht waren, müssen Sie nichts tun: Ihr Konto ist unverändert.
+account-mail-reset-subject = Ihr Passwort bei MyPatientPortal zurücksetzen
+account-mail-reset-heading = Neues Passwort wählen
+account-mail-reset-body = Jemand hat angefordert, das Passwort Ihres Kontos bei MyPatientPortal zurückzusetzen. Um ein neues Passwort zu wählen, öffnen Sie den Link unten. Er funktioniert einmal und 30 Minuten lang.
+account-mail-reset-link = Neues Passwort wählen
+account-mail-reset-footer = Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail: Ihr Passwort bleibt unverändert.
+account-mail-changed-subject = Ihr Passwort bei MyPatientPortal wurde geändert
+account-mail-changed-heading = Ihr Passwort wurde geändert
+account-mail-changed-body = Das Passwort Ihres Kontos bei MyPatientPortal wurde soeben geändert, und Sie wurden überall im Portal abgemeldet. Wenn Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück:
+account-mail-changed-link = Mein Passwort zurücksetzen
+account-mail-changed-footer = Wenn Sie das waren, müssen Sie nichts tun.

@@ -23,3 +23,26 @@ asap-confirm-mail-asked = The app “{ $app }” asked { $institution } to send 
 asap-confirm-mail-open = To confirm, open this link and press the button:
 asap-confirm-mail-link = Confirm or decline
 asap-confirm-mail-not-me = If you did not ask for this, open the link and choose “This wasn’t me”, or ignore this email: nothing is sent to this address unless you confirm.
+
+## Account mails
+account-mail-open = Open this link:
+account-mail-verify-subject = Confirm your email address for MyPatientPortal
+account-mail-verify-heading = Confirm your email address
+account-mail-verify-body = You created an account on MyPatientPortal. To confirm that this address is yours, open the link below and press the button. The link works for 24 hours.
+account-mail-verify-link = Confirm my address
+account-mail-verify-footer = If you did not create an account, ignore this email: the account is removed after 7 days unless the address is confirmed.
+account-mail-attempt-subject = Someone tried to create an account with your address
+account-mail-attempt-heading = Your address already has an account
+account-mail-attempt-body = Someone tried to create a new MyPatientPortal account with this email address, which already has an account. No new account was created. If it was you and you forgot your password, you can choose a new one:
+account-mail-attempt-link = Reset my password
+account-mail-attempt-footer = If it was not you, you do not need to do anything: your account is unchanged.
+account-mail-reset-subject = Reset your MyPatientPortal password
+account-mail-reset-heading = Choose a new password
+account-mail-reset-body = Someone asked to reset the password of your MyPatientPortal account. To choose a new password, open the link below. It works once, for 30 minutes.
+account-mail-reset-link = Choose a new password
+account-mail-reset-footer = If you did not ask for this, ignore this email: your password stays as it is.
+account-mail-changed-subject = Your MyPatientPortal password was changed
+account-mail-changed-heading = Your password was changed
+account-mail-changed-body = The password of your MyPatientPortal account was just changed, and you were signed out everywhere on the portal. If this was not you, reset your password at once:
+account-mail-changed-link = Reset my password
+account-mail-changed-footer = If it was you, you do not need to do anything.

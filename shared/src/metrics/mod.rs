@@ -73,11 +73,17 @@ pub enum Counter {
     AsapMailsRateLimited,
     /// A storage call that failed, by kind (dimension `Kind`); condition failures are not errors.
     StoreErrors,
+    /// A patient registered themselves (a new, unverified account).
+    Registrations,
+    /// A patient verified their address through its mailed link.
+    Verifications,
+    /// A patient set a new password through a reset link.
+    PasswordResets,
 }
 
 impl Counter {
     /// Every counter, in metric-name order.
-    pub const ALL: [Counter; 15] = [
+    pub const ALL: [Counter; 18] = [
         Counter::SignInOk,
         Counter::SignInFailed,
         Counter::SignInThrottled,
@@ -93,6 +99,9 @@ impl Counter {
         Counter::AsapMailsSuppressed,
         Counter::AsapMailsRateLimited,
         Counter::StoreErrors,
+        Counter::Registrations,
+        Counter::Verifications,
+        Counter::PasswordResets,
     ];
 
     /// The CloudWatch metric name.
@@ -113,6 +122,9 @@ impl Counter {
             Counter::AsapMailsSuppressed => "AsapMailsSuppressed",
             Counter::AsapMailsRateLimited => "AsapMailsRateLimited",
             Counter::StoreErrors => "StoreErrors",
+            Counter::Registrations => "Registrations",
+            Counter::Verifications => "Verifications",
+            Counter::PasswordResets => "PasswordResets",
         }
     }
 

@@ -14,6 +14,7 @@
 //! `/api-docs`; `tests/tests/openapi_parity.rs` checks the document's routes and scopes against
 //! the functions' routers and the contract, and an end-to-end test runs schemathesis against it.
 
+mod account_paths;
 mod asap_paths;
 mod booking_paths;
 pub mod docs_client;
@@ -105,6 +106,16 @@ authorization pages never do.
         mfa_paths::code_submit,
         mfa_paths::totp_page,
         mfa_paths::totp_submit,
+        account_paths::register_page,
+        account_paths::register_submit,
+        account_paths::verify_page,
+        account_paths::verify_submit,
+        account_paths::resend_page,
+        account_paths::resend_submit,
+        account_paths::forgot_page,
+        account_paths::forgot_submit,
+        account_paths::reset_page,
+        account_paths::reset_submit,
         oauth_paths::token,
         oauth_paths::revoke,
         oauth_paths::introspect,

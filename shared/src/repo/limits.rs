@@ -45,6 +45,11 @@ pub const VERIFY_MAIL_PER_ACCOUNT: Limit = Limit {
     action: "verify-mail",
     per_window: 3,
 };
+/// Verification mails sent again, per client address bucket.
+pub const VERIFY_MAIL_PER_IP: Limit = Limit {
+    action: "verify-mail-ip",
+    per_window: 10,
+};
 /// Password-reset requests from one client address bucket.
 pub const RESET_PER_IP: Limit = Limit {
     action: "reset-ip",

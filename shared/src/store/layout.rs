@@ -58,16 +58,22 @@ use crate::crypto::sha256_b64url;
 pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 
 /// Partition-key prefixes of every item the `authorize` function reads or writes (clients, patient
-/// profiles and their email index, sessions, consents, login throttles). Its IAM role is limited
-/// to them with `dynamodb:LeadingKeys`; the template parity test checks the two agree.
-pub const AUTHORIZE_KEY_PREFIXES: [&str; 6] = [
+/// profiles and their email index, sessions, consents, login throttles, account action limits,
+/// and grants, which a password reset may revoke). Its IAM role is limited to them with
+/// `dynamodb:LeadingKeys`; the template parity test checks the two agree.
+pub const AUTHORIZE_KEY_PREFIXES: [&str; 8] = [
     "CLIENT#",
     "PATIENT#",
     "EMAIL#",
     "SESSION#",
     "CONSENT#",
     "THROTTLE#",
+    "LIMIT#",
+    "GRANT#",
 ];
+
+/// `gsi1` partition prefixes the `authorize` function queries: a patient's grants.
+pub const AUTHORIZE_INDEX_PREFIXES: [&str; 1] = ["GRANTS#"];
 
 /// Partition-key prefixes of every item the `token` function reads or writes (clients, grants, revoked
 /// access tokens, and the consents its code exchange and refresh transactions check): its IAM role
@@ -461,6 +467,9 @@ mod tests {
             account_failures("a@example.org", 1),
             address_failures("10.0.0.1", 1),
             pair_attempts("a@example.org", "10.0.0.1", 1),
+            session_entry("p", "public"),
+            action_counter("register-ip", "10.0.0.1", 1),
+            grant("g"),
         ];
         for key in keys {
             assert!(
@@ -470,7 +479,11 @@ mod tests {
         }
         assert!(!AUTHORIZE_KEY_PREFIXES
             .iter()
-            .any(|p| grant("g").pk.starts_with(p) || revoked_access_token("j").pk.starts_with(p)));
+            .any(|p| revoked_access_token("j").pk.starts_with(p)));
+        let grants = grants_of("p", None, 10);
+        assert!(AUTHORIZE_INDEX_PREFIXES
+            .iter()
+            .any(|p| grants.pk.starts_with(p)));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Handler tests of the `authorize` function: `/oauth/authorize`, `/oauth/login`, `/oauth/consent`,
-//! `/oauth/logout` and the second factor (`/oauth/mfa`, `/account/mfa/totp`), driven with real API Gateway v2 events against a fresh store and keys.
+//! `/oauth/logout`, the account pages (`accounts`, `recovery`) and the second factor (`/oauth/mfa`,
+//! `/account/mfa/totp`), driven with real API Gateway v2 events against a fresh store and keys.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use testkit::patients::{self, PHONE};
 use testkit::{Event, TestContext, ISSUER};
 use url::Url;
 
+mod accounts;
 mod flow;
 mod headers;
 mod language;
@@ -30,6 +32,7 @@ mod logout;
 mod partitions;
 mod protocol_errors;
 mod reauthentication;
+mod recovery;
 mod sealed_request;
 mod second_factor;
 mod untrusted;

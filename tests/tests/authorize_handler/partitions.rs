@@ -1,13 +1,28 @@
 //! The authorize function's IAM role may touch only the partitions in `AUTHORIZE_KEY_PREFIXES`
-//! (`dynamodb:LeadingKeys` in `template.yaml`): a whole sign-in life stays inside them.
+//! and query only the index partitions in `AUTHORIZE_INDEX_PREFIXES` (`dynamodb:LeadingKeys` in
+//! `template.yaml`): a whole sign-in life and a whole account life stay inside them.
 
-use shared::store::layout::AUTHORIZE_KEY_PREFIXES;
+use shared::repo::{ClientCheck, Grant, GrantId, GrantRepo};
+use shared::store::layout::{AUTHORIZE_INDEX_PREFIXES, AUTHORIZE_KEY_PREFIXES};
 
+use super::accounts::{link_in, mails_to, register};
 use super::*;
 
 #[tokio::test]
-async fn a_whole_sign_in_life_touches_only_the_partitions_its_role_may_use() {
+async fn a_whole_sign_in_life_and_account_life_touch_only_the_partitions_its_role_may_use() {
     let w = world().await;
+    let grant = Grant::new(
+        GrantId::generate(),
+        w.public.id.clone(),
+        w.patient.id.clone(),
+        Scopes::parse("openid offline_access").unwrap(),
+        now_unix(),
+        now_unix() + 3600,
+    );
+    GrantRepo::new(w.ctx.store())
+        .create_with_client_check(&grant, ClientCheck::Public)
+        .await
+        .unwrap();
     w.ctx.counter.take_partitions();
     let mut b = Browser::new(&w);
 
@@ -53,16 +68,68 @@ async fn a_whole_sign_in_life_touches_only_the_partitions_its_role_may_use() {
         .await;
     assert_eq!(bye.status, 302, "{}", bye.body);
 
+    // The account life: a registration and its verification, then a password reset of the
+    // patient that also signs out every app.
+    let mut other = Browser::new(&w);
+    let link = register(&mut other, &w, "new.patient@example.org").await;
+    let shown = other.get(&link).await;
+    let verified = other
+        .post(
+            "/account/verify",
+            &[
+                ("csrf_token", &shown.hidden("csrf_token")),
+                ("token", &shown.hidden("token")),
+            ],
+        )
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    let forgot = other.get("/account/password/forgot").await;
+    let asked = other
+        .post(
+            "/account/password/forgot",
+            &[
+                ("csrf_token", &forgot.hidden("csrf_token")),
+                ("email", EMAIL),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let mail = mails_to(&w, EMAIL).pop().unwrap();
+    let page = other
+        .get(&link_in(&mail, "/account/password/reset?token="))
+        .await;
+    let reset = other
+        .post(
+            "/account/password/reset",
+            &[
+                ("csrf_token", &page.hidden("csrf_token")),
+                ("token", &page.hidden("token")),
+                ("password", "a brand new passphrase"),
+                ("sign_out_apps", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+
     let touched = w.ctx.counter.take_partitions();
+    for prefix in AUTHORIZE_INDEX_PREFIXES {
+        assert!(
+            touched.iter().any(|pk| pk.starts_with(prefix)),
+            "index {prefix} is listed but these lives never queried it: {touched:?}"
+        );
+    }
     for prefix in AUTHORIZE_KEY_PREFIXES {
         assert!(
             touched.iter().any(|pk| pk.starts_with(prefix)),
-            "{prefix} is listed but this life never touched it: {touched:?}"
+            "{prefix} is listed but these lives never touched it: {touched:?}"
         );
     }
     for pk in &touched {
         assert!(
-            AUTHORIZE_KEY_PREFIXES.iter().any(|p| pk.starts_with(p)),
+            AUTHORIZE_KEY_PREFIXES
+                .iter()
+                .chain(&AUTHORIZE_INDEX_PREFIXES)
+                .any(|p| pk.starts_with(p)),
             "authorize touched {pk}, which its role may not"
         );
     }

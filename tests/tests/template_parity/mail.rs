@@ -144,7 +144,7 @@ fn bounces_and_complaints_of_the_configuration_set_reach_the_asap_function() {
 fn every_mail_sender_may_send_under_the_configuration_set() {
     let doc = template();
     let all = send_mail_resources(&doc);
-    assert_eq!(all.len(), 2, "asap and booking send mail");
+    assert_eq!(all.len(), 3, "asap, booking and authorize send mail");
     for resources in all {
         let on_set = resources.iter().any(|r| {
             sub_text(r)

@@ -1,4 +1,5 @@
-//! Permissions: item-level, and only the ASAP function sends mail or reads the stream.
+//! Permissions: item-level, only the functions that mail hold SES, and only the ASAP function
+//! reads the stream.
 
 use super::*;
 
@@ -72,6 +73,8 @@ fn permissions_are_item_level_only_the_mail_senders_can_send_and_only_asap_reads
     let (asap_id, asap) = function_of(&doc, "asap");
     // Booking sends the confirmation mail of an ASAP address named on `POST /booking`.
     let (booking_id, _) = function_of(&doc, "booking");
+    // Authorize sends the verification, reset and "password changed" mails of the account pages.
+    let (authorize_id, _) = function_of(&doc, "authorize");
     let asap_role = get_att(&asap["Properties"]["Role"]).map(|(role, _)| role);
     let is_asap = |holder: &str| holder == asap_id || Some(holder) == asap_role.as_deref();
 
@@ -125,11 +128,13 @@ fn permissions_are_item_level_only_the_mail_senders_can_send_and_only_asap_reads
     }
     assert_eq!(
         mail_senders.len(),
-        2,
-        "asap and booking hold ses:* ({mail_senders:?})"
+        3,
+        "asap, booking and authorize hold ses:* ({mail_senders:?})"
     );
     assert!(
-        mail_senders.iter().all(|h| is_asap(h) || *h == booking_id),
+        mail_senders
+            .iter()
+            .all(|h| is_asap(h) || *h == booking_id || *h == authorize_id),
         "{mail_senders:?}"
     );
     assert_eq!(stream_readers.len(), 1, "{stream_readers:?}");
@@ -176,32 +181,60 @@ fn permissions_are_item_level_only_the_mail_senders_can_send_and_only_asap_reads
 }
 
 #[test]
-fn authorize_may_not_query_and_touches_only_its_own_partitions() {
-    only_item_access_to("authorize", &shared::store::layout::AUTHORIZE_KEY_PREFIXES);
+fn authorize_touches_and_queries_only_its_own_partitions() {
+    only_item_access_to(
+        "authorize",
+        &shared::store::layout::AUTHORIZE_KEY_PREFIXES,
+        &shared::store::layout::AUTHORIZE_INDEX_PREFIXES,
+    );
 }
 
 #[test]
 fn token_may_not_query_and_touches_only_its_own_partitions() {
-    only_item_access_to("token", &shared::store::layout::TOKEN_KEY_PREFIXES);
+    only_item_access_to("token", &shared::store::layout::TOKEN_KEY_PREFIXES, &[]);
 }
 
-/// The function's role may neither query nor scan nor use an index, and every statement granting
-/// item actions is limited with `dynamodb:LeadingKeys` to exactly `prefixes`.
-fn only_item_access_to(binary: &str, prefixes: &[&str]) {
+/// Every statement of the function's role granting item actions or queries is limited with
+/// `dynamodb:LeadingKeys` to exactly `prefixes` (on the table) or `index_prefixes` (queries of
+/// the index, only when there are any); it never scans.
+fn only_item_access_to(binary: &str, prefixes: &[&str], index_prefixes: &[&str]) {
     let doc = template();
     let (function_id, _) = function_of(&doc, binary);
     let mut prefixes_seen = false;
+    let mut index_seen = false;
     for (holder, statement) in statements(&doc) {
         if holder != function_id {
             continue;
         }
         let actions = actions(&statement);
         assert!(
-            !actions
-                .iter()
-                .any(|a| a == "dynamodb:Query" || a == "dynamodb:Scan"),
-            "{binary} never queries: {actions:?}"
+            !actions.iter().any(|a| a == "dynamodb:Scan"),
+            "{binary} never scans: {actions:?}"
         );
+        let resources = format!("{:?}", statement["Resource"]);
+        if resources.contains("index") {
+            assert!(
+                !index_prefixes.is_empty(),
+                "{binary}: no index: {resources}"
+            );
+            assert_eq!(
+                actions,
+                ["dynamodb:Query"],
+                "{binary}: the index is for queries"
+            );
+            let leading =
+                &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+            let expected: Vec<String> = index_prefixes.iter().map(|p| format!("{p}*")).collect();
+            let listed: Vec<&str> = leading
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{binary}: index query without LeadingKeys"))
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            assert_eq!(listed, expected, "{binary}: index partitions");
+            index_seen = true;
+            continue;
+        }
         let item_actions = actions
             .iter()
             .any(|a| a.starts_with("dynamodb:") && a.ends_with("Item"));
@@ -220,11 +253,17 @@ fn only_item_access_to(binary: &str, prefixes: &[&str]) {
             assert_eq!(listed, expected, "{binary}");
             prefixes_seen = true;
         }
-        let resources = format!("{:?}", statement["Resource"]);
-        assert!(
-            !resources.contains("index"),
-            "{binary}: no index: {resources}"
-        );
+        if actions.iter().any(|a| a == "dynamodb:Query") {
+            assert!(
+                item_actions,
+                "{binary}: queries only beside its LeadingKeys-limited item access"
+            );
+        }
     }
     assert!(prefixes_seen, "{binary} has an item statement");
+    assert_eq!(
+        index_seen,
+        !index_prefixes.is_empty(),
+        "{binary}: index statement"
+    );
 }
