@@ -10,6 +10,7 @@
 //! phone, and label every field for screen readers.
 
 pub mod account;
+pub mod console;
 pub mod language;
 pub mod mfa;
 
@@ -51,6 +52,9 @@ pub struct LoginPage<'a> {
     pub csrf_token: &'a str,
     /// The sealed authorization request for the hidden field.
     pub request: &'a str,
+    /// A sign-in to the account page (no app): the form returns there instead of carrying a
+    /// request (see [`console::ACCOUNT_RETURN`]).
+    pub account: bool,
     /// Whether patients may register (the page links to `/account/register`).
     pub register: bool,
     /// The password was right but the address is not verified: the page offers to send the
@@ -59,6 +63,23 @@ pub struct LoginPage<'a> {
 }
 
 impl<'a> LoginPage<'a> {
+    /// The login page of a sign-in to the account page, which no app started.
+    pub fn for_account(tr: Tr, csrf_token: &'a str) -> Self {
+        let (field, value) = console::ACCOUNT_RETURN;
+        Self {
+            tr,
+            switch: LanguageSwitch::post("login", &[("csrf_token", csrf_token), (field, value)]),
+            client_name: "",
+            email: "",
+            error: None,
+            csrf_token,
+            request: "",
+            account: true,
+            register: false,
+            unverified: false,
+        }
+    }
+
     /// The login page in `tr`'s language, with an empty email field and no error.
     pub fn new(tr: Tr, client_name: &'a str, csrf_token: &'a str, request: &'a str) -> Self {
         Self {
@@ -72,6 +93,7 @@ impl<'a> LoginPage<'a> {
             error: None,
             csrf_token,
             request,
+            account: false,
             register: false,
             unverified: false,
         }

@@ -196,8 +196,8 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
         pages::render(&MessagePage::notice(tr, switch(), "totp-removed")),
     );
     add(
-        "account-signed-out",
-        pages::render(&MessagePage::error(tr, switch(), "account-signed-out")),
+        "second-factor code page of the account sign-in",
+        pages::render(&CodePage::for_account(tr, "tok", "pending")),
     );
     let when = shared::i18n::datetime::long(locale, chrono_tz::Europe::Berlin, 1_796_112_000);
     add(

@@ -16,11 +16,13 @@
 //! a signed-in patient's account stores; error pages repeat their request with `lang`.
 
 mod account;
+mod console;
 mod mfa;
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
+use shared::account::AccountConsole;
 use shared::account::Accounts;
 use shared::boot::{Context, Handler};
 use shared::http::request::{cookie, form, query, source_ip, Params};
@@ -53,6 +55,8 @@ pub enum Route {
     SecondFactor,
     /// `GET /account/mfa/totp, POST /account/mfa/totp`: the authenticator app of the account
     Totp,
+    /// The account page and its forms (`/account…`, see [`console::ROUTES`]).
+    Console(console::ConsoleRoute),
     /// `GET /account/register, POST /account/register` (404 with `PORTAL_SELF_REGISTRATION=off`)
     Register,
     /// `GET /account/verify, POST /account/verify`
@@ -67,7 +71,7 @@ pub enum Route {
 
 /// Method + path of every route of this function, as API Gateway and `cargo lambda watch` route them.
 pub fn router() -> Router<Route> {
-    Router::new(vec![
+    let mut routes = vec![
         (Method::GET, "/oauth/authorize", Route::Authorize),
         (Method::POST, "/oauth/authorize", Route::Authorize),
         (Method::GET, "/oauth/login", Route::Login),
@@ -90,7 +94,13 @@ pub fn router() -> Router<Route> {
         (Method::POST, account::FORGOT_PATH, Route::Forgot),
         (Method::GET, account::RESET_PATH, Route::Reset),
         (Method::POST, account::RESET_PATH, Route::Reset),
-    ])
+    ];
+    routes.extend(
+        console::ROUTES
+            .into_iter()
+            .map(|(method, path, route)| (method, path, Route::Console(route))),
+    );
+    Router::new(routes)
 }
 
 /// The function's state, built once per instance.
@@ -98,6 +108,7 @@ pub struct App {
     context: Context,
     router: Router<Route>,
     flow: Flow,
+    console: AccountConsole,
     accounts: Accounts,
     clients: ClientRepo,
     sessions: SessionRepo,
@@ -114,6 +125,7 @@ impl App {
     pub fn new(context: Context) -> Self {
         let flow = Flow::new(&context);
         Self {
+            console: AccountConsole::new(&context),
             accounts: Accounts::new(&context),
             clients: ClientRepo::new(context.store.clone()),
             sessions: SessionRepo::new(context.store.clone()),
@@ -142,6 +154,8 @@ impl App {
             (Route::SecondFactor, true) => self.code_submit(&request).await,
             (Route::Totp, false) => self.totp_page(&request).await,
             (Route::Totp, true) => self.totp_submit(&request).await,
+            (Route::Console(console::ConsoleRoute::Page), _) => self.console_page(&request).await,
+            (Route::Console(route), _) => self.console_post(&request, route).await,
             (Route::Register, _) if !self.accounts.self_registration() => {
                 return Err(ApiError::NotFound(
                     "registration is turned off: the institution creates accounts".into(),
@@ -188,6 +202,9 @@ impl App {
     async fn login_page(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = query(request);
         let lang = self.sign_in_language(request, &params).await;
+        if console::returns_to_account(&params) {
+            return Ok(self.account_login_form(request, "", &lang, None));
+        }
         let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
         let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;
         let email = authorization.login_hint.as_deref().unwrap_or("");
@@ -223,6 +240,12 @@ impl App {
         let params = self.form(request, LOGIN_PATH)?;
         let lang = self.sign_in_language(request, &params).await;
         let token = self.check_csrf(request, &params, LOGIN_PATH, &lang)?;
+        if console::returns_to_account(&params) {
+            if lang.switched.is_some() {
+                return Ok(self.account_login_form(request, "", &lang, None));
+            }
+            return self.account_sign_in(request, &params, &lang).await;
+        }
         let (authorization, sealed) = self.open(request, &params, LOGIN_PATH, &lang).await?;
         if lang.switched.is_some() {
             let (authorization, sealed) = self.follow_switch(authorization, sealed, &lang)?;

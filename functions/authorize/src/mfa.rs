@@ -24,6 +24,7 @@ use shared::pages::mfa::{
 use shared::pages::{self, MessagePage};
 use shared::repo::Session;
 
+use super::console::returns_to_account;
 use super::{add_cookie, repeat, App, Early};
 
 /// A failed attempt, as the page answers it.
@@ -123,11 +124,82 @@ impl App {
         response
     }
 
+    /// The code page of the account page's own sign-in (no app).
+    pub(crate) fn account_code_form(
+        &self,
+        request: &Request,
+        pending: &str,
+        error: Option<&'static str>,
+        status: StatusCode,
+        lang: &PageLanguage,
+    ) -> Response<Body> {
+        let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
+        let mut page = CodePage::for_account(lang.tr, &token, pending);
+        if let Some(error) = error {
+            page = page.with_error(error);
+        }
+        let mut response = self.page(status, pages::render(&page), lang);
+        if new_cookie {
+            add_cookie(&mut response, &csrf::set_cookie(&token, self.secure));
+        }
+        response
+    }
+
+    /// `POST /oauth/mfa` of the account page's sign-in: the session, then the account page.
+    async fn account_code_submit(
+        &self,
+        request: &Request,
+        params: &Params,
+        lang: &PageLanguage,
+    ) -> Result<Response<Body>, Early> {
+        let pending_text = params.get("pending").ok().flatten().unwrap_or("");
+        let keep = ["return", csrf::FIELD, "pending"];
+        let switch = || repeat(request, CODE_PATH, params, Some(&keep));
+        if lang.switched.is_some() {
+            return Ok(self.account_code_form(request, pending_text, None, StatusCode::OK, lang));
+        }
+        let pending = self
+            .second_factors
+            .open_pending(pending_text)
+            .await
+            .map_err(|error| self.error_page(&error, lang, switch()))?;
+        let code = params.get("code").ok().flatten().unwrap_or("");
+        let ip = source_ip(request).unwrap_or_else(|| "unknown".to_owned());
+        let check = self
+            .second_factors
+            .check_code(&pending.patient_id, code, &ip)
+            .await
+            .map_err(|error| self.error_page(&error, lang, switch()))?;
+        if let Some((status, message)) = failure(&check) {
+            let mut response =
+                self.account_code_form(request, pending_text, Some(message), status, lang);
+            if let CodeCheck::Locked { retry_after: s } = check {
+                retry_after(&mut response, s);
+            }
+            return Ok(response);
+        }
+        if check == CodeCheck::NotEnrolled {
+            return Err(self.error_page(&PageError::RequestExpired, lang, switch()));
+        }
+        let (sid, _) = self
+            .second_factors
+            .complete(&pending, self.session_cookie(request))
+            .await
+            .map_err(|error| self.error_page(&error, lang, switch()))?;
+        tracing::info!("patient signed in to the account page with two factors");
+        let mut response = self.back_to_account(None, lang);
+        add_cookie(&mut response, &session_set_cookie(&sid, self.secure));
+        Ok(response)
+    }
+
     /// `POST /oauth/mfa`: the code of a pending sign-in or of a step-up.
     pub(crate) async fn code_submit(&self, request: &Request) -> Result<Response<Body>, Early> {
         let params = self.form(request, CODE_PATH)?;
         let lang = self.sign_in_language(request, &params).await;
         self.check_csrf(request, &params, CODE_PATH, &lang)?;
+        if returns_to_account(&params) {
+            return self.account_code_submit(request, &params, &lang).await;
+        }
         let (authorization, sealed) = self.open(request, &params, CODE_PATH, &lang).await?;
         let pending_text = params.get("pending").ok().flatten().unwrap_or("");
         let keep = ["request", csrf::FIELD, "pending"];
@@ -505,14 +577,7 @@ impl App {
             .map_err(|error| self.error_page(&error, lang, totp_switch(back)))?;
         match session {
             Some(session) => Ok(session),
-            None => {
-                let page = MessagePage::error(lang.tr, totp_switch(back), "account-signed-out");
-                Err(Box::new(self.page(
-                    StatusCode::UNAUTHORIZED,
-                    pages::render(&page),
-                    lang,
-                )))
-            }
+            None => Err(Box::new(self.to_account_login(lang))),
         }
     }
 

@@ -7,6 +7,7 @@ mod audit;
 mod catalog;
 mod demo;
 mod keys;
+mod patients;
 
 use std::process::ExitCode;
 
@@ -126,6 +127,31 @@ fn parse_acr(text: &str) -> Result<shared::domain::Acr, String> {
 enum PatientCommand {
     /// Create a patient account; the password is read from standard input.
     Create(PatientCreate),
+    /// List patient accounts by email address (a page at a time; never a password hash).
+    List(PatientList),
+    /// Show one patient: profile, whether the address is verified, connected apps.
+    Show(PatientShow),
+}
+
+#[derive(Args)]
+struct PatientList {
+    /// Patients per page (1 to 1000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    limit: u32,
+    /// Where the previous page ended (its `next_cursor`).
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct PatientShow {
+    /// The patient id (the `sub` of their tokens).
+    #[arg(long, value_name = "ID")]
+    id: Option<String>,
+    /// The sign-in email address (any letter case).
+    #[arg(long)]
+    email: Option<String>,
 }
 
 #[derive(Args)]
@@ -174,6 +200,23 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Patient(PatientCommand::Create(args)) => {
             patient_create(&config, args, cli.json).await
+        }
+        Command::Patient(PatientCommand::List(args)) => {
+            let store = shared::boot::connect_store(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            patients::list(store, args.limit, args.cursor.as_deref(), cli.json).await
+        }
+        Command::Patient(PatientCommand::Show(args)) => {
+            let store = shared::boot::connect_store(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let lookup = match (args.id, args.email) {
+                (Some(id), _) => patients::Lookup::Id(id),
+                (None, Some(email)) => patients::Lookup::Email(email),
+                (None, None) => return Err("give --id or --email".into()),
+            };
+            patients::show(store, lookup, cli.json).await
         }
         Command::Catalog(CatalogCommand::Load { file }) => {
             catalog::load(&config, &file, cli.json).await

@@ -132,8 +132,6 @@ totp-remove-submit = Ausschalten
 totp-remove-refused = Der Code oder das Passwort und der Wiederherstellungscode stimmen nicht. Die Authenticator-App bleibt eingeschaltet.
 totp-removed = Die Authenticator-App ist ausgeschaltet. Zum Anmelden brauchen Sie jetzt nur noch Ihr Passwort.
     .title = Authenticator-App ausgeschaltet
-account-signed-out = Melden Sie sich zuerst an: Öffnen Sie diese Seite aus einer App, die MyPatientPortal nutzt, oder melden Sie sich erneut an.
-    .title = Sie sind nicht angemeldet
 ## Patientenkonten: Registrierung, Bestätigung, Passwort vergessen
 login-forgot = Passwort vergessen?
 login-register = Neu hier? Konto anlegen

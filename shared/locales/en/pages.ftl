@@ -137,8 +137,6 @@ totp-remove-submit = Turn off
 totp-remove-refused = The code, or the password and recovery code, are not right. The authenticator app stays on.
 totp-removed = The authenticator app is turned off. Signing in needs only your password now.
     .title = Authenticator app turned off
-account-signed-out = Sign in first: open this page from an app that uses MyPatientPortal, or sign in again.
-    .title = You are not signed in
 ## Patient accounts: registration, verification, password recovery
 login-forgot = Forgot your password?
 login-register = New here? Create an account

@@ -1,6 +1,11 @@
-//! Patient accounts: self-registration, address verification and password recovery. No HTTP
-//! here: the `authorize` function turns the outcomes into pages.
+//! Patient accounts: self-registration, address verification, password recovery, and the
+//! signed-in patient's own page. No HTTP here: the `authorize` function turns the outcomes into
+//! pages.
 //!
+//! - [`console`] serves the account page, `/account` ([`AccountConsole`]): who may use it (a
+//!   fresh enough session), the password check that guards its weightiest actions, and what the
+//!   page shows; [`apps`] its connected apps and "remove access", [`settings`] profile, password
+//!   and language, [`deletion`] deleting the account (GDPR Art. 17);
 //! - [`registration`] serves `/account/register` and the verification link sent again;
 //! - [`verification`] serves `/account/verify`;
 //! - [`recovery`] serves `/account/password/forgot` and `/account/password/reset`;
@@ -11,11 +16,17 @@
 //! Every action that sends mail or creates an account takes a unit of its per-address and per-IP
 //! limits first ([`crate::repo::limits`]).
 
+pub mod apps;
+pub mod console;
+pub mod deletion;
 pub mod link;
 pub mod mails;
 pub mod recovery;
 pub mod registration;
+pub mod settings;
 pub mod verification;
+
+pub use console::{AccountConsole, Rejected};
 
 use std::sync::Arc;
 

@@ -111,6 +111,10 @@ pub struct LoginForm {
     pub csrf_token: String,
     /// The sealed authorization request of the page.
     pub request: String,
+    /// `account` (instead of `request`) on the account page's sign-in, which returns to
+    /// `/account`: a fixed value, never a URL.
+    #[serde(rename = "return")]
+    pub return_to: Option<String>,
     /// The language switch (`en`, `de`): instead of signing in, the page is shown again in this
     /// language, which the rest of the sign-in keeps and a cookie remembers.
     pub lang: Option<String>,

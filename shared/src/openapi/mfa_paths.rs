@@ -15,8 +15,11 @@ pub struct CodeForm {
     pub code: String,
     /// The CSRF token of the page.
     pub csrf_token: String,
-    /// The sealed authorization request of the page.
-    pub request: String,
+    /// The sealed authorization request of the page (absent on the account page's own sign-in).
+    pub request: Option<String>,
+    /// `account` on the account page's own sign-in: afterwards the browser goes to `/account`.
+    #[serde(rename = "return")]
+    pub return_to: Option<String>,
     /// The sealed proof of the password, when the page follows the login form (empty for a
     /// signed-in session that steps up).
     pub pending: Option<String>,
@@ -115,7 +118,7 @@ fn code_submit() {}
     params(TotpQuery),
     responses(
         (status = 200, description = "The setup page, or the app's status", content_type = "text/html", body = String),
-        (status = 401, description = "Not signed in", content_type = "text/html", body = String),
+        (status = 303, description = "Not signed in: to the account page's sign-in", headers(("Location" = String))),
     )
 )]
 fn totp_page() {}
@@ -132,7 +135,8 @@ fn totp_page() {}
     request_body(content = TotpForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The recovery codes, or the app removed", content_type = "text/html", body = String),
-        (status = 401, description = "Wrong code, or not signed in", content_type = "text/html", body = String),
+        (status = 303, description = "Not signed in: to the account page's sign-in", headers(("Location" = String))),
+        (status = 401, description = "Wrong code", content_type = "text/html", body = String),
         (status = 403, description = "Error page: the CSRF check failed", content_type = "text/html", body = String),
         (status = 429, description = "Too many attempts", content_type = "text/html", body = String, headers(("Retry-After" = i64))),
     )

@@ -17,6 +17,7 @@
 mod account_paths;
 mod asap_paths;
 mod booking_paths;
+mod console_paths;
 pub mod docs_client;
 pub mod forms;
 mod mfa_paths;
@@ -106,6 +107,13 @@ authorization pages never do.
         mfa_paths::code_submit,
         mfa_paths::totp_page,
         mfa_paths::totp_submit,
+        console_paths::account_page,
+        console_paths::account_profile,
+        console_paths::account_password,
+        console_paths::account_language,
+        console_paths::account_revoke_app,
+        console_paths::account_sign_out_everywhere,
+        console_paths::account_delete,
         account_paths::register_page,
         account_paths::register_submit,
         account_paths::verify_page,

@@ -39,9 +39,33 @@ pub struct CodePage<'a> {
     pub pending: &'a str,
     /// Message id of a failed attempt.
     pub error: Option<&'static str>,
+    /// The account page's own sign-in (no app): `return=account` instead of a request.
+    pub account: bool,
 }
 
 impl<'a> CodePage<'a> {
+    /// The page of the account page's sign-in (no app), with `pending`.
+    pub fn for_account(tr: Tr, csrf_token: &'a str, pending: &'a str) -> Self {
+        let (field, value) = super::console::ACCOUNT_RETURN;
+        Self {
+            tr,
+            switch: LanguageSwitch::post(
+                "mfa",
+                &[
+                    ("csrf_token", csrf_token),
+                    (field, value),
+                    ("pending", pending),
+                ],
+            ),
+            client_name: "",
+            csrf_token,
+            request: "",
+            pending,
+            error: None,
+            account: true,
+        }
+    }
+
     /// The page for a request, with `pending` (or `""`).
     pub fn new(
         tr: Tr,
@@ -65,6 +89,7 @@ impl<'a> CodePage<'a> {
             request,
             pending,
             error: None,
+            account: false,
         }
     }
 

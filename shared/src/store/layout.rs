@@ -75,6 +75,20 @@ pub const AUTHORIZE_KEY_PREFIXES: [&str; 8] = [
 /// `gsi1` partition prefixes the `authorize` function queries: a patient's grants.
 pub const AUTHORIZE_INDEX_PREFIXES: [&str; 1] = ["GRANTS#"];
 
+/// Partition-key prefixes of the further items the account page (in `authorize`) changes when it
+/// deletes an account and cancels its appointments: slot counters, ASAP subscriptions, the outbox
+/// record of the freed slot, and the catalog it reads. Its IAM role grants item access to them
+/// beside [`AUTHORIZE_KEY_PREFIXES`]; the template parity test checks the two agree.
+pub const ACCOUNT_ITEM_PREFIXES: [&str; 4] = ["SLOTS#", "ASAP#", "OUTBOX#", "CATALOG"];
+
+/// Partition-key prefixes the account page (in `authorize`) queries on the table beside
+/// [`AUTHORIZE_KEY_PREFIXES`]: the patient's access records ("recent access by apps").
+pub const ACCOUNT_QUERY_PREFIXES: [&str; 1] = ["AUDIT#"];
+
+/// `gsi1` partition prefixes the account page queries beside [`AUTHORIZE_INDEX_PREFIXES`]: the
+/// patient's appointments (cancelled when the account is deleted).
+pub const ACCOUNT_INDEX_PREFIXES: [&str; 1] = ["APPTS#"];
+
 /// Partition-key prefixes of every item the `token` function reads or writes (clients, grants, revoked
 /// access tokens, and the consents its code exchange and refresh transactions check): its IAM role
 /// is limited to them with `dynamodb:LeadingKeys`. The template parity test checks the template

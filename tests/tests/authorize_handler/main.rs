@@ -24,6 +24,8 @@ use testkit::{Event, TestContext, ISSUER};
 use url::Url;
 
 mod accounts;
+mod console;
+mod console_deletion;
 mod flow;
 mod headers;
 mod language;

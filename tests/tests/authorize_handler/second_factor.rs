@@ -103,10 +103,9 @@ async fn submit_code(browser: &mut Browser<'_>, page: &Reply, code: &str) -> Rep
 async fn setting_up_an_app_needs_a_session_and_a_right_code_and_shows_ten_codes_once() {
     let world = world().await;
     let mut stranger = Browser::new(&world);
-    stranger
-        .get("/account/mfa/totp")
-        .await
-        .assert_error_page(401);
+    let to_sign_in = stranger.get("/account/mfa/totp").await;
+    assert_eq!(to_sign_in.status, 303, "{}", to_sign_in.body);
+    assert_eq!(to_sign_in.location().path(), "/oauth/login");
 
     let mut browser = Browser::new(&world);
     browser
@@ -381,4 +380,51 @@ async fn wrong_codes_count_toward_the_sign_in_throttle() {
     assert_eq!(locked.status, 429, "{}", locked.body);
     assert!(locked.headers.contains_key("retry-after"));
     assert!(browser.session_cookie().is_none());
+}
+
+#[tokio::test]
+async fn the_account_page_sign_in_asks_for_the_code_and_the_page_shows_the_app() {
+    let world = world().await;
+    let (_, codes) = enrolled(&world, &mut Browser::new(&world)).await;
+    let mut browser = Browser::new(&world);
+    let login = browser.get("/oauth/login?return=account").await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let page = browser
+        .post(
+            "/oauth/login",
+            &[
+                ("csrf_token", &login.hidden("csrf_token")),
+                ("return", "account"),
+                ("email", EMAIL),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.hidden("return"), "account");
+    assert!(
+        browser.session_cookie().is_none(),
+        "no session before the code"
+    );
+    let done = browser
+        .post(
+            "/oauth/mfa",
+            &[
+                ("csrf_token", &page.hidden("csrf_token")),
+                ("return", "account"),
+                ("pending", &page.hidden("pending")),
+                ("code", &codes[0]),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location().path(), "/account");
+    let account = browser.get("/account").await;
+    assert_eq!(account.status, 200, "{}", account.body);
+    assert!(
+        account.body.contains("Recovery codes left: 9"),
+        "{}",
+        account.body
+    );
+    assert!(account.body.contains("href=\"/account/mfa/totp\""));
 }

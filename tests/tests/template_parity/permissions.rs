@@ -182,11 +182,51 @@ fn permissions_are_item_level_only_the_mail_senders_can_send_and_only_asap_reads
 
 #[test]
 fn authorize_touches_and_queries_only_its_own_partitions() {
-    only_item_access_to(
-        "authorize",
-        &shared::store::layout::AUTHORIZE_KEY_PREFIXES,
-        &shared::store::layout::AUTHORIZE_INDEX_PREFIXES,
-    );
+    use shared::store::layout::{
+        ACCOUNT_INDEX_PREFIXES, ACCOUNT_ITEM_PREFIXES, ACCOUNT_QUERY_PREFIXES,
+        AUTHORIZE_INDEX_PREFIXES, AUTHORIZE_KEY_PREFIXES,
+    };
+    let doc = template();
+    let (function_id, _) = function_of(&doc, "authorize");
+    let stars =
+        |prefixes: &[&str]| -> Vec<String> { prefixes.iter().map(|p| format!("{p}*")).collect() };
+    // (items?, queries?, index?, prefixes) of every statement about the table.
+    let mut seen = Vec::new();
+    for (holder, statement) in statements(&doc) {
+        if holder != function_id {
+            continue;
+        }
+        let actions = actions(&statement);
+        assert!(!actions.iter().any(|a| a == "dynamodb:Scan"), "no scans");
+        let items = actions
+            .iter()
+            .any(|a| a.starts_with("dynamodb:") && a.ends_with("Item"));
+        let queries = actions.iter().any(|a| a == "dynamodb:Query");
+        if !items && !queries {
+            continue;
+        }
+        let index = format!("{:?}", statement["Resource"]).contains("index");
+        let listed: Vec<String> = statement["Condition"]["ForAllValues:StringLike"]
+            ["dynamodb:LeadingKeys"]
+            .as_sequence()
+            .unwrap_or_else(|| {
+                panic!("authorize: access without dynamodb:LeadingKeys: {statement:?}")
+            })
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        seen.push((items, queries, index, listed));
+    }
+    seen.sort();
+    let mut expected = vec![
+        (true, true, false, stars(&AUTHORIZE_KEY_PREFIXES)),
+        (false, true, true, stars(&AUTHORIZE_INDEX_PREFIXES)),
+        (true, false, false, stars(&ACCOUNT_ITEM_PREFIXES)),
+        (false, true, false, stars(&ACCOUNT_QUERY_PREFIXES)),
+        (false, true, true, stars(&ACCOUNT_INDEX_PREFIXES)),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected);
 }
 
 #[test]

@@ -1,0 +1,83 @@
+# The account page (`/account`) and its sign-in (English).
+
+## Signing in to the account page
+
+# Shown under "Sign in" when no app sent the patient.
+console-login-intro = to manage your MyPatientPortal account
+console-login-fine-print = For your security, the account page asks for your password again after 30 minutes.
+
+## The page
+
+console-title = Your account
+# `$email` is shown in bold.
+console-signed-in-as = Signed in as { $email }
+console-done-profile = Your profile was saved.
+console-done-password = Your password was changed. You were signed out everywhere else.
+console-done-language = Your language was saved. Pages and emails use it from now on.
+console-done-app-removed = The app’s access was removed. It has to ask you again before it can use your account.
+
+console-profile-heading = Profile
+console-given-name = Given name
+console-family-name = Family name
+console-birthdate = Date of birth
+console-phone = Phone number (optional)
+console-phone-hint = International format, for example +49 30 1234567. Leave empty to remove it.
+console-profile-submit = Save profile
+console-invalid-name = Enter a name of 1 to 100 characters.
+console-invalid-birthdate = Enter a real date of birth as year-month-day, for example 1985-02-28.
+console-invalid-phone = Enter the number in international format, for example +49 30 1234567.
+
+console-password-heading = Password
+console-current-password = Current password
+console-new-password = New password
+console-new-password-hint = At least 10 characters. Very common passwords are not accepted.
+console-password-submit = Change password
+console-password-missing = Enter your current password.
+console-password-wrong = The password is incorrect.
+console-password-short = Choose a password of at least 10 characters.
+console-password-common = This password is one of the most common ones and easy to guess. Choose another.
+
+console-language-heading = Language
+console-language-legend = Language of pages and emails
+console-language-submit = Save language
+
+console-mfa-heading = Two-factor sign-in
+console-mfa-none = You sign in with your password only.
+console-mfa-setup = Set up an authenticator app
+console-mfa-manage = Manage or turn off the authenticator app
+
+console-apps-heading = Connected apps
+console-apps-intro = These apps may use your account. Removing an app’s access ends it at once; the app has to ask you again.
+console-apps-none = No app has access to your account.
+console-apps-granted = Allowed
+console-apps-last-used = Last used
+console-apps-unknown = Unknown
+console-apps-never = Not yet
+# `$app` is the app’s name.
+console-apps-remove = Remove access of { $app }
+
+console-access-heading = Recent access by apps
+console-access-none = No app has accessed your data in the last 30 days.
+
+console-sessions-heading = Sign out everywhere
+console-sessions-explanation = Ends every sign-in to MyPatientPortal, on this and every other device. Apps keep their access.
+console-sessions-submit = Sign out everywhere
+
+console-delete-heading = Delete account
+console-delete-explanation = Deletes your account and personal data for good. Your upcoming appointments are cancelled and every app loses its access. This cannot be undone.
+console-delete-password = Your password, to confirm
+console-delete-submit = Delete my account
+
+## After the page
+
+console-signed-out-everywhere = You have been signed out on every device. Apps keep their access until you remove it.
+    .title = Signed out everywhere
+console-deleted = Your account and your personal data have been deleted, and your upcoming appointments cancelled. You can register again with the same email address at any time.
+    .title = Your account was deleted
+
+## Errors of the page's forms
+
+console-language-unknown = Choose one of the languages offered. Go back and try again.
+    .title = Unknown language
+console-apps-unknown-client = This form does not name an app. Go back to your account page and try again.
+    .title = Unknown app
