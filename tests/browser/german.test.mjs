@@ -80,10 +80,17 @@ test('the language switch works with the keyboard alone and keeps the sign-in', 
 
     await page.goto(request.url);
     await loginShown(page, config, 'en');
-    // After the form (email, password, submit) comes the switch.
+    // After the form (email, password, submit) and the account links ("forgot your password",
+    // "create an account"), each with a visible focus, comes the switch.
     assert.equal((await focused(page)).id, 'email');
     await key('Tab');
     await key('Tab');
+    for (const link of ['forgot', 'register']) {
+      await key('Tab');
+      const onLink = await focused(page);
+      assert.equal(onLink.tag, 'a', `${link} link: ${JSON.stringify(onLink)}`);
+      assert.ok(visibleFocus(onLink), `visible focus on the ${link} link: ${JSON.stringify(onLink)}`);
+    }
     await key('Tab');
     const state = await focused(page);
     assert.deepEqual([state.tag, state.name, state.value], ['button', 'lang', 'de'], JSON.stringify(state));

@@ -218,8 +218,12 @@ async fn an_app_asking_for_loa2_has_the_patient_set_up_an_authenticator_app_and_
 }
 
 #[tokio::test]
-async fn a_new_patient_registers_verifies_from_the_mail_and_a_forgetful_one_resets() {
-    scenario("accounts.test.mjs", &["register-en", "reset-en"]).await;
+async fn account_pages_register_verify_and_reset_in_a_browser_on_a_phone_and_by_keyboard() {
+    scenario(
+        "accounts.test.mjs",
+        &["register-en", "reset-en", "forgot-de-375px"],
+    )
+    .await;
 }
 
 #[tokio::test]
