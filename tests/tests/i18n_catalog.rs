@@ -35,7 +35,15 @@ const SAME_IN_EVERY_LANGUAGE: &[&str] = &[
     URI,
     RECOVERY_CODE,
     "a@example.org",
+    PATIENT_EMAIL,
+    ROUTE,
+    // The language choices of the account page name each language in itself.
+    "English",
+    "Deutsch",
 ];
+
+const PATIENT_EMAIL: &str = "anna@example.org";
+const ROUTE: &str = "GET /api/portal/v1/appointments/{id}";
 
 /// English text that is also correct German (true cognates). Empty today; a phrase goes here
 /// only when a German speaker would write exactly the same.
@@ -73,6 +81,7 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
         ),
     );
     account_pages(tr, &mut add);
+    console_pages(tr, &mut add);
     for error in [
         pages::BAD_CREDENTIALS,
         pages::TOO_MANY_ATTEMPTS,
@@ -244,6 +253,135 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
         add(&format!("{kind:?} mail HTML"), mail.html);
     }
     out
+}
+
+/// The account page (with every notice and every problem it can show), its sign-in, its
+/// email-change link page, and the pages after it.
+fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
+    use shared::account::apps::ConnectedApp;
+    use shared::account::console::Overview;
+    use shared::account::Rejected;
+    use shared::audit::AccessRecord;
+    use shared::domain::client::ClientId;
+    use shared::domain::patient::{BirthDate, Email, Name, Patient};
+    use shared::pages::console::{ConsolePage, Done, EmailConfirmPage};
+
+    let patient = Patient::new(
+        Email::parse(PATIENT_EMAIL).unwrap(),
+        Name::parse("Anna", "first name").unwrap(),
+        Name::parse("Muster", "last name").unwrap(),
+        BirthDate::parse("1985-02-28").unwrap(),
+        None,
+    );
+    let client_id = ClientId::parse("c1").unwrap();
+    let overview = Overview {
+        apps: vec![
+            ConnectedApp {
+                client_id: client_id.clone(),
+                name: CLIENT.into(),
+                scopes: Scopes::all(),
+                granted_at: Some(1_796_000_000),
+                last_used_at: None,
+            },
+            ConnectedApp {
+                client_id: client_id.clone(),
+                name: CLIENT.into(),
+                scopes: Scopes::parse("openid").unwrap(),
+                granted_at: None,
+                last_used_at: Some(1_796_000_000),
+            },
+        ],
+        recent_access: vec![(
+            AccessRecord {
+                at_ms: 1_796_000_000_000,
+                client_id,
+                patient_id: patient.id.clone(),
+                route: ROUTE.into(),
+                resource: None,
+                status_class: "2xx".into(),
+                error: None,
+                request_id: None,
+            },
+            CLIENT.into(),
+        )],
+        patient,
+    };
+    let empty = Overview {
+        apps: Vec::new(),
+        recent_access: Vec::new(),
+        ..overview.clone()
+    };
+    add(
+        "account page",
+        pages::render(&ConsolePage::new(tr, "tok", &overview)),
+    );
+    add(
+        "empty account page",
+        pages::render(&ConsolePage::new(tr, "tok", &empty)),
+    );
+    for done in Done::ALL {
+        add(
+            &format!("account page, {done:?}"),
+            pages::render(&ConsolePage::new(tr, "tok", &empty).with_done(Some(done))),
+        );
+    }
+    for (field, message) in [
+        ("given_name", "console-invalid-name"),
+        ("family_name", "console-invalid-name"),
+        ("birthdate", "console-invalid-birthdate"),
+        ("phone_number", "console-invalid-phone"),
+        ("new_email", "console-email-invalid"),
+        ("new_email", "console-email-same"),
+        ("new_email", "console-email-limit"),
+        ("email_password", "console-password-wrong"),
+        ("current_password", "console-password-missing"),
+        ("current_password", "login-too-many-attempts"),
+        ("new_password", "console-password-short"),
+        ("new_password", "console-password-common"),
+        ("delete_password", "console-password-wrong"),
+    ] {
+        add(
+            &format!("account page, {field} {message}"),
+            pages::render(
+                &ConsolePage::new(tr, "tok", &empty)
+                    .with_error(Rejected::new(field, message), None),
+            ),
+        );
+    }
+    add(
+        "account sign-in",
+        pages::render(&LoginPage::for_account(tr, "tok").with_register(true)),
+    );
+    add(
+        "account sign-in, wrong password",
+        pages::render(&LoginPage::for_account(tr, "tok").with_error(pages::BAD_CREDENTIALS)),
+    );
+    let switch = || LanguageSwitch::get("/account", &[]);
+    add(
+        "email change link",
+        pages::render(&EmailConfirmPage {
+            tr,
+            switch: switch(),
+            email: PATIENT_EMAIL,
+            csrf_token: "tok",
+            token: "t",
+        }),
+    );
+    for id in [
+        "console-signed-out-everywhere",
+        "console-deleted",
+        "console-email-changed",
+    ] {
+        add(id, pages::render(&MessagePage::notice(tr, switch(), id)));
+    }
+    for id in [
+        "console-email-taken",
+        "console-email-link-invalid",
+        "console-language-unknown",
+        "console-apps-unknown-client",
+    ] {
+        add(id, pages::render(&MessagePage::error(tr, switch(), id)));
+    }
 }
 
 /// Every account page (registration, verification, recovery), with every problem it can show.

@@ -12,6 +12,7 @@
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::account::console::Overview;
+use shared::account::link::LinkKind;
 use shared::account::settings::ProfileForm;
 use shared::account::Rejected;
 use shared::domain::client::ClientId;
@@ -22,9 +23,10 @@ use shared::i18n::Locale;
 use shared::oauth::csrf;
 use shared::oauth::flow::{session_clear_cookie, session_set_cookie, Authentication, SignIn};
 use shared::oauth::flow_error::PageError;
-use shared::pages::console::{ConsolePage, Done, ProfileValues, ACCOUNT_RETURN};
+use shared::pages::console::{ConsolePage, Done, EmailConfirmPage, ProfileValues, ACCOUNT_RETURN};
 use shared::pages::language::{self, LanguageSwitch, PageLanguage};
 use shared::pages::{self, LoginPage, MessagePage};
+use shared::repo::EmailChange;
 use shared::repo::Session;
 
 use super::{add_cookie, App, Early};
@@ -49,10 +51,15 @@ pub enum ConsoleRoute {
     SignOutEverywhere,
     /// `POST /account/delete`
     Delete,
+    /// `POST /account/email`
+    Email,
+    /// `GET /account/email/confirm, POST /account/email/confirm` (the mailed link: no session
+    /// needed, it may be opened on another device)
+    EmailConfirm,
 }
 
 /// Method + path of every account page route.
-pub const ROUTES: [(Method, &str, ConsoleRoute); 7] = [
+pub const ROUTES: [(Method, &str, ConsoleRoute); 10] = [
     (Method::GET, ACCOUNT_PATH, ConsoleRoute::Page),
     (Method::POST, "/account/profile", ConsoleRoute::Profile),
     (Method::POST, "/account/password", ConsoleRoute::Password),
@@ -68,7 +75,13 @@ pub const ROUTES: [(Method, &str, ConsoleRoute); 7] = [
         ConsoleRoute::SignOutEverywhere,
     ),
     (Method::POST, "/account/delete", ConsoleRoute::Delete),
+    (Method::POST, "/account/email", ConsoleRoute::Email),
+    (Method::GET, EMAIL_CONFIRM_PATH, ConsoleRoute::EmailConfirm),
+    (Method::POST, EMAIL_CONFIRM_PATH, ConsoleRoute::EmailConfirm),
 ];
+
+/// The email-change link.
+pub const EMAIL_CONFIRM_PATH: &str = "/account/email/confirm";
 
 /// Whether a login form (or link) is the account page's sign-in.
 pub fn returns_to_account(params: &Params) -> bool {
@@ -94,7 +107,28 @@ impl App {
         let field = |name: &str| params.get(name).ok().flatten().unwrap_or("");
         let done = |done: Done| Ok(self.back_to_account(Some(done), &lang));
         match route {
-            ConsoleRoute::Page => self.console_page(request).await,
+            ConsoleRoute::Page | ConsoleRoute::EmailConfirm => self.console_page(request).await,
+            ConsoleRoute::Email => {
+                let confirmed = self
+                    .console
+                    .confirm_password(&session, field("password"), &ip, "email_password")
+                    .await;
+                let outcome = match confirmed {
+                    Ok(Ok((patient, _))) => {
+                        self.accounts
+                            .request_email_change(&patient, field("new_email"))
+                            .await
+                    }
+                    other => other.map(|result| result.map(|_| ())),
+                };
+                match outcome {
+                    Ok(Ok(())) => done(Done::EmailSent),
+                    Ok(Err(rejected)) => {
+                        self.refused(request, &session, rejected, None, &lang).await
+                    }
+                    Err(error) => Err(self.console_error(&error, &lang)),
+                }
+            }
             ConsoleRoute::Profile => {
                 let form = ProfileForm {
                     given_name: field("given_name"),
@@ -406,5 +440,70 @@ impl App {
                 }
             },
         })
+    }
+}
+
+impl App {
+    /// `GET /account/email/confirm` shows the button, `POST` changes the address. No session
+    /// needed: the link proves the new mailbox, and the change is bound to the account, its old
+    /// address and its password at the time (see `shared::account::email_change`).
+    pub(super) async fn email_confirm(&self, request: &Request) -> Result<Response<Body>, Early> {
+        let params = self.params(request, EMAIL_CONFIRM_PATH)?;
+        let token = params.get("token").ok().flatten().unwrap_or("");
+        let mailed = self
+            .accounts
+            .link_language(LinkKind::EmailChange, token)
+            .await;
+        let lang = self.language(request, &params, mailed);
+        let switch = || LanguageSwitch::get(EMAIL_CONFIRM_PATH, &[("token", token)]);
+        if request.method() == Method::GET {
+            let Some(link) = self.accounts.email_change_link(token).await else {
+                return Ok(self.link_outcome("console-email-link-invalid", true, &lang, switch()));
+            };
+            let (csrf_token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
+            let page = EmailConfirmPage {
+                tr: lang.tr,
+                switch: switch(),
+                email: &link.email,
+                csrf_token: &csrf_token,
+                token,
+            };
+            let mut response = self.page(StatusCode::OK, pages::render(&page), &lang);
+            if new_cookie {
+                add_cookie(&mut response, &csrf::set_cookie(&csrf_token, self.secure));
+            }
+            return Ok(response);
+        }
+        self.check_csrf(request, &params, EMAIL_CONFIRM_PATH, &lang)?;
+        let outcome = self
+            .accounts
+            .confirm_email_change(token)
+            .await
+            .map_err(|error| self.error_page(&error, &lang, switch()))?;
+        Ok(match outcome {
+            EmailChange::Changed => {
+                self.link_outcome("console-email-changed", false, &lang, switch())
+            }
+            EmailChange::Taken => self.link_outcome("console-email-taken", true, &lang, switch()),
+            EmailChange::Stale => {
+                self.link_outcome("console-email-link-invalid", true, &lang, switch())
+            }
+        })
+    }
+
+    fn link_outcome(
+        &self,
+        message: &str,
+        alert: bool,
+        lang: &PageLanguage,
+        switch: LanguageSwitch,
+    ) -> Response<Body> {
+        let page = MessagePage::new(lang.tr, switch, message, &[], alert);
+        let status = if alert {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        self.page(status, pages::render(&page), lang)
     }
 }

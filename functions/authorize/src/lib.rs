@@ -155,6 +155,9 @@ impl App {
             (Route::Totp, false) => self.totp_page(&request).await,
             (Route::Totp, true) => self.totp_submit(&request).await,
             (Route::Console(console::ConsoleRoute::Page), _) => self.console_page(&request).await,
+            (Route::Console(console::ConsoleRoute::EmailConfirm), _) => {
+                self.email_confirm(&request).await
+            }
             (Route::Console(route), _) => self.console_post(&request, route).await,
             (Route::Register, _) if !self.accounts.self_registration() => {
                 return Err(ApiError::NotFound(

@@ -58,6 +58,9 @@ console-apps-remove = Zugriff von { $app } entfernen
 
 console-access-heading = Letzte Zugriffe durch Apps
 console-access-none = In den letzten 30 Tagen hat keine App auf Ihre Daten zugegriffen.
+console-access-answered = Beantwortet
+# `$outcome` ist die Statusklasse mit Fehlercode, z. B. „4xx not_found“.
+console-access-refused = Abgelehnt ({ $outcome })
 
 console-sessions-heading = Überall abmelden
 console-sessions-explanation = Beendet jede Anmeldung bei MyPatientPortal, auf diesem und jedem anderen Gerät. Apps behalten ihren Zugriff.
@@ -81,3 +84,38 @@ console-language-unknown = Wählen Sie eine der angebotenen Sprachen. Gehen Sie 
     .title = Unbekannte Sprache
 console-apps-unknown-client = Dieses Formular nennt keine App. Gehen Sie zurück zu Ihrer Kontoseite und versuchen Sie es erneut.
     .title = Unbekannte App
+
+## E-Mail-Adresse ändern
+
+console-email-heading = E-Mail-Adresse
+# `$email` wird fett gezeigt.
+console-email-current = Sie melden sich mit { $email } an und erhalten dort E-Mails.
+console-email-new = Neue E-Mail-Adresse
+console-email-password = Ihr Passwort zur Bestätigung
+console-email-submit = Bestätigungslink senden
+console-email-hint = Wir senden einen Link an die neue Adresse; die Änderung geschieht, wenn Sie ihn öffnen. Ihre bisherige Adresse wird darüber informiert.
+console-email-invalid = Geben Sie eine gültige E-Mail-Adresse ein.
+console-email-same = Das ist bereits Ihre Adresse.
+console-email-limit = Es wurden zu viele Links gesendet. Bitte versuchen Sie es in einer Stunde erneut.
+console-done-email-sent = Wir haben einen Link an Ihre neue Adresse gesendet. Öffnen Sie ihn, um die Änderung abzuschließen; bis dahin bleibt Ihre Adresse, wie sie ist.
+console-email-confirm-title = Neue E-Mail-Adresse bestätigen
+# `$email` wird fett gezeigt.
+console-email-confirm-intro = Ab jetzt { $email } für die Anmeldung und E-Mails von MyPatientPortal verwenden?
+console-email-confirm-submit = Diese Adresse verwenden
+console-email-changed = Ihre E-Mail-Adresse wurde geändert. Melden Sie sich ab jetzt mit der neuen Adresse an.
+    .title = E-Mail-Adresse geändert
+console-email-taken = Ein anderes Konto verwendet diese Adresse bereits, daher wurde Ihre nicht geändert.
+    .title = Adresse bereits vergeben
+console-email-link-invalid = Dieser Link ist abgelaufen, wurde schon verwendet, oder Ihre Adresse hat sich seit dem Versand geändert. Fordern Sie auf Ihrer Kontoseite einen neuen an.
+    .title = Dieser Link funktioniert nicht mehr
+
+account-mail-emailchange-subject = Bestätigen Sie Ihre neue E-Mail-Adresse für MyPatientPortal
+account-mail-emailchange-heading = Bestätigen Sie Ihre neue E-Mail-Adresse
+account-mail-emailchange-body = Jemand möchte diese Adresse für ein Konto bei MyPatientPortal verwenden. Öffnen Sie zur Bestätigung den Link innerhalb von 24 Stunden:
+account-mail-emailchange-link = Diese Adresse bestätigen
+account-mail-emailchange-footer = Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail: Es ändert sich nichts.
+account-mail-emailchanged-subject = Ihre E-Mail-Adresse bei MyPatientPortal wurde geändert
+account-mail-emailchanged-heading = Ihre E-Mail-Adresse wurde geändert
+account-mail-emailchanged-body = Ihr Konto bei MyPatientPortal verwendet jetzt eine andere E-Mail-Adresse, und E-Mails kommen nicht mehr hierher. Wenn Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück:
+account-mail-emailchanged-link = Mein Passwort zurücksetzen
+account-mail-emailchanged-footer = Wenn Sie das waren, müssen Sie nichts tun.

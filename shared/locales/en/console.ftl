@@ -58,6 +58,9 @@ console-apps-remove = Remove access of { $app }
 
 console-access-heading = Recent access by apps
 console-access-none = No app has accessed your data in the last 30 days.
+console-access-answered = Answered
+# `$outcome` is the status class and error code, e.g. "4xx not_found".
+console-access-refused = Refused ({ $outcome })
 
 console-sessions-heading = Sign out everywhere
 console-sessions-explanation = Ends every sign-in to MyPatientPortal, on this and every other device. Apps keep their access.
@@ -81,3 +84,38 @@ console-language-unknown = Choose one of the languages offered. Go back and try 
     .title = Unknown language
 console-apps-unknown-client = This form does not name an app. Go back to your account page and try again.
     .title = Unknown app
+
+## Changing the email address
+
+console-email-heading = Email address
+# `$email` is shown in bold.
+console-email-current = You sign in and get mail at { $email }.
+console-email-new = New email address
+console-email-password = Your password, to confirm
+console-email-submit = Send a confirmation link
+console-email-hint = We send a link to the new address; the change happens when you open it. Your current address is told about it.
+console-email-invalid = Enter a valid email address.
+console-email-same = This is already your address.
+console-email-limit = Too many links were sent. Please try again in an hour.
+console-done-email-sent = We sent a link to your new address. Open it to finish the change; until then your address stays as it is.
+console-email-confirm-title = Confirm your new email address
+# `$email` is shown in bold.
+console-email-confirm-intro = Use { $email } to sign in and receive mail from MyPatientPortal from now on?
+console-email-confirm-submit = Use this address
+console-email-changed = Your email address was changed. Sign in with the new address from now on.
+    .title = Email address changed
+console-email-taken = Another account already uses this address, so yours was not changed.
+    .title = Address already in use
+console-email-link-invalid = This link has expired, was used already, or your address changed since it was sent. Ask for a new one on your account page.
+    .title = This link no longer works
+
+account-mail-emailchange-subject = Confirm your new email address for MyPatientPortal
+account-mail-emailchange-heading = Confirm your new email address
+account-mail-emailchange-body = Someone asked to use this address for a MyPatientPortal account. To confirm, open the link within 24 hours:
+account-mail-emailchange-link = Confirm this address
+account-mail-emailchange-footer = If you did not ask for this, ignore this email: nothing changes.
+account-mail-emailchanged-subject = Your MyPatientPortal email address was changed
+account-mail-emailchanged-heading = Your email address was changed
+account-mail-emailchanged-body = Your MyPatientPortal account now uses another email address, and mail no longer comes here. If this was not you, reset your password at once:
+account-mail-emailchanged-link = Reset my password
+account-mail-emailchanged-footer = If it was you, you do not need to do anything.

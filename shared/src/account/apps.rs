@@ -97,7 +97,7 @@ impl AccountConsole {
                 app
             })
             .collect();
-        apps.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        apps.sort_by_key(|app| app.name.to_lowercase());
         Ok(apps)
     }
 
@@ -187,8 +187,6 @@ mod tests {
         assert_eq!((a.granted_at, a.last_used_at), (Some(50), Some(300)));
         let b = &apps[&client("b")];
         assert_eq!((b.granted_at, b.last_used_at), (Some(120), None));
-        assert!(connected(&consents, &grants, 10_000)
-            .get(&client("b"))
-            .is_none());
+        assert!(!connected(&consents, &grants, 10_000).contains_key(&client("b")));
     }
 }

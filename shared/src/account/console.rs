@@ -166,7 +166,7 @@ impl AccountConsole {
     /// Checks the session's patient's current password, throttled like a sign-in from `ip`.
     /// `Ok(Ok((patient, credentials)))` when it is right; a wrong or throttled password is
     /// refused as `field`.
-    pub(super) async fn confirm_password(
+    pub async fn confirm_password(
         &self,
         session: &Session,
         password: &str,

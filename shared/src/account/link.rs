@@ -33,19 +33,22 @@ pub enum LinkKind {
     Verify,
     /// `/account/password/reset`.
     Reset,
+    /// `/account/email/confirm`: the new address of an email change. Sealed for the same purpose
+    /// as a verification link (both prove a mailbox), told apart by [`LinkToken::current`].
+    EmailChange,
 }
 
 impl LinkKind {
     fn purpose(self) -> Purpose {
         match self {
-            LinkKind::Verify => Purpose::EmailVerification,
+            LinkKind::Verify | LinkKind::EmailChange => Purpose::EmailVerification,
             LinkKind::Reset => Purpose::PasswordReset,
         }
     }
 
     fn lifetime_secs(self) -> i64 {
         match self {
-            LinkKind::Verify => VERIFY_LIFETIME_SECS,
+            LinkKind::Verify | LinkKind::EmailChange => VERIFY_LIFETIME_SECS,
             LinkKind::Reset => RESET_LIFETIME_SECS,
         }
     }
@@ -55,6 +58,7 @@ impl LinkKind {
         match self {
             LinkKind::Verify => "/account/verify",
             LinkKind::Reset => "/account/password/reset",
+            LinkKind::EmailChange => "/account/email/confirm",
         }
     }
 }
@@ -71,6 +75,10 @@ pub struct LinkToken {
     /// Reset links: the fingerprint of the password hash the link may replace.
     #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// Email-change links: the address the account had when the change was asked for (only
+    /// that account, still at that address, changes; a verification link has none).
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
     /// The sign-in the patient came from, if any.
     #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
     pub request: Option<AuthorizationRequest>,
@@ -96,6 +104,7 @@ impl LinkToken {
             patient_id,
             email: email.to_owned(),
             fingerprint: None,
+            current: None,
             request,
             locale,
             exp: now.saturating_add(kind.lifetime_secs()),
@@ -120,6 +129,12 @@ impl LinkToken {
         keys.sealer(kind.purpose()).seal_json(self).ok()
     }
 
+    /// The same token, for an email change away from the address `current`.
+    pub fn changing_from(mut self, current: &str) -> LinkToken {
+        self.current = Some(current.to_owned());
+        self
+    }
+
     /// Opens a token of `kind`; `None` when it is forged, of another kind, or expired at `now`.
     pub fn open(kind: LinkKind, keys: &KeySet, text: &str, now: i64) -> Option<LinkToken> {
         keys.open_expiring(
@@ -129,6 +144,7 @@ impl LinkToken {
             now,
             |t: &LinkToken| t.exp,
         )
+        .filter(|token: &LinkToken| (kind == LinkKind::EmailChange) == token.current.is_some())
     }
 
     /// The purpose a `kind` of token is sealed for (to find the key set that opens it).
@@ -197,6 +213,28 @@ mod tests {
         assert!(reset.matches_password("$argon2id$one"));
         assert!(!reset.matches_password("$argon2id$two"));
         assert!(!token(LinkKind::Reset).matches_password("$argon2id$one"));
+    }
+
+    #[test]
+    fn an_email_change_link_and_a_verification_link_never_open_as_each_other() {
+        let keys = keyset_of(&[Role::Authorize]);
+        let change = token(LinkKind::EmailChange).changing_from("old@example.org");
+        let sealed = change.seal(LinkKind::EmailChange, &keys).unwrap();
+        assert_eq!(
+            LinkToken::open(LinkKind::EmailChange, &keys, &sealed, 1_001),
+            Some(change)
+        );
+        assert_eq!(
+            LinkToken::open(LinkKind::Verify, &keys, &sealed, 1_001),
+            None
+        );
+        let verify = token(LinkKind::Verify)
+            .seal(LinkKind::Verify, &keys)
+            .unwrap();
+        assert_eq!(
+            LinkToken::open(LinkKind::EmailChange, &keys, &verify, 1_001),
+            None
+        );
     }
 
     #[test]

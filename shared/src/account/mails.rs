@@ -1,6 +1,7 @@
 //! The account mails, in the patient's language: the verification link, "someone tried to
 //! register with your address" (with the way to reset the password), the reset link, and "your
-//! password was changed". One template pair for all four (`account_email.txt`/`.html`); their
+//! password was changed", and the two of an email change (the link to the new address, the
+//! notice to the old one). One template pair for all (`account_email.txt`/`.html`); their
 //! words are the catalog messages `account-mail-{kind}-*`.
 
 use askama::Template;
@@ -20,15 +21,21 @@ pub enum AccountMail {
     Reset,
     /// The password was changed.
     PasswordChanged,
+    /// The link that confirms a new address (an email change on the account page).
+    EmailChange,
+    /// To the old address: the account's address was changed.
+    EmailChanged,
 }
 
 impl AccountMail {
     /// Every account mail (for the catalog and template tests).
-    pub const ALL: [AccountMail; 4] = [
+    pub const ALL: [AccountMail; 6] = [
         AccountMail::Verify,
         AccountMail::RegistrationAttempt,
         AccountMail::Reset,
         AccountMail::PasswordChanged,
+        AccountMail::EmailChange,
+        AccountMail::EmailChanged,
     ];
 
     fn id(self) -> &'static str {
@@ -37,6 +44,8 @@ impl AccountMail {
             AccountMail::RegistrationAttempt => "attempt",
             AccountMail::Reset => "reset",
             AccountMail::PasswordChanged => "changed",
+            AccountMail::EmailChange => "emailchange",
+            AccountMail::EmailChanged => "emailchanged",
         }
     }
 

@@ -5,7 +5,8 @@
 //! - [`console`] serves the account page, `/account` ([`AccountConsole`]): who may use it (a
 //!   fresh enough session), the password check that guards its weightiest actions, and what the
 //!   page shows; [`apps`] its connected apps and "remove access", [`settings`] profile, password
-//!   and language, [`deletion`] deleting the account (GDPR Art. 17);
+//!   and language, [`email_change`] a new address proven by a mailed link, [`deletion`]
+//!   deleting the account (GDPR Art. 17);
 //! - [`registration`] serves `/account/register` and the verification link sent again;
 //! - [`verification`] serves `/account/verify`;
 //! - [`recovery`] serves `/account/password/forgot` and `/account/password/reset`;
@@ -19,6 +20,7 @@
 pub mod apps;
 pub mod console;
 pub mod deletion;
+pub mod email_change;
 pub mod link;
 pub mod mails;
 pub mod recovery;

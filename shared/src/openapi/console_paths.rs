@@ -70,6 +70,36 @@ pub struct CsrfForm {
     pub csrf_token: String,
 }
 
+/// `POST /account/email`.
+#[derive(Serialize, ToSchema)]
+pub struct EmailForm {
+    /// The new address.
+    pub new_email: String,
+    /// The password, to confirm.
+    pub password: String,
+    /// The CSRF token of the page.
+    pub csrf_token: String,
+}
+
+/// `GET /account/email/confirm`.
+#[derive(Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EmailLinkQuery {
+    /// The sealed token of the mailed link.
+    pub token: String,
+    /// The language switch (`en`, `de`).
+    pub lang: Option<String>,
+}
+
+/// `POST /account/email/confirm`.
+#[derive(Serialize, ToSchema)]
+pub struct EmailLinkForm {
+    /// The sealed token of the mailed link.
+    pub token: String,
+    /// The CSRF token of the page.
+    pub csrf_token: String,
+}
+
 /// `POST /account/delete`.
 #[derive(Serialize, ToSchema)]
 pub struct DeleteAccountForm {
@@ -199,3 +229,54 @@ fn account_sign_out_everywhere() {}
     )
 )]
 fn account_delete() {}
+
+/// Ask to change the email address
+///
+/// Mails a link (24 hours, single use) to the new address; nothing changes until it is opened.
+#[utoipa::path(
+    post,
+    path = "/account/email",
+    operation_id = "account_email",
+    tag = "authorize",
+    request_body(content = EmailForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Link sent (to `/account?done=email-sent`), or no fresh session", headers(("Location" = String))),
+        (status = 400, description = "The account page again: not an address, the same address, too many links, or a wrong password", content_type = "text/html", body = String),
+        (status = 403, description = "Error page: the CSRF check failed", content_type = "text/html", body = String),
+        (status = 429, description = "The account page again: too many wrong passwords", content_type = "text/html", body = String),
+    )
+)]
+fn account_email() {}
+
+/// Email change link
+///
+/// Shows the new address and a button (mail scanners follow links; only the POST acts).
+#[utoipa::path(
+    get,
+    path = "/account/email/confirm",
+    operation_id = "account_email_confirm_page",
+    tag = "authorize",
+    params(EmailLinkQuery),
+    responses(
+        (status = 200, description = "The confirmation page", content_type = "text/html", body = String),
+        (status = 400, description = "The link expired, was used, or the account changed since", content_type = "text/html", body = String),
+    )
+)]
+fn account_email_confirm_page() {}
+
+/// Confirm the new email address
+///
+/// The account moves to the new address (and the old one is told), once.
+#[utoipa::path(
+    post,
+    path = "/account/email/confirm",
+    operation_id = "account_email_confirm",
+    tag = "authorize",
+    request_body(content = EmailLinkForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Changed", content_type = "text/html", body = String),
+        (status = 400, description = "The link expired or was used, or another account holds the address", content_type = "text/html", body = String),
+        (status = 403, description = "Error page: the CSRF check failed", content_type = "text/html", body = String),
+    )
+)]
+fn account_email_confirm() {}

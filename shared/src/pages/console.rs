@@ -31,6 +31,8 @@ pub enum Done {
     Language,
     /// An app's access was removed.
     AppRemoved,
+    /// The link confirming a new address was sent.
+    EmailSent,
 }
 
 impl Done {
@@ -49,6 +51,7 @@ impl Done {
             Done::Password => "password",
             Done::Language => "language",
             Done::AppRemoved => "app-removed",
+            Done::EmailSent => "email-sent",
         }
     }
 
@@ -99,7 +102,7 @@ pub struct AccessView {
     pub app: String,
     /// The route (`GET /api/portal/v1/appointments/{id}`).
     pub route: String,
-    /// `2xx`, or the refusal (`4xx not_found`).
+    /// Answered, or refused and how (`4xx not_found`), for people.
     pub outcome: String,
 }
 
@@ -175,7 +178,11 @@ impl ConsolePage {
                     at: datetime::long(locale, tz, record.at_ms.div_euclid(1000)),
                     app: app.clone(),
                     route: record.route.clone(),
-                    outcome: record.outcome(),
+                    outcome: if record.error.is_none() && record.status_class == "2xx" {
+                        tr.t("console-access-answered")
+                    } else {
+                        tr.t1("console-access-refused", "outcome", record.outcome())
+                    },
                 })
                 .collect(),
             error: None,
@@ -216,4 +223,21 @@ impl ConsolePage {
     pub fn notice(&self) -> Option<String> {
         self.done.map(|done| self.tr.t(&done.message_id()))
     }
+}
+
+/// The page of an email-change link: which address would become the account's, and a button that
+/// POSTs the link (a GET never changes anything: mail scanners follow links).
+#[derive(Template)]
+#[template(path = "console_email_confirm.html")]
+pub struct EmailConfirmPage<'a> {
+    /// The page's language.
+    pub tr: Tr,
+    /// The language switch (the link's GET again).
+    pub switch: LanguageSwitch,
+    /// The new address.
+    pub email: &'a str,
+    /// CSRF token for the hidden field.
+    pub csrf_token: &'a str,
+    /// The link's token, posted back.
+    pub token: &'a str,
 }

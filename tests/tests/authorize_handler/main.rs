@@ -26,6 +26,7 @@ use url::Url;
 mod accounts;
 mod console;
 mod console_deletion;
+mod console_email;
 mod flow;
 mod headers;
 mod language;
