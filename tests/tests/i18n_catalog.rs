@@ -305,10 +305,12 @@ fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
             CLIENT.into(),
         )],
         patient,
+        totp_recovery_left: Some(7),
     };
     let empty = Overview {
         apps: Vec::new(),
         recent_access: Vec::new(),
+        totp_recovery_left: None,
         ..overview.clone()
     };
     add(
