@@ -13,6 +13,7 @@ use crate::audit::{AccessRecord, AuditLog};
 use crate::booking::video::VideoLinks;
 use crate::booking::{BookingRepo, BookingService};
 use crate::boot::Context;
+use crate::domain::client::ClientId;
 use crate::domain::password::{verify_dummy, verify_password};
 use crate::domain::patient::Patient;
 use crate::metrics::{self, Counter};
@@ -21,9 +22,8 @@ use crate::repo::{
     Attempt, ClientRepo, ConsentRepo, Credentials, GrantRepo, PatientRepo, SecondFactorRepo,
     Session, SessionRepo, ThrottleRepo,
 };
+use crate::scope::Scopes;
 use crate::store::now_unix;
-
-use super::apps::ConnectedApp;
 
 /// How long after entering the password a session may use the account page.
 pub const FRESH_SESSION_SECS: i64 = 30 * 60;
@@ -53,6 +53,21 @@ impl Rejected {
 
 /// The outcome of a form: done, or refused with a reason for the patient.
 pub type FormResult<T> = Result<Result<T, Rejected>, PageError>;
+
+/// One app with access to the patient's account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectedApp {
+    /// The client.
+    pub client_id: ClientId,
+    /// Its registered name (its id if it no longer exists).
+    pub name: String,
+    /// What it may do: the remembered consent and what its live grants hold.
+    pub scopes: Scopes,
+    /// When the patient first allowed it what it holds now (unix seconds), if known.
+    pub granted_at: Option<i64>,
+    /// When it last refreshed its access (unix seconds), if ever.
+    pub last_used_at: Option<i64>,
+}
 
 /// Everything the account page shows.
 #[derive(Clone, Debug)]
