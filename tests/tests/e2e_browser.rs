@@ -100,7 +100,17 @@ fn account_env() -> Vec<(String, String)> {
         "passwordChanged": text("account-password-changed.title"),
     });
     let outbox = portal_tests::watch::portal().data_dir.join("outbox");
+    let console = serde_json::json!({
+        "title": text("console-title"),
+        "appsHeading": text("console-apps-heading"),
+        "givenName": text("console-given-name"),
+        "profileSubmit": text("console-profile-submit"),
+        "profileSaved": text("console-done-profile"),
+        "remove": message(Locale::ENGLISH, "console-apps-remove", &[("app", CLIENT_NAME)]),
+        "appRemoved": text("console-done-app-removed"),
+    });
     vec![
+        ("CONSOLE_TEXTS".to_owned(), console.to_string()),
         ("ACCOUNT_TEXTS".to_owned(), texts.to_string()),
         ("OUTBOX_DIR".to_owned(), outbox.display().to_string()),
     ]
@@ -224,6 +234,11 @@ async fn account_pages_register_verify_and_reset_in_a_browser_on_a_phone_and_by_
         &["register-en", "reset-en", "forgot-de-375px"],
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_patient_edits_the_profile_and_removes_an_app_whose_refresh_then_fails() {
+    scenario("account-page.test.mjs", &["account-en-375px"]).await;
 }
 
 #[tokio::test]

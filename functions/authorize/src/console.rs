@@ -351,7 +351,7 @@ impl App {
         self.see_other(&location, lang)
     }
 
-    fn see_other(&self, location: &str, lang: &PageLanguage) -> Response<Body> {
+    pub(super) fn see_other(&self, location: &str, lang: &PageLanguage) -> Response<Body> {
         let mut response = response::redirect(location);
         if response.status() == StatusCode::FOUND {
             *response.status_mut() = StatusCode::SEE_OTHER;

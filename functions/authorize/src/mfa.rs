@@ -10,11 +10,12 @@
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::http::request::{form, query, source_ip, Params};
+use shared::http::request::{query, source_ip, Params};
 use shared::http::response;
 use shared::oauth::authorize::AuthorizationRequest;
 use shared::oauth::csrf;
-use shared::oauth::flow::{session_set_cookie, Next};
+use shared::oauth::error::append_query;
+use shared::oauth::flow::session_set_cookie;
 use shared::oauth::flow_error::PageError;
 use shared::oauth::second_factor::{CodeCheck, Enrolment, Offer, Removal};
 use shared::pages::language::{LanguageSwitch, PageLanguage};
@@ -80,11 +81,9 @@ impl App {
             .await
             .map_err(|error| self.error_page(&error, lang, switch(&error)))?;
         if !enrolled {
-            let location = format!(
-                "{}{TOTP_PATH}?request={sealed}",
-                self.flow.issuer().trim_end_matches('/')
-            );
-            return Ok(self.next_or_error(Ok(Next::Login(location)), lang, switch));
+            let page = format!("{}{TOTP_PATH}", self.flow.issuer().trim_end_matches('/'));
+            let location = append_query(&page, &[("request", sealed)]);
+            return Ok(self.see_other(&location, lang));
         }
         Ok(self.code_form(
             request,
@@ -412,8 +411,9 @@ impl App {
                     return self.recovery_codes(request, patient_id, &codes, back, &lang);
                 }
             }
+            let offer = field("enrolment");
             return self
-                .offered_again(request, &session, back, None, StatusCode::OK, &lang)
+                .offered_again(request, &session, offer, back, None, StatusCode::OK, &lang)
                 .await;
         }
         match field("action") {
@@ -473,14 +473,30 @@ impl App {
                     Enrolment::WrongCode => {
                         let status = StatusCode::UNAUTHORIZED;
                         let error = Some(mfa::WRONG_CODE);
-                        self.offered_again(request, &session, back, error, status, &lang)
-                            .await
+                        self.offered_again(
+                            request,
+                            &session,
+                            field("enrolment"),
+                            back,
+                            error,
+                            status,
+                            &lang,
+                        )
+                        .await
                     }
                     Enrolment::Locked { retry_after: s } => {
                         let status = StatusCode::TOO_MANY_REQUESTS;
                         let error = Some(mfa::TOO_MANY_CODES);
                         let mut response = self
-                            .offered_again(request, &session, back, error, status, &lang)
+                            .offered_again(
+                                request,
+                                &session,
+                                field("enrolment"),
+                                back,
+                                error,
+                                status,
+                                &lang,
+                            )
                             .await?;
                         retry_after(&mut response, s);
                         Ok(response)
@@ -500,18 +516,18 @@ impl App {
         }
     }
 
-    /// The offer the form carried, shown again; a fresh one if it is no longer good.
+    /// The offer the form carried (`sealed`), shown again; a fresh one if it is no longer good.
+    #[allow(clippy::too_many_arguments)]
     async fn offered_again(
         &self,
         request: &Request,
         session: &Session,
+        sealed: &str,
         back: &str,
         error: Option<&'static str>,
         status: StatusCode,
         lang: &PageLanguage,
     ) -> Result<Response<Body>, Early> {
-        let params = form(request).unwrap_or_default();
-        let sealed = params.get("enrolment").ok().flatten().unwrap_or("");
         let fail = |error: PageError| self.error_page(&error, lang, totp_switch(back));
         let email = self.email_of(session).await.map_err(fail)?;
         match self
