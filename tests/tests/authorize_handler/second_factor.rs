@@ -30,7 +30,7 @@ fn shown_codes(page: &Reply) -> Vec<String> {
         .find("id=\"recovery-codes\"")
         .expect("codes listed");
     let list = &page.body[list_start..page.body[list_start..].find("</ul>").unwrap() + list_start];
-    list.split("<code>")
+    list.split("<code class=\"secret\">")
         .skip(1)
         .map(|rest| rest[..rest.find("</code>").unwrap()].to_owned())
         .collect()
