@@ -2,6 +2,7 @@
 #   make run            serve every function on 127.0.0.1:$(PORT) with demo data (SQLite store)
 #   make run STORE=dynamodb   the same on DynamoDB + SES (moto on loopback, started and stopped here)
 #   make test           install the test tools, start moto, run fmt, clippy and every test
+#   make soak           16 patients for 2 minutes against make run's stack, then the store's invariants
 #   make deploy-build   one release build of the five functions for Lambda (arm64)
 #   make deploy         deploy-build + sam deploy (guided the first time, samconfig.toml afterwards)
 SHELL := /bin/bash
@@ -18,13 +19,14 @@ REQ := infra/requirements
 # One stamp per requirements file, named after its checksum: a changed file reinstalls.
 stamp = $(VENV)/.$(1)-$(shell cksum < $(REQ)/$(1).txt | cut -d' ' -f1)
 
-.PHONY: help run test bench lint clean-data deploy-build deploy \
+.PHONY: help run test soak bench lint clean-data deploy-build deploy \
 	run-tools emulator-tools deploy-tools test-tools
 
 help:
 	@echo "make run                serve everything on 127.0.0.1:$(PORT) with demo data (SQLite)"
 	@echo "make run STORE=dynamodb the same on DynamoDB and SES (moto on loopback)"
 	@echo "make test               fmt + clippy + every test (starts and stops moto itself)"
+	@echo "make soak               16 patients for 2 min against make run's stack; then the store's invariants"
 	@echo "make deploy-build       release arm64 build of the five functions, ready for SAM"
 	@echo "make deploy             deploy-build, then sam deploy (README, \"Deploying\")"
 	@echo "make bench              benchmarks: handler CPU + round trips, signing, cold starts"
@@ -56,6 +58,10 @@ run: run-tools $(if $(filter dynamodb,$(STORE)),emulator-tools)
 
 test: test-tools
 	@infra/scripts/test.sh
+
+# The same tools as make run (moto too for STORE=dynamodb).
+soak: run-tools $(if $(filter dynamodb,$(STORE)),emulator-tools)
+	@infra/scripts/soak.sh
 
 deploy-build: run-tools
 	@infra/scripts/deploy-build.sh

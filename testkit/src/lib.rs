@@ -13,6 +13,9 @@
 //! - [`api`]: a patient with a bearer token calling the resource API; reading responses.
 //! - [`catalog`]: the demo catalog; [`patients`]: stored patients.
 //! - [`ses`]: SES bounce and complaint notifications as SNS delivers them to a function.
+//! - [`stream`]: DynamoDB Stream batches of outbox records; [`mail`]: a mailer that records.
+//! - [`invariants`]: what must hold in a whole table after any load, faults and races (the soak
+//!   and the fault tests check it).
 //!
 //! Every test owns its data: each [`TestContext`] has its own folder, and seeded clients, patients
 //! and ids are random, so tests run in parallel without seeing each other. Set-up failures panic
@@ -22,11 +25,14 @@ pub mod api;
 pub mod catalog;
 pub mod context;
 pub mod events;
+pub mod invariants;
 pub mod jws;
+pub mod mail;
 pub mod oauth;
 pub mod patients;
 mod seed;
 pub mod ses;
+pub mod stream;
 pub mod tokens;
 
 pub use context::{portal_keys, TestContext, ISSUER};

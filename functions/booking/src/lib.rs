@@ -41,6 +41,9 @@ use shared::http::request::{self, Params};
 use shared::http::{response, ApiError, PathParams, Router};
 use shared::store::now_unix;
 
+/// Attempts of one inline ASAP dispatch (see [`App`]'s `notify`).
+const INLINE_DISPATCH_ATTEMPTS: u32 = 3;
+
 /// The routes this function serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -170,13 +173,18 @@ impl App {
     /// Builds the function around the shared init state; video links go to the configuration's
     /// video service (`PORTAL_VIDEO_BASE_URL`).
     pub fn new(context: Context) -> Self {
+        let mailer = shared::mail::from_config(&context.config);
+        Self::with_mailer(context, mailer)
+    }
+
+    /// Like [`App::new`], with the mailer of inline ASAP dispatch given (tests count what it sends).
+    pub fn with_mailer(context: Context, mailer: shared::mail::SharedMailer) -> Self {
         let service = BookingService::new(
             BookingRepo::new(context.store.clone()),
             context.keys.clone(),
             context.config.issuer_str(),
             VideoLinks::new(context.config.video_base_url.clone()),
         );
-        let mailer = shared::mail::from_config(&context.config);
         let notifier = (context.config.asap_dispatch == AsapDispatch::Inline)
             .then(|| Notifier::new(&context, mailer.clone()));
         Self {
@@ -190,13 +198,23 @@ impl App {
     }
 
     /// Inline ASAP dispatch (`PORTAL_ASAP_DISPATCH=inline`, the local default): the freed slot's
-    /// emails go out right after the commit, as the stream would deliver them when deployed. A
-    /// failure is logged, never turned into an error: the change is committed and its outbox
-    /// record stays.
+    /// emails go out right after the commit, as the stream would deliver them when deployed.
+    /// Locally nothing delivers the event again, so a failed dispatch is tried again at once, as
+    /// the stream would retry it (delivery records keep that from mailing twice). A failure is
+    /// logged, never turned into an error: the change is committed and its outbox record stays.
     async fn notify(&self, freed: Option<OutboxEvent>, now: i64) {
-        if let (Some(notifier), Some(event)) = (&self.notifier, freed) {
-            if let Err(error) = notifier.dispatch(&event, now).await {
-                tracing::warn!(event = %event.id, %error, "inline ASAP dispatch failed");
+        let (Some(notifier), Some(event)) = (&self.notifier, freed) else {
+            return;
+        };
+        for attempt in 1..=INLINE_DISPATCH_ATTEMPTS {
+            match notifier.dispatch(&event, now).await {
+                Ok(_) => return,
+                Err(error) if attempt == INLINE_DISPATCH_ATTEMPTS => {
+                    tracing::warn!(event = %event.id, %error, "inline ASAP dispatch failed");
+                }
+                Err(error) => {
+                    tracing::info!(event = %event.id, %error, attempt, "inline ASAP dispatch retried");
+                }
             }
         }
     }

@@ -16,6 +16,14 @@
 //! sent again after the lease, never lost. The claim's transaction also checks the daily limits
 //! and that the address is not suppressed ([`limits`]); a refused claim is recorded as final
 //! (`rate_limited`, `suppressed`).
+//!
+//! Store hiccups: the claim, its release and the final marks are each tried up to five times
+//! (within a second) while the store answers "unavailable". A claim carries its attempt's random
+//! mark, so a claim whose answer was lost (written, but the write looked failed) is recognised as
+//! this attempt's own when it is written again, instead of blocking its recipient for a whole
+//! lease. Once every email of the event is out, the outbox record is marked `dispatched_at` (the
+//! invariant checks of the soak and fault tests look for it; a dispatch of an event whose record
+//! is gone is not an error).
 
 use std::sync::Arc;
 
@@ -28,6 +36,7 @@ use crate::booking::schedule::{first_free, Slot};
 use crate::booking::subscriptions::Subscription;
 use crate::booking::{AppointmentId, BookingError, BookingRepo};
 use crate::boot::Context;
+use crate::crypto::random_id;
 use crate::domain::patient::{Patient, PatientId};
 use crate::keys::Keys;
 use crate::mail::{MailError, SharedMailer};
@@ -42,6 +51,19 @@ pub const CLAIM_LEASE_SECONDS: i64 = 15 * 60;
 
 /// How long a `sent` delivery record is kept (far beyond any stream retry).
 pub const SENT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+
+/// Attribute of an outbox record set once its event was dispatched.
+pub const DISPATCHED_AT: &str = "dispatched_at";
+
+/// Attribute of a delivery claim naming the attempt that wrote it.
+const ATTEMPT: &str = "attempt";
+
+/// Length of an attempt's random mark.
+const ATTEMPT_ID_LEN: usize = 16;
+
+/// Tries of one delivery-record write when the store is briefly unavailable: a claim or mark left
+/// unwritten (or unconfirmed) holds its recipient back for a whole claim lease.
+const WRITE_TRIES: u32 = 5;
 
 /// What one dispatch did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -110,12 +132,23 @@ impl Notifier {
         }
     }
 
-    /// Sends the emails `event` calls for that were not sent yet.
+    /// Sends the emails `event` calls for that were not sent yet, then marks its outbox record
+    /// dispatched (`dispatched_at`; the stream's filter passes only inserts, so the mark causes no
+    /// new delivery). An event whose record is gone is still dispatched.
     pub async fn dispatch(
         &self,
         event: &OutboxEvent,
         now: i64,
     ) -> Result<DispatchReport, NotifyError> {
+        let report = self.send_all(event, now).await?;
+        let (key, mark) = (event.key(), Update::default().set(DISPATCHED_AT, now));
+        match retried(|| self.store.update(&key, mark.clone(), Condition::Exists)).await {
+            Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(report),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn send_all(&self, event: &OutboxEvent, now: i64) -> Result<DispatchReport, NotifyError> {
         let mut report = DispatchReport::default();
         let catalog = match self.catalog.catalog().await {
             Ok(catalog) => catalog,
@@ -275,19 +308,21 @@ impl Notifier {
             Some(email) => Some(email.clone()),
             None => patient.map(|p| p.email.as_str().to_owned()),
         };
+        // The attempt's own mark: a claim whose answer was lost comes back as "taken" when it is
+        // written again, and this tells it apart from another attempt's claim.
+        let attempt = random_id(ATTEMPT_ID_LEN);
         let claim = Item::new(key.clone())
             .with("status", "sending")
             .with("claimed_at", now)
+            .with(ATTEMPT, attempt.as_str())
             .expiring_at(now + CLAIM_LEASE_SECONDS);
+        let mut writes = vec![Write::Put {
+            item: claim,
+            condition: Condition::NotExists,
+        }];
         let Some(recipient) = recipient else {
             // The account is gone: nothing to send, ever.
-            return match self
-                .claim(vec![Write::Put {
-                    item: claim,
-                    condition: Condition::NotExists,
-                }])
-                .await?
-            {
+            return match self.claim(writes, &attempt).await? {
                 Claim::Claimed => {
                     self.finish(&key, "no_recipient", now).await;
                     Ok(Delivery::NoRecipient)
@@ -296,16 +331,12 @@ impl Notifier {
                 Claim::Taken(delivery) => Ok(delivery),
             };
         };
-        let mut writes = vec![Write::Put {
-            item: claim,
-            condition: Condition::NotExists,
-        }];
         writes.extend(limits::notification(
             &recipient,
             &subscription.subscription_id,
             now,
         ));
-        match self.claim(writes).await? {
+        match self.claim(writes, &attempt).await? {
             Claim::Claimed => {}
             Claim::Taken(delivery) => return Ok(delivery),
             Claim::Limited => {
@@ -327,53 +358,57 @@ impl Notifier {
                 return Ok(Delivery::Suppressed);
             }
         }
-        let token = UnsubscribeToken {
-            patient_id: subscription.patient_id.clone(),
-            appointment_id: subscription.appointment_id.clone(),
-            subscription_id: subscription.subscription_id.clone(),
-            exp: subscription.starts_at,
-            locale: Some(locale),
-        }
-        .seal(&self.keys.current())
-        .ok_or_else(|| NotifyError::Render("sealing the unsubscribe token failed".into()))?;
-        let mail = Notification {
-            from: &self.from,
-            to: &recipient,
-            locale,
-            type_name: &kind.name,
-            category_name,
-            time_zone: kind.schedule.time_zone,
-            offered_start: offered.start,
-            current_start: subscription.starts_at,
-            issuer: &self.issuer,
-            unsubscribe_token: &token,
-            message_id: format!(
-                "asap.{}.{}@{}",
-                event.id,
-                subscription.appointment_id,
-                message_id_domain(&self.issuer)
-            ),
-            now,
-        }
-        .render()
-        .map_err(|e| NotifyError::Render(e.to_string()));
-        let sent = match mail {
-            Ok(mail) => self
-                .mailer
+        let sent = async {
+            let token = UnsubscribeToken {
+                patient_id: subscription.patient_id.clone(),
+                appointment_id: subscription.appointment_id.clone(),
+                subscription_id: subscription.subscription_id.clone(),
+                exp: subscription.starts_at,
+                locale: Some(locale),
+            }
+            .seal(&self.keys.current())
+            .ok_or_else(|| NotifyError::Render("sealing the unsubscribe token failed".into()))?;
+            let mail = Notification {
+                from: &self.from,
+                to: &recipient,
+                locale,
+                type_name: &kind.name,
+                category_name,
+                time_zone: kind.schedule.time_zone,
+                offered_start: offered.start,
+                current_start: subscription.starts_at,
+                issuer: &self.issuer,
+                unsubscribe_token: &token,
+                message_id: format!(
+                    "asap.{}.{}@{}",
+                    event.id,
+                    subscription.appointment_id,
+                    message_id_domain(&self.issuer)
+                ),
+                now,
+            }
+            .render()
+            .map_err(|e| NotifyError::Render(e.to_string()))?;
+            self.mailer
                 .send(&mail)
                 .await
-                .map_err(|cause| NotifyError::Mail { failed: 1, cause }),
-            Err(e) => Err(e),
-        };
+                .map_err(|cause| NotifyError::Mail { failed: 1, cause })
+        }
+        .await;
         match sent {
             Ok(()) => {
                 self.finish(&key, "sent", now).await;
                 Ok(Delivery::Sent)
             }
             Err(error) => {
-                // Not sent: free the claim so the redelivered event tries this recipient again.
-                if let Err(e) = self.store.delete(&key, Condition::None).await {
-                    tracing::warn!(error = %e, "releasing an ASAP delivery claim failed; it runs out after its lease");
+                // Not sent: free the claim (if it is still this attempt's) so the redelivered
+                // event tries this recipient again instead of waiting out the lease.
+                let own = Condition::Equals(ATTEMPT.into(), attempt.as_str().into());
+                match retried(|| self.store.delete(&key, own.clone())).await {
+                    Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "releasing an ASAP delivery claim failed; it runs out after its lease")
+                    }
                 }
                 Err(error)
             }
@@ -387,35 +422,43 @@ impl Notifier {
             .set("status", status)
             .set("finished_at", now)
             .expire_at(now + SENT_RETENTION_SECONDS);
-        if let Err(e) = self.store.update(key, update, Condition::Exists).await {
+        if let Err(e) = retried(|| self.store.update(key, update.clone(), Condition::Exists)).await
+        {
             tracing::error!(error = %e, "marking an ASAP delivery as {status} failed");
         }
     }
 
     /// Records a delivery that was not claimed (a limit or the suppression refused it) as final,
-    /// so a redelivery of the event does not try again.
+    /// so a redelivery of the event does not try again. Found already there (a resend whose
+    /// answer was lost, or a parallel attempt), it is final all the same.
     async fn finish_unsent(&self, key: &Key, status: &str, now: i64) {
         let record = Item::new(key.clone())
             .with("status", status)
             .with("finished_at", now)
             .expiring_at(now + SENT_RETENTION_SECONDS);
-        if let Err(e) = self.store.put(record, Condition::NotExists).await {
-            tracing::warn!(error = %e, "recording an ASAP delivery as {status} failed");
+        match retried(|| self.store.put(record.clone(), Condition::NotExists)).await {
+            Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => tracing::warn!(error = %e, "recording an ASAP delivery as {status} failed"),
         }
     }
 
     /// Claims a delivery with the transaction `writes` (the claim first, then the guards of
-    /// [`limits::notification`]).
-    async fn claim(&self, writes: Vec<Write>) -> Result<Claim, NotifyError> {
-        match self.store.transact(writes).await {
+    /// [`limits::notification`]), tried again while the store is unavailable. A claim found
+    /// carrying this `attempt`'s mark is this attempt's own, written by a try whose answer was
+    /// lost (with the limits it counted: one transaction).
+    async fn claim(&self, writes: Vec<Write>, attempt: &str) -> Result<Claim, NotifyError> {
+        match retried(|| self.store.transact(writes.clone())).await {
             Ok(()) => Ok(Claim::Claimed),
             Err(StoreError::TransactionFailed { index: 0, current }) => {
-                let finished = current
-                    .as_ref()
-                    .and_then(|item| item.get("status"))
-                    .and_then(|v| v.as_str())
-                    .is_some_and(|status| status != "sending");
-                if finished {
+                let field = |name| {
+                    current
+                        .as_ref()
+                        .and_then(|item| item.get(name))
+                        .and_then(|v| v.as_str())
+                };
+                if field(ATTEMPT) == Some(attempt) {
+                    Ok(Claim::Claimed)
+                } else if field("status").is_some_and(|status| status != "sending") {
                     Ok(Claim::Taken(Delivery::AlreadySent))
                 } else {
                     Err(NotifyError::InFlight)
@@ -436,6 +479,27 @@ impl Notifier {
             Ok(patient) => Ok(patient),
             Err(crate::repo::RepoError::Store(e)) => Err(e.into()),
             Err(other) => Err(NotifyError::Catalog(other.to_string())),
+        }
+    }
+}
+
+/// Runs a write again (up to [`WRITE_TRIES`] in all, with a short pause) while the store answers
+/// "unavailable". Only for writes that are safe to repeat: the same claim (its attempt mark
+/// recognises a claim of its own whose answer was lost) or the same final mark.
+async fn retried<T, F, Fut>(mut write: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut tries = 1;
+    loop {
+        match write().await {
+            Err(StoreError::Unavailable(cause)) if tries < WRITE_TRIES => {
+                tracing::debug!(%cause, tries, "ASAP delivery write retried");
+                tokio::time::sleep(std::time::Duration::from_millis(25 << tries.min(4))).await;
+                tries += 1;
+            }
+            other => return other,
         }
     }
 }

@@ -168,7 +168,7 @@ impl AsapService {
             Ok(updated) => Ok(UnsubscribeOutcome::Unsubscribed(Box::new(updated))),
             // Changed between the read and the write (a parallel click, a reschedule): the
             // subscription this link named is no longer the live one.
-            Err(BookingError::Conflict { .. }) => Ok(UnsubscribeOutcome::AlreadyEnded),
+            Err(BookingError::AppointmentChanged { .. }) => Ok(UnsubscribeOutcome::AlreadyEnded),
             Err(other) => Err(other),
         }
     }

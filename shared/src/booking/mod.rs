@@ -45,7 +45,7 @@ pub use service::BookingService;
 
 use crate::http::ApiError;
 use crate::repo::RepoError;
-use crate::store::StoreError;
+use crate::store::{Item, StoreError};
 
 /// What a booking operation can fail with; [`ApiError`] maps each to its response.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +86,16 @@ pub enum BookingError {
         code: &'static str,
         /// Human explanation.
         description: String,
+    },
+    /// 409 `appointment_changed`: the appointment changed between the read a change started
+    /// from and its write.
+    #[error(
+        "the appointment was changed by another request at the same time; reload it and try again"
+    )]
+    AppointmentChanged {
+        /// The appointment's item as the failed write found it, when the store returned it
+        /// (read it with [`repo::appointment_from_item`]).
+        current: Option<Box<Item>>,
     },
     /// 412 `precondition_failed`: the `If-Match` tag is not the appointment's current one.
     #[error("{0}")]
@@ -142,6 +152,10 @@ impl From<BookingError> for ApiError {
             BookingError::Conflict { code, description } => {
                 ApiError::Conflict { code, description }
             }
+            BookingError::AppointmentChanged { .. } => ApiError::Conflict {
+                code: "appointment_changed",
+                description,
+            },
             BookingError::PreconditionFailed(_) => ApiError::PreconditionFailed(description),
             BookingError::IdempotencyMismatch => ApiError::Unprocessable {
                 code: "idempotency_key_reused",

@@ -8,6 +8,7 @@
 //! Records expire after [`RETENTION_SECONDS`]; the expiry deletes are not inserts, so the stream
 //! filter drops them.
 
+use super::appointments::Appointment;
 use super::schedule::Slot;
 use crate::crypto::random_id;
 use crate::domain::patient::PatientId;
@@ -34,7 +35,8 @@ pub enum OutboxKind {
 /// One outbox event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxEvent {
-    /// Random id; names the delivery records, so a redelivered event sends nothing twice.
+    /// Unique id (random, or derived from the change for [`OutboxEvent::slot_left`]); names the
+    /// delivery records, so a redelivered event sends nothing twice.
     pub id: String,
     /// The appointment type whose capacity grew.
     pub type_id: i64,
@@ -58,6 +60,23 @@ impl OutboxEvent {
         }
     }
 
+    /// The slot `appointment` leaves when the change from its current revision (a cancellation,
+    /// or a reschedule away) commits. The id is derived from the appointment and that revision:
+    /// only one change can ever leave a revision, and a retry of a change whose answer was lost
+    /// names the very same event again, so it can be dispatched again without mailing twice (its
+    /// delivery records are keyed by the event).
+    pub fn slot_left(type_id: i64, appointment: &Appointment, now: i64) -> Self {
+        Self {
+            id: format!("{}-{}", appointment.id, appointment.revision),
+            type_id,
+            kind: OutboxKind::SlotFreed {
+                slot: appointment.slot(),
+                freed_by: Some(appointment.patient_id.clone()),
+            },
+            created_at: now,
+        }
+    }
+
     /// Capacity added to a type by a catalog change.
     pub fn capacity_added(type_id: i64, now: i64) -> Self {
         Self {
@@ -73,7 +92,7 @@ impl OutboxEvent {
         layout::outbox_event(&self.id)
     }
 
-    /// The write that records the event (a new item: ids are random).
+    /// The write that records the event (a new item: ids are unique).
     pub fn write(&self) -> Write {
         let mut item = Item::new(self.key())
             .with("type_id", self.type_id)

@@ -414,7 +414,7 @@ impl BookingRepo {
     ) -> Result<Option<Appointment>, BookingError> {
         match self.store.get(&appointment_key(patient_id, id)).await? {
             None => Ok(None),
-            Some(item) => Ok(Some(read_appointment(&item)?)),
+            Some(item) => Ok(Some(appointment_from_item(&item)?)),
         }
     }
 
@@ -441,14 +441,16 @@ impl BookingRepo {
         let appointments = page
             .items
             .iter()
-            .map(read_appointment)
+            .map(appointment_from_item)
             .collect::<Result<Vec<_>, _>>()?;
         Ok((appointments, page.next.map(|c| c.encode())))
     }
 
-    /// Moves a booked appointment to `slot` in ONE transaction: claim the new slot (below
-    /// `capacity`), release the old one, update the appointment only if it is still booked at the
-    /// start it was read with, so of two racing reschedules exactly one wins.
+    /// Moves a booked appointment to `slot` in ONE transaction: update the appointment only if it
+    /// is still booked at the start and revision it was read with (so of two racing reschedules
+    /// exactly one wins), claim the new slot (below `capacity`), release the old one. Fails with
+    /// [`BookingError::AppointmentChanged`] (carrying the appointment as it is now) or
+    /// [`BookingError::SlotUnavailable`].
     /// A subscribed appointment's index entry moves with it; `freed`, if given, is the outbox
     /// record of the slot it leaves, written in the same transaction.
     pub async fn reschedule(
@@ -469,14 +471,17 @@ impl BookingRepo {
                 slot.start,
                 &current.id,
             ));
+        // The appointment's guard comes first: when a change from an outdated copy also meets a
+        // full slot (a retry of this very reschedule after a lost answer holds the slot itself),
+        // the answer is about the copy, which is what the caller must act on.
         let mut writes = vec![
-            claim(current.type_id, slot, capacity),
-            release(current),
             Write::Update {
                 key: appointment_key(&current.patient_id, &current.id),
                 update,
                 condition: unchanged(current),
             },
+            claim(current.type_id, slot, capacity),
+            release(current),
         ];
         if let (true, Some(subscription), Some(since)) = (
             current.asap_opt_in,
@@ -501,10 +506,11 @@ impl BookingRepo {
                 audit::trail::committed();
                 Ok(())
             }
-            Err(StoreError::TransactionFailed { index: 0, .. }) => {
+            Err(StoreError::TransactionFailed { index: 1, .. }) => {
                 Err(BookingError::SlotUnavailable)
             }
-            Err(StoreError::TransactionFailed { .. }) => Err(changed()),
+            Err(StoreError::TransactionFailed { index: 0, current }) => Err(changed(current)),
+            Err(StoreError::TransactionFailed { .. }) => Err(changed(None)),
             Err(other) => Err(other.into()),
         }
     }
@@ -543,7 +549,8 @@ impl BookingRepo {
                 audit::trail::committed();
                 Ok(())
             }
-            Err(StoreError::TransactionFailed { .. }) => Err(changed()),
+            Err(StoreError::TransactionFailed { index: 0, current }) => Err(changed(current)),
+            Err(StoreError::TransactionFailed { .. }) => Err(changed(None)),
             Err(other) => Err(other.into()),
         }
     }
@@ -615,7 +622,7 @@ impl BookingRepo {
                 audit::trail::committed();
                 Ok(updated)
             }
-            Err(StoreError::TransactionFailed { index: 0, .. }) => Err(changed()),
+            Err(StoreError::TransactionFailed { index: 0, current }) => Err(changed(current)),
             Err(other) => Err(other.into()),
         }
     }
@@ -654,11 +661,10 @@ fn adds_capacity(old: &AppointmentType, new: &AppointmentType) -> bool {
             .any(|i| !old.insurance_ids.contains(i))
 }
 
-fn changed() -> BookingError {
-    BookingError::Conflict {
-        code: "appointment_changed",
-        description: "the appointment was changed by another request at the same time; reload it and try again".into(),
-    }
+/// The appointment was not at the state a change was guarded on; `current` is what the store
+/// found instead (read from the failed condition, no extra round trip), when it is readable.
+fn changed(current: Option<Box<Item>>) -> BookingError {
+    BookingError::AppointmentChanged { current }
 }
 
 /// The appointment is still booked, at the start it was read with, and (for records that carry
@@ -739,7 +745,8 @@ fn appointment_item(a: &Appointment) -> Item {
     item
 }
 
-fn read_appointment(item: &Item) -> Result<Appointment, BookingError> {
+/// Reads an appointment item (as stored by this repository).
+pub fn appointment_from_item(item: &Item) -> Result<Appointment, BookingError> {
     let corrupt = |what: &str| BookingError::Internal(format!("appointment {}: {what}", item.key));
     let status = AppointmentStatus::parse(item.string("status")?)
         .ok_or_else(|| corrupt("unknown status"))?;

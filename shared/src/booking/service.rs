@@ -14,7 +14,7 @@ use super::availability::{
 use super::catalog::{AppointmentType, Catalog};
 use super::etag::{AppointmentTag, IfMatch};
 use super::outbox::OutboxEvent;
-use super::repo::{BookOutcome, BookingRepo, Idempotency};
+use super::repo::{appointment_from_item, BookOutcome, BookingRepo, Idempotency};
 use super::schedule::{first_free, Slot};
 use super::subscriptions::SUBSCRIPTION_ID_LEN;
 use super::video::{VideoLink, VideoLinks, VideoVerification};
@@ -396,8 +396,10 @@ impl BookingService {
 
     /// Moves the appointment to the availability: one read (none with a current `If-Match` tag),
     /// then ONE transaction. Refused (409) when cancelled or inside the cancellation notice period;
-    /// 412 when `if_match` names an outdated revision. When the type has an ASAP list, the same
-    /// transaction records the freed slot in the outbox; the event is returned for inline dispatch.
+    /// 412 when `if_match` names an outdated revision, unless the appointment is already exactly
+    /// what this change makes of that revision (a resend after a lost answer: answered 200 again).
+    /// When the type has an ASAP list, the same transaction records the freed slot in the outbox;
+    /// the event is returned for inline dispatch.
     pub async fn reschedule(
         &self,
         patient_id: &PatientId,
@@ -451,8 +453,15 @@ impl BookingService {
         }
         let freed = kind
             .asap_notifications_enabled
-            .then(|| OutboxEvent::slot_freed(kind.id, current.slot(), patient_id, now));
-        self.repo
+            .then(|| OutboxEvent::slot_left(kind.id, &current, now));
+        let moved = Appointment {
+            starts_at: token.starts_at,
+            ends_at: token.ends_at,
+            revision: current.revision + 1,
+            ..current.clone()
+        };
+        let written = self
+            .repo
             .reschedule(
                 &current,
                 token.slot(),
@@ -460,20 +469,27 @@ impl BookingService {
                 now,
                 freed.as_ref(),
             )
-            .await
-            .map_err(|e| outdated_if(tagged, e))?;
-        let moved = Appointment {
-            starts_at: token.starts_at,
-            ends_at: token.ends_at,
-            revision: current.revision + 1,
-            ..current
-        };
-        Ok((moved, freed))
+            .await;
+        match written {
+            Ok(()) => Ok((moved, freed)),
+            Err(error) => {
+                // A resend of this very change is answered as the first one was, and its freed
+                // slot is dispatched again (its delivery records keep that from mailing twice).
+                let live = already_applied(tagged, error, |live| {
+                    live.status == AppointmentStatus::Booked
+                        && live.slot() == moved.slot()
+                        && live.revision == moved.revision
+                })?;
+                Ok((live, freed))
+            }
+        }
     }
 
     /// Cancels the appointment and frees its slot: one read (none with a current `If-Match` tag),
     /// then ONE transaction, which also records the freed slot in the outbox when the type has an
-    /// ASAP list (returned for inline dispatch). 412 when `if_match` names an outdated revision.
+    /// ASAP list (returned for inline dispatch). 412 when `if_match` names an outdated revision,
+    /// unless that revision is exactly the one this cancellation left (a resend after a lost
+    /// answer, answered as the first one was).
     pub async fn cancel(
         &self,
         patient_id: &PatientId,
@@ -496,9 +512,16 @@ impl BookingService {
         let (current, tagged) = self
             .to_change(patient_id, id, if_match, now, "cancelled")
             .await?;
-        self.release(&current, now)
-            .await
-            .map_err(|e| outdated_if(tagged, e))
+        let freed = self.freed_by(&current, now).await?;
+        if let Err(error) = self.repo.cancel(&current, now, freed.as_ref()).await {
+            // A resend of this very cancellation is answered as the first one was (see above).
+            already_applied(tagged, error, |live| {
+                live.status == AppointmentStatus::Cancelled
+                    && live.slot() == current.slot()
+                    && live.revision == current.revision + 1
+            })?;
+        }
+        Ok(freed)
     }
 
     /// Cancels an upcoming booked appointment of an account being deleted (GDPR Art. 17): like
@@ -511,26 +534,29 @@ impl BookingService {
         current: &Appointment,
         now: i64,
     ) -> Result<Option<OutboxEvent>, BookingError> {
-        let result = self.release(current, now).await;
+        let result = async {
+            let freed = self.freed_by(current, now).await?;
+            self.repo.cancel(current, now, freed.as_ref()).await?;
+            Ok(freed)
+        }
+        .await;
         count_outcome(&result, Some(Counter::Cancels));
         result
     }
 
-    /// Cancels `current` in one transaction, with the outbox record of its slot when its type
-    /// has an ASAP list.
-    async fn release(
+    /// The outbox record of `current`'s slot when it is cancelled at `now`, if its type has an
+    /// ASAP list.
+    async fn freed_by(
         &self,
         current: &Appointment,
         now: i64,
     ) -> Result<Option<OutboxEvent>, BookingError> {
         let catalog = self.repo.catalog().await?;
-        let freed = catalog
+        Ok(catalog
             .types
             .get(&current.type_id)
             .filter(|kind| kind.asap_notifications_enabled)
-            .map(|kind| OutboxEvent::slot_freed(kind.id, current.slot(), &current.patient_id, now));
-        self.repo.cancel(current, now, freed.as_ref()).await?;
-        Ok(freed)
+            .map(|kind| OutboxEvent::slot_left(kind.id, current, now)))
     }
 
     /// Opens an availability id, with the keys reloaded first if it names a key this instance
@@ -644,15 +670,22 @@ fn outdated() -> BookingError {
     )
 }
 
-/// A write from an `If-Match` copy that failed because the appointment changed is a failed
-/// precondition (412), not a conflict (409).
-fn outdated_if(tagged: bool, error: BookingError) -> BookingError {
+/// What a change that failed with `error` answers. Sent with an `If-Match` tag, a change whose
+/// guard failed because the appointment is already exactly what this change makes of that tagged
+/// revision (`is_result`) was applied before: the request is a resend after a lost answer (or a
+/// compatible change by another client), and RFC 9110 §13.1.1 lets it succeed with the current
+/// state. Any other change since the tag is a failed precondition (412, not 409).
+fn already_applied(
+    tagged: bool,
+    error: BookingError,
+    is_result: impl FnOnce(&Appointment) -> bool,
+) -> Result<Appointment, BookingError> {
     match error {
-        BookingError::Conflict {
-            code: "appointment_changed",
-            ..
-        } if tagged => outdated(),
-        other => other,
+        BookingError::AppointmentChanged { current } if tagged => current
+            .and_then(|item| appointment_from_item(&item).ok())
+            .filter(is_result)
+            .ok_or_else(outdated),
+        other => Err(other),
     }
 }
 

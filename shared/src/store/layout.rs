@@ -28,8 +28,8 @@
 //! | booking limit | `PATIENT#{patient_id}` | `LIMIT#{type_id}` | `active` (count), `a_{appointment_id}` = start per counted upcoming appointment | booking (book, reschedule, cancel: in their transactions) | booking (a failed booking's condition returns it) | a year after its last write (past every entry) |
 //! | idempotency record | `IDEMP#{patient_id}#{client_id}#{sha256(Idempotency-Key)}` | `IDEMP` | `body_hash`, `appointment_id` | booking (with the booking, one transaction) | booking (replay) | after 24 h |
 //! | ASAP subscription | `ASAP#{type_id}` | `{start}#{appointment_id}` | `patient_id`, `appointment_id`, `subscription_id`, `since`, `insurance_id`, `starts_at`, `email` | booking and asap, with the appointment in one transaction | asap (notifier: one range query) | when the appointment starts |
-//! | outbox record | `OUTBOX#{event_id}` | `EVENT` | `kind` (`slot_freed`, `capacity_added`), `type_id`, `starts_at`, `ends_at`, `freed_by`, `created_at` | booking (reschedule, cancel), portal-admin (catalog load), in the change's transaction | asap (the table's stream, filtered on this prefix in `template.yaml`; inline locally) | after 7 days |
-//! | ASAP delivery | `ASAPMAIL#{event_id}` | `APPT#{appointment_id}` | `status` (`sending`, `sent`, `no_recipient`, `rate_limited`, `suppressed`), `claimed_at`, `finished_at` | asap (claim, then mark) | asap | after the 15 min claim lease, or 30 days once final |
+//! | outbox record | `OUTBOX#{event_id}` | `EVENT` | `kind` (`slot_freed`, `capacity_added`), `type_id`, `starts_at`, `ends_at`, `freed_by`, `created_at`, `dispatched_at` | booking (reschedule, cancel), portal-admin (catalog load), in the change's transaction; asap (`dispatched_at`, once every email of the event is out) | asap (the table's stream, filtered on this prefix in `template.yaml`; inline locally) | after 7 days |
+//! | ASAP delivery | `ASAPMAIL#{event_id}` | `APPT#{appointment_id}` | `status` (`sending`, `sent`, `no_recipient`, `rate_limited`, `suppressed`), `claimed_at`, `attempt` (the claiming attempt's random mark), `finished_at` | asap (claim, then mark) | asap | after the 15 min claim lease, or 30 days once final |
 //! | mail rate counter per address | `MAILTO#{sha256(address, ASCII lowercased)}` | `CONFIRM#{day}` or `ASAP#{day}` | `sent` | booking, asap (in the transaction that claims a mail, guarded by the day's limit) | the same guard | 2 days after the day |
 //! | "this wasn't me" block | `MAILTO#{sha256(address)}` | `NOT_ME` | `at` | asap (confirmation page) | booking, asap (guard of confirmation mails) | after 30 days |
 //! | mail suppression | `MAILTO#{sha256(address)}` | `SUPPRESSED` | `reason` (`bounce`, `complaint`), `at` | asap (SES bounce and complaint notifications, through SNS) | booking, asap (guard of confirmation mails and notifications) | never |
@@ -465,6 +465,122 @@ pub fn access_records_since(patient_id: &str, since_ms: i64, limit: u32) -> Quer
         .descending()
 }
 
+/// Which item family a key belongs to, with the ids its key names: the reading side of the
+/// constructors above, for tools that walk a whole table (the invariant checks of the soak and
+/// fault tests). Only the families those tools need are told apart; every other key is
+/// [`Family::Other`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family<'k> {
+    /// [`catalog`].
+    Catalog,
+    /// [`slot_counter`]: the type and the slot start.
+    SlotCounter {
+        /// Appointment type.
+        type_id: i64,
+        /// Slot start, unix seconds.
+        start: i64,
+    },
+    /// [`appointment`]: the patient and the appointment.
+    Appointment {
+        /// The patient id.
+        patient_id: &'k str,
+        /// The appointment id.
+        appointment_id: &'k str,
+    },
+    /// [`booking_limit`]: the patient and the type.
+    BookingLimit {
+        /// The patient id.
+        patient_id: &'k str,
+        /// Appointment type.
+        type_id: i64,
+    },
+    /// [`idempotency`].
+    Idempotency,
+    /// [`subscription`]: the type, the appointment's start and the appointment.
+    Subscription {
+        /// Appointment type.
+        type_id: i64,
+        /// The appointment's start, unix seconds.
+        start: i64,
+        /// The appointment id.
+        appointment_id: &'k str,
+    },
+    /// [`outbox_event`].
+    OutboxEvent {
+        /// The event id.
+        event_id: &'k str,
+    },
+    /// [`delivery`].
+    Delivery {
+        /// The outbox event.
+        event_id: &'k str,
+        /// The subscribed appointment.
+        appointment_id: &'k str,
+    },
+    /// [`grant`].
+    Grant {
+        /// The grant id.
+        grant_id: &'k str,
+    },
+    /// Any other item.
+    Other,
+}
+
+/// The family of the item at `key` (see [`Family`]).
+pub fn family(key: &Key) -> Family<'_> {
+    let (pk, sk) = (key.pk.as_str(), key.sk.as_str());
+    if key == &catalog() {
+        Family::Catalog
+    } else if let Some(type_id) = pk.strip_prefix("SLOTS#").and_then(|t| t.parse().ok()) {
+        match sk.parse() {
+            Ok(start) => Family::SlotCounter { type_id, start },
+            Err(_) => Family::Other,
+        }
+    } else if let (Some(patient_id), Some(appointment_id)) =
+        (pk.strip_prefix("PATIENT#"), sk.strip_prefix("APPT#"))
+    {
+        Family::Appointment {
+            patient_id,
+            appointment_id,
+        }
+    } else if let (Some(patient_id), Some(type_id)) = (
+        pk.strip_prefix("PATIENT#"),
+        sk.strip_prefix("LIMIT#").and_then(|t| t.parse().ok()),
+    ) {
+        Family::BookingLimit {
+            patient_id,
+            type_id,
+        }
+    } else if pk.starts_with("IDEMP#") && sk == "IDEMP" {
+        Family::Idempotency
+    } else if let Some(type_id) = pk.strip_prefix("ASAP#").and_then(|t| t.parse().ok()) {
+        match sk
+            .split_once('#')
+            .and_then(|(start, id)| Some((start.parse().ok()?, id)))
+        {
+            Some((start, appointment_id)) => Family::Subscription {
+                type_id,
+                start,
+                appointment_id,
+            },
+            None => Family::Other,
+        }
+    } else if let (Some(event_id), "EVENT") = (outbox_event_id(key), sk) {
+        Family::OutboxEvent { event_id }
+    } else if let (Some(event_id), Some(appointment_id)) =
+        (pk.strip_prefix("ASAPMAIL#"), sk.strip_prefix("APPT#"))
+    {
+        Family::Delivery {
+            event_id,
+            appointment_id,
+        }
+    } else if let (Some(grant_id), "GRANT") = (pk.strip_prefix("GRANT#"), sk) {
+        Family::Grant { grant_id }
+    } else {
+        Family::Other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -724,6 +840,62 @@ mod tests {
             ours,
             "docs/architecture.md's item table differs from shared/src/store/layout.rs's"
         );
+    }
+
+    #[test]
+    fn every_constructed_key_is_recognised_as_its_family() {
+        assert_eq!(family(&catalog()), Family::Catalog);
+        assert_eq!(
+            family(&slot_counter(198, 1_800_000_000)),
+            Family::SlotCounter {
+                type_id: 198,
+                start: 1_800_000_000
+            }
+        );
+        assert_eq!(
+            family(&appointment("p1", "a1")),
+            Family::Appointment {
+                patient_id: "p1",
+                appointment_id: "a1"
+            }
+        );
+        assert_eq!(family(&idempotency("p1", "c1", "k#1")), Family::Idempotency);
+        assert_eq!(
+            family(&subscription(198, 42, "a1")),
+            Family::Subscription {
+                type_id: 198,
+                start: 42,
+                appointment_id: "a1"
+            }
+        );
+        assert_eq!(
+            family(&outbox_event("e1")),
+            Family::OutboxEvent { event_id: "e1" }
+        );
+        assert_eq!(
+            family(&delivery("e1", "a1")),
+            Family::Delivery {
+                event_id: "e1",
+                appointment_id: "a1"
+            }
+        );
+        assert_eq!(
+            family(&booking_limit("p1", 198)),
+            Family::BookingLimit {
+                patient_id: "p1",
+                type_id: 198
+            }
+        );
+        assert_eq!(family(&grant("g1")), Family::Grant { grant_id: "g1" });
+        for other in [
+            patient_profile("p1"),
+            client("c1"),
+            session("s"),
+            Key::new("SLOTS#x", "1"),
+            Key::new("ASAP#198", "nonsense"),
+        ] {
+            assert_eq!(family(&other), Family::Other, "{other}");
+        }
     }
 
     #[test]

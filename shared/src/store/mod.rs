@@ -13,6 +13,7 @@
 
 pub mod counting;
 pub mod dynamo;
+pub mod faults;
 pub mod layout;
 pub mod observed;
 pub mod sqlite;
@@ -27,6 +28,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 pub use counting::CountingStore;
+pub use faults::FaultStore;
 
 /// Attribute names the adapters use for keys, expiry and the index; domain attributes may not use them.
 pub const RESERVED_ATTRIBUTES: [&str; 5] = ["pk", "sk", "ttl", "gsi1pk", "gsi1sk"];
@@ -594,7 +596,8 @@ impl StoreError {
     }
 }
 
-/// The storage port. Implemented by the SQLite and DynamoDB adapters and by [`CountingStore`].
+/// The storage port. Implemented by the SQLite and DynamoDB adapters and by the wrappers
+/// [`CountingStore`] and [`FaultStore`].
 /// Every method is one round trip to the store.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

@@ -3,50 +3,11 @@
 use shared::booking::schedule::Slot;
 use shared::booking::{BookingRepo, OutboxEvent};
 use shared::domain::patient::PatientId;
-use shared::store::{now_unix, Item, Value as StoreValue, Write};
+use shared::store::{now_unix, Write};
 use testkit::catalog::demo_text;
+use testkit::stream::{image, record};
 
 use super::*;
-
-/// An item as DynamoDB JSON, the way a stream record's `NewImage` carries what the DynamoDB
-/// adapter wrote (`pk`, `sk`, `ttl`, attributes at the top level).
-fn image(item: &Item) -> Value {
-    let mut image = serde_json::Map::new();
-    image.insert("pk".into(), json!({ "S": item.key.pk }));
-    image.insert("sk".into(), json!({ "S": item.key.sk }));
-    if let Some(ttl) = item.expires_at {
-        image.insert("ttl".into(), json!({ "N": ttl.to_string() }));
-    }
-    for (name, value) in &item.attrs {
-        let value = match value {
-            StoreValue::S(s) => json!({ "S": s }),
-            StoreValue::N(n) => json!({ "N": n.to_string() }),
-            StoreValue::Bool(b) => json!({ "BOOL": b }),
-            other => panic!("unexpected {other:?}"),
-        };
-        image.insert(name.clone(), value);
-    }
-    Value::Object(image)
-}
-
-fn record(sequence: &str, event_name: &str, new_image: Value) -> Value {
-    json!({
-        "eventID": format!("evt-{sequence}"),
-        "eventName": event_name,
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "dynamodb": {
-            "ApproximateCreationDateTime": 1_796_000_000,
-            "Keys": { "pk": new_image["pk"], "sk": new_image["sk"] },
-            "NewImage": new_image,
-            "SequenceNumber": sequence,
-            "SizeBytes": 312,
-            "StreamViewType": "NEW_AND_OLD_IMAGES"
-        },
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/portal/stream/2026-11-30T00:00:00.000"
-    })
-}
 
 fn outbox_image(event: &OutboxEvent) -> Value {
     let Write::Put { item, .. } = event.write() else {

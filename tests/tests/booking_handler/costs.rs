@@ -285,10 +285,7 @@ async fn a_tag_taken_before_an_asap_subscription_is_outdated_after_it() {
     assert!(
         matches!(
             stale,
-            shared::booking::BookingError::Conflict {
-                code: "appointment_changed",
-                ..
-            }
+            shared::booking::BookingError::AppointmentChanged { current: Some(_) }
         ),
         "{stale:?}"
     );

@@ -136,6 +136,38 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Every live item of the table, in no particular order (a strongly consistent, paginated
+    /// Scan; not a point-in-time snapshot while others write). For tools and the invariant checks
+    /// of the fault tests; never on a request path.
+    pub async fn snapshot(&self) -> Result<Vec<Item>, StoreError> {
+        let now = now_unix();
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|err| self.error("Scan", &err))?;
+            for attributes in out.items.unwrap_or_default() {
+                let item = item_from_attributes(attributes)?;
+                if !item.is_expired(now) {
+                    items.push(item);
+                }
+            }
+            match out.last_evaluated_key.filter(|key| !key.is_empty()) {
+                Some(key) => start = Some(key),
+                None => return Ok(items),
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Store for DynamoStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {

@@ -485,6 +485,29 @@ fn page_sql(query: &Query, now: i64) -> Result<(String, Vec<SqlValue>), StoreErr
     Ok((sql, args))
 }
 
+impl SqliteStore {
+    /// Every live item of the database, in key order, read in one statement (so one consistent
+    /// snapshot, even while other processes write). For tools and the invariant checks of the
+    /// soak and fault tests; never on a request path.
+    pub async fn snapshot(&self) -> Result<Vec<Item>, StoreError> {
+        let now = now_unix();
+        self.run(move |conn| {
+            conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM items WHERE expires_at IS NULL OR expires_at > ?1 ORDER BY pk, sk"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map([now], RawRow::read)?
+                    .collect::<rusqlite::Result<Vec<RawRow>>>()
+            })
+            .map_err(sql_error)?
+            .into_iter()
+            .map(RawRow::into_item)
+            .collect()
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
