@@ -259,7 +259,7 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
 /// email-change link page, and the pages after it.
 fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
     use shared::account::apps::ConnectedApp;
-    use shared::account::console::Overview;
+    use shared::account::overview::Overview;
     use shared::account::Rejected;
     use shared::audit::AccessRecord;
     use shared::domain::client::ClientId;

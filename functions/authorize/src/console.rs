@@ -11,8 +11,8 @@
 
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::account::console::Overview;
 use shared::account::link::LinkKind;
+use shared::account::overview::Overview;
 use shared::account::settings::ProfileForm;
 use shared::account::Rejected;
 use shared::domain::client::ClientId;

@@ -11,16 +11,28 @@ use std::collections::{BTreeMap, HashMap};
 
 use futures_util::future::try_join_all;
 
-// Defined beside the account page's overview that lists them, so that module needs nothing of
-// this one.
 use super::console::AccountConsole;
-pub use super::console::ConnectedApp;
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::oauth::flow_error::PageError;
 use crate::repo::{ConsentRecord, Grant};
 use crate::scope::Scopes;
 use crate::store::now_unix;
+
+/// One app with access to the patient's account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectedApp {
+    /// The client.
+    pub client_id: ClientId,
+    /// Its registered name (its id if it no longer exists).
+    pub name: String,
+    /// What it may do: the remembered consent and what its live grants hold.
+    pub scopes: Scopes,
+    /// When the patient first allowed it what it holds now (unix seconds), if known.
+    pub granted_at: Option<i64>,
+    /// When it last refreshed its access (unix seconds), if ever.
+    pub last_used_at: Option<i64>,
+}
 
 /// The apps of `consents` and `grants` (one patient's) at `now`, without names yet: live grants
 /// and consents that still allow something, by client.

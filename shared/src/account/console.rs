@@ -1,4 +1,5 @@
-//! The account console's state and the rules every one of its actions shares.
+//! The account console's state and the rules every one of its actions shares (what the page
+//! shows is [`super::overview`]).
 //!
 //! - Who: the patient the session cookie names, with a session started at most
 //!   [`FRESH_SESSION_SECS`] ago. The page shows health-adjacent personal data and every form on
@@ -9,11 +10,10 @@
 //!   session cannot be used to guess the password.
 //! - Every query is keyed by the session's patient: nothing another patient owns can be reached.
 
-use crate::audit::{AccessRecord, AuditLog};
+use crate::audit::AuditLog;
 use crate::booking::video::VideoLinks;
 use crate::booking::{BookingRepo, BookingService};
 use crate::boot::Context;
-use crate::domain::client::ClientId;
 use crate::domain::password::{verify_dummy, verify_password};
 use crate::domain::patient::Patient;
 use crate::metrics::{self, Counter};
@@ -22,17 +22,10 @@ use crate::repo::{
     Attempt, ClientRepo, ConsentRepo, Credentials, GrantRepo, PatientRepo, SecondFactorRepo,
     Session, SessionRepo, ThrottleRepo,
 };
-use crate::scope::Scopes;
 use crate::store::now_unix;
 
 /// How long after entering the password a session may use the account page.
 pub const FRESH_SESSION_SECS: i64 = 30 * 60;
-
-/// How far back the page lists apps' access to the patient's data.
-pub const RECENT_ACCESS_SECS: i64 = 30 * 24 * 60 * 60;
-
-/// How many access records the page lists at most.
-pub const RECENT_ACCESS_LIMIT: usize = 20;
 
 /// Why a form was not acted on: the form field at fault and the catalog message telling the
 /// patient what to do.
@@ -53,34 +46,6 @@ impl Rejected {
 
 /// The outcome of a form: done, or refused with a reason for the patient.
 pub type FormResult<T> = Result<Result<T, Rejected>, PageError>;
-
-/// One app with access to the patient's account.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConnectedApp {
-    /// The client.
-    pub client_id: ClientId,
-    /// Its registered name (its id if it no longer exists).
-    pub name: String,
-    /// What it may do: the remembered consent and what its live grants hold.
-    pub scopes: Scopes,
-    /// When the patient first allowed it what it holds now (unix seconds), if known.
-    pub granted_at: Option<i64>,
-    /// When it last refreshed its access (unix seconds), if ever.
-    pub last_used_at: Option<i64>,
-}
-
-/// Everything the account page shows.
-#[derive(Clone, Debug)]
-pub struct Overview {
-    /// The patient.
-    pub patient: Patient,
-    /// Apps with live access or a remembered consent, by name.
-    pub apps: Vec<ConnectedApp>,
-    /// What apps did with the patient's data lately, newest first, with the app's name.
-    pub recent_access: Vec<(AccessRecord, String)>,
-    /// The authenticator app, when set up: how many recovery codes are left.
-    pub totp_recovery_left: Option<usize>,
-}
 
 /// The account page's flows over a function's init state.
 pub struct AccountConsole {
@@ -131,51 +96,6 @@ impl AccountConsole {
     /// outlive it by a moment). One read.
     pub async fn patient(&self, session: &Session) -> Result<Option<Patient>, PageError> {
         Ok(self.patients.get(&session.patient_id).await?)
-    }
-
-    /// What the page shows: the profile, the connected apps and recent access, read at once.
-    /// `None` once the account is gone.
-    pub async fn overview(&self, session: &Session) -> Result<Option<Overview>, PageError> {
-        let since = now_unix() - RECENT_ACCESS_SECS;
-        let (patient, apps, records, totp_recovery_left) = tokio::try_join!(
-            self.patient(session),
-            self.connected_apps(&session.patient_id),
-            async {
-                self.audit
-                    .recent_access(&session.patient_id, since, RECENT_ACCESS_LIMIT)
-                    .await
-                    .map_err(|error| PageError::from(crate::repo::RepoError::from(error)))
-            },
-            async {
-                let id = &session.patient_id;
-                match self.second_factors.totp(id).await? {
-                    Some(_) => Ok(Some(self.second_factors.recovery_codes_left(id).await?)),
-                    None => Ok::<_, PageError>(None),
-                }
-            },
-        )?;
-        let Some(patient) = patient else {
-            return Ok(None);
-        };
-        let names = self
-            .client_names(records.iter().map(|record| record.client_id.clone()))
-            .await?;
-        let recent_access = records
-            .into_iter()
-            .map(|record| {
-                let name = names
-                    .get(&record.client_id)
-                    .cloned()
-                    .unwrap_or_else(|| record.client_id.to_string());
-                (record, name)
-            })
-            .collect();
-        Ok(Some(Overview {
-            patient,
-            apps,
-            recent_access,
-            totp_recovery_left,
-        }))
     }
 
     /// Checks the session's patient's current password, throttled like a sign-in from `ip`.

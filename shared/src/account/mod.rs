@@ -3,8 +3,8 @@
 //! pages.
 //!
 //! - [`console`] serves the account page, `/account` ([`AccountConsole`]): who may use it (a
-//!   fresh enough session), the password check that guards its weightiest actions, and what the
-//!   page shows; [`apps`] its connected apps and "remove access", [`settings`] profile, password
+//!   fresh enough session) and the password check that guards its weightiest actions;
+//!   [`overview`] what the page shows; [`apps`] its connected apps and "remove access", [`settings`] profile, password
 //!   and language, [`email_change`] a new address proven by a mailed link, [`deletion`]
 //!   deleting the account (GDPR Art. 17);
 //! - [`registration`] serves `/account/register` and the verification link sent again;
@@ -23,6 +23,7 @@ pub mod deletion;
 pub mod email_change;
 pub mod link;
 pub mod mails;
+pub mod overview;
 pub mod recovery;
 pub mod registration;
 pub mod settings;

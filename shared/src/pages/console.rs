@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use super::LanguageSwitch;
 use crate::account::apps::ConnectedApp;
-use crate::account::console::Overview;
+use crate::account::overview::Overview;
 use crate::account::Rejected;
 use crate::i18n::{datetime, Locale, Tr};
 
