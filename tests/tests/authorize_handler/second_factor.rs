@@ -17,7 +17,7 @@ const LOA2: &str = "urn:mypatientportal:loa:2";
 
 /// The secret the setup page shows (base32, in groups of four).
 fn shown_secret(page: &Reply) -> TotpSecret {
-    let marker = "id=\"totp-secret\">";
+    let marker = "id=\"totp-secret\" class=\"secret\">";
     let start = page.body.find(marker).expect("the secret is shown") + marker.len();
     let end = start + page.body[start..].find("</code>").unwrap();
     TotpSecret::from_base32(&page.body[start..end].replace(' ', "")).unwrap()
