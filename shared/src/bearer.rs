@@ -43,6 +43,10 @@ pub struct AccessClaims {
     pub gid: String,
     /// When the patient authenticated (unix seconds).
     pub auth_time: i64,
+    /// Level of assurance of that sign-in (`urn:mypatientportal:loa:1` or `…:2`), so resource
+    /// servers can demand two factors. Absent from tokens issued before second factors existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
 }
 
 impl AccessClaims {

@@ -19,6 +19,13 @@ pub fn random_token(n_bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `n_bytes` random bytes from the CSPRNG.
+pub fn random_bytes(n_bytes: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n_bytes];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
 /// `len` random characters from `[A-Za-z0-9]` (uniform; about 5.95 bits each, so 22 characters carry
 /// more than 128 bits). Safe in URLs, DynamoDB keys and file names.
 pub fn random_id(len: usize) -> String {

@@ -12,6 +12,7 @@
 pub mod account;
 pub mod console;
 pub mod language;
+pub mod mfa;
 
 use askama::Template;
 

@@ -110,6 +110,7 @@ pub fn code(
         nonce: Some(NONCE.to_owned()),
         auth_time: now - 30,
         sid: None,
+        amr: Default::default(),
         expires_at: now + AuthorizationCode::TTL_SECONDS,
         claims: IdentityClaims {
             email: Some(EMAIL.to_owned()),

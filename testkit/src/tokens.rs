@@ -31,6 +31,7 @@ pub fn access_claims(config: &Config, sub: &str, scope: &str) -> AccessClaims {
         jti: random_id(16),
         gid: GrantId::generate().to_string(),
         auth_time: now - 60,
+        acr: None,
     }
 }
 

@@ -18,7 +18,11 @@ Checks, in order:
   5. refresh: a new refresh token (rotation); the old one is refused (invalid_grant), and that reuse
      revokes the grant, so the new one is inactive too (RFC 9700 §4.14.2);
   6. a second sign-in in the same browser (live session), then revocation of its refresh token:
-     introspection reports it and its access token inactive, and refreshing with it fails.
+     introspection reports it and its access token inactive, and refreshing with it fails;
+  7. acr: the password sign-ins carry acr loa:1 and amr ["pwd"]; a sign-in asking
+     acr_values=loa:2 (listed in discovery) makes the patient set up an authenticator app (the code
+     computed here from the otpauth:// URI the page shows) and returns acr loa:2, amr with
+     pwd, otp and mfa; a later loa:2 request in the same browser asks nothing more.
 
 Run by ``tests/tests/e2e_second_rp.rs`` (``make test``), which registers the client and patient and
 passes them in the environment: PORTAL_ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI,
@@ -27,8 +31,14 @@ PATIENT_EMAIL, PATIENT_PASSWORD, and optionally ID_TOKEN_ALG. Exits 0 when every
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import html
 import os
+import struct
 import sys
+import time
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -48,6 +58,8 @@ from joserfc.jwk import KeySet  # noqa: E402
 from joserfc.jws import JWSRegistry  # noqa: E402
 
 SCOPE = "openid profile email offline_access profile_read"
+LOA1 = "urn:mypatientportal:loa:1"
+LOA2 = "urn:mypatientportal:loa:2"
 TIMEOUT = 300  # seconds per request: under cargo lambda watch a function may start on first use
 MAX_HOPS = 10
 
@@ -120,6 +132,19 @@ def page_text(html: str) -> str:
     return " ".join(parser.parts)[:500]
 
 
+def totp(secret: bytes, at: float) -> str:
+    """RFC 6238 (HMAC-SHA-1, 30 s, 6 digits), as an authenticator app computes it."""
+    mac = hmac.new(secret, struct.pack(">Q", int(at // 30)), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return f"{(struct.unpack('>I', mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def element_text(document: str, element_id: str) -> str:
+    marker = f'id="{element_id}"'
+    start = document.index(">", document.index(marker)) + 1
+    return document[start:document.index("<", start)].strip()
+
+
 class Patient:
     """A browser without JavaScript: cookies, redirects followed one by one, forms submitted."""
 
@@ -129,6 +154,7 @@ class Patient:
         self.password = password
         self.redirect_uri = redirect_uri
         self.pages: list[str] = []
+        self.totp_secret: bytes | None = None
 
     def _to_app(self, url: str) -> bool:
         target, app = urlsplit(url), urlsplit(self.redirect_uri)
@@ -180,6 +206,24 @@ class Patient:
                 consented = True
                 check("Allow" in page.text and "Deny" in page.text, "consent page without buttons")
                 response = self._submit(url, page.text, {"decision": "allow"})
+            elif path == "/account/mfa/totp" and 'id="totp-uri"' in page.text:
+                uri = html.unescape(element_text(page.text, "totp-uri"))
+                query = parse_qs(urlsplit(uri).query)
+                check(uri.startswith("otpauth://totp/"), f"setup page without a TOTP URI: {uri}")
+                self.totp_secret = base64.b32decode(query["secret"][0])
+                check(len(self.totp_secret) == 20, "the TOTP secret is not 160 bits")
+                response = self._submit(url, page.text, {"code": totp(self.totp_secret, time.time())})
+            elif path == "/account/mfa/totp" and 'id="recovery-codes"' in page.text:
+                form = FormParser()
+                form.feed(page.text)
+                response = self.http.get(
+                    urljoin(url, form.action), params=form.fields, allow_redirects=False,
+                    timeout=TIMEOUT,
+                )
+            elif path == "/oauth/mfa" and self.totp_secret is not None:
+                # The next step's code: the setup used the current one, each is accepted once.
+                code = totp(self.totp_secret, time.time() + 30)
+                response = self._submit(url, page.text, {"code": code})
             else:
                 raise Failure(f"unexpected page {url}: {page_text(page.text)}")
 
@@ -219,11 +263,11 @@ class RelyingParty:
             token_endpoint_auth_method="client_secret_basic",
         )
 
-    def sign_in(self, patient: Patient) -> dict:
+    def sign_in(self, patient: Patient, **extra: str) -> dict:
         verifier = generate_token(48)
         nonce = generate_token(20)
         url, state = self.session.create_authorization_url(
-            self.meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+            self.meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce, **extra
         )
         check("code_challenge_method=S256" in url, "Authlib did not add the PKCE challenge")
         redirect = patient.authorize(url)
@@ -339,6 +383,27 @@ def main() -> None:
     check(not rp.active(token["refresh_token"], "refresh_token"), "revoked refresh token still active")
     check(not rp.active(token["access_token"], "access_token"), "the grant's access token still active")
     rp.refresh_fails(token["refresh_token"], "the revoked refresh token")
+
+    step("acr: password sign-ins are loa:1; acr_values=loa:2 sets up and uses a second factor")
+    check(LOA2 in rp.meta.get("acr_values_supported", []), "discovery does not list loa:2")
+    for claims in (first["claims"], second["claims"]):
+        check(claims.get("acr") == LOA1, f"a password sign-in has acr {claims.get('acr')!r}")
+        check(claims.get("amr") == ["pwd"], f"a password sign-in has amr {claims.get('amr')!r}")
+    pages_before = len(patient.pages)
+    third = rp.sign_in(patient, acr_values=LOA2)
+    shown = patient.pages[pages_before:]
+    check("/account/mfa/totp" in shown, f"no authenticator setup on the way: {shown}")
+    claims = third["claims"]
+    check(claims.get("acr") == LOA2, f"after the second factor acr is {claims.get('acr')!r}")
+    check(
+        set(claims.get("amr", [])) == {"pwd", "otp", "mfa"},
+        f"after the second factor amr is {claims.get('amr')!r}",
+    )
+    pages_before = len(patient.pages)
+    fourth = rp.sign_in(patient, acr_values=LOA2)
+    check(patient.pages[pages_before:] == [], f"asked again: {patient.pages[pages_before:]}")
+    check(fourth["claims"].get("acr") == LOA2, "the two-factor session is not loa:2")
+    step("acr loa:2 with amr pwd otp mfa")
 
     print("authlib RP: all checks passed", flush=True)
 

@@ -222,6 +222,12 @@ async fn a_german_patient_signs_in_with_ui_locales_de_and_switches_language_by_k
 }
 
 #[tokio::test]
+async fn an_app_asking_for_loa2_has_the_patient_set_up_an_authenticator_app_and_sign_in_with_codes()
+{
+    scenario("totp.test.mjs", &["totp-setup-en", "totp-code-en"]).await;
+}
+
+#[tokio::test]
 async fn account_pages_register_verify_and_reset_in_a_browser_on_a_phone_and_by_keyboard() {
     scenario(
         "accounts.test.mjs",

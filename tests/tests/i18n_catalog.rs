@@ -17,6 +17,7 @@ use shared::oauth::flow_error::PageError;
 use shared::pages::account::{
     EmailFormPage, NoticePage, RegisterPage, RegisterValues, ResetPage, VerifyPage,
 };
+use shared::pages::mfa::{self, CodePage, RecoveryCodesPage, TotpActivePage, TotpEnrolPage};
 use shared::pages::{
     self, ConsentPage, DocsRedirectPage, LanguageSwitch, LoginPage, MessagePage, UnsubscribePage,
 };
@@ -30,6 +31,9 @@ const SAME_IN_EVERY_LANGUAGE: &[&str] = &[
     CATEGORY,
     "(Allgemeinmedizin)",
     "Vorsorge (Allgemeinmedizin)",
+    SECRET,
+    URI,
+    RECOVERY_CODE,
     "a@example.org",
     PATIENT_EMAIL,
     ROUTE,
@@ -48,6 +52,9 @@ const COGNATES: &[&str] = &[];
 const CLIENT: &str = "Praxis Sonnenschein";
 const TYPE: &str = "Vorsorge";
 const CATEGORY: &str = "Allgemeinmedizin";
+const SECRET: &str = "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP";
+const URI: &str = "otpauth://totp/MyPatientPortal:anna%40example.org?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=MyPatientPortal";
+const RECOVERY_CODE: &str = "ABCD-EFGH-JKLM-NP23";
 
 fn german() -> Locale {
     Locale::parse("de").unwrap()
@@ -139,6 +146,67 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
             tr,
             script: "oauth2-redirect.js",
         }),
+    );
+    add(
+        "second-factor code page",
+        pages::render(&CodePage::new(tr, CLIENT, "tok", "sealed", "pending")),
+    );
+    for error in [mfa::WRONG_CODE, mfa::USED_CODE, mfa::TOO_MANY_CODES] {
+        add(
+            &format!("second-factor code page with {error}"),
+            pages::render(&CodePage::new(tr, CLIENT, "tok", "sealed", "").with_error(error)),
+        );
+    }
+    let qr = shared::domain::totp::qr_svg(URI).unwrap();
+    for error in [None, Some(mfa::WRONG_CODE), Some("totp-enrol-expired")] {
+        add(
+            &format!("authenticator setup with {error:?}"),
+            pages::render(&TotpEnrolPage {
+                tr,
+                switch: switch(),
+                csrf_token: "tok",
+                request: "",
+                enrolment: "sealed",
+                uri: URI,
+                secret: SECRET.to_owned(),
+                qr_svg: &qr,
+                error,
+            }),
+        );
+    }
+    let codes = vec![RECOVERY_CODE.to_owned(); 10];
+    add(
+        "recovery codes",
+        pages::render(&RecoveryCodesPage {
+            tr,
+            switch: switch(),
+            codes: &codes,
+            continue_to: Some("sealed".into()),
+        }),
+    );
+    for error in [
+        None,
+        Some(mfa::REMOVAL_REFUSED),
+        Some("totp-already-enrolled"),
+    ] {
+        add(
+            &format!("authenticator status with {error:?}"),
+            pages::render(&TotpActivePage {
+                tr,
+                switch: switch(),
+                csrf_token: "tok",
+                recovery_left: 7,
+                error,
+            }),
+        );
+    }
+    add(
+        "totp-removed",
+        pages::render(&MessagePage::notice(tr, switch(), "totp-removed")),
+    );
+    add(
+        "second-factor code page of the account sign-in",
+        pages::render(&CodePage::for_account(tr, "tok", "pending")),
     );
     let when = shared::i18n::datetime::long(locale, chrono_tz::Europe::Berlin, 1_796_112_000);
     add(
@@ -237,10 +305,12 @@ fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
             CLIENT.into(),
         )],
         patient,
+        totp_recovery_left: Some(7),
     };
     let empty = Overview {
         apps: Vec::new(),
         recent_access: Vec::new(),
+        totp_recovery_left: None,
         ..overview.clone()
     };
     add(

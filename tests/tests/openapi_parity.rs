@@ -19,6 +19,10 @@ const CONTRACT: &[(&str, &str, &str, &[&str])] = &[
     ("POST", "/oauth/consent", "authorize", &[]),
     ("GET", "/oauth/logout", "authorize", &[]),
     ("POST", "/oauth/logout", "authorize", &[]),
+    ("GET", "/oauth/mfa", "authorize", &[]),
+    ("POST", "/oauth/mfa", "authorize", &[]),
+    ("GET", "/account/mfa/totp", "authorize", &[]),
+    ("POST", "/account/mfa/totp", "authorize", &[]),
     ("GET", "/account", "authorize", &[]),
     ("POST", "/account/apps/revoke", "authorize", &[]),
     // Not in the contract: the account page's other forms.

@@ -16,6 +16,10 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ("POST", "/oauth/consent", "authorize"),
     ("GET", "/oauth/logout", "authorize"),
     ("POST", "/oauth/logout", "authorize"),
+    ("GET", "/oauth/mfa", "authorize"),
+    ("POST", "/oauth/mfa", "authorize"),
+    ("GET", "/account/mfa/totp", "authorize"),
+    ("POST", "/account/mfa/totp", "authorize"),
     ("GET", "/account", "authorize"),
     ("POST", "/account/apps/revoke", "authorize"),
     // The account page's other forms.

@@ -80,7 +80,7 @@ async fn discovery_has_every_required_field_and_every_endpoint_under_the_issuer(
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "subject_types_supported": ["public"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "at_hash", "azp",
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "sid", "at_hash", "azp",
                              "name", "given_name", "family_name", "birthdate", "locale", "email",
                              "email_verified", "phone_number"],
         "ui_locales_supported": ["en", "de"],
@@ -88,6 +88,7 @@ async fn discovery_has_every_required_field_and_every_endpoint_under_the_issuer(
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "prompt_values_supported": ["none", "login", "consent"],
+        "acr_values_supported": ["urn:mypatientportal:loa:1", "urn:mypatientportal:loa:2"],
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
     });

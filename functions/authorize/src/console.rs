@@ -328,7 +328,7 @@ impl App {
     }
 
     /// 303 to the account page's sign-in.
-    fn to_account_login(&self, lang: &PageLanguage) -> Response<Body> {
+    pub(super) fn to_account_login(&self, lang: &PageLanguage) -> Response<Body> {
         let (field, value) = ACCOUNT_RETURN;
         let location = format!(
             "{}/oauth/login?{field}={value}",
@@ -338,7 +338,11 @@ impl App {
     }
 
     /// 303 to the account page, with the notice of `done`.
-    fn back_to_account(&self, done: Option<Done>, lang: &PageLanguage) -> Response<Body> {
+    pub(super) fn back_to_account(
+        &self,
+        done: Option<Done>,
+        lang: &PageLanguage,
+    ) -> Response<Body> {
         let mut location = format!("{}{ACCOUNT_PATH}", self.flow.issuer().trim_end_matches('/'));
         if let Some(done) = done {
             location.push_str("?done=");
@@ -347,7 +351,7 @@ impl App {
         self.see_other(&location, lang)
     }
 
-    fn see_other(&self, location: &str, lang: &PageLanguage) -> Response<Body> {
+    pub(super) fn see_other(&self, location: &str, lang: &PageLanguage) -> Response<Body> {
         let mut response = response::redirect(location);
         if response.status() == StatusCode::FOUND {
             *response.status_mut() = StatusCode::SEE_OTHER;
@@ -418,6 +422,9 @@ impl App {
                 response
             }
             Authentication::NotSignedIn(answer) => match answer {
+                SignIn::SecondFactor { pending } => {
+                    self.account_code_form(request, &pending, None, StatusCode::OK, lang)
+                }
                 SignIn::Incomplete => retry(StatusCode::BAD_REQUEST, pages::MISSING_CREDENTIALS),
                 SignIn::Unverified { .. } => retry(StatusCode::FORBIDDEN, pages::UNVERIFIED),
                 SignIn::Locked { retry_after } => {

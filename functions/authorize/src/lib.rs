@@ -1,5 +1,6 @@
-//! The `authorize` function: authorization endpoint, login, consent and logout pages, and the
-//! account pages of registration, verification and password recovery ([`account`]).
+//! The `authorize` function: authorization endpoint, login, consent and logout pages, the
+//! account pages of registration, verification and password recovery ([`account`]), and the
+//! second factor ([`mfa`]: the sign-in's code page and the account's authenticator-app page).
 //!
 //! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
 //! This file only turns requests into calls to [`shared::oauth::flow`] and [`shared::oauth::logout`]
@@ -16,6 +17,7 @@
 
 mod account;
 mod console;
+mod mfa;
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
@@ -31,8 +33,10 @@ use shared::oauth::flow::{
     needs_login, session_clear_cookie, session_cookie_name, session_set_cookie, Flow, Next, SignIn,
 };
 use shared::oauth::flow_error::{FlowError, PageError};
+use shared::oauth::second_factor::SecondFactors;
 use shared::oauth::{csrf, logout};
 use shared::pages::language::{self, LanguageSwitch, PageLanguage};
+use shared::pages::mfa::{CODE_PATH, TOTP_PATH};
 use shared::pages::{self, ConsentPage, LoginPage, LogoutConfirmPage, MessagePage};
 use shared::repo::{ClientRepo, PatientRepo, SessionRepo};
 
@@ -47,6 +51,10 @@ pub enum Route {
     Consent,
     /// `GET /oauth/logout, POST /oauth/logout`
     Logout,
+    /// `GET /oauth/mfa, POST /oauth/mfa`: the second factor of a sign-in
+    SecondFactor,
+    /// `GET /account/mfa/totp, POST /account/mfa/totp`: the authenticator app of the account
+    Totp,
     /// The account page and its forms (`/account…`, see [`console::ROUTES`]).
     Console(console::ConsoleRoute),
     /// `GET /account/register, POST /account/register` (404 with `PORTAL_SELF_REGISTRATION=off`)
@@ -72,6 +80,10 @@ pub fn router() -> Router<Route> {
         (Method::POST, "/oauth/consent", Route::Consent),
         (Method::GET, "/oauth/logout", Route::Logout),
         (Method::POST, "/oauth/logout", Route::Logout),
+        (Method::GET, CODE_PATH, Route::SecondFactor),
+        (Method::POST, CODE_PATH, Route::SecondFactor),
+        (Method::GET, TOTP_PATH, Route::Totp),
+        (Method::POST, TOTP_PATH, Route::Totp),
         (Method::GET, account::REGISTER_PATH, Route::Register),
         (Method::POST, account::REGISTER_PATH, Route::Register),
         (Method::GET, account::VERIFY_PATH, Route::Verify),
@@ -101,6 +113,7 @@ pub struct App {
     clients: ClientRepo,
     sessions: SessionRepo,
     patients: PatientRepo,
+    second_factors: SecondFactors,
     secure: bool,
 }
 
@@ -117,6 +130,7 @@ impl App {
             clients: ClientRepo::new(context.store.clone()),
             sessions: SessionRepo::new(context.store.clone()),
             patients: PatientRepo::new(context.store.clone()),
+            second_factors: SecondFactors::new(&context),
             secure: flow.secure_cookies(),
             flow,
             context,
@@ -136,6 +150,10 @@ impl App {
             (Route::Consent, false) => self.consent_page(&request).await,
             (Route::Consent, true) => self.consent_submit(&request).await,
             (Route::Logout, _) => self.logout(&request).await,
+            (Route::SecondFactor, false) => self.code_page(&request).await,
+            (Route::SecondFactor, true) => self.code_submit(&request).await,
+            (Route::Totp, false) => self.totp_page(&request).await,
+            (Route::Totp, true) => self.totp_submit(&request).await,
             (Route::Console(console::ConsoleRoute::Page), _) => self.console_page(&request).await,
             (Route::Console(console::ConsoleRoute::EmailConfirm), _) => {
                 self.email_confirm(&request).await
@@ -278,6 +296,15 @@ impl App {
                 add_cookie(&mut response, &session_set_cookie(&sid, self.secure));
                 response
             }
+            SignIn::SecondFactor { pending } => self.code_form(
+                request,
+                &authorization,
+                sealed,
+                &pending,
+                None,
+                StatusCode::OK,
+                &lang,
+            ),
             SignIn::Rejected => retry(StatusCode::UNAUTHORIZED, pages::BAD_CREDENTIALS),
             SignIn::Incomplete => retry(StatusCode::BAD_REQUEST, pages::MISSING_CREDENTIALS),
             SignIn::Unverified { .. } => retry(StatusCode::FORBIDDEN, pages::UNVERIFIED),
@@ -648,7 +675,7 @@ impl App {
     ) -> Response<Body> {
         match next {
             // 303: the login and consent pages are fetched with GET whatever the method before.
-            Ok(Next::Login(location) | Next::Consent(location)) => {
+            Ok(Next::Login(location) | Next::Consent(location) | Next::SecondFactor(location)) => {
                 let mut response = response::redirect(&location);
                 if response.status() == StatusCode::FOUND {
                     *response.status_mut() = StatusCode::SEE_OTHER;

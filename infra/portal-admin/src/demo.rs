@@ -54,6 +54,7 @@ pub async fn seed(config: &Config, store: SharedStore, json: bool) -> Result<(),
         allowed_scopes: Scopes::all(),
         id_token_alg: Default::default(),
         created_at: shared::store::now_unix(),
+        require_acr: None,
     };
     ignore_existing(ClientRepo::new(store.clone()).create(&client).await)?;
 

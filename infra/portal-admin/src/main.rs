@@ -110,10 +110,25 @@ struct ClientCreate {
     /// or ES256 (~20x cheaper to sign). Access tokens are RS256 either way.
     #[arg(long = "id-token-alg", value_name = "ALG", default_value = "RS256", value_parser = parse_id_token_alg)]
     id_token_alg: shared::keys::SigningAlg,
+    /// Level of assurance every authorization of this client needs, whatever it sends in
+    /// `acr_values`: `urn:mypatientportal:loa:2` demands a second factor.
+    #[arg(long = "require-acr", value_name = "ACR", value_parser = parse_acr)]
+    require_acr: Option<shared::domain::Acr>,
 }
 
 fn parse_id_token_alg(name: &str) -> Result<shared::keys::SigningAlg, String> {
     shared::keys::SigningAlg::parse(name).ok_or_else(|| format!("`{name}`: use RS256 or ES256"))
+}
+
+/// `--require-acr`: one of the levels discovery lists.
+fn parse_acr(text: &str) -> Result<shared::domain::Acr, String> {
+    shared::domain::Acr::parse(text).ok_or_else(|| {
+        format!(
+            "unknown level of assurance `{text}`: use {} or {}",
+            shared::domain::Acr::Loa1,
+            shared::domain::Acr::Loa2
+        )
+    })
 }
 
 #[derive(Subcommand)]
@@ -339,7 +354,8 @@ async fn client_create(config: &Config, args: ClientCreate, json: bool) -> Resul
     let client = client
         .with_post_logout_redirect_uris(post_logout)
         .map_err(|e| e.to_string())?
-        .with_id_token_alg(args.id_token_alg);
+        .with_id_token_alg(args.id_token_alg)
+        .with_required_acr(args.require_acr);
 
     if client.id_token_alg == shared::keys::SigningAlg::ES256 {
         ensure_id_token_keys(config).await?;
@@ -355,7 +371,8 @@ async fn client_create(config: &Config, args: ClientCreate, json: bool) -> Resul
     if json {
         println!(
             "{}",
-            serde_json::json!({ "client_id": client.id.as_str(), "client_secret": secret })
+            serde_json::json!({ "client_id": client.id.as_str(), "client_secret": secret,
+                                "require_acr": client.require_acr })
         );
     } else {
         println!("client created: {}", client.name);
@@ -369,6 +386,9 @@ async fn client_create(config: &Config, args: ClientCreate, json: bool) -> Resul
         }
         println!("  scopes:        {}", client.allowed_scopes);
         println!("  id_token alg:  {}", client.id_token_alg.name());
+        if let Some(acr) = client.require_acr {
+            println!("  requires:      {acr} (every sign-in with a second factor)");
+        }
         for uri in &client.redirect_uris {
             println!("  redirect_uri:  {uri}");
         }

@@ -43,6 +43,8 @@ console-language-submit = Sprache speichern
 
 console-mfa-heading = Anmeldung mit zweitem Faktor
 console-mfa-none = Sie melden sich nur mit Ihrem Passwort an.
+console-mfa-setup = Authenticator-App einrichten
+console-mfa-manage = Authenticator-App verwalten oder ausschalten
 
 console-apps-heading = Verbundene Apps
 console-apps-intro = Diese Apps dürfen Ihr Konto nutzen. Wenn Sie den Zugriff einer App entfernen, endet er sofort; die App muss Sie erneut fragen.

@@ -96,6 +96,42 @@ docs-redirect-returning = Zurück zur API-Dokumentation …
     .title = Anmeldung in der API-Dokumentation
 docs-redirect-needs-script = Die Anmeldung in der API-Dokumentation braucht JavaScript. Schließen Sie dieses Fenster und verwenden Sie stattdessen eine App.
 
+## Zweiter Faktor (Anmeldung) und Authenticator-App (Konto)
+
+mfa-title = Bestätigen Sie, dass Sie es sind
+mfa-explanation = Geben Sie den 6-stelligen Code ein, den Ihre Authenticator-App für MyPatientPortal anzeigt, oder einen Ihrer Wiederherstellungscodes.
+mfa-code = Ihr Code
+mfa-submit = Bestätigen
+mfa-recovery-hint = Handy verloren? Jeder Wiederherstellungscode funktioniert einmal; die noch nicht benutzten stehen auf dem Papier oder in der Datei, die Sie aufbewahrt haben.
+mfa-wrong-code = Dieser Code stimmt nicht. Prüfen Sie den Code in Ihrer Authenticator-App und versuchen Sie es erneut.
+mfa-used-code = Dieser Code wurde schon verwendet. Warten Sie auf den nächsten Code in Ihrer Authenticator-App.
+mfa-too-many-attempts = Zu viele falsche Codes. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.
+totp-enrol-title = Authenticator-App einrichten
+totp-enrol-scan = Scannen Sie diesen QR-Code mit einer Authenticator-App (zum Beispiel Google Authenticator, Microsoft Authenticator, FreeOTP oder Ihrem Passwortmanager).
+totp-enrol-qr-label = QR-Code für Ihre Authenticator-App
+totp-enrol-manual = Scannen klappt nicht? Geben Sie stattdessen diesen Schlüssel in der App ein:
+totp-enrol-uri = Einrichtungslink anzeigen
+totp-enrol-code = Der 6-stellige Code, den die App jetzt anzeigt
+totp-enrol-submit = Einschalten
+totp-enrol-expired = Diese Einrichtungsseite ist abgelaufen. Unten steht ein neuer Schlüssel: Fügen Sie ihn erneut in Ihre App ein.
+totp-already-enrolled = Für Ihr Konto ist bereits eine Authenticator-App eingerichtet.
+recovery-codes-title = Ihre Wiederherstellungscodes
+recovery-codes-done = Ihre Authenticator-App ist jetzt eingeschaltet: Zum Anmelden brauchen Sie Ihr Passwort und einen Code.
+recovery-codes-explanation = Wenn Sie Ihr Handy verlieren, können Sie sich mit jedem dieser Codes einmal anmelden. Drucken Sie sie aus oder bewahren Sie sie sicher auf.
+recovery-codes-once = Sie werden nur jetzt angezeigt.
+recovery-codes-continue = Weiter
+totp-active-title = Authenticator-App
+# `$count` ist die Zahl der noch nicht benutzten Wiederherstellungscodes.
+totp-active-status = Ihre Authenticator-App ist eingeschaltet. Übrige Wiederherstellungscodes: { $count }.
+totp-remove-heading = Authenticator-App ausschalten
+totp-remove-explanation = Geben Sie einen aktuellen Code aus der App ein oder, falls Sie sie verloren haben, Ihr Passwort und einen Wiederherstellungscode.
+totp-remove-code = Aktueller Code aus der App
+totp-remove-or = Oder, ohne die App:
+totp-remove-recovery = Ein Wiederherstellungscode
+totp-remove-submit = Ausschalten
+totp-remove-refused = Der Code oder das Passwort und der Wiederherstellungscode stimmen nicht. Die Authenticator-App bleibt eingeschaltet.
+totp-removed = Die Authenticator-App ist ausgeschaltet. Zum Anmelden brauchen Sie jetzt nur noch Ihr Passwort.
+    .title = Authenticator-App ausgeschaltet
 ## Patientenkonten: Registrierung, Bestätigung, Passwort vergessen
 login-forgot = Passwort vergessen?
 login-register = Neu hier? Konto anlegen

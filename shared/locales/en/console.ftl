@@ -43,6 +43,8 @@ console-language-submit = Save language
 
 console-mfa-heading = Two-factor sign-in
 console-mfa-none = You sign in with your password only.
+console-mfa-setup = Set up an authenticator app
+console-mfa-manage = Manage or turn off the authenticator app
 
 console-apps-heading = Connected apps
 console-apps-intro = These apps may use your account. Removing an app’s access ends it at once; the app has to ask you again.

@@ -101,6 +101,42 @@ docs-redirect-returning = Returning to the API documentation…
     .title = Signing in to the API documentation
 docs-redirect-needs-script = Signing in to the API documentation needs JavaScript. Close this window and use an app instead.
 
+## Second factor (sign-in) and the authenticator app (account)
+
+mfa-title = Confirm it is you
+mfa-explanation = Enter the 6-digit code your authenticator app shows for MyPatientPortal, or one of your recovery codes.
+mfa-code = Your code
+mfa-submit = Confirm
+mfa-recovery-hint = Lost your phone? Each recovery code works once; the codes you have not used yet are listed on the paper or in the file you kept.
+mfa-wrong-code = That code is not right. Check the code in your authenticator app and try again.
+mfa-used-code = That code was already used. Wait for the next code in your authenticator app.
+mfa-too-many-attempts = Too many wrong codes. Please wait 15 minutes and try again.
+totp-enrol-title = Set up an authenticator app
+totp-enrol-scan = Scan this QR code with an authenticator app (for example Google Authenticator, Microsoft Authenticator, FreeOTP or your password manager).
+totp-enrol-qr-label = QR code for your authenticator app
+totp-enrol-manual = Cannot scan? Enter this key in the app instead:
+totp-enrol-uri = Show the setup link
+totp-enrol-code = The 6-digit code the app now shows
+totp-enrol-submit = Turn on
+totp-enrol-expired = This setup page has expired. A new key is shown below: add it to your app again.
+totp-already-enrolled = An authenticator app is already set up for your account.
+recovery-codes-title = Your recovery codes
+recovery-codes-done = Your authenticator app is now on: signing in needs your password and a code.
+recovery-codes-explanation = If you lose your phone, each of these codes lets you sign in once. Print them or keep them somewhere safe.
+recovery-codes-once = They are shown only now.
+recovery-codes-continue = Continue
+totp-active-title = Authenticator app
+# `$count` is how many recovery codes have not been used yet.
+totp-active-status = Your authenticator app is on. Recovery codes left: { $count }.
+totp-remove-heading = Turn off the authenticator app
+totp-remove-explanation = Enter a current code from the app, or, if you lost it, your password and a recovery code.
+totp-remove-code = Current code from the app
+totp-remove-or = Or, without the app:
+totp-remove-recovery = A recovery code
+totp-remove-submit = Turn off
+totp-remove-refused = The code, or the password and recovery code, are not right. The authenticator app stays on.
+totp-removed = The authenticator app is turned off. Signing in needs only your password now.
+    .title = Authenticator app turned off
 ## Patient accounts: registration, verification, password recovery
 login-forgot = Forgot your password?
 login-register = New here? Create an account

@@ -19,8 +19,8 @@ use crate::domain::patient::Patient;
 use crate::metrics::{self, Counter};
 use crate::oauth::flow_error::PageError;
 use crate::repo::{
-    Attempt, ClientRepo, ConsentRepo, Credentials, GrantRepo, PatientRepo, Session, SessionRepo,
-    ThrottleRepo,
+    Attempt, ClientRepo, ConsentRepo, Credentials, GrantRepo, PatientRepo, SecondFactorRepo,
+    Session, SessionRepo, ThrottleRepo,
 };
 use crate::store::now_unix;
 
@@ -57,6 +57,7 @@ pub struct AccountConsole {
     pub(super) throttle: ThrottleRepo,
     pub(super) audit: AuditLog,
     pub(super) booking: BookingService,
+    pub(super) second_factors: SecondFactorRepo,
 }
 
 impl AccountConsole {
@@ -69,6 +70,7 @@ impl AccountConsole {
             consents: ConsentRepo::new(store.clone()),
             grants: GrantRepo::new(store.clone()),
             clients: ClientRepo::new(store.clone()),
+            second_factors: SecondFactorRepo::new(store.clone()),
             throttle: ThrottleRepo::new(store.clone()),
             audit: context.audit_log(),
             booking: BookingService::new(
@@ -165,6 +167,7 @@ mod tests {
             sid: "s".into(),
             patient_id: PatientId::generate(),
             auth_time,
+            amr: Default::default(),
             expires_at: auth_time + 12 * 3600,
         }
     }

@@ -1,5 +1,5 @@
-//! What the account page shows, read at once: the profile, the connected apps and the apps'
-//! recent access to the patient's data (the audit log), each app by its name.
+//! What the account page shows, read at once: the profile, the connected apps, the apps' recent
+//! access to the patient's data (the audit log), each app by its name, and the second factor.
 
 use super::apps::ConnectedApp;
 use super::console::AccountConsole;
@@ -24,6 +24,8 @@ pub struct Overview {
     pub apps: Vec<ConnectedApp>,
     /// What apps did with the patient's data lately, newest first, with the app's name.
     pub recent_access: Vec<(AccessRecord, String)>,
+    /// The authenticator app, when set up: how many recovery codes are left.
+    pub totp_recovery_left: Option<usize>,
 }
 
 impl AccountConsole {
@@ -31,7 +33,7 @@ impl AccountConsole {
     /// `None` once the account is gone.
     pub async fn overview(&self, session: &Session) -> Result<Option<Overview>, PageError> {
         let since = now_unix() - RECENT_ACCESS_SECS;
-        let (patient, apps, records) = tokio::try_join!(
+        let (patient, apps, records, totp_recovery_left) = tokio::try_join!(
             self.patient(session),
             self.connected_apps(&session.patient_id),
             async {
@@ -39,6 +41,13 @@ impl AccountConsole {
                     .recent_access(&session.patient_id, since, RECENT_ACCESS_LIMIT)
                     .await
                     .map_err(|error| PageError::from(crate::repo::RepoError::from(error)))
+            },
+            async {
+                let id = &session.patient_id;
+                match self.second_factors.totp(id).await? {
+                    Some(_) => Ok(Some(self.second_factors.recovery_codes_left(id).await?)),
+                    None => Ok::<_, PageError>(None),
+                }
             },
         )?;
         let Some(patient) = patient else {
@@ -61,6 +70,7 @@ impl AccountConsole {
             patient,
             apps,
             recent_access,
+            totp_recovery_left,
         }))
     }
 }

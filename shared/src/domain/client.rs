@@ -6,6 +6,7 @@
 //! transaction as a plain equality of hashes. A public client (single-page or native app) has no
 //! secret and must use PKCE.
 
+use super::assurance::Acr;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -211,6 +212,9 @@ pub struct Client {
     pub id_token_alg: SigningAlg,
     /// Registration time, unix seconds.
     pub created_at: i64,
+    /// The level of assurance every authorization of this client needs, whatever its
+    /// `acr_values` say (`portal-admin client create --require-acr`).
+    pub require_acr: Option<Acr>,
 }
 
 impl Client {
@@ -245,6 +249,12 @@ impl Client {
         allowed_scopes: Scopes,
     ) -> Result<Client, ClientError> {
         Self::build(name, ClientKind::Public, redirect_uris, allowed_scopes)
+    }
+
+    /// Builder: every authorization of this client needs sign-ins of at least `acr`.
+    pub fn with_required_acr(mut self, acr: Option<Acr>) -> Client {
+        self.require_acr = acr;
+        self
     }
 
     /// Builder: the post-logout redirect URIs (at most [`Client::MAX_REDIRECT_URIS`]).
@@ -287,6 +297,7 @@ impl Client {
             allowed_scopes,
             id_token_alg: SigningAlg::RS256,
             created_at: now_unix(),
+            require_acr: None,
         })
     }
 

@@ -48,11 +48,16 @@ pub enum Purpose {
     /// Mailed link: confirming the address ASAP offers go to (sealed by `booking` and `asap`,
     /// opened by `asap`).
     AsapAddressConfirmation,
+    /// A sign-in whose password was right, waiting for its second factor (`authorize`).
+    SecondFactor,
+    /// An authenticator-app secret offered on the enrolment page, until a code confirms it
+    /// (`authorize`).
+    TotpEnrolment,
 }
 
 impl Purpose {
     /// Every purpose.
-    pub const ALL: [Purpose; 9] = [
+    pub const ALL: [Purpose; 11] = [
         Purpose::AuthorizationCode,
         Purpose::AuthorizationRequest,
         Purpose::RefreshToken,
@@ -62,6 +67,8 @@ impl Purpose {
         Purpose::EmailVerification,
         Purpose::PasswordReset,
         Purpose::AsapAddressConfirmation,
+        Purpose::SecondFactor,
+        Purpose::TotpEnrolment,
     ];
 
     /// The purpose's name: its key's name in key documents, the HKDF `info` its key is derived
@@ -77,6 +84,8 @@ impl Purpose {
             Purpose::EmailVerification => "email_verification",
             Purpose::PasswordReset => "password_reset",
             Purpose::AsapAddressConfirmation => "asap_address_confirmation",
+            Purpose::SecondFactor => "second_factor",
+            Purpose::TotpEnrolment => "totp_enrolment",
         }
     }
 
@@ -93,6 +102,8 @@ impl Purpose {
             Purpose::EmailVerification => 7 * 24 * 60 * 60,
             Purpose::PasswordReset => 60 * 60,
             Purpose::AsapAddressConfirmation => APPOINTMENT_HORIZON_SECS,
+            Purpose::SecondFactor => 5 * 60,
+            Purpose::TotpEnrolment => 15 * 60,
         }
     }
 

@@ -72,6 +72,8 @@ impl Role {
                 Purpose::AuthorizationRequest,
                 Purpose::EmailVerification,
                 Purpose::PasswordReset,
+                Purpose::SecondFactor,
+                Purpose::TotpEnrolment,
             ],
             Role::Token => &[Purpose::AuthorizationCode, Purpose::RefreshToken],
             Role::Userinfo => &[],

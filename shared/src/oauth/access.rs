@@ -14,6 +14,7 @@ use super::claims::IdentityClaims;
 use super::OAuthError;
 use crate::bearer::AccessClaims;
 use crate::crypto;
+use crate::domain::assurance::Amr;
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::jwt::{self, Audience};
@@ -42,6 +43,8 @@ pub struct GrantSubject {
     pub auth_time: i64,
     /// The sign-in session the grant was made in (the id_token's `sid`).
     pub sid: Option<String>,
+    /// How the patient authenticated (`amr`; `acr` follows from it).
+    pub amr: Amr,
     /// OIDC nonce of the authorization request (echoed only in the code exchange's id_token).
     pub nonce: Option<String>,
     /// Identity claims released at consent, filtered again by the scopes of each id_token.
@@ -73,6 +76,10 @@ pub struct IdTokenClaims {
     /// `id_token_hint` ends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Authentication methods (RFC 8176).
+    pub amr: Vec<String>,
+    /// Level of assurance of the sign-in (`urn:mypatientportal:loa:1` or `…:2`).
+    pub acr: String,
     /// Left half of the access token's SHA-256, base64url (binds the id_token to it).
     pub at_hash: String,
     /// Authorized party: the client id.
@@ -143,6 +150,7 @@ impl Signer<'_> {
             jti: crypto::random_token(JTI_BYTES),
             gid: subject.grant_id.as_str().to_owned(),
             auth_time: subject.auth_time,
+            acr: Some(subject.amr.acr().urn().to_owned()),
         }
     }
 
@@ -168,6 +176,8 @@ impl Signer<'_> {
                 None
             },
             sid: subject.sid.clone(),
+            amr: subject.amr.values().into_iter().map(String::from).collect(),
+            acr: subject.amr.acr().urn().to_owned(),
             at_hash: jwt::at_hash(access_token),
             azp: subject.client_id.as_str().to_owned(),
             identity: released_claims(&subject.claims, scopes),
@@ -248,6 +258,7 @@ mod tests {
             patient_id: PatientId::generate(),
             auth_time: 1_700_000_000,
             sid: Some("session-1".into()),
+            amr: Amr::password_and_code(),
             nonce: Some("n-0S6_WzA2Mj".into()),
             claims: IdentityClaims {
                 name: Some("Ada Lovelace".into()),

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::flow_error::{ErrorRedirect, FlowError, PageError};
 use super::params::param;
 use super::{OAuthError, OAuthErrorCode};
+use crate::domain::assurance::Acr;
 use crate::domain::client::{Client, ClientId};
 use crate::http::request::Params;
 use crate::i18n::negotiate::{from_ui_locales, SWITCH_FIELD};
@@ -128,6 +129,10 @@ pub struct AuthorizationRequest {
     /// token endpoint needs no read of the client.
     #[serde(default, skip_serializing_if = "SigningAlg::is_rs256")]
     pub id_token_alg: SigningAlg,
+    /// The level of assurance the sign-in must reach: the higher of what `acr_values` asks for
+    /// and what the client is registered to require (none: any sign-in will do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<Acr>,
     /// When the request reached `/oauth/authorize`, unix seconds (`prompt=login` compares with it).
     pub created_at: i64,
     /// When the sealed request stops being accepted, unix seconds.
@@ -224,6 +229,7 @@ pub async fn validate(
         login_hint: checked.login_hint,
         ui_locale: checked.ui_locale,
         id_token_alg: client.id_token_alg,
+        acr: checked.acr.max(client.require_acr),
         created_at: now,
         expires_at: now.saturating_add(REQUEST_TTL_SECS),
     })
@@ -260,6 +266,7 @@ struct Checked {
     max_age: Option<i64>,
     login_hint: Option<String>,
     ui_locale: Option<Locale>,
+    acr: Option<Acr>,
 }
 
 /// Checks everything but the client, redirect URI and state, in the order a client developer would
@@ -321,7 +328,9 @@ fn check_parameters(params: &Params, client: &Client) -> Result<Checked, OAuthEr
         Some(chosen) => Some(chosen),
         None => param(params, "ui_locales")?.and_then(from_ui_locales),
     };
+    let acr = param(params, "acr_values")?.and_then(Acr::requested);
     Ok(Checked {
+        acr,
         scopes,
         code_challenge,
         nonce,
@@ -639,6 +648,17 @@ mod tests {
     }
 
     #[test]
+    fn acr_values_name_the_level_the_sign_in_must_reach() {
+        let q = |query: &str| check(query, &confidential());
+        let base = "response_type=code&scope=openid";
+        assert_eq!(q(base).unwrap().acr, None);
+        let loa2 = format!("{base}&acr_values=urn%3Amypatientportal%3Aloa%3A2");
+        assert_eq!(q(&loa2).unwrap().acr, Some(Acr::Loa2));
+        let unknown = format!("{base}&acr_values=urn%3Aother%3Agold");
+        assert_eq!(q(&unknown).unwrap().acr, None, "unknown values are ignored");
+    }
+
+    #[test]
     fn a_sealed_request_opens_until_it_expires_and_not_after_tampering() {
         let keys = crate::keys::test_support::keyset_of(&[crate::keys::Role::Authorize]);
         let request = AuthorizationRequest {
@@ -654,6 +674,7 @@ mod tests {
             login_hint: None,
             ui_locale: Some(Locale::parse("de").unwrap()),
             id_token_alg: SigningAlg::ES256,
+            acr: Some(Acr::Loa2),
             created_at: 1000,
             expires_at: 1000 + REQUEST_TTL_SECS,
         };

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::claims::IdentityClaims;
+use crate::domain::assurance::Amr;
 use crate::keys::{Purpose, SigningAlg};
 
 /// What an authorization code is bound to (RFC 6749 §4.1.2, RFC 7636, OIDC Core §3.1.3).
@@ -31,6 +32,10 @@ pub struct AuthorizationCode {
     /// codes sealed before sessions had a public id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the patient authenticated (RFC 8176); the tokens' `acr` follows from it. Codes sealed
+    /// before second factors existed were password sign-ins.
+    #[serde(default)]
+    pub amr: Amr,
     /// When the code stops being redeemable (unix seconds).
     pub expires_at: i64,
     /// Identity claims for the id_token, already filtered by the granted scopes.

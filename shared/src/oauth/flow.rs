@@ -7,7 +7,13 @@
 //!    entered their password no later than the (whole) second the request was made, or when that
 //!    was more than `max_age` seconds before the request. Then `prompt=none` fails with
 //!    `login_required`; otherwise the patient goes to the login page.
-//! 2. Signed in: if the patient already allowed this client every requested scope and `prompt` does
+//!    A patient with an authenticator app gets no session from the password alone: the second-factor
+//!    page ([`super::second_factor`]) starts it once the code is right.
+//! 2. Signed in, but less strongly than the request's `acr` (the higher of `acr_values` and the
+//!    client's registered requirement): `prompt=none` fails with `interaction_required`; otherwise
+//!    the patient goes to the second-factor page (which sends a patient without a second factor
+//!    to set one up first).
+//! 3. Signed in: if the patient already allowed this client every requested scope and `prompt` does
 //!    not ask for consent, the code is issued; else `prompt=none` fails with `consent_required`, and
 //!    otherwise the patient goes to the consent page.
 //!
@@ -18,16 +24,17 @@
 //! the same second as the request.)
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::authorize::{needs_profile, AuthorizationRequest};
 use super::claims::IdentityClaims;
 use super::code::AuthorizationCode;
 use super::error::append_query;
 use super::flow_error::{FlowError, PageError};
+use super::second_factor::SecondFactors;
 use super::{csrf, OAuthError, OAuthErrorCode};
 use crate::boot::Context;
 use crate::config::Config;
+use crate::domain::assurance::Amr;
 use crate::domain::password::{verify_dummy, verify_password};
 use crate::domain::patient::{Email, Patient, PatientId};
 use crate::http::request::Params;
@@ -40,9 +47,7 @@ use crate::repo::{
 use crate::scope::Scopes;
 use crate::store::now_unix;
 
-/// How long a sign-in lasts at the authorization server (the patient is asked for their password
-/// again after this, whatever the apps do).
-pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
+pub use crate::repo::sessions::SESSION_TTL;
 
 /// Session cookie name over https: `__Host-` pins it to this host, path `/` and Secure.
 pub const SECURE_SESSION_COOKIE: &str = "__Host-portal_session";
@@ -82,6 +87,9 @@ pub enum Next {
     Login(String),
     /// To the consent page (303), carrying the sealed request.
     Consent(String),
+    /// To the second-factor page (303), carrying the sealed request: the session's sign-in is
+    /// weaker than the request or client requires.
+    SecondFactor(String),
     /// Back to the client with an authorization code (302).
     Code(String),
 }
@@ -90,7 +98,10 @@ impl Next {
     /// The URL to redirect to.
     pub fn location(&self) -> &str {
         match self {
-            Next::Login(location) | Next::Consent(location) | Next::Code(location) => location,
+            Next::Login(location)
+            | Next::Consent(location)
+            | Next::SecondFactor(location)
+            | Next::Code(location) => location,
         }
     }
 }
@@ -105,6 +116,12 @@ pub enum SignIn {
         sid: String,
         /// What comes after signing in.
         next: Result<Next, FlowError>,
+    },
+    /// The password was right and the patient has a second factor: no session yet; the code page
+    /// carries this sealed proof of the password ([`super::second_factor::PendingSignIn`]).
+    SecondFactor {
+        /// The sealed pending sign-in.
+        pending: String,
     },
     /// Unknown email or wrong password: one answer for both.
     Rejected,
@@ -171,6 +188,7 @@ pub struct Flow {
     sessions: SessionRepo,
     consents: ConsentRepo,
     throttle: ThrottleRepo,
+    second_factors: SecondFactors,
 }
 
 impl Flow {
@@ -184,6 +202,7 @@ impl Flow {
             sessions: SessionRepo::new(context.store.clone()),
             consents: ConsentRepo::new(context.store.clone()),
             throttle: ThrottleRepo::new(context.store.clone()),
+            second_factors: SecondFactors::new(context),
         }
     }
 
@@ -242,6 +261,20 @@ impl Flow {
             }
             _ => return self.page_location(request, "login").map(Next::Login),
         };
+        // A weaker sign-in than asked for (`acr_values`, or the client's registration) steps up on
+        // the second-factor page, which also sends a patient without one to set it up.
+        if request
+            .acr
+            .is_some_and(|required| session.amr.acr() < required)
+        {
+            if request.prompt.none {
+                return Err(request.reject(OAuthError::new(
+                    OAuthErrorCode::InteractionRequired,
+                    "the patient must confirm the sign-in with a second factor",
+                )));
+            }
+            return self.page_location(request, "mfa").map(Next::SecondFactor);
+        }
         let consented = self
             .consents
             .get(&session.patient_id, &request.client_id)
@@ -346,12 +379,20 @@ impl Flow {
                 email: credentials.email,
             });
         }
+        let auth_time = now_unix();
+        if self
+            .second_factors
+            .enrolled(&credentials.patient_id)
+            .await?
+        {
+            let pending = self.second_factors.seal_pending(&credentials, auth_time)?;
+            return refuse(SignIn::SecondFactor { pending });
+        }
         if let Some(previous) = previous_sid {
             if let Err(error) = self.sessions.delete(previous).await {
                 tracing::warn!(cause = %error, "could not end the previous session");
             }
         }
-        let auth_time = now_unix();
         let sid = match self
             .sessions
             .create(&credentials, auth_time, SESSION_TTL)
@@ -366,6 +407,7 @@ impl Flow {
             sid: crate::store::layout::session_public_id(&sid),
             patient_id: credentials.patient_id,
             auth_time,
+            amr: Amr::password(),
             expires_at: auth_time.saturating_add(SESSION_TTL.as_secs() as i64),
         };
         metrics::count(Counter::SignInOk);
@@ -421,6 +463,7 @@ impl Flow {
             nonce: request.nonce.clone(),
             auth_time: session.auth_time,
             sid: Some(session.sid.clone()),
+            amr: session.amr.clone(),
             expires_at: now_unix().saturating_add(AuthorizationCode::TTL_SECONDS),
             claims,
             id_token_alg: request.id_token_alg,
@@ -491,6 +534,7 @@ mod tests {
             login_hint: None,
             ui_locale: None,
             id_token_alg: Default::default(),
+            acr: None,
             created_at: 10_000,
             expires_at: 10_900,
         }
@@ -501,6 +545,7 @@ mod tests {
             sid: "s".into(),
             patient_id: PatientId::generate(),
             auth_time,
+            amr: Amr::password(),
             expires_at: auth_time + 3600,
         }
     }

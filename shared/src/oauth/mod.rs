@@ -16,6 +16,7 @@ pub mod params;
 pub mod refresh;
 mod refusal;
 pub mod revoke;
+pub mod second_factor;
 pub mod service;
 pub mod token;
 

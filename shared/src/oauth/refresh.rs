@@ -29,6 +29,7 @@ use super::client_auth::{self, ClientCredentials};
 use super::refusal::Refusal;
 use super::service::TokenService;
 use super::OAuthError;
+use crate::domain::assurance::Amr;
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::keys::REFRESH_TTL_SECS;
@@ -58,6 +59,9 @@ pub struct RefreshToken {
     /// codes sealed before sessions had a public id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the patient authenticated at the code's sign-in (tokens refreshed from it keep it).
+    #[serde(default)]
+    pub amr: Amr,
     /// Identity claims for id_tokens issued on refresh.
     pub claims: IdentityClaims,
     /// When the grant ends (unix seconds), whatever the generation.
@@ -85,6 +89,7 @@ impl RefreshToken {
             scope: scopes.clone(),
             auth_time: subject.auth_time,
             sid: subject.sid.clone(),
+            amr: subject.amr.clone(),
             claims: subject.claims.clone(),
             expires_at,
             id_token_alg: subject.id_token_alg,
@@ -125,6 +130,7 @@ impl RefreshToken {
             patient_id: self.patient_id.clone(),
             auth_time: self.auth_time,
             sid: self.sid.clone(),
+            amr: self.amr.clone(),
             nonce: None,
             claims: self.claims.clone(),
             id_token_alg: self.id_token_alg,
@@ -243,6 +249,7 @@ mod tests {
             scope: Scopes::parse("openid offline_access profile_read").unwrap(),
             auth_time: 1,
             sid: Some("s".into()),
+            amr: Amr::password_and_code(),
             claims: IdentityClaims::default(),
             expires_at: 2,
             id_token_alg: SigningAlg::ES256,

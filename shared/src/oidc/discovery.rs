@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::domain::assurance::Acr;
 use crate::scope::Scope;
 
 /// Path of the OpenID Connect discovery document.
@@ -22,13 +23,15 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const CACHE_MAX_AGE_SECS: u32 = 300;
 
 /// Claims this provider can return in id_tokens and from the UserInfo endpoint.
-pub const CLAIMS_SUPPORTED: [&str; 18] = [
+pub const CLAIMS_SUPPORTED: [&str; 20] = [
     "sub",
     "iss",
     "aud",
     "exp",
     "iat",
     "auth_time",
+    "acr",
+    "amr",
     "nonce",
     "sid",
     "at_hash",
@@ -92,7 +95,7 @@ pub struct ProviderMetadata {
     /// `sub` is the same patient id for every client.
     pub subject_types_supported: [&'static str; 1],
     /// Claims of id_tokens and UserInfo responses.
-    pub claims_supported: [&'static str; 18],
+    pub claims_supported: [&'static str; 20],
     /// The `claims` request parameter is not supported.
     pub claims_parameter_supported: bool,
     /// Request objects are not supported.
@@ -101,6 +104,8 @@ pub struct ProviderMetadata {
     pub request_uri_parameter_supported: bool,
     /// Languages of the login, consent and other pages, for `ui_locales` (OIDC Discovery §3).
     pub ui_locales_supported: Vec<&'static str>,
+    /// Levels of assurance `acr_values` may ask for and `acr` claims carry.
+    pub acr_values_supported: Vec<&'static str>,
     /// `prompt` values the authorization endpoint honours.
     pub prompt_values_supported: [&'static str; 3],
     /// Authorization responses carry `iss` (RFC 9207).
@@ -140,6 +145,7 @@ impl ProviderMetadata {
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
             ui_locales_supported: crate::i18n::SUPPORTED.to_vec(),
+            acr_values_supported: Acr::ALL.iter().map(|acr| acr.urn()).collect(),
             prompt_values_supported: ["none", "login", "consent"],
             authorization_response_iss_parameter_supported: true,
             frontchannel_logout_supported: false,

@@ -51,6 +51,7 @@ pub fn client(issuer: &str, now: i64) -> Result<Client, ClientError> {
         allowed_scopes: scopes,
         id_token_alg: Default::default(),
         created_at: now,
+        require_acr: None,
     })
 }
 

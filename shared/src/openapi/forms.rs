@@ -90,6 +90,8 @@ pub struct AuthorizeForm {
     pub prompt: Option<String>,
     /// Longest time since sign-in (seconds).
     pub max_age: Option<u64>,
+    /// Level of assurance asked for (`urn:mypatientportal:loa:2` needs a second factor).
+    pub acr_values: Option<String>,
     /// Email to pre-fill.
     pub login_hint: Option<String>,
     /// Preferred languages of the pages, space-separated BCP 47 tags.

@@ -20,6 +20,7 @@ mod booking_paths;
 mod console_paths;
 pub mod docs_client;
 pub mod forms;
+mod mfa_paths;
 mod oauth_paths;
 mod oidc_paths;
 pub mod params;
@@ -102,6 +103,10 @@ authorization pages never do.
         oauth_paths::consent_submit,
         oauth_paths::logout_get,
         oauth_paths::logout_post,
+        mfa_paths::code_page,
+        mfa_paths::code_submit,
+        mfa_paths::totp_page,
+        mfa_paths::totp_submit,
         console_paths::account_page,
         console_paths::account_profile,
         console_paths::account_password,

@@ -105,8 +105,14 @@ pub struct AuthorizeQuery {
     pub nonce: Option<String>,
     /// OIDC: `none`, `login` or `consent`.
     pub prompt: Option<String>,
-    /// OIDC: the longest time since sign-in (seconds) the client accepts.
+    /// OIDC: the longest time since sign-in (seconds) the client accepts; an older sign-in is
+    /// asked for again, both factors.
     pub max_age: Option<u64>,
+    /// OIDC: the level of assurance asked for, space-separated (`urn:mypatientportal:loa:1`,
+    /// `urn:mypatientportal:loa:2`); `loa:2` needs a second factor (set up on the way if the
+    /// patient has none; `prompt=none` then fails with `interaction_required`).
+    #[param(example = "urn:mypatientportal:loa:2")]
+    pub acr_values: Option<String>,
     /// OIDC: the email to pre-fill on the login page.
     pub login_hint: Option<String>,
     /// OIDC: the languages the patient prefers, space-separated BCP 47 tags; the first one

@@ -130,6 +130,8 @@ pub struct ConsolePage {
     pub done: Option<Done>,
     /// The languages to choose from, as (tag, name, chosen).
     pub languages: Vec<(&'static str, String, bool)>,
+    /// The authenticator app, when set up: recovery codes left.
+    pub totp_recovery_left: Option<usize>,
 }
 
 impl ConsolePage {
@@ -185,6 +187,7 @@ impl ConsolePage {
                 .collect(),
             error: None,
             done: None,
+            totp_recovery_left: overview.totp_recovery_left,
             languages: Locale::all()
                 .map(|choice| {
                     let name = Tr::new(choice).t("language-name");

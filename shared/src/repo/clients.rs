@@ -4,6 +4,7 @@
 //! `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes` (lists), `created_at` (unix seconds),
 //! `id_token_signed_response_alg` (only when not RS256: records written before ES256 id_tokens
 //! existed have none and mean RS256).
+//! `require_acr` (the level every authorization needs; absent: none).
 //! `kind` and `secret_hash` are plain attributes on purpose: the token endpoint authenticates a client
 //! inside its storage transaction with `Equals("secret_hash", ..)` or `Equals("kind", "public")`
 //! (see [`super::grants::ClientCheck`]), so a public client, having no `secret_hash`, can never pass
@@ -12,6 +13,7 @@
 use std::sync::Arc;
 
 use super::{corrupt, RepoError};
+use crate::domain::assurance::Acr;
 use crate::domain::client::{Client, ClientId, ClientKind, RedirectUri};
 use crate::keys::SigningAlg;
 use crate::scope::{Scope, Scopes};
@@ -22,6 +24,7 @@ pub(crate) const KIND_CONFIDENTIAL: &str = "confidential";
 pub(crate) const ATTR_KIND: &str = "kind";
 pub(crate) const ATTR_SECRET_HASH: &str = "secret_hash";
 const ATTR_ID_TOKEN_ALG: &str = "id_token_signed_response_alg";
+const ATTR_REQUIRE_ACR: &str = "require_acr";
 
 /// The storage key of a client record.
 pub(crate) fn client_key(id: &ClientId) -> Key {
@@ -79,6 +82,9 @@ fn to_item(client: &Client) -> Item {
         )
         .with("allowed_scopes", client.allowed_scopes.names())
         .with("created_at", client.created_at);
+    if let Some(acr) = client.require_acr {
+        item = item.with(ATTR_REQUIRE_ACR, acr.urn());
+    }
     item = match &client.kind {
         ClientKind::Confidential { secret_hash } => item
             .with(ATTR_KIND, KIND_CONFIDENTIAL)
@@ -135,6 +141,15 @@ fn from_item(id: &ClientId, item: &Item) -> Result<Client, RepoError> {
         allowed_scopes,
         id_token_alg,
         created_at: item.number("created_at")?,
+        require_acr: match item.get(ATTR_REQUIRE_ACR) {
+            None => None,
+            Some(_) => {
+                let urn = item.string(ATTR_REQUIRE_ACR)?;
+                Some(Acr::parse(urn).ok_or_else(|| {
+                    corrupt(record, format_args!("unknown level of assurance `{urn}`"))
+                })?)
+            }
+        },
     })
 }
 

@@ -5,7 +5,7 @@
 //! are the only modules that read or write items. Each holds an `Arc<dyn Store>` and offers the few
 //! operations the functions need, each sized to one storage round trip unless its documentation
 //! says otherwise. Their keys (clients, patient profiles, the email index, sessions, consents, login
-//! throttling, account action limits, grants, revoked access tokens) come from [`crate::store::layout`], the data model in
+//! throttling, account action limits, second factors, grants, revoked access tokens) come from [`crate::store::layout`], the data model in
 //! one page.
 
 pub mod clients;
@@ -13,6 +13,7 @@ pub mod consents;
 pub mod grants;
 pub mod limits;
 pub mod patients;
+pub mod second_factors;
 pub mod sessions;
 pub mod throttle;
 
@@ -23,6 +24,7 @@ pub use grants::{
 };
 pub use limits::{LimitRepo, Subject};
 pub use patients::{Credentials, EmailChange, PatientRepo, Verification};
+pub use second_factors::{EnrolError, SecondFactorRepo, TotpRecord};
 pub use sessions::{Session, SessionRepo};
 pub use throttle::{Attempt, Reservation, ThrottleRepo};
 

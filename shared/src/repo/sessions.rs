@@ -3,8 +3,9 @@
 //!
 //! The cookie holds the raw session id (32 random bytes); storage holds only its SHA-256, so a leaked
 //! table or backup cannot be turned into live cookies. Attributes: `patient_id`, `auth_time` (when the
-//! patient last entered their password, for OIDC `max_age` and the `auth_time` claim), `expires`;
-//! the item also expires in storage at the same time.
+//! patient last entered their password, for OIDC `max_age` and the `auth_time` claim), `amr` (the
+//! RFC 8176 methods of that sign-in: `pwd`, or `pwd otp mfa` after a second factor; a session
+//! without it is a password sign-in), `expires`; the item also expires in storage at the same time.
 //!
 //! Each session also has an entry in its patient's session list ([`layout::session_entry`]:
 //! `PATIENT#{patient_id}` / `SESSION#{sha256(sid)}`), written in the same transaction, so ending
@@ -21,8 +22,13 @@ use std::time::Duration;
 use super::patients::Credentials;
 use super::{corrupt, RepoError};
 use crate::crypto;
+use crate::domain::assurance::Amr;
 use crate::domain::patient::PatientId;
-use crate::store::{layout, now_unix, Condition, Item, Key, Store, StoreError, Write};
+use crate::store::{layout, now_unix, Condition, Item, Key, Store, StoreError, Update, Write};
+
+/// How long a sign-in lasts at the authorization server (the patient is asked for their password
+/// again after this, whatever the apps do).
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// Bytes of randomness in a session id.
 const SID_BYTES: usize = 32;
@@ -40,6 +46,8 @@ pub struct Session {
     pub patient_id: PatientId,
     /// When they authenticated, unix seconds.
     pub auth_time: i64,
+    /// How they authenticated (RFC 8176 methods; the `acr` follows from them).
+    pub amr: Amr,
     /// When the session ends, unix seconds.
     pub expires_at: i64,
 }
@@ -66,6 +74,18 @@ impl SessionRepo {
         auth_time: i64,
         ttl: Duration,
     ) -> Result<String, RepoError> {
+        self.create_with(credentials, auth_time, &Amr::password(), ttl)
+            .await
+    }
+
+    /// [`SessionRepo::create`] for a sign-in made with the methods `amr` (a second factor).
+    pub async fn create_with(
+        &self,
+        credentials: &Credentials,
+        auth_time: i64,
+        amr: &Amr,
+        ttl: Duration,
+    ) -> Result<String, RepoError> {
         let sid = crypto::random_token(SID_BYTES);
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let expires_at = now_unix().saturating_add(ttl);
@@ -73,6 +93,13 @@ impl SessionRepo {
         let item = Item::new(layout::session(&sid))
             .with("patient_id", patient_id.as_str())
             .with("auth_time", auth_time)
+            .with(
+                "amr",
+                amr.values()
+                    .into_iter()
+                    .map(String::from)
+                    .collect::<Vec<_>>(),
+            )
             .with("expires", expires_at)
             .expiring_at(expires_at);
         let entry = Item::new(layout::session_entry(
@@ -157,8 +184,35 @@ impl SessionRepo {
             patient_id: PatientId::parse(item.string("patient_id")?)
                 .map_err(|e| corrupt(&item.key, e))?,
             auth_time: item.number("auth_time")?,
+            amr: match item.get("amr") {
+                Some(_) => Amr::from_values(item.list("amr")?.iter().map(String::as_str)),
+                None => Amr::password(),
+            },
             expires_at,
         }))
+    }
+
+    /// Records that the session with raw id `raw_sid` has now been authenticated with `amr` (a
+    /// second factor on top of its password). [`RepoError::NotFound`] when it has ended. One round
+    /// trip.
+    pub async fn upgrade(&self, raw_sid: &str, amr: &Amr) -> Result<(), RepoError> {
+        if raw_sid.is_empty() || raw_sid.len() > MAX_SID_LEN {
+            return Err(RepoError::NotFound);
+        }
+        let values: Vec<String> = amr.values().into_iter().map(String::from).collect();
+        match self
+            .store
+            .update(
+                &layout::session(raw_sid),
+                Update::default().set("amr", values),
+                Condition::Exists,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Ends the session with public id `sid` (logout by an id_token's `sid`, without the cookie).

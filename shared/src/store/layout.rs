@@ -10,8 +10,11 @@
 //! | client | `CLIENT#{client_id}` | `CLIENT` | `name`, `kind`, `secret_hash`, `redirect_uris`, `post_logout_redirect_uris`, `allowed_scopes`, `created_at` | portal-admin | authorize, token (client check inside its transactions) | never |
 //! | patient profile | `PATIENT#{patient_id}` | `PROFILE` | `email`, `email_verified`, `first_name`, `last_name`, `birth_date`, `phone`, `locale`, `created_at`; index `gsi1`: `PATIENTS` / `{email, lowercased}#{patient_id}` | portal-admin; authorize (registration, verification, profile, email change, language, deletion) | authorize (id token claims, account page), userinfo, asap (account address, mail language), portal-admin (`patient list`/`show`) | 7 days after registration while unverified (so an address someone else registered frees itself), never once verified |
 //! | email index | `EMAIL#{email, ASCII lowercased}` | `EMAIL` | `patient_id`, `password_hash`, `email`, `email_verified` | portal-admin, authorize (registration, verification, reset, password and email change, deletion), with the profile in one transaction | authorize (login: one read) | as its profile |
-//! | browser session | `SESSION#{sha256(session id)}` | `SESSION` | `patient_id`, `auth_time`, `expires` | authorize (login, logout, sign out everywhere, reset, deletion) | authorize | at `expires` (12 h) |
+//! | browser session | `SESSION#{sha256(session id)}` | `SESSION` | `patient_id`, `auth_time`, `amr`, `expires` | authorize (login, logout, sign out everywhere, reset, deletion) | authorize | at `expires` (12 h) |
 //! | session list entry | `PATIENT#{patient_id}` | `SESSION#{sha256(session id)}` | `expires` | authorize, with its session in one transaction | authorize (ending every session of a patient: one query of the partition) | as its session |
+//! | authenticator app (TOTP) | `PATIENT#{patient_id}` | `MFA#TOTP` | `secret` (base32, 160 bits), `created_at` | authorize (enrolment, with the recovery codes in one transaction; removal) | authorize (second-factor page, account page) | never; with the account |
+//! | last accepted TOTP step | `PATIENT#{patient_id}` | `MFA#TOTP_STEP` | `step` | authorize (every accepted code: a write guarded by `step` below the new one) | the same guard | 3 steps (90 s) after the step |
+//! | recovery code | `PATIENT#{patient_id}` | `MFA#RECOVERY#{sha256(code)}` | `created_at` | authorize (enrolment; a use deletes it, guarded by its existence) | authorize (account page: how many are left) | never; with the TOTP |
 //! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` | `scope_{name}` = true per allowed scope, `updated_at`; after "remove access" no scopes and `revoked_at` | authorize (consent page, account page) | authorize, token (`revoked_at` guards code exchange and refresh) | never; 31 days after the account is deleted |
 //! | login attempts per account | `THROTTLE#ACCOUNT#{sha256(account)}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end (15 min) |
 //! | login attempts per account and address | `THROTTLE#PAIR#{sha256(account)}#{address bucket}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end |
@@ -152,6 +155,34 @@ pub fn session_public_id_of_entry(key: &Key) -> Option<&str> {
     key.sk
         .strip_prefix(SESSION_ENTRY_PREFIX)
         .filter(|hash| !hash.is_empty())
+}
+
+const TOTP_SK: &str = "MFA#TOTP";
+const TOTP_STEP_SK: &str = "MFA#TOTP_STEP";
+const RECOVERY_PREFIX: &str = "MFA#RECOVERY#";
+
+/// A patient's authenticator app (TOTP): its secret, once confirmed.
+pub fn totp(patient_id: &str) -> Key {
+    Key::new(format!("PATIENT#{patient_id}"), TOTP_SK)
+}
+
+/// The last TOTP time step a patient's code was accepted for: raised with a conditional write so
+/// each step is accepted once.
+pub fn totp_step(patient_id: &str) -> Key {
+    Key::new(format!("PATIENT#{patient_id}"), TOTP_STEP_SK)
+}
+
+/// One unused recovery code of a patient, by the SHA-256 of the code.
+pub fn recovery_code(patient_id: &str, code_hash: &str) -> Key {
+    Key::new(
+        format!("PATIENT#{patient_id}"),
+        format!("{RECOVERY_PREFIX}{code_hash}"),
+    )
+}
+
+/// A patient's unused recovery codes (table partition: strongly consistent).
+pub fn recovery_codes(patient_id: &str, limit: u32) -> Query {
+    Query::partition(format!("PATIENT#{patient_id}"), limit).prefix(RECOVERY_PREFIX)
 }
 
 /// Every item of a patient's partition: profile, appointments, session list (account deletion).

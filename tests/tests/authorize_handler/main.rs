@@ -1,6 +1,6 @@
 //! Handler tests of the `authorize` function: `/oauth/authorize`, `/oauth/login`, `/oauth/consent`,
-//! `/oauth/logout` and the account pages (`accounts`, `recovery`), driven with real API Gateway v2
-//! events against a fresh store and keys.
+//! `/oauth/logout`, the account pages (`accounts`, `recovery`) and the second factor (`/oauth/mfa`,
+//! `/account/mfa/totp`), driven with real API Gateway v2 events against a fresh store and keys.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -37,6 +37,7 @@ mod protocol_errors;
 mod reauthentication;
 mod recovery;
 mod sealed_request;
+mod second_factor;
 mod untrusted;
 
 const REDIRECT: &str = "https://app.example/cb";

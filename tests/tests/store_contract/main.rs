@@ -6,7 +6,7 @@
 //!
 //! One test binary, one module per topic: `basics`, `conditions`, `updates`, `expiry`,
 //! `transactions`, `queries`, `validation`, `races`, and the domain repositories written on top
-//! (`accounts`, `connected_apps`) (helpers in `support`), and the SQLite-only race
+//! (`accounts`, `connected_apps`, `second_factors`) (helpers in `support`), and the SQLite-only race
 //! across processes in `sqlite_across_processes`.
 
 mod accounts;
@@ -16,6 +16,7 @@ mod connected_apps;
 mod expiry;
 mod queries;
 mod races;
+mod second_factors;
 mod sqlite_across_processes;
 mod support;
 mod transactions;
@@ -138,6 +139,9 @@ macro_rules! contract_tests {
                 connected_apps::grants_are_listed_per_patient_and_client_and_revoked_per_client,
                 connected_apps::a_withdrawn_consent_refuses_older_codes_and_refreshes_but_not_newer_ones,
                 connected_apps::twenty_concurrent_takes_of_a_limit_stop_exactly_at_it,
+                second_factors::an_enrolment_is_all_or_nothing_and_happens_once,
+                second_factors::each_totp_step_is_accepted_once_even_when_twenty_requests_race,
+                second_factors::each_recovery_code_is_used_once_and_removal_leaves_nothing,
             );
         }
     };

@@ -228,3 +228,45 @@ async fn a_confidential_client_presenting_no_secret_is_invalid_client() {
         (401, "invalid_client")
     );
 }
+
+#[tokio::test]
+async fn tokens_carry_how_the_patient_signed_in_and_refreshes_keep_it() {
+    use shared::domain::assurance::Amr;
+    let f = fixture().await;
+    for (amr, acr, values) in [
+        (Amr::password(), "urn:mypatientportal:loa:1", vec!["pwd"]),
+        (
+            Amr::password_and_code(),
+            "urn:mypatientportal:loa:2",
+            vec!["pwd", "otp", "mfa"],
+        ),
+    ] {
+        let code = AuthorizationCode {
+            amr,
+            ..f.code(&f.confidential, FULL_SCOPE, Some(CHALLENGE))
+        };
+        let reply = f.exchange(&f.seal(&code)).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        let access = f.access_claims(&reply.str("access_token"));
+        assert_eq!(access.acr.as_deref(), Some(acr));
+        let id: IdTokenClaims = jwt::verify(
+            &f.ctx.keys(),
+            &reply.str("id_token"),
+            jwt::TYP_ID_TOKEN,
+            &f.issuer(),
+            f.confidential.id.as_str(),
+        )
+        .unwrap();
+        assert_eq!(id.acr, acr);
+        assert_eq!(id.amr, values);
+
+        let refreshed = f.refresh(&reply.str("refresh_token"), None).await;
+        assert_eq!(refreshed.status, 200, "{:?}", refreshed.body);
+        let access = f.access_claims(&refreshed.str("access_token"));
+        assert_eq!(
+            access.acr.as_deref(),
+            Some(acr),
+            "a refresh keeps the level"
+        );
+    }
+}
