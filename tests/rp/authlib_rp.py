@@ -36,6 +36,8 @@ import hashlib
 import hmac
 import html
 import os
+import re
+import secrets
 import struct
 import sys
 import time
@@ -186,6 +188,22 @@ class Patient:
             urljoin(url, form.action), data=fields, allow_redirects=False, timeout=TIMEOUT
         )
 
+    def register(self, **fields: str) -> None:
+        """Fills in `/account/register` as a patient would (no app waiting)."""
+        url = f"{ISSUER}/account/register"
+        page = self.http.get(url, timeout=TIMEOUT)
+        check(page.status_code == 200, f"{url} answered {page.status_code}")
+        extra = {"email": self.email, "password": self.password, **fields}
+        url, page = self._follow(self._submit(url, page.text, extra))
+        check(page is not None and page.status_code == 200, f"registration ended at {url}")
+
+    def confirm(self, link: str) -> None:
+        """Opens the mailed link (a GET only shows a button) and presses the button."""
+        page = self.http.get(link, allow_redirects=False, timeout=TIMEOUT)
+        check(page.status_code == 200, f"the mailed link answered {page.status_code}")
+        url, page = self._follow(self._submit(link, page.text, {}))
+        check(page is not None and page.status_code == 200, f"confirming ended at {url}")
+
     def authorize(self, authorization_url: str) -> str:
         """Signs in and allows as the pages come; returns the redirect URL back to the app."""
         response = self.http.get(authorization_url, allow_redirects=False, timeout=TIMEOUT)
@@ -226,6 +244,23 @@ class Patient:
                 response = self._submit(url, page.text, {"code": code})
             else:
                 raise Failure(f"unexpected page {url}: {page_text(page.text)}")
+
+
+def mailed_link(outbox: str, to: str, path: str) -> str:
+    """The link to `path` in the newest `.eml` in the outbox addressed to `to`."""
+    mails = []
+    for name in os.listdir(outbox):
+        if name.endswith(".eml"):
+            full = os.path.join(outbox, name)
+            with open(full, encoding="utf-8") as mail:
+                text = mail.read().replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+            if f"To: <{to}>" in text and path in text:
+                mails.append((os.path.getmtime(full), text))
+    check(bool(mails), f"no mail to {to} with a link to {path} in {outbox}")
+    text = max(mails)[1]
+    found = re.search(r'https?://[^\s"<>]*' + re.escape(path) + r'\?token=[^\s"<>]+', text)
+    check(found is not None, f"no {path} link in the mail to {to}")
+    return html.unescape(found.group(0))
 
 
 class RelyingParty:
@@ -404,6 +439,22 @@ def main() -> None:
     check(patient.pages[pages_before:] == [], f"asked again: {patient.pages[pages_before:]}")
     check(fourth["claims"].get("acr") == LOA2, "the two-factor session is not loa:2")
     step("acr loa:2 with amr pwd otp mfa")
+
+    step("registration: a new patient registers, confirms the mailed link, signs in to the app")
+    outbox = setting("OUTBOX_DIR")
+    newcomer = Patient(
+        f"authlib.{secrets.token_hex(6)}@example.org", "a long and unusual passphrase",
+        rp.redirect_uri,
+    )
+    newcomer.register(given_name="Ada", family_name="Authlib", birthdate="1990-05-17")
+    newcomer.confirm(mailed_link(outbox, newcomer.email, "/account/verify"))
+    joined = rp.sign_in(newcomer)
+    check(newcomer.pages == ["/oauth/login", "/oauth/consent"], f"pages shown: {newcomer.pages}")
+    info = rp.session.get(rp.meta["userinfo_endpoint"], timeout=TIMEOUT).json()
+    check(info.get("sub") == joined["claims"]["sub"], "userinfo sub is not the newcomer's")
+    check(info.get("email") == newcomer.email, f"the newcomer's userinfo email {info.get('email')!r}")
+    check(info.get("email_verified") is True, f"email_verified is {info.get('email_verified')!r}")
+    step(f"registered and signed in: {info.get('email')} (email_verified)")
 
     print("authlib RP: all checks passed", flush=True)
 

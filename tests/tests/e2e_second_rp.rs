@@ -1,6 +1,7 @@
 //! A second, independent relying party: Python's Authlib (`tests/rp/authlib_rp.py`) learns
 //! everything from discovery and runs the code flow with PKCE, id_token validation against the
-//! JWKS, userinfo, refresh-token rotation (and reuse detection), and revocation, against the
+//! JWKS, userinfo, refresh-token rotation (and reuse detection), revocation, and a newly registered
+//! patient (register, confirm the mailed link, sign in), against the
 //! portal served by `cargo lambda watch`, with its own client and patient.
 //!
 //! Authlib lives in the project's virtualenv (`.venv`, from `infra/requirements/test.txt`), which
@@ -41,6 +42,9 @@ async fn authlib_rp(alg: SigningAlg) {
     let script = in_workspace("tests/rp/authlib_rp.py");
     let mut env = common_env(&e2e, &client, &patient);
     env.push(("ID_TOKEN_ALG".to_owned(), alg.name().to_owned()));
+    // Registration's confirmation link is read where `make run`'s stack puts mail.
+    let outbox = portal_tests::watch::portal().data_dir.join("outbox");
+    env.push(("OUTBOX_DIR".to_owned(), outbox.display().to_string()));
     let printed = run_ok(
         &python,
         &[&script.display().to_string()],
