@@ -13,6 +13,7 @@ pub mod account;
 pub mod console;
 pub mod language;
 pub mod mfa;
+pub mod passkey;
 
 use askama::Template;
 
@@ -60,6 +61,8 @@ pub struct LoginPage<'a> {
     /// The password was right but the address is not verified: the page offers to send the
     /// verification link again.
     pub unverified: bool,
+    /// Whether the portal offers passkeys (the page links to the passkey sign-in).
+    pub passkeys: bool,
 }
 
 impl<'a> LoginPage<'a> {
@@ -77,6 +80,7 @@ impl<'a> LoginPage<'a> {
             account: true,
             register: false,
             unverified: false,
+            passkeys: false,
         }
     }
 
@@ -96,7 +100,14 @@ impl<'a> LoginPage<'a> {
             account: false,
             register: false,
             unverified: false,
+            passkeys: false,
         }
+    }
+
+    /// The same page linking to the passkey sign-in.
+    pub fn with_passkeys(mut self, passkeys: bool) -> Self {
+        self.passkeys = passkeys;
+        self
     }
 
     /// The same page linking to the registration page.

@@ -119,3 +119,5 @@ account-mail-emailchanged-heading = Ihre E-Mail-Adresse wurde geändert
 account-mail-emailchanged-body = Ihr Konto bei MyPatientPortal verwendet jetzt eine andere E-Mail-Adresse, und E-Mails kommen nicht mehr hierher. Wenn Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück:
 account-mail-emailchanged-link = Mein Passwort zurücksetzen
 account-mail-emailchanged-footer = Wenn Sie das waren, müssen Sie nichts tun.
+console-passkeys-count = Passkeys in Ihrem Konto: { $count }
+console-passkeys-manage = Passkeys hinzufügen oder entfernen

@@ -119,3 +119,5 @@ account-mail-emailchanged-heading = Your email address was changed
 account-mail-emailchanged-body = Your MyPatientPortal account now uses another email address, and mail no longer comes here. If this was not you, reset your password at once:
 account-mail-emailchanged-link = Reset my password
 account-mail-emailchanged-footer = If it was you, you do not need to do anything.
+console-passkeys-count = Passkeys on your account: { $count }
+console-passkeys-manage = Add or remove passkeys

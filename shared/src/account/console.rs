@@ -19,8 +19,8 @@ use crate::domain::patient::Patient;
 use crate::metrics::{self, Counter};
 use crate::oauth::flow_error::PageError;
 use crate::repo::{
-    Attempt, ClientRepo, ConsentRepo, Credentials, GrantRepo, PatientRepo, SecondFactorRepo,
-    Session, SessionRepo, ThrottleRepo,
+    Attempt, ClientRepo, ConsentRepo, Credentials, GrantRepo, PasskeyRepo, PatientRepo,
+    SecondFactorRepo, Session, SessionRepo, ThrottleRepo,
 };
 use crate::store::now_unix;
 
@@ -58,6 +58,7 @@ pub struct AccountConsole {
     pub(super) audit: AuditLog,
     pub(super) booking: BookingService,
     pub(super) second_factors: SecondFactorRepo,
+    pub(super) passkeys: PasskeyRepo,
 }
 
 impl AccountConsole {
@@ -71,6 +72,7 @@ impl AccountConsole {
             grants: GrantRepo::new(store.clone()),
             clients: ClientRepo::new(store.clone()),
             second_factors: SecondFactorRepo::new(store.clone()),
+            passkeys: PasskeyRepo::new(store.clone()),
             throttle: ThrottleRepo::new(store.clone()),
             audit: context.audit_log(),
             booking: BookingService::new(

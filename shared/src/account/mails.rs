@@ -1,7 +1,7 @@
 //! The account mails, in the patient's language: the verification link, "someone tried to
 //! register with your address" (with the way to reset the password), the reset link, and "your
 //! password was changed", and the two of an email change (the link to the new address, the
-//! notice to the old one). One template pair for all (`account_email.txt`/`.html`); their
+//! notice to the old one), and "a passkey was added to your account". One template pair for all (`account_email.txt`/`.html`); their
 //! words are the catalog messages `account-mail-{kind}-*`.
 
 use askama::Template;
@@ -25,17 +25,21 @@ pub enum AccountMail {
     EmailChange,
     /// To the old address: the account's address was changed.
     EmailChanged,
+    /// A passkey was added to the account (a security notice: if it was not the patient, the
+    /// link leads to the account page to remove it).
+    PasskeyAdded,
 }
 
 impl AccountMail {
     /// Every account mail (for the catalog and template tests).
-    pub const ALL: [AccountMail; 6] = [
+    pub const ALL: [AccountMail; 7] = [
         AccountMail::Verify,
         AccountMail::RegistrationAttempt,
         AccountMail::Reset,
         AccountMail::PasswordChanged,
         AccountMail::EmailChange,
         AccountMail::EmailChanged,
+        AccountMail::PasskeyAdded,
     ];
 
     fn id(self) -> &'static str {
@@ -46,6 +50,7 @@ impl AccountMail {
             AccountMail::PasswordChanged => "changed",
             AccountMail::EmailChange => "emailchange",
             AccountMail::EmailChanged => "emailchanged",
+            AccountMail::PasskeyAdded => "passkeyadded",
         }
     }
 

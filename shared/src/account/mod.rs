@@ -113,6 +113,24 @@ impl Accounts {
         LinkToken::open(kind, &keys, text, now_unix())
     }
 
+    /// Tells the patient that a passkey was added to their account (in their language, with a
+    /// link to the account page, where it can be removed). A failure is logged, not shown: the
+    /// passkey is added whatever happens to this notice.
+    pub async fn passkey_added_notice(&self, patient: &crate::domain::patient::Patient) {
+        let url = self.page_url("/account/mfa/passkeys");
+        if let Err(error) = self
+            .send(
+                AccountMail::PasskeyAdded,
+                &patient.email,
+                patient.locale,
+                Some(&url),
+            )
+            .await
+        {
+            tracing::warn!(?error, "the passkey-added notice was not sent");
+        }
+    }
+
     /// Sends an account mail; a mail service failure is a 503 page (the patient can try again).
     async fn send(
         &self,

@@ -1,5 +1,5 @@
 //! What the account page shows, read at once: the profile, the connected apps, the apps' recent
-//! access to the patient's data (the audit log), each app by its name, and the second factor.
+//! access to the patient's data (the audit log), each app by its name, and the second factors.
 
 use super::apps::ConnectedApp;
 use super::console::AccountConsole;
@@ -26,6 +26,8 @@ pub struct Overview {
     pub recent_access: Vec<(AccessRecord, String)>,
     /// The authenticator app, when set up: how many recovery codes are left.
     pub totp_recovery_left: Option<usize>,
+    /// How many passkeys the patient has.
+    pub passkeys: usize,
 }
 
 impl AccountConsole {
@@ -33,7 +35,7 @@ impl AccountConsole {
     /// `None` once the account is gone.
     pub async fn overview(&self, session: &Session) -> Result<Option<Overview>, PageError> {
         let since = now_unix() - RECENT_ACCESS_SECS;
-        let (patient, apps, records, totp_recovery_left) = tokio::try_join!(
+        let (patient, apps, records, totp_recovery_left, passkeys) = tokio::try_join!(
             self.patient(session),
             self.connected_apps(&session.patient_id),
             async {
@@ -48,6 +50,10 @@ impl AccountConsole {
                     Some(_) => Ok(Some(self.second_factors.recovery_codes_left(id).await?)),
                     None => Ok::<_, PageError>(None),
                 }
+            },
+            async {
+                let passkeys = self.passkeys.list(&session.patient_id).await?;
+                Ok::<_, PageError>(passkeys.len())
             },
         )?;
         let Some(patient) = patient else {
@@ -71,6 +77,7 @@ impl AccountConsole {
             apps,
             recent_access,
             totp_recovery_left,
+            passkeys,
         }))
     }
 }

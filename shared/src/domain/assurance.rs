@@ -2,7 +2,9 @@
 //! assurance they add up to (`acr`, OIDC Core §2).
 //!
 //! Two levels: [`Acr::Loa1`] for one factor (the password), [`Acr::Loa2`] for two (password plus
-//! an authenticator-app or recovery code). Clients ask for a level with `acr_values`; a client
+//! an authenticator-app or recovery code, or a passkey that verified the patient: the key is
+//! something they have, the fingerprint or device PIN that unlocked it something they are or
+//! know). Clients ask for a level with `acr_values`; a client
 //! may be registered to always require one.
 
 use std::fmt;
@@ -74,6 +76,13 @@ pub enum Method {
     Otp,
     /// Multiple factors (added whenever more than one was used).
     Mfa,
+    /// Proof of possession of a hardware-bound key: a device-bound passkey.
+    Hwk,
+    /// Proof of possession of a software-held key: a synced passkey (backed up to a password
+    /// manager or platform account, so the key leaves the device's hardware).
+    Swk,
+    /// The authenticator verified the user (biometric or device PIN) before it signed.
+    User,
 }
 
 impl Method {
@@ -83,14 +92,24 @@ impl Method {
             Method::Pwd => "pwd",
             Method::Otp => "otp",
             Method::Mfa => "mfa",
+            Method::Hwk => "hwk",
+            Method::Swk => "swk",
+            Method::User => "user",
         }
     }
 
     /// The method an RFC 8176 value names, if it is one this server uses.
     pub fn parse(text: &str) -> Option<Method> {
-        [Method::Pwd, Method::Otp, Method::Mfa]
-            .into_iter()
-            .find(|method| method.as_str() == text)
+        [
+            Method::Pwd,
+            Method::Otp,
+            Method::Mfa,
+            Method::Hwk,
+            Method::Swk,
+            Method::User,
+        ]
+        .into_iter()
+        .find(|method| method.as_str() == text)
     }
 }
 
@@ -118,6 +137,17 @@ impl Amr {
         Amr(vec![Method::Pwd, Method::Otp, Method::Mfa])
     }
 
+    /// A sign-in with a passkey: `swk` for a synced (backed-up) one, else `hwk`; with `user` and
+    /// `mfa` when the authenticator verified the patient.
+    pub fn passkey(synced: bool, user_verified: bool) -> Amr {
+        let key = if synced { Method::Swk } else { Method::Hwk };
+        if user_verified {
+            Amr(vec![key, Method::User, Method::Mfa])
+        } else {
+            Amr(vec![key])
+        }
+    }
+
     /// The methods from their RFC 8176 values (unknown values are dropped; none at all is a
     /// password sign-in).
     pub fn from_values<'a>(values: impl IntoIterator<Item = &'a str>) -> Amr {
@@ -134,9 +164,11 @@ impl Amr {
         self.0.iter().map(|method| method.as_str()).collect()
     }
 
-    /// Whether a second factor was used.
+    /// Whether a second factor was used: a one-time code after the password, or a key whose
+    /// authenticator verified the user.
     pub fn has_second_factor(&self) -> bool {
-        self.0.contains(&Method::Otp)
+        let key = self.0.contains(&Method::Hwk) || self.0.contains(&Method::Swk);
+        self.0.contains(&Method::Otp) || (key && self.0.contains(&Method::User))
     }
 
     /// The level these methods add up to.
@@ -188,5 +220,17 @@ mod tests {
         );
         assert_eq!(Amr::from_values(["pwd", "otp", "mfa"]), both);
         assert_eq!(Amr::from_values(["nonsense"]), Amr::password());
+    }
+
+    #[test]
+    fn a_user_verified_passkey_is_loa2_and_a_bare_key_is_not() {
+        let device = Amr::passkey(false, true);
+        assert_eq!(device.values(), ["hwk", "user", "mfa"]);
+        assert_eq!(device.acr(), Acr::Loa2);
+        assert_eq!(Amr::passkey(true, true).values(), ["swk", "user", "mfa"]);
+        assert_eq!(Amr::passkey(true, false).values(), ["swk"]);
+        assert_eq!(Amr::passkey(true, false).acr(), Acr::Loa1);
+        assert_eq!(Amr::from_values(["hwk", "user", "mfa"]), device);
+        assert_eq!(Amr::from_values(["user"]).acr(), Acr::Loa1);
     }
 }

@@ -13,6 +13,7 @@ pub mod flow_error;
 pub mod introspect;
 pub mod logout;
 pub mod params;
+pub mod passkey;
 pub mod refresh;
 mod refusal;
 pub mod revoke;

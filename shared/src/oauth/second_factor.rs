@@ -465,7 +465,9 @@ impl SecondFactors {
                 Some(step) => self.factors.accept_step(patient_id, step).await?,
                 None => false,
             }
-        } else if !password.is_empty() && self.password_is_right(patient_id, password).await? {
+        } else if !password.is_empty()
+            && password_is_right(&self.patients, patient_id, password).await?
+        {
             match recovery_codes::hash(recovery_code) {
                 Some(hash) => self.factors.use_recovery_code(patient_id, &hash).await?,
                 None => false,
@@ -485,29 +487,31 @@ impl SecondFactors {
             Ok(Removal::NotEnrolled)
         }
     }
-
-    async fn password_is_right(
-        &self,
-        patient_id: &PatientId,
-        password: &str,
-    ) -> Result<bool, PageError> {
-        let Some(patient) = self.patients.get(patient_id).await? else {
-            return Ok(false);
-        };
-        let Some(credentials) = self.patients.credentials_by_email(&patient.email).await? else {
-            return Ok(false);
-        };
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || verify_password(&credentials.password_hash, &password))
-            .await
-            .map_err(|error| {
-                tracing::error!(cause = %error, "password verification task failed");
-                PageError::Internal
-            })
-    }
 }
 
 /// The throttle's account name for second-factor attempts of a patient.
 fn throttle_account(patient_id: &PatientId) -> String {
     format!("second-factor:{}", patient_id.as_str())
+}
+
+/// Whether `password` is the patient's current password (re-authentication before removing a
+/// factor). Round trips: the profile and the credentials.
+pub(crate) async fn password_is_right(
+    patients: &PatientRepo,
+    patient_id: &PatientId,
+    password: &str,
+) -> Result<bool, PageError> {
+    let Some(patient) = patients.get(patient_id).await? else {
+        return Ok(false);
+    };
+    let Some(credentials) = patients.credentials_by_email(&patient.email).await? else {
+        return Ok(false);
+    };
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || verify_password(&credentials.password_hash, &password))
+        .await
+        .map_err(|error| {
+            tracing::error!(cause = %error, "password verification task failed");
+            PageError::Internal
+        })
 }

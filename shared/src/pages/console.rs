@@ -132,6 +132,8 @@ pub struct ConsolePage {
     pub languages: Vec<(&'static str, String, bool)>,
     /// The authenticator app, when set up: recovery codes left.
     pub totp_recovery_left: Option<usize>,
+    /// How many passkeys the patient has.
+    pub passkeys: usize,
 }
 
 impl ConsolePage {
@@ -188,6 +190,7 @@ impl ConsolePage {
             error: None,
             done: None,
             totp_recovery_left: overview.totp_recovery_left,
+            passkeys: overview.passkeys,
             languages: Locale::all()
                 .map(|choice| {
                     let name = Tr::new(choice).t("language-name");

@@ -41,6 +41,8 @@ pub struct CodePage<'a> {
     pub error: Option<&'static str>,
     /// The account page's own sign-in (no app): `return=account` instead of a request.
     pub account: bool,
+    /// Whether the portal offers passkeys (the page links to the passkey sign-in).
+    pub passkeys: bool,
 }
 
 impl<'a> CodePage<'a> {
@@ -63,6 +65,7 @@ impl<'a> CodePage<'a> {
             pending,
             error: None,
             account: true,
+            passkeys: false,
         }
     }
 
@@ -90,12 +93,19 @@ impl<'a> CodePage<'a> {
             pending,
             error: None,
             account: false,
+            passkeys: false,
         }
     }
 
     /// The same page with the alert of message `error`.
     pub fn with_error(mut self, error: &'static str) -> Self {
         self.error = Some(error);
+        self
+    }
+
+    /// The same page linking to the passkey sign-in (another way to two factors).
+    pub fn with_passkeys(mut self, passkeys: bool) -> Self {
+        self.passkeys = passkeys;
         self
     }
 }
@@ -123,6 +133,9 @@ pub struct TotpEnrolPage<'a> {
     pub qr_svg: &'a str,
     /// Message id of a failed confirmation.
     pub error: Option<&'static str>,
+    /// Whether the portal offers passkeys (a sign-in asking for two factors links to the
+    /// passkey sign-in: a user-verified passkey is two factors too).
+    pub passkeys: bool,
 }
 
 /// The ten recovery codes, shown once after the setup.

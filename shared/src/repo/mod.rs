@@ -12,6 +12,7 @@ pub mod clients;
 pub mod consents;
 pub mod grants;
 pub mod limits;
+pub mod passkeys;
 pub mod patients;
 pub mod second_factors;
 pub mod sessions;
@@ -23,6 +24,7 @@ pub use grants::{
     ClientCheck, Grant, GrantError, GrantId, GrantRepo, InvalidGrantId, RevokedTokenRepo,
 };
 pub use limits::{LimitRepo, Subject};
+pub use passkeys::{Ceremony, CeremonyKind, PasskeyRecord, PasskeyRepo, PasskeyUse};
 pub use patients::{Credentials, EmailChange, PatientRepo, Verification};
 pub use second_factors::{EnrolError, SecondFactorRepo, TotpRecord};
 pub use sessions::{Session, SessionRepo};

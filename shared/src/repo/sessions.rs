@@ -86,6 +86,20 @@ impl SessionRepo {
         amr: &Amr,
         ttl: Duration,
     ) -> Result<String, RepoError> {
+        self.create_with_writes(credentials, auth_time, amr, ttl, Vec::new())
+            .await
+    }
+
+    /// [`SessionRepo::create_with`] in one transaction with `extra` writes (a passkey's counter):
+    /// a failed condition of any of them is [`RepoError::NotFound`] too, and no session starts.
+    pub async fn create_with_writes(
+        &self,
+        credentials: &Credentials,
+        auth_time: i64,
+        amr: &Amr,
+        ttl: Duration,
+        extra: Vec<Write>,
+    ) -> Result<String, RepoError> {
         let sid = crypto::random_token(SID_BYTES);
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let expires_at = now_unix().saturating_add(ttl);
@@ -108,7 +122,7 @@ impl SessionRepo {
         ))
         .with("expires", expires_at)
         .expiring_at(expires_at);
-        let writes = vec![
+        let mut writes = vec![
             Write::Put {
                 item,
                 condition: Condition::NotExists,
@@ -119,6 +133,7 @@ impl SessionRepo {
             },
             credentials.still_current(),
         ];
+        writes.extend(extra);
         match self.store.transact(writes).await {
             Ok(()) => Ok(sid),
             // 256 random bits colliding means the random source is broken: never hand out the id.

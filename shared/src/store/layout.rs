@@ -15,6 +15,8 @@
 //! | authenticator app (TOTP) | `PATIENT#{patient_id}` | `MFA#TOTP` | `secret` (base32, 160 bits), `created_at` | authorize (enrolment, with the recovery codes in one transaction; removal) | authorize (second-factor page, account page) | never; with the account |
 //! | last accepted TOTP step | `PATIENT#{patient_id}` | `MFA#TOTP_STEP` | `step` | authorize (every accepted code: a write guarded by `step` below the new one) | the same guard | 3 steps (90 s) after the step |
 //! | recovery code | `PATIENT#{patient_id}` | `MFA#RECOVERY#{sha256(code)}` | `created_at` | authorize (enrolment; a use deletes it, guarded by its existence) | authorize (account page: how many are left) | never; with the TOTP |
+//! | passkey | `PATIENT#{patient_id}` | `MFA#PASSKEY#{sha256(credential id)}` | `name`, `credential` (webauthn-rs's passkey as JSON: credential id, public key, counter, flags), `counter`, `backup_eligible`, `backed_up`, `created_at`, `last_used_at` | authorize (added on the account page, guarded by its absence; every sign-in with it raises `counter`, guarded by the stored one being lower; removal) | authorize (passkey sign-in: one read by the assertion's user handle and credential id; account page) | never; with the account |
+//! | passkey ceremony | `WEBAUTHN#{sha256(ceremony id)}` | `CEREMONY` | `kind` (`register`, `sign_in`), `state` (webauthn-rs's challenge state as JSON), `binding` (sha256 of the form's CSRF token), `patient_id` (registration) | authorize (the passkey pages, when they offer a challenge) | authorize (the answer: a delete guarded by its existence, so a challenge is answered once) | after 5 minutes |
 //! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` | `scope_{name}` = true per allowed scope, `updated_at`; after "remove access" no scopes and `revoked_at` | authorize (consent page, account page) | authorize, token (`revoked_at` guards code exchange and refresh) | never; 31 days after the account is deleted |
 //! | login attempts per account | `THROTTLE#ACCOUNT#{sha256(account)}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end (15 min) |
 //! | login attempts per account and address | `THROTTLE#PAIR#{sha256(account)}#{address bucket}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end |
@@ -59,9 +61,9 @@ pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 
 /// Partition-key prefixes of every item the `authorize` function reads or writes (clients, patient
 /// profiles and their email index, sessions, consents, login throttles, account action limits,
-/// and grants, which a password reset may revoke). Its IAM role is limited to them with
+/// grants, which a password reset may revoke, and passkey ceremonies). Its IAM role is limited to them with
 /// `dynamodb:LeadingKeys`; the template parity test checks the two agree.
-pub const AUTHORIZE_KEY_PREFIXES: [&str; 8] = [
+pub const AUTHORIZE_KEY_PREFIXES: [&str; 9] = [
     "CLIENT#",
     "PATIENT#",
     "EMAIL#",
@@ -70,6 +72,7 @@ pub const AUTHORIZE_KEY_PREFIXES: [&str; 8] = [
     "THROTTLE#",
     "LIMIT#",
     "GRANT#",
+    "WEBAUTHN#",
 ];
 
 /// `gsi1` partition prefixes the `authorize` function queries: a patient's grants.
@@ -183,6 +186,31 @@ pub fn recovery_code(patient_id: &str, code_hash: &str) -> Key {
 /// A patient's unused recovery codes (table partition: strongly consistent).
 pub fn recovery_codes(patient_id: &str, limit: u32) -> Query {
     Query::partition(format!("PATIENT#{patient_id}"), limit).prefix(RECOVERY_PREFIX)
+}
+
+const PASSKEY_PREFIX: &str = "MFA#PASSKEY#";
+
+/// One passkey of a patient, by the SHA-256 of its credential id (credential ids may be up to
+/// 1023 bytes, more than a sort key should carry).
+pub fn passkey(patient_id: &str, credential_hash: &str) -> Key {
+    Key::new(
+        format!("PATIENT#{patient_id}"),
+        format!("{PASSKEY_PREFIX}{credential_hash}"),
+    )
+}
+
+/// A patient's passkeys (table partition: strongly consistent).
+pub fn passkeys(patient_id: &str, limit: u32) -> Query {
+    Query::partition(format!("PATIENT#{patient_id}"), limit).prefix(PASSKEY_PREFIX)
+}
+
+/// The challenge state of a passkey ceremony (registration or sign-in) between the page that
+/// offers the challenge and the answer, by the SHA-256 of its random id.
+pub fn ceremony(ceremony_id: &str) -> Key {
+    Key::new(
+        format!("WEBAUTHN#{}", sha256_b64url(ceremony_id.as_bytes())),
+        "CEREMONY",
+    )
 }
 
 /// Every item of a patient's partition: profile, appointments, session list (account deletion).
@@ -600,6 +628,8 @@ mod tests {
             session_entry("p", "public"),
             action_counter("register-ip", "10.0.0.1", 1),
             grant("g"),
+            passkey("p", "h"),
+            ceremony("c"),
         ];
         for key in keys {
             assert!(
