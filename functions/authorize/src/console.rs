@@ -383,7 +383,8 @@ impl App {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
         let mut page = LoginPage::for_account(lang.tr, &token)
             .with_email(email)
-            .with_register(self.accounts.self_registration());
+            .with_register(self.accounts.self_registration())
+            .with_passkeys(self.passkeys.available());
         if let Some((_, message)) = error {
             page = page.with_error(message);
         }

@@ -1,6 +1,7 @@
 //! The `authorize` function: authorization endpoint, login, consent and logout pages, the
 //! account pages of registration, verification and password recovery ([`account`]), and the
-//! second factor ([`mfa`]: the sign-in's code page and the account's authenticator-app page).
+//! second factor ([`mfa`]: the sign-in's code page and the account's authenticator-app page), and
+//! passkeys ([`passkey`]: their sign-in page, the account's passkey page, the ceremony script).
 //!
 //! `main.rs` builds an [`App`] once per cold start; every request goes through [`App::handle`].
 //! This file only turns requests into calls to [`shared::oauth::flow`] and [`shared::oauth::logout`]
@@ -18,6 +19,7 @@
 mod account;
 mod console;
 mod mfa;
+mod passkey;
 
 use async_trait::async_trait;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
@@ -33,10 +35,12 @@ use shared::oauth::flow::{
     needs_login, session_clear_cookie, session_cookie_name, session_set_cookie, Flow, Next, SignIn,
 };
 use shared::oauth::flow_error::{FlowError, PageError};
+use shared::oauth::passkey::Passkeys;
 use shared::oauth::second_factor::SecondFactors;
 use shared::oauth::{csrf, logout};
 use shared::pages::language::{self, LanguageSwitch, PageLanguage};
 use shared::pages::mfa::{CODE_PATH, TOTP_PATH};
+use shared::pages::passkey::{PASSKEYS_PATH, SCRIPT_PATH, SIGN_IN_PATH};
 use shared::pages::{self, ConsentPage, LoginPage, LogoutConfirmPage, MessagePage};
 use shared::repo::{ClientRepo, PatientRepo, SessionRepo};
 
@@ -55,6 +59,12 @@ pub enum Route {
     SecondFactor,
     /// `GET /account/mfa/totp, POST /account/mfa/totp`: the authenticator app of the account
     Totp,
+    /// `GET /oauth/passkey, POST /oauth/passkey`: signing in with a passkey
+    PasskeySignIn,
+    /// `GET /oauth/passkey.js`: the passkey ceremony script
+    PasskeyScript,
+    /// `GET /account/mfa/passkeys, POST /account/mfa/passkeys`: the passkeys of the account
+    Passkeys,
     /// The account page and its forms (`/account…`, see [`console::ROUTES`]).
     Console(console::ConsoleRoute),
     /// `GET /account/register, POST /account/register` (404 with `PORTAL_SELF_REGISTRATION=off`)
@@ -84,6 +94,11 @@ pub fn router() -> Router<Route> {
         (Method::POST, CODE_PATH, Route::SecondFactor),
         (Method::GET, TOTP_PATH, Route::Totp),
         (Method::POST, TOTP_PATH, Route::Totp),
+        (Method::GET, SIGN_IN_PATH, Route::PasskeySignIn),
+        (Method::POST, SIGN_IN_PATH, Route::PasskeySignIn),
+        (Method::GET, SCRIPT_PATH, Route::PasskeyScript),
+        (Method::GET, PASSKEYS_PATH, Route::Passkeys),
+        (Method::POST, PASSKEYS_PATH, Route::Passkeys),
         (Method::GET, account::REGISTER_PATH, Route::Register),
         (Method::POST, account::REGISTER_PATH, Route::Register),
         (Method::GET, account::VERIFY_PATH, Route::Verify),
@@ -114,6 +129,7 @@ pub struct App {
     sessions: SessionRepo,
     patients: PatientRepo,
     second_factors: SecondFactors,
+    passkeys: Passkeys,
     secure: bool,
 }
 
@@ -131,6 +147,7 @@ impl App {
             sessions: SessionRepo::new(context.store.clone()),
             patients: PatientRepo::new(context.store.clone()),
             second_factors: SecondFactors::new(&context),
+            passkeys: Passkeys::new(&context),
             secure: flow.secure_cookies(),
             flow,
             context,
@@ -154,6 +171,11 @@ impl App {
             (Route::SecondFactor, true) => self.code_submit(&request).await,
             (Route::Totp, false) => self.totp_page(&request).await,
             (Route::Totp, true) => self.totp_submit(&request).await,
+            (Route::PasskeySignIn, false) => self.passkey_sign_in_page(&request).await,
+            (Route::PasskeySignIn, true) => self.passkey_sign_in_submit(&request).await,
+            (Route::PasskeyScript, _) => Ok(self.passkey_script()),
+            (Route::Passkeys, false) => self.passkeys_page(&request).await,
+            (Route::Passkeys, true) => self.passkeys_submit(&request).await,
             (Route::Console(console::ConsoleRoute::Page), _) => self.console_page(&request).await,
             (Route::Console(console::ConsoleRoute::EmailConfirm), _) => {
                 self.email_confirm(&request).await
@@ -226,7 +248,8 @@ impl App {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
         let page = LoginPage::new(lang.tr, &authorization.client_name, &token, sealed)
             .with_email(email)
-            .with_register(self.accounts.self_registration());
+            .with_register(self.accounts.self_registration())
+            .with_passkeys(self.passkeys.available());
         let mut response = response::allow_form_redirect(
             self.page(StatusCode::OK, pages::render(&page), lang),
             &authorization.redirect_uri,
@@ -277,6 +300,7 @@ impl App {
             let page = LoginPage::new(lang.tr, &authorization.client_name, token, sealed)
                 .with_email(email.trim())
                 .with_register(self.accounts.self_registration())
+                .with_passkeys(self.passkeys.available())
                 .with_error(message);
             let page = if message == pages::UNVERIFIED {
                 page.unverified()

@@ -22,6 +22,7 @@ use shared::pages::language::{LanguageSwitch, PageLanguage};
 use shared::pages::mfa::{
     self, grouped, CodePage, RecoveryCodesPage, TotpActivePage, TotpEnrolPage, CODE_PATH, TOTP_PATH,
 };
+use shared::pages::passkey::SIGN_IN_PATH;
 use shared::pages::{self, MessagePage};
 use shared::repo::Session;
 
@@ -81,7 +82,16 @@ impl App {
             .await
             .map_err(|error| self.error_page(&error, lang, switch(&error)))?;
         if !enrolled {
-            let page = format!("{}{TOTP_PATH}", self.flow.issuer().trim_end_matches('/'));
+            // A patient whose second factor is a passkey steps up by signing in with it.
+            let has_passkey = self.passkeys.available()
+                && !self
+                    .passkeys
+                    .list(&session.patient_id)
+                    .await
+                    .map_err(|error| self.error_page(&error, lang, switch(&error)))?
+                    .is_empty();
+            let path = if has_passkey { SIGN_IN_PATH } else { TOTP_PATH };
+            let page = format!("{}{path}", self.flow.issuer().trim_end_matches('/'));
             let location = append_query(&page, &[("request", sealed)]);
             return Ok(self.see_other(&location, lang));
         }
@@ -109,7 +119,8 @@ impl App {
         lang: &PageLanguage,
     ) -> Response<Body> {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
-        let mut page = CodePage::new(lang.tr, &authorization.client_name, &token, sealed, pending);
+        let mut page = CodePage::new(lang.tr, &authorization.client_name, &token, sealed, pending)
+            .with_passkeys(self.passkeys.available());
         if let Some(error) = error {
             page = page.with_error(error);
         }
@@ -133,7 +144,8 @@ impl App {
         lang: &PageLanguage,
     ) -> Response<Body> {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
-        let mut page = CodePage::for_account(lang.tr, &token, pending);
+        let mut page = CodePage::for_account(lang.tr, &token, pending)
+            .with_passkeys(self.passkeys.available());
         if let Some(error) = error {
             page = page.with_error(error);
         }
@@ -352,6 +364,7 @@ impl App {
             secret: grouped(&offer.secret),
             qr_svg: &offer.qr_svg,
             error,
+            passkeys: self.passkeys.available(),
         };
         let mut response = self.page(status, pages::render(&page), lang);
         if new_cookie {
@@ -597,7 +610,7 @@ impl App {
         }
     }
 
-    async fn email_of(&self, session: &Session) -> Result<String, PageError> {
+    pub(crate) async fn email_of(&self, session: &Session) -> Result<String, PageError> {
         match self.patients.get(&session.patient_id).await? {
             Some(patient) => Ok(patient.email.as_str().to_owned()),
             None => {
