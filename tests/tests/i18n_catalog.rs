@@ -18,6 +18,7 @@ use shared::pages::account::{
     EmailFormPage, NoticePage, RegisterPage, RegisterValues, ResetPage, VerifyPage,
 };
 use shared::pages::mfa::{self, CodePage, RecoveryCodesPage, TotpActivePage, TotpEnrolPage};
+use shared::pages::passkey::{self as passkey_page, PasskeyItem, PasskeySignInPage, PasskeysPage};
 use shared::pages::{
     self, ConsentPage, DocsRedirectPage, LanguageSwitch, LoginPage, MessagePage, UnsubscribePage,
 };
@@ -36,6 +37,7 @@ const SAME_IN_EVERY_LANGUAGE: &[&str] = &[
     RECOVERY_CODE,
     "a@example.org",
     PATIENT_EMAIL,
+    PASSKEY_NAME,
     ROUTE,
     // The language choices of the account page name each language in itself.
     "English",
@@ -55,6 +57,7 @@ const CATEGORY: &str = "Allgemeinmedizin";
 const SECRET: &str = "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP";
 const URI: &str = "otpauth://totp/MyPatientPortal:anna%40example.org?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=MyPatientPortal";
 const RECOVERY_CODE: &str = "ABCD-EFGH-JKLM-NP23";
+const PASSKEY_NAME: &str = "Pixel 9";
 
 fn german() -> Locale {
     Locale::parse("de").unwrap()
@@ -112,6 +115,8 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
         PageError::RequestExpired,
         PageError::Csrf,
         PageError::BadForm("error-missing-decision"),
+        PageError::BadForm("error-passkeys-off"),
+        PageError::BadForm("error-missing-passkey-action"),
         PageError::Unavailable,
         PageError::Internal,
     ] {
@@ -171,9 +176,34 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
                 secret: SECRET.to_owned(),
                 qr_svg: &qr,
                 error,
+                passkeys: false,
             }),
         );
     }
+    add(
+        "authenticator setup of a sign-in, with the passkey way",
+        pages::render(&TotpEnrolPage {
+            tr,
+            switch: switch(),
+            csrf_token: "tok",
+            request: "sealed",
+            enrolment: "sealed",
+            uri: URI,
+            secret: SECRET.to_owned(),
+            qr_svg: &qr,
+            error: None,
+            passkeys: true,
+        }),
+    );
+    add(
+        "login with the passkey link",
+        pages::render(&LoginPage::new(tr, CLIENT, "tok", "sealed").with_passkeys(true)),
+    );
+    add(
+        "second-factor code page with the passkey link",
+        pages::render(&CodePage::new(tr, CLIENT, "tok", "sealed", "").with_passkeys(true)),
+    );
+    passkey_pages(tr, &mut add);
     let codes = vec![RECOVERY_CODE.to_owned(); 10];
     add(
         "recovery codes",
@@ -255,6 +285,84 @@ fn everything(locale: Locale) -> Vec<(String, String)> {
     out
 }
 
+/// The passkey sign-in (of a request and of the account page, with every problem it can show)
+/// and the account's passkey page (empty, listing, after each action).
+fn passkey_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
+    let switch = || LanguageSwitch::get("/oauth/passkey", &[("request", "sealed")]);
+    let options = r#"{"publicKey":{"challenge":"AAAA"}}"#;
+    for (request, error) in [
+        ("sealed", None),
+        ("sealed", Some(passkey_page::REFUSED)),
+        ("sealed", Some(passkey_page::EXPIRED)),
+        ("sealed", Some(passkey_page::COUNTER)),
+        ("sealed", Some(passkey_page::TOO_MANY)),
+        ("", None),
+    ] {
+        add(
+            &format!("passkey sign-in ({request:?}) with {error:?}"),
+            pages::render(&PasskeySignInPage {
+                tr,
+                switch: switch(),
+                client_name: CLIENT,
+                csrf_token: "tok",
+                request,
+                ceremony: "ceremony",
+                options,
+                error,
+            }),
+        );
+    }
+    let views = vec![
+        shared::oauth::passkey::PasskeyView {
+            id: "h1".into(),
+            name: PASSKEY_NAME.into(),
+            created_at: 1_796_000_000,
+            last_used_at: None,
+            synced: true,
+        },
+        shared::oauth::passkey::PasskeyView {
+            id: "h2".into(),
+            name: PASSKEY_NAME.into(),
+            created_at: 1_796_000_000,
+            last_used_at: Some(1_796_100_000),
+            synced: false,
+        },
+    ];
+    let items = PasskeyItem::list(tr, views);
+    let page = |passkeys, error, added, removed| {
+        pages::render(&PasskeysPage {
+            tr,
+            switch: switch(),
+            csrf_token: "tok",
+            passkeys,
+            ceremony: "ceremony",
+            options,
+            error,
+            added,
+            removed,
+        })
+    };
+    add("passkeys, none", page(&[], None, None, false));
+    add("passkeys, listed", page(&items, None, None, false));
+    add(
+        "passkeys, one added",
+        page(&items, None, Some(PASSKEY_NAME), false),
+    );
+    add("passkeys, one removed", page(&items, None, None, true));
+    for error in [
+        passkey_page::REMOVAL_REFUSED,
+        passkey_page::DUPLICATE,
+        passkey_page::EXPIRED,
+        passkey_page::REFUSED,
+        passkey_page::TOO_MANY,
+    ] {
+        add(
+            &format!("passkeys with {error}"),
+            page(&items, Some(error), None, false),
+        );
+    }
+}
+
 /// The account page (with every notice and every problem it can show), its sign-in, its
 /// email-change link page, and the pages after it.
 fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
@@ -306,11 +414,13 @@ fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
         )],
         patient,
         totp_recovery_left: Some(7),
+        passkeys: 2,
     };
     let empty = Overview {
         apps: Vec::new(),
         recent_access: Vec::new(),
         totp_recovery_left: None,
+        passkeys: 0,
         ..overview.clone()
     };
     add(

@@ -33,6 +33,7 @@ mod language;
 mod login;
 mod logout;
 mod partitions;
+mod passkeys;
 mod protocol_errors;
 mod reauthentication;
 mod recovery;

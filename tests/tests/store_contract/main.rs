@@ -14,6 +14,7 @@ mod basics;
 mod conditions;
 mod connected_apps;
 mod expiry;
+mod passkeys;
 mod queries;
 mod races;
 mod second_factors;
@@ -139,6 +140,8 @@ macro_rules! contract_tests {
                 connected_apps::grants_are_listed_per_patient_and_client_and_revoked_per_client,
                 connected_apps::a_withdrawn_consent_refuses_older_codes_and_refreshes_but_not_newer_ones,
                 connected_apps::twenty_concurrent_takes_of_a_limit_stop_exactly_at_it,
+                passkeys::a_passkey_is_added_once_listed_updated_and_removed,
+                passkeys::a_challenge_is_taken_once_even_when_twenty_answers_race,
                 second_factors::an_enrolment_is_all_or_nothing_and_happens_once,
                 second_factors::each_totp_step_is_accepted_once_even_when_twenty_requests_race,
                 second_factors::each_recovery_code_is_used_once_and_removal_leaves_nothing,
