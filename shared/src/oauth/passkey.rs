@@ -326,25 +326,26 @@ impl Passkeys {
         let Ok(assertion) = parse::<PublicKeyCredential>(credential) else {
             return Ok(SignedIn::Refused);
         };
-        let Some(patient_id) = assertion
+        let patient_id = assertion
             .response
             .user_handle
             .as_ref()
             .and_then(|handle| std::str::from_utf8(handle.as_ref()).ok())
-            .and_then(|text| PatientId::parse(text).ok())
-        else {
-            return Ok(SignedIn::Refused);
-        };
-        let reservation = match self
-            .throttle
-            .reserve(&throttle_account(&patient_id), ip)
-            .await?
-        {
+            .and_then(|text| PatientId::parse(text).ok());
+        // Counted before anything is checked, like a password: an answer naming no account
+        // still counts against the address.
+        let account = patient_id
+            .as_ref()
+            .map_or_else(|| "passkey:unknown".to_owned(), throttle_account);
+        let reservation = match self.throttle.reserve(&account, ip).await? {
             Attempt::Allowed(reservation) => reservation,
             Attempt::Throttled { retry_after } => {
                 metrics::count(Counter::SignInThrottled);
                 return Ok(SignedIn::Locked { retry_after });
             }
+        };
+        let Some(patient_id) = patient_id else {
+            return Ok(failed("no patient in the user handle"));
         };
         let credential_hash = crypto::sha256_b64url(assertion.get_credential_id());
         let Some(record) = self.passkeys.get(&patient_id, &credential_hash).await? else {
