@@ -80,12 +80,12 @@ test('the language switch works with the keyboard alone and keeps the sign-in', 
 
     await page.goto(request.url);
     await loginShown(page, config, 'en');
-    // After the form (email, password, submit) and the account links ("forgot your password",
-    // "create an account"), each with a visible focus, comes the switch.
+    // After the form (email, password, submit) and the links ("sign in with a passkey", "forgot
+    // your password", "create an account"), each with a visible focus, comes the switch.
     assert.equal((await focused(page)).id, 'email');
     await key('Tab');
     await key('Tab');
-    for (const link of ['forgot', 'register']) {
+    for (const link of ['passkey', 'forgot', 'register']) {
       await key('Tab');
       const onLink = await focused(page);
       assert.equal(onLink.tag, 'a', `${link} link: ${JSON.stringify(onLink)}`);

@@ -109,17 +109,7 @@ fn account_env() -> Vec<(String, String)> {
         "remove": message(Locale::ENGLISH, "console-apps-remove", &[("app", CLIENT_NAME)]),
         "appRemoved": text("console-done-app-removed"),
     });
-    let passkeys = serde_json::json!({
-        "title": text("passkeys-title"),
-        "none": text("passkeys-none"),
-        "manage": text("console-passkeys-manage"),
-        "add": text("passkeys-add-submit"),
-        "signInLink": text("passkey-sign-in-link"),
-        "signInTitle": text("passkey-sign-in-title"),
-        "signInSubmit": text("passkey-sign-in-submit"),
-    });
     vec![
-        ("PASSKEY_TEXTS".to_owned(), passkeys.to_string()),
         ("CONSOLE_TEXTS".to_owned(), console.to_string()),
         ("ACCOUNT_TEXTS".to_owned(), texts.to_string()),
         ("OUTBOX_DIR".to_owned(), outbox.display().to_string()),
@@ -235,15 +225,6 @@ async fn a_german_patient_signs_in_with_ui_locales_de_and_switches_language_by_k
 async fn an_app_asking_for_loa2_has_the_patient_set_up_an_authenticator_app_and_sign_in_with_codes()
 {
     scenario("totp.test.mjs", &["totp-setup-en", "totp-code-en"]).await;
-}
-
-#[tokio::test]
-async fn a_patient_adds_a_passkey_by_keyboard_on_a_phone_and_signs_in_to_an_app_with_it_at_loa2() {
-    scenario(
-        "passkeys.test.mjs",
-        &["passkeys-en-375px", "passkey-sign-in-en-375px"],
-    )
-    .await;
 }
 
 #[tokio::test]

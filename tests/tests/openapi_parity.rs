@@ -23,6 +23,11 @@ const CONTRACT: &[(&str, &str, &str, &[&str])] = &[
     ("POST", "/oauth/mfa", "authorize", &[]),
     ("GET", "/account/mfa/totp", "authorize", &[]),
     ("POST", "/account/mfa/totp", "authorize", &[]),
+    ("GET", "/oauth/passkey", "authorize", &[]),
+    ("POST", "/oauth/passkey", "authorize", &[]),
+    ("GET", "/oauth/passkey.js", "authorize", &[]),
+    ("GET", "/account/mfa/passkeys", "authorize", &[]),
+    ("POST", "/account/mfa/passkeys", "authorize", &[]),
     ("GET", "/account", "authorize", &[]),
     ("POST", "/account/apps/revoke", "authorize", &[]),
     // Not in the contract: the account page's other forms.

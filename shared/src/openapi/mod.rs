@@ -24,6 +24,7 @@ mod mfa_paths;
 mod oauth_paths;
 mod oidc_paths;
 pub mod params;
+mod passkey_paths;
 pub mod responses;
 pub mod security;
 
@@ -107,6 +108,11 @@ authorization pages never do.
         mfa_paths::code_submit,
         mfa_paths::totp_page,
         mfa_paths::totp_submit,
+        passkey_paths::passkey_sign_in_page,
+        passkey_paths::passkey_sign_in,
+        passkey_paths::passkey_script,
+        passkey_paths::passkeys_page,
+        passkey_paths::passkeys_submit,
         console_paths::account_page,
         console_paths::account_profile,
         console_paths::account_password,

@@ -27,7 +27,7 @@ async fn a_whole_sign_in_life_and_account_life_touch_only_the_partitions_its_rol
     let mut b = Browser::new(&w);
 
     // A wrong password (throttle), sign-in, the language switch on the consent page (stored on the
-    // account), consent, a silent re-authorization, and logout by hint.
+    // account), consent, a silent re-authorization, the passkey sign-in page, and logout by hint.
     let page = b.login_page(&authorize_path(&w.client, &[])).await;
     let refused = b.submit_login(&page, "not the password").await;
     assert_eq!(refused.status, 401, "{}", refused.body);
@@ -59,6 +59,9 @@ async fn a_whole_sign_in_life_and_account_life_touch_only_the_partitions_its_rol
         .get(&authorize_path(&w.client, &[("prompt", "none")]))
         .await;
     assert_eq!(silent.status, 302, "{}", silent.body);
+    // The passkey sign-in page offers a challenge (stored until it is answered).
+    let offered = b.get("/oauth/passkey?return=account").await;
+    assert_eq!(offered.status, 200, "{}", offered.body);
     let hint = id_token(&w, w.client.id.as_str(), 300);
     let bye = b
         .get(&format!(
