@@ -411,6 +411,23 @@ fn account_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
                 .map(|(field, message)| FieldError { field, message })
                 .collect(),
             alert: Some("account-too-many"),
+            token: None,
+        }),
+    );
+    add(
+        "claim",
+        pages::render(&RegisterPage {
+            tr,
+            switch: switch(),
+            csrf_token: "tok",
+            request: "",
+            values: RegisterValues {
+                email: "anna@example.org",
+                ..RegisterValues::default()
+            },
+            errors: vec![],
+            alert: None,
+            token: Some("link"),
         }),
     );
     for words in ["account-forgot", "account-resend"] {

@@ -82,7 +82,7 @@ fn registration<'a>(page: &'a Reply, email: &'a str, request: &'a str) -> Vec<(&
     ]
 }
 
-async fn post_owned(b: &mut Browser<'_>, path: &str, form: &[(&str, String)]) -> Reply {
+pub(super) async fn post_owned(b: &mut Browser<'_>, path: &str, form: &[(&str, String)]) -> Reply {
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     b.post(path, &form).await
 }

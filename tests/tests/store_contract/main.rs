@@ -130,6 +130,7 @@ macro_rules! contract_tests {
                 accounts::twenty_concurrent_registrations_of_one_address_make_exactly_one_account,
                 accounts::verification_verifies_once_and_a_link_for_another_address_changes_nothing,
                 accounts::a_password_is_replaced_once_per_credentials_and_a_reset_proves_the_mailbox,
+                accounts::only_a_still_unverified_account_is_replaced_by_its_mailbox_owner,
                 accounts::sessions_need_current_credentials_and_end_all_ends_every_other_one,
                 accounts::an_email_change_moves_the_index_unless_taken_or_stale,
                 accounts::a_profile_update_replaces_names_birth_date_and_phone_of_existing_accounts,
