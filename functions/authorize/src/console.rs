@@ -163,7 +163,12 @@ impl App {
                     )
                     .await;
                 match outcome {
-                    Ok(Ok(())) => done(Done::Password),
+                    Ok(Ok(patient)) => {
+                        self.accounts
+                            .password_changed(&patient.email, patient.locale)
+                            .await;
+                        done(Done::Password)
+                    }
                     Ok(Err(rejected)) => {
                         self.refused(request, &session, rejected, None, &lang).await
                     }

@@ -40,6 +40,6 @@ account-mail-reset-link = Neues Passwort wählen
 account-mail-reset-footer = Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail: Ihr Passwort bleibt unverändert.
 account-mail-changed-subject = Ihr Passwort bei MyPatientPortal wurde geändert
 account-mail-changed-heading = Ihr Passwort wurde geändert
-account-mail-changed-body = Das Passwort Ihres Kontos bei MyPatientPortal wurde soeben geändert, und Sie wurden überall im Portal abgemeldet. Wenn Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück:
+account-mail-changed-body = Das Passwort Ihres Kontos bei MyPatientPortal wurde soeben geändert, und das Portal hat Sie auf Ihren anderen Geräten und Browsern abgemeldet. Wenn Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück:
 account-mail-changed-link = Mein Passwort zurücksetzen
 account-mail-changed-footer = Wenn Sie das waren, müssen Sie nichts tun.

@@ -43,6 +43,6 @@ account-mail-reset-link = Choose a new password
 account-mail-reset-footer = If you did not ask for this, ignore this email: your password stays as it is.
 account-mail-changed-subject = Your MyPatientPortal password was changed
 account-mail-changed-heading = Your password was changed
-account-mail-changed-body = The password of your MyPatientPortal account was just changed, and you were signed out everywhere on the portal. If this was not you, reset your password at once:
+account-mail-changed-body = The password of your MyPatientPortal account was just changed, and the portal signed you out on your other devices and browsers. If this was not you, reset your password at once:
 account-mail-changed-link = Reset my password
 account-mail-changed-footer = If it was you, you do not need to do anything.

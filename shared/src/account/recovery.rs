@@ -204,20 +204,22 @@ impl Accounts {
         };
         tracing::info!(%patient_id, ended, revoked, "password reset");
         metrics::count(Counter::PasswordResets);
+        self.password_changed(&credentials.email, token.locale)
+            .await;
+        Ok(Reset::Done(token.request.map(Box::new)))
+    }
+
+    /// Mails "your password was changed" (with the way to reset it, should it not have been the
+    /// patient) to `email` in `locale`: after a reset, and after a change on the account page.
+    /// The password is changed whatever happens to this notice: a failure is only logged.
+    pub async fn password_changed(&self, email: &Email, locale: Locale) {
         let url = self.page_url("/account/password/forgot");
-        // The password is changed whatever happens to this notice.
         if let Err(error) = self
-            .send(
-                AccountMail::PasswordChanged,
-                &credentials.email,
-                token.locale,
-                Some(&url),
-            )
+            .send(AccountMail::PasswordChanged, email, locale, Some(&url))
             .await
         {
             tracing::warn!(?error, "the password-changed notice was not sent");
         }
-        Ok(Reset::Done(token.request.map(Box::new)))
     }
 
     /// `POST /account/password/reset` for a never-verified account: the registration form, for

@@ -13,6 +13,7 @@ use testkit::events::Event;
 use testkit::oauth::{basic, VERIFIER};
 use testkit::patients;
 
+use super::accounts::mails_to;
 use super::*;
 
 /// A browser signed in to the account page through its own sign-in.
@@ -285,6 +286,47 @@ async fn a_password_change_needs_the_current_password_and_ends_the_other_session
         &credentials.password_hash,
         PASSWORD
     ));
+    let notices: Vec<_> = mails_to(&w, EMAIL)
+        .into_iter()
+        .filter(|mail| mail.contains("Subject: Your MyPatientPortal password was changed"))
+        .collect();
+    assert_eq!(notices.len(), 1, "one notice, after the change only");
+    assert!(
+        notices[0].contains("Content-Language: en"),
+        "{}",
+        notices[0]
+    );
+    assert!(
+        notices[0].contains(&format!("{ISSUER}/account/password/forgot")),
+        "the way out if it was not the patient: {}",
+        notices[0]
+    );
+}
+
+#[tokio::test]
+async fn the_password_changed_notice_speaks_the_patients_language() {
+    let w = world().await;
+    let mut b = signed_in(&w).await;
+    let german = post_form(&mut b, "/account/language", &[("lang", "de")]).await;
+    assert_eq!(german.status, 303, "{}", german.body);
+    let done = post_form(
+        &mut b,
+        "/account/password",
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "eine neue und viel längere Passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let mails = mails_to(&w, EMAIL);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("Content-Language: de"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("/account/password/forgot"),
+        "{}",
+        mails[0]
+    );
 }
 
 #[tokio::test]
