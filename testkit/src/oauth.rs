@@ -7,7 +7,7 @@ use base64::Engine as _;
 use shared::keys::KeySet;
 use shared::oauth::claims::IdentityClaims;
 use shared::oauth::code::AuthorizationCode;
-use shared::repo::GrantId;
+use shared::repo::{ApprovedAt, GrantId};
 use shared::store::now_unix;
 
 /// The redirect URI of kit clients.
@@ -112,6 +112,7 @@ pub fn code(
         sid: None,
         amr: Default::default(),
         expires_at: now + AuthorizationCode::TTL_SECONDS,
+        approved_at_ms: ApprovedAt::now().millis(),
         claims: IdentityClaims {
             email: Some(EMAIL.to_owned()),
             email_verified: Some(true),

@@ -20,7 +20,8 @@ pub mod throttle;
 pub use clients::ClientRepo;
 pub use consents::{ConsentRecord, ConsentRepo};
 pub use grants::{
-    ClientCheck, Grant, GrantError, GrantId, GrantRepo, InvalidGrantId, RevokedTokenRepo,
+    ApprovedAt, ClientCheck, Grant, GrantError, GrantId, GrantRepo, InvalidGrantId,
+    RevokedTokenRepo,
 };
 pub use limits::{LimitRepo, Subject};
 pub use patients::{Credentials, EmailChange, PatientRepo, Verification};

@@ -512,6 +512,75 @@ async fn removing_an_apps_access_ends_its_refresh_and_introspection_and_forgets_
     bad.assert_error_page(400);
 }
 
+/// Removing an app's access and approving it again at once (within the same second) gives a
+/// working code and refresh token; a code issued before the removal stays refused.
+#[tokio::test]
+async fn an_app_removed_and_approved_again_at_once_works_and_an_older_code_does_not() {
+    let w = world().await;
+    let (app, secret) = app_with_secret(&w, "Praxis").await;
+    let tokens = token_app(&w);
+    let mut b = Browser::new(&w);
+    let authorize = oauth::authorize_path(
+        app.id.as_str(),
+        REDIRECT,
+        "openid appointment_read offline_access",
+        &[],
+    );
+    let before = b.authorize_fully(&authorize).await;
+    let old_code = before.redirect_params().remove("code").expect("a code");
+    account_page(&mut b).await;
+    // Start the removal at the beginning of a second, so the new approval lands in the same one.
+    let into_second = shared::store::now_unix_ms().rem_euclid(1000);
+    tokio::time::sleep(Duration::from_millis((1000 - into_second) as u64)).await;
+    let removed = post_form(
+        &mut b,
+        "/account/apps/revoke",
+        &[("client_id", app.id.as_str())],
+    )
+    .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let to_consent = b.get(&authorize).await;
+    let again = b.answer_consent(&to_consent, "allow").await;
+    let new_code = again.redirect_params().remove("code").expect("a code");
+
+    let exchange = |code: String| {
+        let (tokens, app, secret) = (&tokens, &app, &secret);
+        async move {
+            token_call(
+                tokens,
+                "/oauth/token",
+                app,
+                secret,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", VERIFIER),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, error) = exchange(old_code).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "issued before the removal: {error}"
+    );
+    let (status, issued) = exchange(new_code).await;
+    assert_eq!(status, 200, "approved again after the removal: {issued}");
+    let refresh = issued["refresh_token"].as_str().unwrap();
+    let (status, refreshed) = token_call(
+        &tokens,
+        "/oauth/token",
+        &app,
+        &secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+}
+
 #[tokio::test]
 async fn another_patients_apps_and_data_never_show_and_cannot_be_removed() {
     let w = world().await;

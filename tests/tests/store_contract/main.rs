@@ -139,6 +139,7 @@ macro_rules! contract_tests {
                 connected_apps::consents_are_listed_per_patient_and_a_withdrawn_one_has_no_scopes,
                 connected_apps::grants_are_listed_per_patient_and_client_and_revoked_per_client,
                 connected_apps::a_withdrawn_consent_refuses_older_codes_and_refreshes_but_not_newer_ones,
+                connected_apps::a_consent_given_again_in_the_second_of_its_withdrawal_works,
                 connected_apps::twenty_concurrent_takes_of_a_limit_stop_exactly_at_it,
                 second_factors::an_enrolment_is_all_or_nothing_and_happens_once,
                 second_factors::each_totp_step_is_accepted_once_even_when_twenty_requests_race,
