@@ -4,16 +4,14 @@
 
 use std::time::Duration;
 
-use shared::domain::client::{Client, RedirectUri};
 use shared::domain::patient::Email;
-use shared::repo::{ClientRepo, PatientRepo, SessionRepo};
+use shared::repo::{PatientRepo, SessionRepo};
 use shared::scope::Scopes;
 use shared::store::now_unix;
 use testkit::events::Event;
-use testkit::oauth::{basic, VERIFIER};
+use testkit::oauth::{token_call, VERIFIER};
 use testkit::patients;
 
-use super::accounts::mails_to;
 use super::*;
 
 /// A browser signed in to the account page through its own sign-in.
@@ -286,7 +284,9 @@ async fn a_password_change_needs_the_current_password_and_ends_the_other_session
         &credentials.password_hash,
         PASSWORD
     ));
-    let notices: Vec<_> = mails_to(&w, EMAIL)
+    let notices: Vec<_> = w
+        .ctx
+        .mails_to(EMAIL)
         .into_iter()
         .filter(|mail| mail.contains("Subject: Your MyPatientPortal password was changed"))
         .collect();
@@ -319,7 +319,7 @@ async fn the_password_changed_notice_speaks_the_patients_language() {
     )
     .await;
     assert_eq!(done.status, 303, "{}", done.body);
-    let mails = mails_to(&w, EMAIL);
+    let mails = w.ctx.mails_to(EMAIL);
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(mails[0].contains("Content-Language: de"), "{}", mails[0]);
     assert!(
@@ -367,46 +367,15 @@ async fn sign_out_everywhere_ends_every_session() {
     assert_eq!(elsewhere.get("/account").await.status, 303);
 }
 
-/// A confidential client with a known secret, registered for [`REDIRECT`].
-pub(super) async fn app_with_secret(world: &World, name: &str) -> (Client, String) {
-    let (client, secret) = Client::new_confidential(
-        name,
-        vec![RedirectUri::parse(REDIRECT).unwrap()],
-        Scopes::all(),
-    )
-    .unwrap();
-    ClientRepo::new(world.ctx.store())
-        .create(&client)
-        .await
-        .unwrap();
-    (client, secret)
-}
-
 /// The token function of the world.
 pub(super) fn token_app(world: &World) -> token_fn::App {
     token_fn::App::new(world.ctx.function(shared::keys::Role::Token))
 }
 
-/// A token endpoint call as `client` with its secret; status and JSON body.
-pub(super) async fn token_call(
-    app: &token_fn::App,
-    path: &str,
-    client: &Client,
-    secret: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let event = Event::post(path)
-        .form(form)
-        .header("authorization", &basic(client.id.as_str(), secret));
-    let response = app.handle(event.request()).await;
-    let status = response.status().as_u16();
-    (status, serde_json::from_slice(response.body()).unwrap())
-}
-
 #[tokio::test]
 async fn removing_an_apps_access_ends_its_refresh_and_introspection_and_forgets_the_consent() {
     let w = world().await;
-    let (app, secret) = app_with_secret(&w, "Praxis & <Termine>").await;
+    let (app, secret) = w.ctx.client_named("Praxis & <Termine>", REDIRECT).await;
     let tokens = token_app(&w);
     let mut b = Browser::new(&w);
     let done = b
@@ -517,7 +486,7 @@ async fn removing_an_apps_access_ends_its_refresh_and_introspection_and_forgets_
 #[tokio::test]
 async fn an_app_removed_and_approved_again_at_once_works_and_an_older_code_does_not() {
     let w = world().await;
-    let (app, secret) = app_with_secret(&w, "Praxis").await;
+    let (app, secret) = w.ctx.client_named("Praxis", REDIRECT).await;
     let tokens = token_app(&w);
     let mut b = Browser::new(&w);
     let authorize = oauth::authorize_path(
@@ -584,7 +553,7 @@ async fn an_app_removed_and_approved_again_at_once_works_and_an_older_code_does_
 #[tokio::test]
 async fn another_patients_apps_and_data_never_show_and_cannot_be_removed() {
     let w = world().await;
-    let (app, _) = app_with_secret(&w, "Only Bea's App").await;
+    let (app, _) = w.ctx.client_named("Only Bea's App", REDIRECT).await;
     let mut bea = patients::patient("bea@example.org", None);
     bea.email_verified = true;
     patients::register(&w.ctx.store(), &bea, Some(PASSWORD)).await;

@@ -5,7 +5,7 @@ use shared::domain::patient::Email;
 use shared::repo::{ClientCheck, Grant, GrantId, GrantRepo, PatientRepo, SessionRepo};
 use shared::scope::Scopes;
 
-use super::accounts::{href, link_in, mails_to, post_owned, register};
+use super::accounts::{href, link_in, post_owned, register};
 use super::*;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -39,7 +39,9 @@ async fn ask(b: &mut Browser<'_>, page: &Reply, email: &str) -> Reply {
 
 /// The reset link of the last reset mail to the world's patient.
 fn reset_link(w: &World) -> String {
-    let mail = mails_to(w, EMAIL)
+    let mail = w
+        .ctx
+        .mails_to(EMAIL)
         .into_iter()
         .rev()
         .find(|m| m.contains("/account/password/reset?token="))
@@ -69,8 +71,8 @@ async fn forgot_answers_the_same_for_known_and_unknown_addresses() {
     let unknown = ask(&mut b, &page, "nobody@example.org").await;
     assert_eq!(known.status, 200, "{}", known.body);
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
-    assert_eq!(mails_to(&w, EMAIL).len(), 1);
-    assert!(mails_to(&w, "nobody@example.org").is_empty());
+    assert_eq!(w.ctx.mails_to(EMAIL).len(), 1);
+    assert!(w.ctx.mails_to("nobody@example.org").is_empty());
     let bad = forgot(&mut b, &w, "not an address").await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert!(bad.body.contains("role=\"alert\""));
@@ -125,7 +127,7 @@ async fn a_reset_sets_the_password_once_ends_every_session_and_the_app_continues
             "every session ended"
         );
     }
-    let notice = mails_to(&w, EMAIL).pop().unwrap();
+    let notice = w.ctx.mails_to(EMAIL).pop().unwrap();
     assert!(
         !notice.contains("/account/password/reset?token="),
         "the changed notice"
@@ -214,7 +216,7 @@ async fn a_reset_link_of_a_never_verified_account_registers_the_owner_afresh() {
     let mut b = Browser::new(&w);
     forgot(&mut b, &w, OWNER).await;
     let link = {
-        let mail = mails_to(&w, OWNER).pop().expect("a reset mail");
+        let mail = w.ctx.mails_to(OWNER).pop().expect("a reset mail");
         link_in(&mail, "/account/password/reset?token=")
     };
     let page = b.get(&link).await;
