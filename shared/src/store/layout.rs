@@ -96,6 +96,43 @@ pub const ACCOUNT_INDEX_PREFIXES: [&str; 1] = ["APPTS#"];
 /// refresh, reuse, introspection, revocation) touches against it.
 pub const TOKEN_KEY_PREFIXES: [&str; 4] = ["CLIENT#", "GRANT#", "REVOKED#", "CONSENT#"];
 
+/// Partition-key prefixes of every item the `booking` function reads, writes or queries: the
+/// catalog, slot counters, the patient partition (appointments, booking limits), idempotency
+/// records, ASAP subscriptions, outbox records, mail counters and blocks, access records, and the
+/// client a confirmation mail names. Its IAM role is limited to them with `dynamodb:LeadingKeys`;
+/// the template parity test checks the two agree, and a booking handler test that every partition
+/// a booking life touches is among them.
+pub const BOOKING_KEY_PREFIXES: [&str; 9] = [
+    "CATALOG", "SLOTS#", "PATIENT#", "IDEMP#", "ASAP#", "OUTBOX#", "MAILTO#", "AUDIT#", "CLIENT#",
+];
+
+/// `gsi1` partition prefixes the `booking` function queries: a patient's appointments.
+pub const BOOKING_INDEX_PREFIXES: [&str; 1] = ["APPTS#"];
+
+/// Partition-key prefixes of every item the `asap` function reads, writes or queries (the list's
+/// endpoints, its confirmation and unsubscribe pages, the notifier): the catalog, slot counters,
+/// the patient partition (profile, appointments), subscriptions, outbox records, deliveries, mail
+/// counters and blocks, per-subscription counters, access records, and the client a confirmation
+/// mail names. It queries no index. Its IAM role is limited to them with `dynamodb:LeadingKeys`;
+/// the template parity test checks the two agree.
+pub const ASAP_KEY_PREFIXES: [&str; 10] = [
+    "CATALOG",
+    "SLOTS#",
+    "PATIENT#",
+    "ASAP#",
+    "OUTBOX#",
+    "ASAPMAIL#",
+    "ASAPSUB#",
+    "MAILTO#",
+    "AUDIT#",
+    "CLIENT#",
+];
+
+/// Partition-key prefixes the `userinfo` function reads (patient profiles; it puts nothing but
+/// access records under `AUDIT#`). Its IAM role's reads are limited to them with
+/// `dynamodb:LeadingKeys`; the template parity test checks the two agree.
+pub const USERINFO_KEY_PREFIXES: [&str; 1] = ["PATIENT#"];
+
 /// Highest sort key an instant-ordered family can hold (above every `{start}#{id}`).
 const END_OF_TIME: &str = "999999999999~";
 
