@@ -315,16 +315,29 @@ fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
     };
     add(
         "account page",
-        pages::render(&ConsolePage::new(tr, "tok", &overview)),
+        pages::render(&ConsolePage::new(
+            tr,
+            "tok",
+            &overview,
+            chrono_tz::Europe::Berlin,
+        )),
     );
     add(
         "empty account page",
-        pages::render(&ConsolePage::new(tr, "tok", &empty)),
+        pages::render(&ConsolePage::new(
+            tr,
+            "tok",
+            &empty,
+            chrono_tz::Europe::Berlin,
+        )),
     );
     for done in Done::ALL {
         add(
             &format!("account page, {done:?}"),
-            pages::render(&ConsolePage::new(tr, "tok", &empty).with_done(Some(done))),
+            pages::render(
+                &ConsolePage::new(tr, "tok", &empty, chrono_tz::Europe::Berlin)
+                    .with_done(Some(done)),
+            ),
         );
     }
     for (field, message) in [
@@ -345,7 +358,7 @@ fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
         add(
             &format!("account page, {field} {message}"),
             pages::render(
-                &ConsolePage::new(tr, "tok", &empty)
+                &ConsolePage::new(tr, "tok", &empty, chrono_tz::Europe::Berlin)
                     .with_error(Rejected::new(field, message), None),
             ),
         );

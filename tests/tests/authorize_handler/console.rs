@@ -582,3 +582,43 @@ async fn another_patients_apps_and_data_never_show_and_cannot_be_removed() {
         "Bea's consent is untouched"
     );
 }
+
+/// Dates and times on the account page are in the portal's zone (`PORTAL_TIME_ZONE`), with the
+/// zone named, in the page's language: never UTC.
+#[tokio::test]
+async fn the_account_page_shows_times_in_the_portals_time_zone_and_language() {
+    use shared::i18n::{datetime, Locale};
+    use shared::repo::ConsentRepo;
+    let ctx = TestContext::with_env(&[("PORTAL_TIME_ZONE", "Asia/Tokyo")]);
+    let w = world_with(ctx, None).await;
+    let (app, _) = w.ctx.client_named("Tokyo App", REDIRECT).await;
+    let mut b = Browser::new(&w);
+    b.authorize_fully(&oauth::authorize_path(
+        app.id.as_str(),
+        REDIRECT,
+        "openid appointment_read",
+        &[],
+    ))
+    .await;
+    let granted = ConsentRepo::new(w.ctx.store())
+        .of_patient(&w.patient.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|record| record.client_id == app.id)
+        .and_then(|record| record.updated_at)
+        .expect("the consent's time");
+    let tokyo = chrono_tz::Asia::Tokyo;
+    let page = account_page(&mut b).await;
+    let english = datetime::long(Locale::ENGLISH, tokyo, granted);
+    assert!(english.ends_with("(JST)"), "{english}");
+    assert!(page.body.contains(&english), "{english}: {}", page.body);
+    assert!(!page.body.contains("(UTC)"), "{}", page.body);
+
+    let german = post_form(&mut b, "/account/language", &[("lang", "de")]).await;
+    assert_eq!(german.status, 303, "{}", german.body);
+    let page = account_page(&mut b).await;
+    let text = datetime::long(Locale::parse("de").unwrap(), tokyo, granted);
+    assert!(text.contains("Uhr"), "{text}");
+    assert!(page.body.contains(&text), "{text}: {}", page.body);
+}
