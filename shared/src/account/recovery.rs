@@ -23,24 +23,11 @@ use crate::repo::limits::{RESET_PER_ADDRESS, RESET_PER_IP};
 use crate::repo::{Credentials, RepoError, Subject};
 use crate::store::now_unix;
 
+use super::hashing::hash_off_thread;
 use super::link::{LinkKind, LinkToken};
 use super::mails::AccountMail;
 use super::registration::{self, RegistrationForm};
 use super::{Accounts, FieldError};
-
-/// Hashes a new password with argon2id on the blocking pool (it takes a core for a while).
-pub(super) async fn hash_off_thread(password: String) -> Result<String, PageError> {
-    tokio::task::spawn_blocking(move || password::hash_password(&password))
-        .await
-        .map_err(|error| {
-            tracing::error!(cause = %error, "password hashing task failed");
-            PageError::Internal
-        })?
-        .map_err(|error| {
-            tracing::error!(cause = %error, "password hashing failed");
-            PageError::Internal
-        })
-}
 
 /// What asking for a reset link did.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -138,7 +138,7 @@ impl Accounts {
             return Ok(Registered::Throttled);
         }
         // Hashed whether or not the address is taken: both answers cost the same.
-        let hash = super::recovery::hash_off_thread(password).await?;
+        let hash = super::hashing::hash_off_thread(password).await?;
         match self.patients.create(&patient, &hash).await {
             Ok(()) => {
                 tracing::info!(patient_id = %patient.id, "patient registered");

@@ -9,7 +9,7 @@
 //! [`super::Accounts::password_changed`]), so a change by whoever took over a session is noticed.
 
 use super::console::{AccountConsole, FormResult, Rejected};
-use super::recovery::hash_off_thread;
+use super::hashing::hash_off_thread;
 use crate::domain::password::{check_policy, PasswordError};
 use crate::domain::patient::{BirthDate, Name, Patient, Phone};
 use crate::i18n::Locale;
