@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use chrono_tz::Tz;
 use url::Url;
 
 use crate::telemetry::LogLevel;
@@ -103,7 +104,14 @@ pub struct Config {
     /// `/account/register`; `off` for institutions that create every account themselves
     /// (`portal-admin patient create`).
     pub self_registration: bool,
+    /// `PORTAL_TIME_ZONE`: the IANA time zone the account page shows dates and times in (the
+    /// institution's; the booking catalog keeps its own per schedule); default
+    /// [`DEFAULT_TIME_ZONE`].
+    pub time_zone: Tz,
 }
+
+/// Default of [`Config::time_zone`].
+pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Europe::Berlin;
 
 /// Default of [`Config::audit_retention_days`]: a year.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
@@ -340,6 +348,16 @@ impl Config {
             }
         };
 
+        let time_zone = match get("PORTAL_TIME_ZONE") {
+            None => DEFAULT_TIME_ZONE,
+            Some(text) => text.trim().parse::<Tz>().map_err(|_| {
+                ConfigError::new(
+                    "PORTAL_TIME_ZONE",
+                    format!("expected an IANA time zone such as `Europe/Berlin`, got `{text}`"),
+                )
+            })?,
+        };
+
         Ok(Self {
             store,
             aws_endpoint,
@@ -359,6 +377,7 @@ impl Config {
             metrics_namespace,
             audit_retention_days,
             self_registration,
+            time_zone,
         })
     }
 
@@ -791,6 +810,22 @@ mod tests {
             let error = config(&[("PORTAL_AUDIT_RETENTION_DAYS", bad)]).unwrap_err();
             assert_eq!(error.variable, "PORTAL_AUDIT_RETENTION_DAYS", "{bad}");
             assert!(error.to_string().contains(bad), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_time_zone_defaults_to_berlin_and_is_validated() {
+        assert_eq!(config(&[]).unwrap().time_zone, chrono_tz::Europe::Berlin);
+        assert_eq!(
+            config(&[("PORTAL_TIME_ZONE", " Europe/Vienna ")])
+                .unwrap()
+                .time_zone,
+            chrono_tz::Europe::Vienna
+        );
+        for bad in ["Berlin", "Europe/Atlantis", "+01:00"] {
+            let error = config(&[("PORTAL_TIME_ZONE", bad)]).unwrap_err();
+            assert_eq!(error.variable, "PORTAL_TIME_ZONE", "{bad}");
+            assert!(error.to_string().contains("IANA"), "{error}");
         }
     }
 

@@ -9,7 +9,7 @@
 //!   it).
 //! - [`tokens`]: access tokens as the token function issues them; [`oauth`]: redirect URI, PKCE,
 //!   client authentication and sealed authorization codes.
-//! - [`jws`]: reading and forging compact JWS.
+//! - [`jws`]: reading and forging compact JWS; [`forms`]: reading the pages' forms.
 //! - [`api`]: a patient with a bearer token calling the resource API; reading responses.
 //! - [`catalog`]: the demo catalog; [`patients`]: stored patients.
 //! - [`ses`]: SES bounce and complaint notifications as SNS delivers them to a function.
@@ -25,6 +25,7 @@ pub mod api;
 pub mod catalog;
 pub mod context;
 pub mod events;
+pub mod forms;
 pub mod invariants;
 pub mod jws;
 pub mod mail;

@@ -4,11 +4,15 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use shared::boot::Handler;
+use shared::domain::client::Client;
 use shared::keys::KeySet;
 use shared::oauth::claims::IdentityClaims;
 use shared::oauth::code::AuthorizationCode;
-use shared::repo::GrantId;
+use shared::repo::{ApprovedAt, GrantId};
 use shared::store::now_unix;
+
+use crate::Event;
 
 /// The redirect URI of kit clients.
 pub const REDIRECT: &str = "https://app.example.com/callback";
@@ -55,6 +59,29 @@ pub fn basic(client_id: &str, secret: &str) -> String {
         "Basic {}",
         STANDARD.encode(format!("{}:{}", enc(client_id), enc(secret)))
     )
+}
+
+/// A call of a token endpoint route (`/oauth/token`, `/oauth/introspect`, `/oauth/revoke`) on
+/// the token function `handler` as `client` authenticating with `secret` (Basic): the status and
+/// the JSON body.
+///
+/// # Panics
+/// When the body is not JSON.
+pub async fn token_call<H: Handler + ?Sized>(
+    handler: &H,
+    path: &str,
+    client: &Client,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let event = Event::post(path)
+        .form(form)
+        .header("authorization", &basic(client.id.as_str(), secret));
+    let response = handler.handle(event.request()).await;
+    let status = response.status().as_u16();
+    let body = serde_json::from_slice(response.body())
+        .unwrap_or_else(|e| panic!("{path} answered {status} without JSON: {e}"));
+    (status, body)
 }
 
 /// `/oauth/authorize?…` as a relying party sends it: response type `code`, `client_id`,
@@ -112,6 +139,7 @@ pub fn code(
         sid: None,
         amr: Default::default(),
         expires_at: now + AuthorizationCode::TTL_SECONDS,
+        approved_at_ms: ApprovedAt::now().millis(),
         claims: IdentityClaims {
             email: Some(EMAIL.to_owned()),
             email_verified: Some(true),

@@ -22,9 +22,18 @@ impl TestContext {
     /// # Panics
     /// When the store refuses the client.
     pub async fn client(&self) -> (Client, String) {
-        let uri = RedirectUri::parse(oauth::REDIRECT)
+        self.client_named("Kit app", oauth::REDIRECT).await
+    }
+
+    /// Registers a confidential client called `name` with the one redirect URI `redirect` and
+    /// every scope; the client and its secret.
+    ///
+    /// # Panics
+    /// When the name or URI is not valid, or the store refuses the client.
+    pub async fn client_named(&self, name: &str, redirect: &str) -> (Client, String) {
+        let uri = RedirectUri::parse(redirect)
             .unwrap_or_else(|e| panic!("not a valid redirect URI: {e}"));
-        let (client, secret) = Client::new_confidential("Kit app", vec![uri], Scopes::all())
+        let (client, secret) = Client::new_confidential(name, vec![uri], Scopes::all())
             .unwrap_or_else(|e| panic!("not a valid client: {e}"));
         ClientRepo::new(self.store())
             .create(&client)

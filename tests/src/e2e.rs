@@ -20,8 +20,9 @@ use shared::store::SharedStore;
 use testkit::patients::{self, BIRTHDATE, FAMILY_NAME, GIVEN_NAME, PHONE};
 use url::Url;
 
-use crate::browser::{decode_entities, hidden_field, Browser, Decision, Landing};
+use crate::browser::{Browser, Decision, Landing};
 use crate::watch::{portal, LocalPortal};
+use testkit::forms::{decode_entities, hidden_field};
 
 /// Per-request limit of the relying party's HTTP client: generous, because `cargo lambda watch`
 /// starts (and, outside `make test`, compiles) a function on its first request.

@@ -632,8 +632,8 @@ async fn five_wrong_passwords_lock_the_account_even_against_the_right_password()
 async fn a_login_post_without_the_csrf_cookie_or_field_is_refused_with_403() {
     let app = App::confidential().await;
     let (browser, page, html) = login_page(&app).await;
-    let request = portal_tests::browser::hidden_field(&html, "request").unwrap();
-    let csrf = portal_tests::browser::hidden_field(&html, "csrf_token").unwrap();
+    let request = testkit::forms::hidden_field(&html, "request").unwrap();
+    let csrf = testkit::forms::hidden_field(&html, "csrf_token").unwrap();
     let login = page.join("login").unwrap();
     let credentials = [
         ("email", app.patient.email.as_str()),

@@ -425,16 +425,29 @@ fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
     };
     add(
         "account page",
-        pages::render(&ConsolePage::new(tr, "tok", &overview)),
+        pages::render(&ConsolePage::new(
+            tr,
+            "tok",
+            &overview,
+            chrono_tz::Europe::Berlin,
+        )),
     );
     add(
         "empty account page",
-        pages::render(&ConsolePage::new(tr, "tok", &empty)),
+        pages::render(&ConsolePage::new(
+            tr,
+            "tok",
+            &empty,
+            chrono_tz::Europe::Berlin,
+        )),
     );
     for done in Done::ALL {
         add(
             &format!("account page, {done:?}"),
-            pages::render(&ConsolePage::new(tr, "tok", &empty).with_done(Some(done))),
+            pages::render(
+                &ConsolePage::new(tr, "tok", &empty, chrono_tz::Europe::Berlin)
+                    .with_done(Some(done)),
+            ),
         );
     }
     for (field, message) in [
@@ -455,7 +468,7 @@ fn console_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
         add(
             &format!("account page, {field} {message}"),
             pages::render(
-                &ConsolePage::new(tr, "tok", &empty)
+                &ConsolePage::new(tr, "tok", &empty, chrono_tz::Europe::Berlin)
                     .with_error(Rejected::new(field, message), None),
             ),
         );
@@ -521,6 +534,23 @@ fn account_pages(tr: Tr, add: &mut impl FnMut(&str, String)) {
                 .map(|(field, message)| FieldError { field, message })
                 .collect(),
             alert: Some("account-too-many"),
+            token: None,
+        }),
+    );
+    add(
+        "claim",
+        pages::render(&RegisterPage {
+            tr,
+            switch: switch(),
+            csrf_token: "tok",
+            request: "",
+            values: RegisterValues {
+                email: "anna@example.org",
+                ..RegisterValues::default()
+            },
+            errors: vec![],
+            alert: None,
+            token: Some("link"),
         }),
     );
     for words in ["account-forgot", "account-resend"] {

@@ -7,7 +7,6 @@
 
 use authorize_fn::App;
 use futures_util::future::join_all;
-use portal_tests::browser::hidden_field;
 use portal_tests::stores::dynamo_store;
 use shared::boot::Handler;
 use shared::domain::client::{Client, RedirectUri};
@@ -16,6 +15,7 @@ use shared::repo::throttle::MAX_PAIR_ATTEMPTS;
 use shared::repo::ClientRepo;
 use shared::scope::Scopes;
 use shared::store::SharedStore;
+use testkit::forms::hidden_field;
 use testkit::patients;
 use testkit::{oauth, Event, TestContext};
 

@@ -10,6 +10,7 @@ use shared::boot::Handler as _;
 use shared::domain::patient::Patient;
 use shared::i18n::Locale;
 use shared::keys::Role;
+use shared::repo::PatientRepo;
 use shared::store::now_unix;
 use testkit::api::{body, header};
 use testkit::tokens::{access_claims, sign};
@@ -488,8 +489,16 @@ async fn the_profile_endpoint_returns_the_token_owners_own_profile() {
             "email_verified": true,
             "birth_date": "1985-02-28",
             "phone": "+49301234567",
+            "locale": "de",
         })
     );
+    // The language the patient switches to on the account page.
+    PatientRepo::new(ctx.store())
+        .set_locale(&patient.id, Locale::ENGLISH)
+        .await
+        .unwrap();
+    let response = call(&ctx, Event::get("/api/portal/v1/profile").bearer(&token)).await;
+    assert_eq!(body(&response)["locale"], "en");
 }
 
 #[tokio::test]

@@ -9,7 +9,6 @@
 //! - [`soak`]: the soak (`make soak`): many patients mixing flows, searches, contested bookings,
 //!   reschedules, cancellations and ASAP subscriptions, then the store's invariants checked.
 
-pub mod forms;
 pub mod http;
 pub mod oauth;
 pub mod soak;

@@ -13,8 +13,8 @@ use serde_json::Value;
 use shared::crypto::{random_token, sha256_b64url};
 use url::Url;
 
-use crate::forms::{form_action, hidden_field};
 use crate::http::{Answer, EmulatorFault, Http, Stats};
+use testkit::forms::{form_action, hidden_field};
 
 /// A registered client as the driver uses it.
 #[derive(Clone, Debug)]

@@ -131,6 +131,7 @@ impl App {
             values,
             errors,
             alert,
+            token: None,
         };
         self.with_csrf(
             self.page(status, pages::render(&page), lang),
@@ -288,6 +289,13 @@ impl App {
             .await;
         match self.accounts.check_reset(token).await {
             Ok(Reset::Ready(_)) => Ok(self.reset_form(request, &lang, token, None)),
+            Ok(Reset::Register { email, .. }) => {
+                let values = RegisterValues {
+                    email: &email,
+                    ..RegisterValues::default()
+                };
+                Ok(self.claim_form(request, &lang, token, values, vec![]))
+            }
             Ok(_) => Ok(self.link_invalid(&lang, FORGOT_PATH, "account-forgot-title")),
             Err(error) => {
                 let switch = LanguageSwitch::get(RESET_PATH, &[("token", token)]);
@@ -303,10 +311,47 @@ impl App {
             .link_language(request, &params, LinkKind::Reset, token)
             .await;
         self.check_csrf(request, &params, RESET_PATH, &lang)?;
-        let password = params.get("password").ok().flatten().unwrap_or("");
-        let sign_out_apps = matches!(params.get("sign_out_apps"), Ok(Some("yes")));
+        let field = |name: &str| params.get(name).ok().flatten().unwrap_or("");
+        let password = field("password");
+        let sign_out_apps = field("sign_out_apps") == "yes";
         let switch = || LanguageSwitch::get(RESET_PATH, &[("token", token)]);
-        match self.accounts.reset(token, password, sign_out_apps).await {
+        // The registration form of a never-verified account's link sends the names.
+        let claim = params.get("given_name").ok().flatten().is_some();
+        let form = RegistrationForm {
+            email: "",
+            password,
+            given_name: field("given_name"),
+            family_name: field("family_name"),
+            birthdate: field("birthdate"),
+            phone_number: field("phone_number"),
+        };
+        let outcome = if claim {
+            self.accounts.claim(token, &form, lang.tr.locale()).await
+        } else {
+            self.accounts.reset(token, password, sign_out_apps).await
+        };
+        match outcome {
+            Ok(Reset::Register { email, errors }) => {
+                let values = RegisterValues {
+                    email: &email,
+                    given_name: form.given_name,
+                    family_name: form.family_name,
+                    birthdate: form.birthdate,
+                    phone_number: form.phone_number,
+                };
+                let status = if claim {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::OK
+                };
+                let mut response = self.claim_form(request, &lang, token, values, errors);
+                *response.status_mut() = status;
+                Ok(response)
+            }
+            Ok(Reset::Registered(pending)) => {
+                let next = self.continue_link(pending.map(|p| *p), "account-continue");
+                Ok(self.notice_with(&lang, switch(), "account-claimed", false, next))
+            }
             Ok(Reset::Ready(error)) => {
                 let mut response = self.reset_form(request, &lang, token, error.map(|e| e.message));
                 *response.status_mut() = StatusCode::BAD_REQUEST;
@@ -339,6 +384,31 @@ impl App {
             csrf_token: &csrf_token,
             token,
             error,
+        };
+        let response = self.page(StatusCode::OK, pages::render(&page), lang);
+        self.with_csrf(response, &csrf_token, new_cookie)
+    }
+
+    /// The registration form of a never-verified account's reset link: the address is the
+    /// link's, and the fresh account replaces the unverified one.
+    fn claim_form(
+        &self,
+        request: &Request,
+        lang: &PageLanguage,
+        token: &str,
+        values: RegisterValues<'_>,
+        errors: Vec<FieldError>,
+    ) -> Response<Body> {
+        let (csrf_token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
+        let page = RegisterPage {
+            tr: lang.tr,
+            switch: LanguageSwitch::get(RESET_PATH, &[("token", token)]),
+            csrf_token: &csrf_token,
+            request: "",
+            values,
+            errors,
+            alert: None,
+            token: Some(token),
         };
         let response = self.page(StatusCode::OK, pages::render(&page), lang);
         self.with_csrf(response, &csrf_token, new_cookie)

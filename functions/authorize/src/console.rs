@@ -163,7 +163,12 @@ impl App {
                     )
                     .await;
                 match outcome {
-                    Ok(Ok(())) => done(Done::Password),
+                    Ok(Ok(patient)) => {
+                        self.accounts
+                            .password_changed(&patient.email, patient.locale)
+                            .await;
+                        done(Done::Password)
+                    }
                     Ok(Err(rejected)) => {
                         self.refused(request, &session, rejected, None, &lang).await
                     }
@@ -275,7 +280,12 @@ impl App {
         finish: impl FnOnce(ConsolePage) -> ConsolePage,
     ) -> Response<Body> {
         let (token, new_cookie) = csrf::token_for_form(self.csrf_cookie(request));
-        let page = finish(ConsolePage::new(lang.tr, &token, overview));
+        let page = finish(ConsolePage::new(
+            lang.tr,
+            &token,
+            overview,
+            self.context.config.time_zone,
+        ));
         let mut response = self.page(status, pages::render(&page), lang);
         if new_cookie {
             add_cookie(&mut response, &csrf::set_cookie(&token, self.secure));

@@ -135,7 +135,7 @@ impl AccountConsole {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::GrantId;
+    use crate::repo::{ApprovedAt, GrantId};
 
     fn client(id: &str) -> ClientId {
         ClientId::parse(id).unwrap()
@@ -153,7 +153,7 @@ mod tests {
             created_at,
             expires_at: 10_000,
             rotated_at,
-            authorized_at: created_at,
+            authorized_at: ApprovedAt::Secs(created_at),
         }
     }
 

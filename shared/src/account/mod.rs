@@ -21,6 +21,7 @@ pub mod apps;
 pub mod console;
 pub mod deletion;
 pub mod email_change;
+mod hashing;
 pub mod link;
 pub mod mails;
 pub mod overview;

@@ -6,6 +6,12 @@
 //! the link names (one conditional write: the link works once, and a sign-in racing it either
 //! lands first and is ended, or fails), ends every sign-in session of the patient, with "sign out
 //! all apps" revokes every grant too, and mails "your password was changed".
+//!
+//! A reset never adopts an account whose address was never verified: anyone can register
+//! somebody else's address, and the owner resetting the password would inherit the names, birth
+//! date and phone the squatter typed. The link of such an account opens the registration form
+//! for its address instead, and the fresh account replaces the unverified one
+//! ([`Accounts::claim`]).
 
 use crate::domain::password::{self, PasswordError};
 use crate::domain::patient::{Email, PatientId};
@@ -17,8 +23,10 @@ use crate::repo::limits::{RESET_PER_ADDRESS, RESET_PER_IP};
 use crate::repo::{Credentials, RepoError, Subject};
 use crate::store::now_unix;
 
+use super::hashing::hash_off_thread;
 use super::link::{LinkKind, LinkToken};
 use super::mails::AccountMail;
+use super::registration::{self, RegistrationForm};
 use super::{Accounts, FieldError};
 
 /// What asking for a reset link did.
@@ -39,6 +47,19 @@ pub enum Reset {
     Ready(Option<FieldError>),
     /// The password is replaced; the sign-in the patient came from, if any, continues.
     Done(Option<Box<AuthorizationRequest>>),
+    /// The link is good but its account was never verified (someone may have registered the
+    /// address without owning it): the page shows the registration form for the link's address
+    /// instead (GET), or shows it again with these problems. A reset never adopts such an
+    /// account; [`Accounts::claim`] replaces it.
+    Register {
+        /// The address the new account gets (the link's).
+        email: String,
+        /// The form's problems (none on the first showing).
+        errors: Vec<FieldError>,
+    },
+    /// A fresh, verified account replaced the never-verified one; the sign-in the patient came
+    /// from, if any, continues.
+    Registered(Option<Box<AuthorizationRequest>>),
     /// Forged, expired or used: the page offers a new link.
     Invalid,
 }
@@ -110,6 +131,10 @@ impl Accounts {
     /// `GET /account/password/reset`: whether the link can be used; changes nothing.
     pub async fn check_reset(&self, token: &str) -> Result<Reset, PageError> {
         Ok(match self.current_for(token).await? {
+            Some((_, credentials)) if !credentials.email_verified => Reset::Register {
+                email: credentials.email.as_str().to_owned(),
+                errors: Vec::new(),
+            },
             Some(_) => Reset::Ready(None),
             None => Reset::Invalid,
         })
@@ -126,6 +151,13 @@ impl Accounts {
         let Some((token, credentials)) = self.current_for(token).await? else {
             return Ok(Reset::Invalid);
         };
+        if !credentials.email_verified {
+            // Adopting it would hand the mailbox owner whatever a squatter entered.
+            return Ok(Reset::Register {
+                email: credentials.email.as_str().to_owned(),
+                errors: Vec::new(),
+            });
+        }
         match password::check_policy(new_password) {
             Ok(()) => {}
             Err(error) => {
@@ -139,17 +171,7 @@ impl Accounts {
                 })));
             }
         }
-        let new_password = new_password.to_owned();
-        let hash = tokio::task::spawn_blocking(move || password::hash_password(&new_password))
-            .await
-            .map_err(|error| {
-                tracing::error!(cause = %error, "password hashing task failed");
-                PageError::Internal
-            })?
-            .map_err(|error| {
-                tracing::error!(cause = %error, "password hashing failed");
-                PageError::Internal
-            })?;
+        let hash = hash_off_thread(new_password.to_owned()).await?;
         match self
             .patients
             .replace_password(&credentials, &hash, true)
@@ -169,20 +191,73 @@ impl Accounts {
         };
         tracing::info!(%patient_id, ended, revoked, "password reset");
         metrics::count(Counter::PasswordResets);
+        self.password_changed(&credentials.email, token.locale)
+            .await;
+        Ok(Reset::Done(token.request.map(Box::new)))
+    }
+
+    /// Mails "your password was changed" (with the way to reset it, should it not have been the
+    /// patient) to `email` in `locale`: after a reset, and after a change on the account page.
+    /// The password is changed whatever happens to this notice: a failure is only logged.
+    pub async fn password_changed(&self, email: &Email, locale: Locale) {
         let url = self.page_url("/account/password/forgot");
-        // The password is changed whatever happens to this notice.
         if let Err(error) = self
-            .send(
-                AccountMail::PasswordChanged,
-                &credentials.email,
-                token.locale,
-                Some(&url),
-            )
+            .send(AccountMail::PasswordChanged, email, locale, Some(&url))
             .await
         {
             tracing::warn!(?error, "the password-changed notice was not sent");
         }
-        Ok(Reset::Done(token.request.map(Box::new)))
+    }
+
+    /// `POST /account/password/reset` for a never-verified account: the registration form, for
+    /// the address the link was mailed to (whatever `form.email` says), makes a fresh verified
+    /// account in `locale` that replaces the unverified one in one conditional transaction (see
+    /// [`crate::repo::PatientRepo::replace_unverified`]). A verified account gets the password
+    /// form instead ([`Reset::Ready`]); a link used twice is [`Reset::Invalid`].
+    pub async fn claim(
+        &self,
+        token: &str,
+        form: &RegistrationForm<'_>,
+        locale: Locale,
+    ) -> Result<Reset, PageError> {
+        let Some((token, credentials)) = self.current_for(token).await? else {
+            return Ok(Reset::Invalid);
+        };
+        if credentials.email_verified {
+            return Ok(Reset::Ready(None));
+        }
+        let form = RegistrationForm {
+            email: credentials.email.as_str(),
+            ..*form
+        };
+        let (mut patient, password) = match registration::check(&form, locale) {
+            Ok(checked) => checked,
+            Err(errors) => {
+                return Ok(Reset::Register {
+                    email: credentials.email.as_str().to_owned(),
+                    errors,
+                })
+            }
+        };
+        patient.email_verified = true;
+        let hash = hash_off_thread(password).await?;
+        match self
+            .patients
+            .replace_unverified(&credentials, &patient, &hash)
+            .await
+        {
+            Ok(()) => {}
+            // Verified, reset or claimed meanwhile: the link is spent.
+            Err(RepoError::NotFound) => return Ok(Reset::Invalid),
+            Err(other) => return Err(other.into()),
+        }
+        tracing::info!(
+            patient_id = %patient.id,
+            replaced = %credentials.patient_id,
+            "unverified account replaced by its mailbox owner"
+        );
+        metrics::count(Counter::Registrations);
+        Ok(Reset::Registered(token.request.map(Box::new)))
     }
 
     /// The link's token and the credentials it may replace: `None` when the link is forged,

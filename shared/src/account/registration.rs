@@ -138,16 +138,7 @@ impl Accounts {
             return Ok(Registered::Throttled);
         }
         // Hashed whether or not the address is taken: both answers cost the same.
-        let hash = tokio::task::spawn_blocking(move || password::hash_password(&password))
-            .await
-            .map_err(|error| {
-                tracing::error!(cause = %error, "password hashing task failed");
-                PageError::Internal
-            })?
-            .map_err(|error| {
-                tracing::error!(cause = %error, "password hashing failed");
-                PageError::Internal
-            })?;
+        let hash = super::hashing::hash_off_thread(password).await?;
         match self.patients.create(&patient, &hash).await {
             Ok(()) => {
                 tracing::info!(patient_id = %patient.id, "patient registered");

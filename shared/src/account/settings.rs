@@ -4,11 +4,14 @@
 //! rules as registration ([`crate::domain::password::check_policy`]: at least 10 characters, not
 //! one of the 10,000 most common), and ends every other sign-in session of the patient: whoever
 //! signed in with the old password elsewhere is out. The browser that changed it stays signed in.
-//! Apps keep their access (the patient removes it under "connected apps" if they want).
+//! Apps keep their access (the patient removes it under "connected apps" if they want). The
+//! patient is mailed "your password was changed" (the reset flow's notice, see
+//! [`super::Accounts::password_changed`]), so a change by whoever took over a session is noticed.
 
 use super::console::{AccountConsole, FormResult, Rejected};
-use crate::domain::password::{check_policy, hash_password, PasswordError};
-use crate::domain::patient::{BirthDate, Name, Phone};
+use super::hashing::hash_off_thread;
+use crate::domain::password::{check_policy, PasswordError};
+use crate::domain::patient::{BirthDate, Name, Patient, Phone};
 use crate::i18n::Locale;
 use crate::oauth::flow_error::PageError;
 use crate::repo::{RepoError, Session};
@@ -69,7 +72,8 @@ impl AccountConsole {
 
     /// Changes the password: checks the current one (throttled), the rules, then replaces the
     /// hash only if the credentials are unchanged since they were checked (one conditional
-    /// write), and ends every other session. `raw_sid` is this browser's session.
+    /// write), and ends every other session. `raw_sid` is this browser's session. Done, it
+    /// answers the patient, for the "your password was changed" notice.
     pub async fn change_password(
         &self,
         session: &Session,
@@ -77,28 +81,18 @@ impl AccountConsole {
         current: &str,
         new: &str,
         ip: &str,
-    ) -> FormResult<()> {
+    ) -> FormResult<Patient> {
         if let Err(error) = check_policy(new) {
             return Ok(Err(policy_refusal(&error)));
         }
-        let credentials = match self
+        let (patient, credentials) = match self
             .confirm_password(session, current, ip, "current_password")
             .await?
         {
-            Ok((_, credentials)) => credentials,
+            Ok(confirmed) => confirmed,
             Err(rejected) => return Ok(Err(rejected)),
         };
-        let new = new.to_owned();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&new))
-            .await
-            .map_err(|error| {
-                tracing::error!(cause = %error, "password hashing task failed");
-                PageError::Internal
-            })?
-            .map_err(|error| {
-                tracing::error!(cause = %error, "password hashing failed");
-                PageError::Internal
-            })?;
+        let hash = hash_off_thread(new.to_owned()).await?;
         match self
             .patients
             .replace_password(&credentials, &hash, false)
@@ -122,7 +116,7 @@ impl AccountConsole {
             other_sessions_ended = ended,
             "a patient changed their password"
         );
-        Ok(Ok(()))
+        Ok(Ok(patient))
     }
 
     /// Stores the patient's language (pages and mails). One conditional write.

@@ -19,7 +19,7 @@ use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::jwt::{self, Audience};
 use crate::keys::{KeySet, SigningAlg, SIGNED_TOKEN_TTL_SECS};
-use crate::repo::GrantId;
+use crate::repo::{ApprovedAt, GrantId};
 use crate::scope::{Scope, Scopes};
 use std::sync::Arc;
 
@@ -51,6 +51,9 @@ pub struct GrantSubject {
     pub claims: IdentityClaims,
     /// How the client's id_tokens are signed (its `id_token_signed_response_alg`).
     pub id_token_alg: SigningAlg,
+    /// When the patient approved the client (from the code): refreshes are refused once the
+    /// consent is withdrawn after it.
+    pub approved_at: ApprovedAt,
 }
 
 /// The claims of an id_token (OIDC Core §2 and §3.1.3.6), plus the identity claims the granted
@@ -270,6 +273,7 @@ mod tests {
                 email_verified: Some(true),
                 phone_number: Some("+44 20 7946 0000".into()),
             },
+            approved_at: ApprovedAt::Millis(1_700_000_000_000),
             id_token_alg: SigningAlg::RS256,
         }
     }

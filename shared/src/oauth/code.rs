@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::claims::IdentityClaims;
 use crate::domain::assurance::Amr;
 use crate::keys::{Purpose, SigningAlg};
+use crate::repo::ApprovedAt;
 
 /// What an authorization code is bound to (RFC 6749 §4.1.2, RFC 7636, OIDC Core §3.1.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +39,9 @@ pub struct AuthorizationCode {
     pub amr: Amr,
     /// When the code stops being redeemable (unix seconds).
     pub expires_at: i64,
+    /// When the patient approved it, unix milliseconds (see [`AuthorizationCode::approved_at`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at_ms: Option<i64>,
     /// Identity claims for the id_token, already filtered by the granted scopes.
     pub claims: IdentityClaims,
     /// How the client's id_tokens are signed (its registration when the code was issued); absent
@@ -51,4 +55,11 @@ impl AuthorizationCode {
     pub const PURPOSE: Purpose = Purpose::AuthorizationCode;
     /// Lifetime of a code in seconds (RFC 6749 §4.1.2 recommends at most 10 minutes; we use 60 s).
     pub const TTL_SECONDS: i64 = Self::PURPOSE.max_lifetime_secs();
+
+    /// When the patient approved (or had approved) the client, as the token endpoint compares
+    /// it with a consent withdrawal: to the millisecond, or for a code sealed without, its issue
+    /// second (codes live [`Self::TTL_SECONDS`] from their issue).
+    pub fn approved_at(&self) -> ApprovedAt {
+        ApprovedAt::sealed(self.approved_at_ms, self.expires_at - Self::TTL_SECONDS)
+    }
 }

@@ -41,8 +41,8 @@ use crate::http::request::Params;
 use crate::keys::Keys;
 use crate::metrics::{self, Counter};
 use crate::repo::{
-    Attempt, ClientRepo, ConsentRepo, GrantId, PatientRepo, RepoError, Session, SessionRepo,
-    ThrottleRepo,
+    ApprovedAt, Attempt, ClientRepo, ConsentRepo, GrantId, PatientRepo, RepoError, Session,
+    SessionRepo, ThrottleRepo,
 };
 use crate::scope::Scopes;
 use crate::store::now_unix;
@@ -465,6 +465,7 @@ impl Flow {
             sid: Some(session.sid.clone()),
             amr: session.amr.clone(),
             expires_at: now_unix().saturating_add(AuthorizationCode::TTL_SECONDS),
+            approved_at_ms: ApprovedAt::now().millis(),
             claims,
             id_token_alg: request.id_token_alg,
         };

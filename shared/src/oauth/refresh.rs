@@ -35,7 +35,7 @@ use crate::domain::patient::PatientId;
 use crate::keys::REFRESH_TTL_SECS;
 use crate::keys::{KeySet, Purpose, SealError, SigningAlg};
 use crate::metrics::{self, Counter};
-use crate::repo::{GrantError, GrantId};
+use crate::repo::{ApprovedAt, GrantError, GrantId};
 use crate::scope::Scopes;
 use crate::store::now_unix;
 
@@ -69,6 +69,10 @@ pub struct RefreshToken {
     /// How the client's id_tokens are signed (from the code; absent means RS256).
     #[serde(default, skip_serializing_if = "SigningAlg::is_rs256")]
     pub id_token_alg: SigningAlg,
+    /// When the patient approved the client (the code's), unix milliseconds; absent from tokens
+    /// sealed before approvals carried milliseconds (see [`RefreshToken::approved_at`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at_ms: Option<i64>,
 }
 
 /// Description of every failure to use a refresh token whose cause the client cannot act on.
@@ -93,6 +97,7 @@ impl RefreshToken {
             claims: subject.claims.clone(),
             expires_at,
             id_token_alg: subject.id_token_alg,
+            approved_at_ms: subject.approved_at.millis(),
         }
     }
 
@@ -134,7 +139,14 @@ impl RefreshToken {
             nonce: None,
             claims: self.claims.clone(),
             id_token_alg: self.id_token_alg,
+            approved_at: self.approved_at(),
         }
+    }
+
+    /// When the patient approved the client: to the millisecond, or for a token sealed without,
+    /// the second its grant was created (grants with refresh tokens live [`REFRESH_TTL_SECS`]).
+    pub fn approved_at(&self) -> ApprovedAt {
+        ApprovedAt::sealed(self.approved_at_ms, self.expires_at - REFRESH_TTL_SECS)
     }
 }
 
@@ -184,9 +196,7 @@ impl TokenService {
                 &credentials.client_id,
                 token.generation,
                 credentials.check.clone(),
-                // Refresh tokens are issued only with grants that live REFRESH_TTL_SECS from
-                // their creation, so this is when the grant was created.
-                (&token.patient_id, token.expires_at - REFRESH_TTL_SECS),
+                (&token.patient_id, token.approved_at()),
             )
             .await
         {
@@ -253,6 +263,7 @@ mod tests {
             claims: IdentityClaims::default(),
             expires_at: 2,
             id_token_alg: SigningAlg::ES256,
+            approved_at_ms: Some(1_500),
         }
     }
 

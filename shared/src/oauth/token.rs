@@ -196,9 +196,8 @@ impl TokenService {
             subject.auth_time,
             expires_at,
         )
-        // Codes live TTL_SECONDS from their issue, when the patient approved (or had approved)
-        // the client: a consent withdrawn since then stops the exchange.
-        .authorized_at(code.expires_at - AuthorizationCode::TTL_SECONDS);
+        // A consent withdrawn since the patient approved the client stops the exchange.
+        .authorized_at(code.approved_at());
         match self
             .grants
             .create_with_client_check(&grant, credentials.check.clone())
@@ -294,6 +293,7 @@ fn subject_of(code: &AuthorizationCode) -> Result<GrantSubject, OAuthError> {
         nonce: code.nonce.clone(),
         claims: IdentityClaims::clone(&code.claims),
         id_token_alg: code.id_token_alg,
+        approved_at: code.approved_at(),
     })
 }
 
@@ -358,6 +358,7 @@ mod tests {
             sid: None,
             amr: Default::default(),
             expires_at: 0,
+            approved_at_ms: None,
             claims: IdentityClaims::default(),
             id_token_alg: Default::default(),
         }

@@ -28,6 +28,9 @@ pub struct Profile {
     pub birth_date: String,
     /// Phone number in international form (`+` and digits), `null` when none was given.
     pub phone: Option<String>,
+    /// The language the patient chose for the portal's pages and mails (BCP 47: `en`, `de`).
+    #[schema(example = "de")]
+    pub locale: String,
 }
 
 impl From<&Patient> for Profile {
@@ -40,6 +43,7 @@ impl From<&Patient> for Profile {
             email_verified: patient.email_verified,
             birth_date: patient.birth_date.to_string(),
             phone: patient.phone.as_ref().map(|p| p.as_str().to_owned()),
+            locale: patient.locale.tag().to_owned(),
         }
     }
 }

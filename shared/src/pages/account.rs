@@ -42,6 +42,9 @@ pub struct RegisterPage<'a> {
     pub errors: Vec<FieldError>,
     /// A message about the whole form (too many attempts), shown as an alert.
     pub alert: Option<&'static str>,
+    /// A reset link's token when the form replaces a never-verified account: the form posts to
+    /// `/account/password/reset` with it, and the address is the link's (shown, not editable).
+    pub token: Option<&'a str>,
 }
 
 impl RegisterPage<'_> {
@@ -171,6 +174,7 @@ mod tests {
                     message: "account-error-password-length",
                 }],
                 alert: None,
+                token: None,
             };
             let (html, problems) = checked(|| render(&page));
             assert!(problems.is_empty(), "{problems:?}");

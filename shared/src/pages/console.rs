@@ -137,11 +137,10 @@ pub struct ConsolePage {
 }
 
 impl ConsolePage {
-    /// The page of `overview` in `tr`'s language. Times are in UTC (named as such): the
-    /// institution's zone would cost the catalog's read on every view.
-    pub fn new(tr: Tr, csrf_token: &str, overview: &Overview) -> Self {
+    /// The page of `overview` in `tr`'s language, its dates and times in `tz` (the portal's
+    /// configured zone, `PORTAL_TIME_ZONE`), each with the zone named.
+    pub fn new(tr: Tr, csrf_token: &str, overview: &Overview, tz: Tz) -> Self {
         let locale = tr.locale();
-        let tz = Tz::UTC;
         let when = |at: Option<i64>, none: &str| match at {
             Some(at) => datetime::long(locale, tz, at),
             None => tr.t(none),

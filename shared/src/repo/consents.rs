@@ -7,17 +7,19 @@
 //! `updated_at` records the last grant.
 //!
 //! Withdrawing a consent (the account page's "remove access") replaces the item with one holding
-//! no scope and `revoked_at`: the app is asked again next time, and the token endpoint refuses
-//! codes issued and refresh tokens of grants created before that instant (see
-//! [`crate::repo::grants`]). Granting again later adds scopes to the same item and leaves
-//! `revoked_at`, which keeps older codes and grants dead.
+//! no scope, `revoked_at` (unix seconds) and `revoked_at_ms` (unix milliseconds): the app is asked
+//! again next time, and the token endpoint refuses codes and refresh tokens approved before that
+//! instant (see [`crate::repo::grants`]). Milliseconds, because a patient may remove an app and
+//! approve it again within one second, and the new approval must work; `revoked_at` stays for
+//! tokens sealed before approvals carried milliseconds. Granting again later adds scopes to the
+//! same item and leaves both, which keeps older codes and grants dead.
 use std::sync::Arc;
 
 use super::{corrupt, RepoError};
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
 use crate::scope::{Scope, Scopes};
-use crate::store::{layout, now_unix, Condition, Item, Key, Store, Update, Value};
+use crate::store::{layout, now_unix, now_unix_ms, Condition, Item, Key, Store, Update, Value};
 
 /// How long the withdrawn consents of a deleted account are kept: past the life of any code or
 /// refresh token issued under them, so none of those can create or refresh a grant.
@@ -105,9 +107,11 @@ impl ConsentRepo {
         client: &ClientId,
         expires_at: Option<i64>,
     ) -> Result<(), RepoError> {
-        let now = now_unix();
+        let now_ms = now_unix_ms();
+        let now = now_ms.div_euclid(1000);
         let mut item = Item::new(consent_key(patient, client))
             .with("revoked_at", now)
+            .with("revoked_at_ms", now_ms)
             .with("updated_at", now);
         if let Some(expires_at) = expires_at {
             item = item.expiring_at(expires_at);

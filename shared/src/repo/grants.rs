@@ -32,7 +32,8 @@ use crate::domain::client::{Client, ClientId};
 use crate::domain::patient::PatientId;
 use crate::scope::{Scope, Scopes};
 use crate::store::{
-    layout, now_unix, Condition, Item, Key, Query, Store, StoreError, Update, Value, Write,
+    layout, now_unix, now_unix_ms, Condition, Item, Key, Query, Store, StoreError, Update, Value,
+    Write,
 };
 
 /// Identifier of a grant (refresh-token family): random base62, carried inside sealed codes and tokens.
@@ -116,13 +117,14 @@ pub struct Grant {
     pub expires_at: i64,
     /// When it was last refreshed, unix seconds ("last used" on the account page).
     pub rotated_at: Option<i64>,
-    /// When the patient approved what this grant holds (the code was issued), unix seconds: a
-    /// consent withdrawn at or after it stops the exchange. Not stored.
-    pub authorized_at: i64,
+    /// When the patient approved what this grant holds (the code was issued): a consent
+    /// withdrawn at or after it stops the exchange. Not stored.
+    pub authorized_at: ApprovedAt,
 }
 
 impl Grant {
-    /// A fresh family (generation 0, not revoked) created now.
+    /// A fresh family (generation 0, not revoked) created now, approved now to the second (a
+    /// code exchange sets the code's approval with [`Grant::authorized_at`]).
     pub fn new(
         id: GrantId,
         client_id: ClientId,
@@ -143,23 +145,67 @@ impl Grant {
             created_at: now,
             expires_at,
             rotated_at: None,
-            authorized_at: now,
+            authorized_at: ApprovedAt::Secs(now),
         }
     }
 
     /// The same grant, approved by the patient at `authorized_at` (when its code was issued).
-    pub fn authorized_at(mut self, authorized_at: i64) -> Grant {
+    pub fn authorized_at(mut self, authorized_at: ApprovedAt) -> Grant {
         self.authorized_at = authorized_at;
         self
     }
 }
 
+/// When the patient approved what a code, grant or refresh token holds, as precisely as it
+/// was recorded: a consent withdrawn at or after that instant refuses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApprovedAt {
+    /// Unix milliseconds: compared with the withdrawal's millisecond (`revoked_at_ms`), so an app
+    /// removed and approved again within one second works, and a token approved before the
+    /// removal does not.
+    Millis(i64),
+    /// Unix seconds, for codes and refresh tokens sealed before approvals carried milliseconds:
+    /// compared with the withdrawal's second (`revoked_at`) as before.
+    Secs(i64),
+}
+
+impl ApprovedAt {
+    /// Now, to the millisecond.
+    pub fn now() -> ApprovedAt {
+        ApprovedAt::Millis(now_unix_ms())
+    }
+
+    /// The approval in milliseconds as a sealed token carries it, or, for a token sealed
+    /// without, `secs`.
+    pub fn sealed(millis: Option<i64>, secs: i64) -> ApprovedAt {
+        millis.map_or(ApprovedAt::Secs(secs), ApprovedAt::Millis)
+    }
+
+    /// The milliseconds, for sealing into a token (`None` for an approval known to the second).
+    pub fn millis(self) -> Option<i64> {
+        match self {
+            ApprovedAt::Millis(millis) => Some(millis),
+            ApprovedAt::Secs(_) => None,
+        }
+    }
+}
+
 /// The check that the patient has not withdrawn their consent to the client since `since`
-/// (`revoked_at` of the consent below it; no consent record, or none withdrawn, passes).
-fn consent_not_withdrawn_since(patient_id: &PatientId, client_id: &ClientId, since: i64) -> Write {
+/// (the withdrawal's instant below it; no consent record, or none withdrawn, passes). A
+/// withdrawal recorded before milliseconds were (no `revoked_at_ms`) passes a millisecond
+/// approval: such approvals are all younger than it.
+fn consent_not_withdrawn_since(
+    patient_id: &PatientId,
+    client_id: &ClientId,
+    since: ApprovedAt,
+) -> Write {
+    let condition = match since {
+        ApprovedAt::Millis(millis) => Condition::Below("revoked_at_ms".into(), millis),
+        ApprovedAt::Secs(secs) => Condition::Below("revoked_at".into(), secs),
+    };
     Write::Check {
         key: layout::consent(patient_id.as_str(), client_id.as_str()),
-        condition: Condition::Below("revoked_at".into(), since),
+        condition,
     }
 }
 
@@ -279,8 +325,8 @@ impl GrantRepo {
 
     /// Refresh: in ONE transaction, checks the client and moves the grant from `expected_generation`
     /// to the next, only if it is still at that generation, not revoked, and belongs to `client_id`,
-    /// and only if `patient_id` has not withdrawn their consent to the client since the grant was
-    /// created (`created_at`).
+    /// and only if `patient_id` has not withdrawn their consent to the client since they approved
+    /// it (the refresh token's [`ApprovedAt`], from its code).
     /// Failing write 0 is [`GrantError::InvalidClient`]; failing write 1 is [`GrantError::NotFound`]
     /// when there is no live grant of this client, else [`GrantError::Reused`] (a stale generation
     /// or a revoked family); failing write 2 is [`GrantError::ConsentWithdrawn`]. On success the
@@ -291,7 +337,7 @@ impl GrantRepo {
         client_id: &ClientId,
         expected_generation: i64,
         client_check: ClientCheck,
-        consent: (&PatientId, i64),
+        consent: (&PatientId, ApprovedAt),
     ) -> Result<(), GrantError> {
         let guard = Condition::AllEqual(vec![
             ("generation".to_owned(), Value::N(expected_generation)),
@@ -461,7 +507,7 @@ fn from_item(id: &GrantId, item: &Item) -> Result<Grant, RepoError> {
         created_at: item.number("created_at")?,
         expires_at: item.number("expires")?,
         rotated_at: item.get("rotated_at").and_then(Value::as_i64),
-        authorized_at: item.number("created_at")?,
+        authorized_at: ApprovedAt::Secs(item.number("created_at")?),
     })
 }
 
@@ -622,7 +668,7 @@ mod tests {
                 &f.public.id,
                 0,
                 ClientCheck::Public,
-                (&grant.patient_id, 0),
+                (&grant.patient_id, ApprovedAt::Secs(0)),
             )
             .await
             .unwrap();
@@ -644,7 +690,7 @@ mod tests {
                 id,
                 0,
                 ClientCheck::secret(&f.secret),
-                (&grant.patient_id, 0),
+                (&grant.patient_id, ApprovedAt::Secs(0)),
             )
             .await
             .unwrap();
@@ -655,7 +701,7 @@ mod tests {
                 id,
                 1,
                 ClientCheck::secret(&f.secret),
-                (&grant.patient_id, 0),
+                (&grant.patient_id, ApprovedAt::Secs(0)),
             )
             .await
             .unwrap();
@@ -666,7 +712,7 @@ mod tests {
                 id,
                 0,
                 ClientCheck::secret(&f.secret),
-                (&grant.patient_id, 0),
+                (&grant.patient_id, ApprovedAt::Secs(0)),
             )
             .await;
         assert!(matches!(stale, Err(GrantError::Reused)), "{stale:?}");
@@ -693,7 +739,7 @@ mod tests {
                 id,
                 0,
                 ClientCheck::secret(&f.secret),
-                (&grant.patient_id, 0),
+                (&grant.patient_id, ApprovedAt::Secs(0)),
             )
             .await;
         assert!(matches!(result, Err(GrantError::Reused)), "{result:?}");
@@ -716,7 +762,7 @@ mod tests {
                 id,
                 0,
                 ClientCheck::secret("nope"),
-                (&grant.patient_id, 0),
+                (&grant.patient_id, ApprovedAt::Secs(0)),
             )
             .await;
         assert!(matches!(wrong_secret, Err(GrantError::InvalidClient)));
@@ -727,7 +773,7 @@ mod tests {
                 &f.public.id,
                 0,
                 ClientCheck::Public,
-                (&grant.patient_id, 0),
+                (&grant.patient_id, ApprovedAt::Secs(0)),
             )
             .await;
         assert!(
@@ -752,7 +798,7 @@ mod tests {
                 id,
                 0,
                 ClientCheck::secret(&f.secret),
-                (&PatientId::generate(), 0),
+                (&PatientId::generate(), ApprovedAt::Secs(0)),
             )
             .await;
         assert!(matches!(missing, Err(GrantError::NotFound)), "{missing:?}");
@@ -775,7 +821,7 @@ mod tests {
                 id,
                 0,
                 ClientCheck::secret(&f.secret),
-                (&expired.patient_id, 0),
+                (&expired.patient_id, ApprovedAt::Secs(0)),
             )
             .await;
         assert!(matches!(result, Err(GrantError::NotFound)), "{result:?}");

@@ -21,7 +21,8 @@ pub mod throttle;
 pub use clients::ClientRepo;
 pub use consents::{ConsentRecord, ConsentRepo};
 pub use grants::{
-    ClientCheck, Grant, GrantError, GrantId, GrantRepo, InvalidGrantId, RevokedTokenRepo,
+    ApprovedAt, ClientCheck, Grant, GrantError, GrantId, GrantRepo, InvalidGrantId,
+    RevokedTokenRepo,
 };
 pub use limits::{LimitRepo, Subject};
 pub use passkeys::{Ceremony, CeremonyKind, PasskeyRecord, PasskeyRepo, PasskeyUse};

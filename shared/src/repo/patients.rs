@@ -74,13 +74,17 @@ impl Credentials {
     }
 
     fn unchanged(&self) -> Condition {
-        Condition::AllEqual(vec![
+        Condition::AllEqual(self.unchanged_attributes())
+    }
+
+    fn unchanged_attributes(&self) -> Vec<(String, Value)> {
+        vec![
             (
                 "patient_id".into(),
                 Value::S(self.patient_id.as_str().into()),
             ),
             ("password_hash".into(), Value::S(self.password_hash.clone())),
-        ])
+        ]
     }
 }
 
@@ -305,6 +309,48 @@ impl PatientRepo {
             update: index,
             condition: current.unchanged(),
         });
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(error) if error.is_condition_failure() => Err(RepoError::NotFound),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Replaces a never-verified account by `patient` (a fresh account whose owner just proved the
+    /// mailbox with a reset link, so it is stored verified and never expires) in ONE transaction:
+    /// the email index entry is rewritten only if it still names the old account with the same
+    /// password hash AND is still unverified, the old profile goes, and the new profile is
+    /// created. Whoever registered the address first (and could not verify it) leaves nothing
+    /// behind: an unverified account cannot sign in, so it has no sessions, factors or
+    /// appointments. [`RepoError::NotFound`] (nothing written) if the old account was verified,
+    /// changed or is gone meanwhile.
+    pub async fn replace_unverified(
+        &self,
+        old: &Credentials,
+        patient: &Patient,
+        password_hash: &str,
+    ) -> Result<(), RepoError> {
+        let index = Item::new(email_key(&patient.email))
+            .with("patient_id", patient.id.as_str())
+            .with("password_hash", password_hash)
+            .with("email", patient.email.as_str())
+            .with("email_verified", true);
+        let mut still_unverified = old.unchanged_attributes();
+        still_unverified.push(("email_verified".into(), Value::Bool(false)));
+        let writes = vec![
+            Write::Put {
+                item: index,
+                condition: Condition::AllEqual(still_unverified),
+            },
+            Write::Delete {
+                key: profile_key(&old.patient_id),
+                condition: Condition::None,
+            },
+            Write::Put {
+                item: profile_item(patient).with("created_at", now_unix()),
+                condition: Condition::NotExists,
+            },
+        ];
         match self.store.transact(writes).await {
             Ok(()) => Ok(()),
             Err(error) if error.is_condition_failure() => Err(RepoError::NotFound),

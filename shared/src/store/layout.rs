@@ -15,9 +15,9 @@
 //! | authenticator app (TOTP) | `PATIENT#{patient_id}` | `MFA#TOTP` | `secret` (base32, 160 bits), `created_at` | authorize (enrolment, with the recovery codes in one transaction; removal) | authorize (second-factor page, account page) | never; with the account |
 //! | last accepted TOTP step | `PATIENT#{patient_id}` | `MFA#TOTP_STEP` | `step` | authorize (every accepted code: a write guarded by `step` below the new one) | the same guard | 3 steps (90 s) after the step |
 //! | recovery code | `PATIENT#{patient_id}` | `MFA#RECOVERY#{sha256(code)}` | `created_at` | authorize (enrolment; a use deletes it, guarded by its existence) | authorize (account page: how many are left) | never; with the TOTP |
-//! | passkey | `PATIENT#{patient_id}` | `MFA#PASSKEY#{sha256(credential id)}` | `name`, `credential` (webauthn-rs's passkey as JSON: credential id, public key, counter, flags), `counter`, `backup_eligible`, `backed_up`, `created_at`, `last_used_at` | authorize (added on the account page, guarded by its absence; every sign-in with it raises `counter`, guarded by the stored one being lower; removal) | authorize (passkey sign-in: one read by the assertion's user handle and credential id; account page) | never; with the account |
+//! | passkey | `PATIENT#{patient_id}` | `MFA#PASSKEY#{sha256(credential id)}` | `name`, `credential` (webauthn-rs's passkey as JSON: credential id, public key, counter, flags), `counter`, `backup_eligible`, `backed_up`, `created_at`, `last_used_at` | authorize (added on the account page, guarded by its absence; every sign-in with it sets `counter`, guarded by the stored one still being the one the sign-in checked; removal) | authorize (passkey sign-in: one read by the assertion's user handle and credential id; account page) | never; with the account |
 //! | passkey ceremony | `WEBAUTHN#{sha256(ceremony id)}` | `CEREMONY` | `kind` (`register`, `sign_in`), `state` (webauthn-rs's challenge state as JSON), `binding` (sha256 of the form's CSRF token), `patient_id` (registration) | authorize (the passkey pages, when they offer a challenge) | authorize (the answer: a delete guarded by its existence, so a challenge is answered once) | after 5 minutes |
-//! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` | `scope_{name}` = true per allowed scope, `updated_at`; after "remove access" no scopes and `revoked_at` | authorize (consent page, account page) | authorize, token (`revoked_at` guards code exchange and refresh) | never; 31 days after the account is deleted |
+//! | consent | `CONSENT#{patient_id}` | `CLIENT#{client_id}` | `scope_{name}` = true per allowed scope, `updated_at`; after "remove access" no scopes, `revoked_at` and `revoked_at_ms` (milliseconds: an app removed and approved again within a second works) | authorize (consent page, account page) | authorize, token (`revoked_at_ms`, or `revoked_at` for tokens sealed without milliseconds, guards code exchange and refresh) | never; 31 days after the account is deleted |
 //! | login attempts per account | `THROTTLE#ACCOUNT#{sha256(account)}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end (15 min) |
 //! | login attempts per account and address | `THROTTLE#PAIR#{sha256(account)}#{address bucket}` | `WINDOW#{n}` | `attempts` | authorize (login) | authorize | at the window's end |
 //! | login attempts per address | `THROTTLE#IP#{IPv4, IPv6 /64, or hash}` | `WINDOW#{n}` | `attempts` | authorize | authorize | at the window's end |
@@ -98,6 +98,43 @@ pub const ACCOUNT_INDEX_PREFIXES: [&str; 1] = ["APPTS#"];
 /// against this list, and a token handler test checks every partition a full token life (exchange,
 /// refresh, reuse, introspection, revocation) touches against it.
 pub const TOKEN_KEY_PREFIXES: [&str; 4] = ["CLIENT#", "GRANT#", "REVOKED#", "CONSENT#"];
+
+/// Partition-key prefixes of every item the `booking` function reads, writes or queries: the
+/// catalog, slot counters, the patient partition (appointments, booking limits), idempotency
+/// records, ASAP subscriptions, outbox records, mail counters and blocks, access records, and the
+/// client a confirmation mail names. Its IAM role is limited to them with `dynamodb:LeadingKeys`;
+/// the template parity test checks the two agree, and a booking handler test that every partition
+/// a booking life touches is among them.
+pub const BOOKING_KEY_PREFIXES: [&str; 9] = [
+    "CATALOG", "SLOTS#", "PATIENT#", "IDEMP#", "ASAP#", "OUTBOX#", "MAILTO#", "AUDIT#", "CLIENT#",
+];
+
+/// `gsi1` partition prefixes the `booking` function queries: a patient's appointments.
+pub const BOOKING_INDEX_PREFIXES: [&str; 1] = ["APPTS#"];
+
+/// Partition-key prefixes of every item the `asap` function reads, writes or queries (the list's
+/// endpoints, its confirmation and unsubscribe pages, the notifier): the catalog, slot counters,
+/// the patient partition (profile, appointments), subscriptions, outbox records, deliveries, mail
+/// counters and blocks, per-subscription counters, access records, and the client a confirmation
+/// mail names. It queries no index. Its IAM role is limited to them with `dynamodb:LeadingKeys`;
+/// the template parity test checks the two agree.
+pub const ASAP_KEY_PREFIXES: [&str; 10] = [
+    "CATALOG",
+    "SLOTS#",
+    "PATIENT#",
+    "ASAP#",
+    "OUTBOX#",
+    "ASAPMAIL#",
+    "ASAPSUB#",
+    "MAILTO#",
+    "AUDIT#",
+    "CLIENT#",
+];
+
+/// Partition-key prefixes the `userinfo` function reads (patient profiles; it puts nothing but
+/// access records under `AUDIT#`). Its IAM role's reads are limited to them with
+/// `dynamodb:LeadingKeys`; the template parity test checks the two agree.
+pub const USERINFO_KEY_PREFIXES: [&str; 1] = ["PATIENT#"];
 
 /// Highest sort key an instant-ordered family can hold (above every `{start}#{id}`).
 const END_OF_TIME: &str = "999999999999~";

@@ -636,6 +636,15 @@ pub fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
+/// Current time in unix milliseconds, for ordering events closer than a second apart (a consent
+/// withdrawn and given again at once).
+pub fn now_unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// Checks rules both adapters share, so a request DynamoDB would reject fails the same way locally.
 pub mod validate {
     use super::*;

@@ -2,46 +2,15 @@
 //! sign-in, and registration turned off. The mails are read from the outbox folder, as a
 //! developer reads them under `make run`.
 
-use portal_tests::browser::decode_entities;
 use shared::domain::patient::Email;
 use shared::repo::PatientRepo;
+use testkit::forms::decode_entities;
 use testkit::TestContext;
 
 use super::*;
 
 const NEW_EMAIL: &str = "new.patient@example.org";
 const NEW_PASSWORD: &str = "a long and unusual passphrase";
-
-/// Every `.eml` file of the world's outbox, oldest first, as searchable text (soft line breaks
-/// of quoted-printable removed).
-pub(super) fn mails(world: &World) -> Vec<String> {
-    let dir = world.ctx.data_dir().join("outbox");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<_> = entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
-    files
-        .iter()
-        .map(|p| {
-            std::fs::read_to_string(p)
-                .unwrap()
-                .replace("=\r\n", "")
-                .replace("=3D", "=")
-        })
-        .collect()
-}
-
-/// The mails to `to`.
-pub(super) fn mails_to(world: &World, to: &str) -> Vec<String> {
-    mails(world)
-        .into_iter()
-        .filter(|m| m.contains(&format!("To: <{to}>")))
-        .collect()
-}
 
 /// Path and query of the first link to `path` in a mail.
 pub(super) fn link_in(mail: &str, path: &str) -> String {
@@ -82,7 +51,7 @@ fn registration<'a>(page: &'a Reply, email: &'a str, request: &'a str) -> Vec<(&
     ]
 }
 
-async fn post_owned(b: &mut Browser<'_>, path: &str, form: &[(&str, String)]) -> Reply {
+pub(super) async fn post_owned(b: &mut Browser<'_>, path: &str, form: &[(&str, String)]) -> Reply {
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     b.post(path, &form).await
 }
@@ -113,7 +82,7 @@ pub(super) async fn register(b: &mut Browser<'_>, w: &World, email: &str) -> Str
     )
     .await;
     assert_eq!(done.status, 200, "{}", done.body);
-    let mail = mails_to(w, email).pop().expect("a verification mail");
+    let mail = w.ctx.mails_to(email).pop().expect("a verification mail");
     link_in(&mail, "/account/verify?token=")
 }
 
@@ -122,7 +91,7 @@ async fn a_registered_patient_verifies_by_post_only_and_continues_to_the_app() {
     let w = world().await;
     let mut b = Browser::new(&w);
     let link = register(&mut b, &w, NEW_EMAIL).await;
-    let mail = mails_to(&w, NEW_EMAIL).pop().unwrap();
+    let mail = w.ctx.mails_to(NEW_EMAIL).pop().unwrap();
     assert!(mail.contains("Content-Language: en"), "{mail}");
     let patients = PatientRepo::new(w.ctx.store());
     let email = Email::parse(NEW_EMAIL).unwrap();
@@ -237,7 +206,7 @@ async fn a_taken_address_gets_the_same_answer_and_its_owner_a_notice() {
     )
     .await;
     assert_eq!((new.status, &new.body), (taken.status, &taken.body));
-    let notices = mails_to(&w, EMAIL);
+    let notices = w.ctx.mails_to(EMAIL);
     assert_eq!(notices.len(), 1, "the owner is told");
     assert!(
         notices[0].contains("/account/password/forgot"),
@@ -290,7 +259,7 @@ async fn a_bad_form_is_shown_again_with_every_problem_and_nothing_is_stored() {
     assert!(refused.body.contains("value=\"Nina\""), "typed values stay");
     assert!(!refused.body.contains("password123"), "never the password");
     assert_eq!(refused.hidden("request"), request);
-    assert!(mails(&w).is_empty());
+    assert!(w.ctx.outbox_mails().is_empty());
 
     let no_csrf: Vec<_> = registration(&page, NEW_EMAIL, &request)
         .into_iter()
@@ -347,12 +316,12 @@ async fn the_verification_link_is_sent_again_only_to_unverified_accounts() {
         (&unknown.status, &unknown.body)
     );
     assert_eq!(
-        mails_to(&w, NEW_EMAIL).len(),
+        w.ctx.mails_to(NEW_EMAIL).len(),
         2,
         "registration and the new link"
     );
-    assert!(mails_to(&w, EMAIL).is_empty());
-    assert!(mails_to(&w, "nobody@example.org").is_empty());
+    assert!(w.ctx.mails_to(EMAIL).is_empty());
+    assert!(w.ctx.mails_to("nobody@example.org").is_empty());
     let bad = post_owned(&mut b, "/account/verify/resend", &ask("not an address")).await;
     assert_eq!(bad.status, 400, "{}", bad.body);
 }

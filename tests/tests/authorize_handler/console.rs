@@ -4,13 +4,12 @@
 
 use std::time::Duration;
 
-use shared::domain::client::{Client, RedirectUri};
 use shared::domain::patient::Email;
-use shared::repo::{ClientRepo, PatientRepo, SessionRepo};
+use shared::repo::{PatientRepo, SessionRepo};
 use shared::scope::Scopes;
 use shared::store::now_unix;
 use testkit::events::Event;
-use testkit::oauth::{basic, VERIFIER};
+use testkit::oauth::{token_call, VERIFIER};
 use testkit::patients;
 
 use super::*;
@@ -285,6 +284,49 @@ async fn a_password_change_needs_the_current_password_and_ends_the_other_session
         &credentials.password_hash,
         PASSWORD
     ));
+    let notices: Vec<_> = w
+        .ctx
+        .mails_to(EMAIL)
+        .into_iter()
+        .filter(|mail| mail.contains("Subject: Your MyPatientPortal password was changed"))
+        .collect();
+    assert_eq!(notices.len(), 1, "one notice, after the change only");
+    assert!(
+        notices[0].contains("Content-Language: en"),
+        "{}",
+        notices[0]
+    );
+    assert!(
+        notices[0].contains(&format!("{ISSUER}/account/password/forgot")),
+        "the way out if it was not the patient: {}",
+        notices[0]
+    );
+}
+
+#[tokio::test]
+async fn the_password_changed_notice_speaks_the_patients_language() {
+    let w = world().await;
+    let mut b = signed_in(&w).await;
+    let german = post_form(&mut b, "/account/language", &[("lang", "de")]).await;
+    assert_eq!(german.status, 303, "{}", german.body);
+    let done = post_form(
+        &mut b,
+        "/account/password",
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "eine neue und viel längere Passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let mails = w.ctx.mails_to(EMAIL);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("Content-Language: de"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("/account/password/forgot"),
+        "{}",
+        mails[0]
+    );
 }
 
 #[tokio::test]
@@ -325,46 +367,15 @@ async fn sign_out_everywhere_ends_every_session() {
     assert_eq!(elsewhere.get("/account").await.status, 303);
 }
 
-/// A confidential client with a known secret, registered for [`REDIRECT`].
-pub(super) async fn app_with_secret(world: &World, name: &str) -> (Client, String) {
-    let (client, secret) = Client::new_confidential(
-        name,
-        vec![RedirectUri::parse(REDIRECT).unwrap()],
-        Scopes::all(),
-    )
-    .unwrap();
-    ClientRepo::new(world.ctx.store())
-        .create(&client)
-        .await
-        .unwrap();
-    (client, secret)
-}
-
 /// The token function of the world.
 pub(super) fn token_app(world: &World) -> token_fn::App {
     token_fn::App::new(world.ctx.function(shared::keys::Role::Token))
 }
 
-/// A token endpoint call as `client` with its secret; status and JSON body.
-pub(super) async fn token_call(
-    app: &token_fn::App,
-    path: &str,
-    client: &Client,
-    secret: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let event = Event::post(path)
-        .form(form)
-        .header("authorization", &basic(client.id.as_str(), secret));
-    let response = app.handle(event.request()).await;
-    let status = response.status().as_u16();
-    (status, serde_json::from_slice(response.body()).unwrap())
-}
-
 #[tokio::test]
 async fn removing_an_apps_access_ends_its_refresh_and_introspection_and_forgets_the_consent() {
     let w = world().await;
-    let (app, secret) = app_with_secret(&w, "Praxis & <Termine>").await;
+    let (app, secret) = w.ctx.client_named("Praxis & <Termine>", REDIRECT).await;
     let tokens = token_app(&w);
     let mut b = Browser::new(&w);
     let done = b
@@ -470,10 +481,79 @@ async fn removing_an_apps_access_ends_its_refresh_and_introspection_and_forgets_
     bad.assert_error_page(400);
 }
 
+/// Removing an app's access and approving it again at once (within the same second) gives a
+/// working code and refresh token; a code issued before the removal stays refused.
+#[tokio::test]
+async fn an_app_removed_and_approved_again_at_once_works_and_an_older_code_does_not() {
+    let w = world().await;
+    let (app, secret) = w.ctx.client_named("Praxis", REDIRECT).await;
+    let tokens = token_app(&w);
+    let mut b = Browser::new(&w);
+    let authorize = oauth::authorize_path(
+        app.id.as_str(),
+        REDIRECT,
+        "openid appointment_read offline_access",
+        &[],
+    );
+    let before = b.authorize_fully(&authorize).await;
+    let old_code = before.redirect_params().remove("code").expect("a code");
+    account_page(&mut b).await;
+    // Start the removal at the beginning of a second, so the new approval lands in the same one.
+    let into_second = shared::store::now_unix_ms().rem_euclid(1000);
+    tokio::time::sleep(Duration::from_millis((1000 - into_second) as u64)).await;
+    let removed = post_form(
+        &mut b,
+        "/account/apps/revoke",
+        &[("client_id", app.id.as_str())],
+    )
+    .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let to_consent = b.get(&authorize).await;
+    let again = b.answer_consent(&to_consent, "allow").await;
+    let new_code = again.redirect_params().remove("code").expect("a code");
+
+    let exchange = |code: String| {
+        let (tokens, app, secret) = (&tokens, &app, &secret);
+        async move {
+            token_call(
+                tokens,
+                "/oauth/token",
+                app,
+                secret,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", VERIFIER),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, error) = exchange(old_code).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "issued before the removal: {error}"
+    );
+    let (status, issued) = exchange(new_code).await;
+    assert_eq!(status, 200, "approved again after the removal: {issued}");
+    let refresh = issued["refresh_token"].as_str().unwrap();
+    let (status, refreshed) = token_call(
+        &tokens,
+        "/oauth/token",
+        &app,
+        &secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+}
+
 #[tokio::test]
 async fn another_patients_apps_and_data_never_show_and_cannot_be_removed() {
     let w = world().await;
-    let (app, _) = app_with_secret(&w, "Only Bea's App").await;
+    let (app, _) = w.ctx.client_named("Only Bea's App", REDIRECT).await;
     let mut bea = patients::patient("bea@example.org", None);
     bea.email_verified = true;
     patients::register(&w.ctx.store(), &bea, Some(PASSWORD)).await;
@@ -501,4 +581,44 @@ async fn another_patients_apps_and_data_never_show_and_cannot_be_removed() {
         consent.is_some_and(|scopes| !scopes.is_empty()),
         "Bea's consent is untouched"
     );
+}
+
+/// Dates and times on the account page are in the portal's zone (`PORTAL_TIME_ZONE`), with the
+/// zone named, in the page's language: never UTC.
+#[tokio::test]
+async fn the_account_page_shows_times_in_the_portals_time_zone_and_language() {
+    use shared::i18n::{datetime, Locale};
+    use shared::repo::ConsentRepo;
+    let ctx = TestContext::with_env(&[("PORTAL_TIME_ZONE", "Asia/Tokyo")]);
+    let w = world_with(ctx, None).await;
+    let (app, _) = w.ctx.client_named("Tokyo App", REDIRECT).await;
+    let mut b = Browser::new(&w);
+    b.authorize_fully(&oauth::authorize_path(
+        app.id.as_str(),
+        REDIRECT,
+        "openid appointment_read",
+        &[],
+    ))
+    .await;
+    let granted = ConsentRepo::new(w.ctx.store())
+        .of_patient(&w.patient.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|record| record.client_id == app.id)
+        .and_then(|record| record.updated_at)
+        .expect("the consent's time");
+    let tokyo = chrono_tz::Asia::Tokyo;
+    let page = account_page(&mut b).await;
+    let english = datetime::long(Locale::ENGLISH, tokyo, granted);
+    assert!(english.ends_with("(JST)"), "{english}");
+    assert!(page.body.contains(&english), "{english}: {}", page.body);
+    assert!(!page.body.contains("(UTC)"), "{}", page.body);
+
+    let german = post_form(&mut b, "/account/language", &[("lang", "de")]).await;
+    assert_eq!(german.status, 303, "{}", german.body);
+    let page = account_page(&mut b).await;
+    let text = datetime::long(Locale::parse("de").unwrap(), tokyo, granted);
+    assert!(text.contains("Uhr"), "{text}");
+    assert!(page.body.contains(&text), "{text}: {}", page.body);
 }

@@ -17,8 +17,9 @@ use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
 use testkit::catalog;
 use testkit::oauth::VERIFIER;
 
-use super::console::{account_page, app_with_secret, post_form, signed_in, token_app, token_call};
+use super::console::{account_page, post_form, signed_in, token_app};
 use super::*;
+use testkit::oauth::token_call;
 
 /// The first free slot of the demo type from three days on.
 async fn first_slot(app: &booking_fn::App, patient: &ApiPatient) -> Value {
@@ -63,7 +64,7 @@ async fn deleting_the_account_cancels_appointments_frees_slots_and_lets_the_addr
     assert_eq!(taken.status(), 409, "capacity 1: the slot is Anna's");
 
     // An app with a live grant.
-    let (app, secret) = app_with_secret(&w, "Termin-App").await;
+    let (app, secret) = w.ctx.client_named("Termin-App", REDIRECT).await;
     let tokens = token_app(&w);
     let mut b = Browser::new(&w);
     let done = b

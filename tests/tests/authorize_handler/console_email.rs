@@ -5,7 +5,7 @@
 use shared::domain::patient::Email;
 use shared::repo::PatientRepo;
 
-use super::accounts::{link_in, mails_to};
+use super::accounts::link_in;
 use super::console::{post_form, signed_in};
 use super::*;
 
@@ -31,7 +31,7 @@ async fn a_new_address_is_used_once_its_mailed_link_is_posted_and_the_old_one_is
     .await;
     assert_eq!(invalid.status, 400);
     assert!(invalid.body.contains("id=\"new_email-error\""));
-    assert!(mails_to(&w, NEW).is_empty(), "nothing mailed yet");
+    assert!(w.ctx.mails_to(NEW).is_empty(), "nothing mailed yet");
 
     let sent = post_form(
         &mut b,
@@ -41,7 +41,9 @@ async fn a_new_address_is_used_once_its_mailed_link_is_posted_and_the_old_one_is
     .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     assert_eq!(sent.next_path(), "/account?done=email-sent");
-    let mail = mails_to(&w, NEW)
+    let mail = w
+        .ctx
+        .mails_to(NEW)
         .pop()
         .expect("the link goes to the new address");
     let link = link_in(&mail, "/account/email/confirm?token=");
@@ -87,7 +89,11 @@ async fn a_new_address_is_used_once_its_mailed_link_is_posted_and_the_old_one_is
         .unwrap()
         .unwrap();
     assert_eq!(credentials.patient_id, w.patient.id);
-    let notice = mails_to(&w, EMAIL).pop().expect("the old address is told");
+    let notice = w
+        .ctx
+        .mails_to(EMAIL)
+        .pop()
+        .expect("the old address is told");
     assert!(notice.contains("/account/password/forgot"), "{notice}");
 
     // Used once: again it changes nothing and says so.
@@ -119,7 +125,7 @@ async fn an_address_another_account_took_meanwhile_is_refused() {
     )
     .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
-    let mail = mails_to(&w, NEW).pop().unwrap();
+    let mail = w.ctx.mails_to(NEW).pop().unwrap();
     let link = link_in(&mail, "/account/email/confirm?token=");
     let mut bea = patients::patient(NEW, None);
     bea.email_verified = true;

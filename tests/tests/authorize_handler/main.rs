@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use authorize_fn::App;
 use http::HeaderMap;
-use portal_tests::browser::hidden_field;
 use serde_json::json;
 use shared::boot::{Context, Handler};
 use shared::config::Config;
@@ -18,6 +17,7 @@ use shared::oauth::code::AuthorizationCode;
 use shared::repo::ClientRepo;
 use shared::scope::Scopes;
 use shared::store::now_unix;
+use testkit::forms::hidden_field;
 use testkit::oauth;
 use testkit::patients::{self, PHONE};
 use testkit::{Event, TestContext, ISSUER};

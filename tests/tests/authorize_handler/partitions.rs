@@ -5,7 +5,7 @@
 use shared::repo::{ClientCheck, Grant, GrantId, GrantRepo};
 use shared::store::layout::{AUTHORIZE_INDEX_PREFIXES, AUTHORIZE_KEY_PREFIXES};
 
-use super::accounts::{link_in, mails_to, register};
+use super::accounts::{link_in, register};
 use super::*;
 
 #[tokio::test]
@@ -97,7 +97,7 @@ async fn a_whole_sign_in_life_and_account_life_touch_only_the_partitions_its_rol
         )
         .await;
     assert_eq!(asked.status, 200, "{}", asked.body);
-    let mail = mails_to(&w, EMAIL).pop().unwrap();
+    let mail = w.ctx.mails_to(EMAIL).pop().unwrap();
     let page = other
         .get(&link_in(&mail, "/account/password/reset?token="))
         .await;

@@ -1,6 +1,7 @@
 //! The demo walkthrough: insurances, categories, types, availabilities, book, reschedule, cancel.
 
 use serde_json::json;
+use shared::store::layout::{BOOKING_INDEX_PREFIXES, BOOKING_KEY_PREFIXES};
 
 use super::*;
 
@@ -8,6 +9,7 @@ use super::*;
 async fn the_walkthrough_books_reschedules_and_cancels_with_the_demo_ids() {
     let (ctx, app) = setup().await;
     let patient = ApiPatient::new(&ctx.context);
+    ctx.counter.take_partitions();
 
     let insurances = ok(&app, patient.get("/insurances")).await;
     assert!(insurances["data"]
@@ -159,4 +161,22 @@ async fn the_walkthrough_books_reschedules_and_cancels_with_the_demo_ids() {
     )
     .await;
     assert_eq!(reschedule_cancelled.status(), 409);
+
+    // The function's IAM role may touch only these partitions (template.yaml, LeadingKeys).
+    let touched = ctx.counter.take_partitions();
+    for prefix in ["SLOTS#", "PATIENT#", "APPTS#", "OUTBOX#"] {
+        assert!(
+            touched.iter().any(|pk| pk.starts_with(prefix)),
+            "the walkthrough touches {prefix}: {touched:?}"
+        );
+    }
+    for pk in &touched {
+        assert!(
+            BOOKING_KEY_PREFIXES
+                .iter()
+                .chain(&BOOKING_INDEX_PREFIXES)
+                .any(|prefix| pk.starts_with(prefix)),
+            "{pk} is outside the booking role's partitions"
+        );
+    }
 }

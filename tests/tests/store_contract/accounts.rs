@@ -184,6 +184,94 @@ pub(super) async fn a_password_is_replaced_once_per_credentials_and_a_reset_prov
     );
 }
 
+pub(super) async fn only_a_still_unverified_account_is_replaced_by_its_mailbox_owner(store: S) {
+    let patients = PatientRepo::new(store.clone());
+    let squatter = patient("owner@example.org");
+    patients.create(&squatter, "squatter-hash").await.unwrap();
+    let squatted = credentials(&patients, "owner@example.org").await;
+    let fresh = || {
+        let mut owner = Patient::new(
+            Email::parse("Owner@example.org").unwrap(),
+            Name::parse("Olga", "first name").unwrap(),
+            Name::parse("Owner", "last name").unwrap(),
+            BirthDate::parse("1970-01-01").unwrap(),
+            None,
+        );
+        owner.email_verified = true;
+        owner
+    };
+
+    // Of racing claims with the same credentials, exactly one replaces the account.
+    let results = race(&store, |i, store| {
+        let squatted = squatted.clone();
+        let owner = fresh();
+        async move {
+            let outcome = PatientRepo::new(store)
+                .replace_unverified(&squatted, &owner, &format!("owner-hash-{i}"))
+                .await;
+            (owner, outcome)
+        }
+    })
+    .await;
+    let winners: Vec<_> = results.iter().filter(|(_, r)| r.is_ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for (_, outcome) in &results {
+        assert!(
+            matches!(outcome, Ok(()) | Err(RepoError::NotFound)),
+            "{outcome:?}"
+        );
+    }
+    let owner = winners[0].0.clone();
+    let stored = credentials(&patients, "owner@example.org").await;
+    assert_eq!(stored.patient_id, owner.id);
+    assert!(stored.email_verified);
+    assert_eq!(patients.get(&owner.id).await.unwrap(), Some(owner.clone()));
+    assert!(
+        patients.get(&squatter.id).await.unwrap().is_none(),
+        "the squatter's profile is gone"
+    );
+    for key in [
+        layout::patient_profile(owner.id.as_str()),
+        layout::email_index("owner@example.org"),
+    ] {
+        let item = get(&store, &key).await.unwrap();
+        assert_eq!(item.expires_at, None, "a verified account never expires");
+    }
+    for (loser, _) in results.iter().filter(|(_, r)| r.is_err()) {
+        assert!(
+            patients.get(&loser.id).await.unwrap().is_none(),
+            "nothing half-written"
+        );
+    }
+    let (listed, _) = patients.list(10, None).await.unwrap();
+    assert_eq!(listed, vec![owner.clone()]);
+
+    // A verified account is never replaced, even with its current credentials.
+    let verified = patient("verified@example.org");
+    patients.create(&verified, "hash-v").await.unwrap();
+    let before = credentials(&patients, "verified@example.org").await;
+    assert_eq!(
+        patients
+            .mark_verified(&verified.id, &verified.email)
+            .await
+            .unwrap(),
+        Verification::Verified
+    );
+    let mut claimer = patient("verified@example.org");
+    claimer.email_verified = true;
+    let refused = patients
+        .replace_unverified(&before, &claimer, "hash-c")
+        .await;
+    assert!(matches!(refused, Err(RepoError::NotFound)), "{refused:?}");
+    assert_eq!(
+        credentials(&patients, "verified@example.org")
+            .await
+            .patient_id,
+        verified.id
+    );
+    assert!(patients.get(&claimer.id).await.unwrap().is_none());
+}
+
 pub(super) async fn sessions_need_current_credentials_and_end_all_ends_every_other_one(store: S) {
     let patients = PatientRepo::new(store.clone());
     let sessions = SessionRepo::new(store.clone());

@@ -6,7 +6,8 @@ use shared::domain::client::{Client, ClientId, RedirectUri};
 use shared::domain::patient::PatientId;
 use shared::repo::limits::Limit;
 use shared::repo::{
-    ClientCheck, ClientRepo, ConsentRepo, Grant, GrantError, GrantId, GrantRepo, LimitRepo, Subject,
+    ApprovedAt, ClientCheck, ClientRepo, ConsentRepo, Grant, GrantError, GrantId, GrantRepo,
+    LimitRepo, Subject,
 };
 use shared::scope::Scopes;
 use shared::store::now_unix;
@@ -93,7 +94,7 @@ pub(super) async fn grants_are_listed_per_patient_and_client_and_revoked_per_cli
             &one.id,
             0,
             ClientCheck::Public,
-            (&anna, of_one[0].created_at),
+            (&anna, of_one[0].authorized_at),
         )
         .await
         .unwrap();
@@ -147,7 +148,7 @@ pub(super) async fn a_withdrawn_consent_refuses_older_codes_and_refreshes_but_no
         .create_with_client_check(&live, ClientCheck::Public)
         .await
         .unwrap();
-    let before = now_unix() - 10;
+    let before = ApprovedAt::Secs(now_unix() - 10);
     consents.withdraw(&anna, &client.id, None).await.unwrap();
 
     let old_code = grant(&client.id, &anna).authorized_at(before);
@@ -178,7 +179,7 @@ pub(super) async fn a_withdrawn_consent_refuses_older_codes_and_refreshes_but_no
     assert_eq!(grants.get(&live.id).await.unwrap().unwrap().generation, 0);
 
     // A code the patient approved after removing the access (consent given again) works.
-    let later = now_unix() + 5;
+    let later = ApprovedAt::Secs(now_unix() + 5);
     let new_code = grant(&client.id, &anna).authorized_at(later);
     grants
         .create_with_client_check(&new_code, ClientCheck::Public)
@@ -191,6 +192,77 @@ pub(super) async fn a_withdrawn_consent_refuses_older_codes_and_refreshes_but_no
             0,
             ClientCheck::Public,
             (&anna, later),
+        )
+        .await
+        .unwrap();
+}
+
+/// Withdrawal and approvals compared to the millisecond: an app removed and approved again
+/// within one second works, while what was approved before the removal (even in that second)
+/// stays refused; tokens sealed with seconds only keep the old rule.
+pub(super) async fn a_consent_given_again_in_the_second_of_its_withdrawal_works(store: S) {
+    let grants = GrantRepo::new(store.clone());
+    let consents = ConsentRepo::new(store.clone());
+    let client = public_client(&store, "App").await;
+    let anna = PatientId::generate();
+    let openid = Scopes::parse("openid").unwrap();
+    consents.grant(&anna, &client.id, &openid).await.unwrap();
+    let live = grant(&client.id, &anna);
+    grants
+        .create_with_client_check(&live, ClientCheck::Public)
+        .await
+        .unwrap();
+    let tick = || tokio::time::sleep(std::time::Duration::from_millis(3));
+    tick().await;
+    let approved_before = ApprovedAt::now();
+    tick().await;
+    consents.withdraw(&anna, &client.id, None).await.unwrap();
+    let withdrawn_second = now_unix();
+    tick().await;
+    let approved_again = ApprovedAt::now();
+    consents.grant(&anna, &client.id, &openid).await.unwrap();
+
+    for (what, approved) in [
+        ("approved before, to the millisecond", approved_before),
+        (
+            "sealed with seconds, the same second",
+            ApprovedAt::Secs(withdrawn_second),
+        ),
+    ] {
+        let code = grant(&client.id, &anna).authorized_at(approved);
+        let refused = grants
+            .create_with_client_check(&code, ClientCheck::Public)
+            .await;
+        assert!(
+            matches!(refused, Err(GrantError::ConsentWithdrawn)),
+            "{what}: {refused:?}"
+        );
+        let refresh = grants
+            .rotate_with_client_check(
+                &live.id,
+                &client.id,
+                0,
+                ClientCheck::Public,
+                (&anna, approved),
+            )
+            .await;
+        assert!(
+            matches!(refresh, Err(GrantError::ConsentWithdrawn)),
+            "{what}: {refresh:?}"
+        );
+    }
+    let new_code = grant(&client.id, &anna).authorized_at(approved_again);
+    grants
+        .create_with_client_check(&new_code, ClientCheck::Public)
+        .await
+        .unwrap();
+    grants
+        .rotate_with_client_check(
+            &new_code.id,
+            &client.id,
+            0,
+            ClientCheck::Public,
+            (&anna, approved_again),
         )
         .await
         .unwrap();

@@ -119,6 +119,7 @@ fn every_function_gets_the_configuration_the_code_reads() {
                         "PORTAL_METRICS_NAMESPACE" => "MyPatientPortal/prod".to_owned(),
                         "PORTAL_AUDIT_RETENTION_DAYS" => "365".to_owned(),
                         "PORTAL_SELF_REGISTRATION" => "on".to_owned(),
+                        "PORTAL_TIME_ZONE" => "Europe/Berlin".to_owned(),
                         _ => format!(
                             "arn:aws:secretsmanager:us-east-1:123456789012:secret:{binary}-keys"
                         ),

@@ -234,16 +234,60 @@ fn token_may_not_query_and_touches_only_its_own_partitions() {
     only_item_access_to("token", &shared::store::layout::TOKEN_KEY_PREFIXES, &[]);
 }
 
+#[test]
+fn booking_touches_and_queries_only_its_own_partitions() {
+    use shared::store::layout::{BOOKING_INDEX_PREFIXES, BOOKING_KEY_PREFIXES};
+    only_item_access_to("booking", &BOOKING_KEY_PREFIXES, &BOOKING_INDEX_PREFIXES);
+}
+
+#[test]
+fn asap_touches_only_its_own_partitions_and_queries_no_index() {
+    only_item_access_to("asap", &shared::store::layout::ASAP_KEY_PREFIXES, &[]);
+}
+
+#[test]
+fn userinfo_reads_only_its_own_partitions() {
+    let doc = template();
+    let (function_id, _) = function_of(&doc, "userinfo");
+    let expected: Vec<String> = shared::store::layout::USERINFO_KEY_PREFIXES
+        .iter()
+        .map(|p| format!("{p}*"))
+        .collect();
+    let mut reads = 0;
+    for (holder, statement) in statements(&doc) {
+        if holder != function_id || !actions(&statement).iter().any(|a| a == "dynamodb:GetItem") {
+            continue;
+        }
+        assert_eq!(
+            actions(&statement),
+            ["dynamodb:GetItem"],
+            "userinfo only reads"
+        );
+        let listed: Vec<&str> = statement["Condition"]["ForAllValues:StringLike"]
+            ["dynamodb:LeadingKeys"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("userinfo: reads without dynamodb:LeadingKeys"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(listed, expected, "userinfo: read partitions");
+        reads += 1;
+    }
+    assert_eq!(reads, 1, "userinfo has one read statement");
+}
+
 /// Every statement of the function's role granting item actions or queries is limited with
 /// `dynamodb:LeadingKeys` to exactly `prefixes` (on the table) or `index_prefixes` (queries of
 /// the index, only when there are any); it never scans.
 fn only_item_access_to(binary: &str, prefixes: &[&str], index_prefixes: &[&str]) {
     let doc = template();
-    let (function_id, _) = function_of(&doc, binary);
+    let (function_id, function) = function_of(&doc, binary);
+    // A function with a role of its own holds that role's statements.
+    let role = get_att(&function["Properties"]["Role"]).map(|(role, _)| role);
     let mut prefixes_seen = false;
     let mut index_seen = false;
     for (holder, statement) in statements(&doc) {
-        if holder != function_id {
+        if holder != function_id && Some(&holder) != role.as_ref() {
             continue;
         }
         let actions = actions(&statement);

@@ -1,5 +1,6 @@
-//! The two forms of the sign-in (login and consent), read the way a browser without JavaScript
-//! reads them: the form's `action` and its hidden fields (`csrf_token`, `request`).
+//! The portal's HTML forms read the way a browser without JavaScript reads them: the form's
+//! `action` and its hidden fields (`csrf_token`, `request`, a link's `token`), entities decoded.
+//! The one form parser of the tests, the end-to-end browser and the load generator.
 
 /// The value of the hidden (or any) input named `name`, HTML entities decoded.
 pub fn hidden_field(html: &str, name: &str) -> Option<String> {
