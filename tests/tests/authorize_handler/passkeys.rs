@@ -6,7 +6,7 @@
 //! does what such an authenticator and the browser do for it: it answers a sign-in with its
 //! credential and returns the user handle the registration stored.
 
-use portal_tests::browser::decode_entities;
+use testkit::forms::decode_entities;
 use shared::domain::assurance::{Acr, Amr};
 use shared::store::{layout, Condition, Update};
 use url::Url;
