@@ -6,9 +6,9 @@
 //! does what such an authenticator and the browser do for it: it answers a sign-in with its
 //! credential and returns the user handle the registration stored.
 
-use testkit::forms::decode_entities;
 use shared::domain::assurance::{Acr, Amr};
 use shared::store::{layout, Condition, Update};
+use testkit::forms::decode_entities;
 use url::Url;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
