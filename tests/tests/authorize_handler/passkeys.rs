@@ -196,7 +196,9 @@ async fn a_patient_adds_a_passkey_and_signs_in_with_it_at_loa2_without_a_passwor
         "{}",
         added.body
     );
-    let notices: Vec<String> = super::accounts::mails_to(&world, EMAIL)
+    let notices: Vec<String> = world
+        .ctx
+        .mails_to(EMAIL)
         .into_iter()
         .filter(|mail| mail.contains(&format!("{ISSUER}/account/mfa/passkeys")))
         .collect();
