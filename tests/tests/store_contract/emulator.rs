@@ -48,16 +48,19 @@ async fn a_transaction_resent_with_its_client_token_succeeds_again_and_applies_o
 
     // The same token with another request is refused, as DynamoDB refuses it.
     let mismatch = send(1, "rotation-token-1").await.unwrap_err();
-    let code = mismatch.as_service_error().and_then(|e| {
-        aws_sdk_dynamodb::error::ProvideErrorMetadata::code(e).map(str::to_owned)
-    });
+    let code = mismatch
+        .as_service_error()
+        .and_then(|e| aws_sdk_dynamodb::error::ProvideErrorMetadata::code(e).map(str::to_owned));
     assert_eq!(
         code.as_deref(),
         Some("IdempotentParameterMismatchException")
     );
     // A new token is a new transaction: the condition is checked again.
     send(1, "rotation-token-2").await.unwrap();
-    assert!(send(1, "rotation-token-3").await.is_err(), "stale generation");
+    assert!(
+        send(1, "rotation-token-3").await.is_err(),
+        "stale generation"
+    );
     let item = store.get(&key).await.unwrap().unwrap();
     assert_eq!(item.number("n").unwrap(), 2);
 }
