@@ -8,7 +8,9 @@
 //   userinfo endpoint refuses every token with an audience. So it signs 2 JWTs per flow where the
 //   portal signs 4; the benchmark adds the cost of the missing 2 signs, measured in the same run
 //   with sign.js (the same `jose` signing oidc-provider uses).
-// - storage is its in-memory adapter (the portal writes SQLite).
+// - storage is its in-memory adapter (the portal writes SQLite), over a store that never evicts:
+//   the stock one is an LRU of 1,000 entries, which dropped the sessions of the clients that sat
+//   idle through the 1-client rounds, so their next authorization asked for a sign-in again.
 // - sign-in: GET /interaction/:uid finishes login and consent at once for the bench account (the
 //   portal's login and consent forms are real); after that, both reuse the session.
 //
@@ -19,6 +21,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
 
 const [port, clientId, clientSecret, redirectUri] = process.argv.slice(2);
 if (!port || !clientId || !clientSecret || !redirectUri) {
@@ -31,7 +35,13 @@ const ACCOUNT = 'bench-patient';
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), alg: 'RS256', use: 'sig', kid: 'bench-rs256' };
 
+// Larger than every entry a run creates (about 6 per flow), so nothing is evicted; entries still
+// expire with their tokens.
+const store = new LRU({ maxSize: 10_000_000 });
+const adapter = (model) => new MemoryAdapter(model, store);
+
 const provider = new Provider(issuer, {
+  adapter,
   clients: [{
     client_id: clientId,
     client_secret: clientSecret,

@@ -6,6 +6,7 @@
 #
 #   BENCH_PROFILE=bench-release   cargo profile of the functions
 #   BENCH_E2E_FLOWS=400 BENCH_E2E_ROUNDS=2 BENCH_E2E_CLIENTS=1,4   flows per round, rounds, concurrencies
+#   BENCH_E2E_DYNAMO_FLOWS=100    flows per round of the DynamoDB pass (moto slows as its table grows)
 #   BENCH_E2E_SKIP_BUILD=1        reuse the binaries (make bench built them already)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -53,7 +54,7 @@ if python3 -c "import moto" 2>/dev/null; then
   MOTO_PID=$!
   wait_http "http://127.0.0.1:$MOTO_PORT/moto-api/" 30 || { cat "$RUN_DIR/moto.log"; exit 1; }
   echo "== moto on 127.0.0.1:$MOTO_PORT (the DynamoDB pass)"
-  DYNAMO=(--dynamo-endpoint "http://127.0.0.1:$MOTO_PORT")
+  DYNAMO=(--dynamo-endpoint "http://127.0.0.1:$MOTO_PORT" --dynamo-flows "${BENCH_E2E_DYNAMO_FLOWS:-100}")
   export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=eu-central-1 AWS_DEFAULT_REGION=eu-central-1
   unset AWS_PROFILE AWS_SESSION_TOKEN
 else

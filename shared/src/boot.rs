@@ -153,6 +153,7 @@ pub fn context(config: Config, store: SharedStore, keys: Keys) -> Context {
 /// The configuration comes first because it holds the log level. When it cannot be read, logs are
 /// installed at the default level just to report that.
 pub async fn init_or_exit(role: Role) -> Context {
+    crate::allocator::tune();
     let function = role.name();
     let _ = FUNCTION.set(function);
     let config = match Config::from_env() {

@@ -6,7 +6,8 @@
 //! - [`http`]: request parsing, routing, responses, and the one error-to-response mapping.
 //! - [`telemetry`], [`metrics`]: structured JSON logs; each request's log line with its
 //!   CloudWatch metrics (Embedded Metric Format).
-//! - [`boot`]: what every function does once at init (config, logs, store, keys).
+//! - [`boot`], [`allocator`]: what every function does once at init (allocator settings, config,
+//!   logs, store, keys).
 //! - [`aws`]: the one AWS SDK set-up (region, endpoint, timeouts, retries) and one-line SDK errors.
 //! - [`crypto`], [`keys`], [`jwt`], [`bearer`]: randomness, sealing, signing keys, JWTs and the one
 //!   bearer-token check every resource endpoint uses (no storage read).
@@ -24,6 +25,7 @@
 //!   catalogs, and how a page's language is chosen.
 
 pub mod account;
+pub mod allocator;
 pub mod asap;
 pub mod audit;
 pub mod aws;

@@ -129,6 +129,7 @@ pub fn markdown(run: &Run) -> String {
     .ok();
     writeln!(out, "|---:|---|---|---|").ok();
     let mut clients: Vec<usize> = run.combined.iter().map(|r| r.clients).collect();
+    clients.sort_unstable();
     clients.dedup();
     for n in clients {
         let (Some(portal), Some(peer)) = (run.side("portal", n), run.side("oidc-provider", n))
@@ -241,17 +242,22 @@ mod tests {
             rs256_sign_us: 400.0,
             node_sign_us: 500.0,
             combined: vec![
-                round("portal", 1, 2000.0),
                 round("oidc-provider", 1, 3000.0),
+                round("oidc-provider", 4, 3000.0),
+                round("portal", 1, 2000.0),
+                round("portal", 4, 2000.0),
+                round("portal-es256", 1, 1500.0),
             ],
             ..Run::default()
         };
         // Peer: 3.0 s + 2 × 0.5 ms × 1,000 = 4.0 s; portal 2.0 s: ratio 0.5.
-        assert_eq!(run.peer_adjusted_s(&run.combined[1]), 4.0);
+        assert_eq!(run.peer_adjusted_s(&run.combined[0]), 4.0);
         // (2,000 µs per flow − 4 × 400) / 4 requests.
-        assert_eq!(run.non_signing_us(&run.combined[0]), 100.0);
+        assert_eq!(run.non_signing_us(&run.combined[2]), 100.0);
         let text = markdown(&run);
-        assert!(text.contains("| 1 | **0.50** ok |"), "{text}");
+        // One ratio row per concurrency, however the sides sort.
+        assert_eq!(text.matches("| 1 | **0.50** ok |").count(), 1, "{text}");
+        assert_eq!(text.matches("| 4 | **0.50** ok |").count(), 1, "{text}");
         assert!(text.contains("**100 µs** ok"), "{text}");
         assert!(text.contains("= **4.00**"), "{text}");
     }

@@ -6,13 +6,15 @@
 //!
 //! One test binary, one module per topic: `basics`, `conditions`, `updates`, `expiry`,
 //! `transactions`, `queries`, `validation`, `races`, and the domain repositories written on top
-//! (`accounts`, `connected_apps`, `second_factors`) (helpers in `support`), and the SQLite-only race
-//! across processes in `sqlite_across_processes`.
+//! (`accounts`, `connected_apps`, `second_factors`) (helpers in `support`), the SQLite-only race
+//! across processes in `sqlite_across_processes`, and the DynamoDB-only promises of the emulator
+//! the adapter relies on in `emulator`.
 
 mod accounts;
 mod basics;
 mod conditions;
 mod connected_apps;
+mod emulator;
 mod expiry;
 mod passkeys;
 mod queries;
