@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: format and lint checks, then every test against both storage adapters.
-# Starts one moto server (DynamoDB + SES emulator) on a free loopback port and always stops it.
+# Starts one moto server (DynamoDB + SES emulator) on a free loopback port and two local portals
+# (cargo lambda watch: issuers http://127.0.0.1:PORT and http://localhost:PORT) and always stops them.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -41,8 +42,10 @@ echo "== chromium $PORTAL_TEST_CHROMIUM; screenshots in $PORTAL_TEST_ARTIFACT_DI
 RUN_DIR=$(mktemp -d)
 MOTO_PID=""
 WATCH_PGID=""
+LOCALHOST_WATCH_PGID=""
 cleanup() {
   [ -n "$WATCH_PGID" ] && kill -- "-$WATCH_PGID" 2>/dev/null || true
+  [ -n "$LOCALHOST_WATCH_PGID" ] && kill -- "-$LOCALHOST_WATCH_PGID" 2>/dev/null || true
   [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$RUN_DIR"
@@ -83,6 +86,23 @@ wait_http "http://127.0.0.1:$WATCH_PORT/" 120 || { cat "$RUN_DIR/watch.log"; exi
 echo "== cargo lambda watch on 127.0.0.1:$WATCH_PORT"
 export PORTAL_TEST_BASE_URL="http://127.0.0.1:$WATCH_PORT"
 export PORTAL_TEST_DATA_DIR="$E2E_DATA"
+
+# A second server of the same binaries (already built: it starts them without building) under the
+# issuer http://localhost:PORT, on a data folder of its own, for the passkey browser scenario:
+# Chromium refuses WebAuthn on an IP-address origin such as 127.0.0.1.
+LOCALHOST_PORT=$(free_port)
+LOCALHOST_DATA="$RUN_DIR/portal-localhost"
+mkdir -p "$LOCALHOST_DATA"
+setsid cargo lambda watch --quiet --concurrency 4 -A 127.0.0.1 -P "$LOCALHOST_PORT" --disable-cors \
+  --env-var "PORTAL_DATA_DIR=$LOCALHOST_DATA" \
+  --env-var "PORTAL_STORE=sqlite:$LOCALHOST_DATA/portal.db" \
+  --env-var "PORTAL_ISSUER=http://localhost:$LOCALHOST_PORT" \
+  >"$RUN_DIR/watch-localhost.log" 2>&1 &
+LOCALHOST_WATCH_PGID=$!
+wait_http "http://127.0.0.1:$LOCALHOST_PORT/" 120 || { cat "$RUN_DIR/watch-localhost.log"; exit 1; }
+echo "== cargo lambda watch on 127.0.0.1:$LOCALHOST_PORT (issuer http://localhost:$LOCALHOST_PORT)"
+export PORTAL_TEST_LOCALHOST_BASE_URL="http://localhost:$LOCALHOST_PORT"
+export PORTAL_TEST_LOCALHOST_DATA_DIR="$LOCALHOST_DATA"
 
 export PORTAL_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1

@@ -21,7 +21,7 @@ use testkit::patients::{self, BIRTHDATE, FAMILY_NAME, GIVEN_NAME, PHONE};
 use url::Url;
 
 use crate::browser::{Browser, Decision, Landing};
-use crate::watch::{portal, LocalPortal};
+use crate::watch::{localhost_portal, portal, LocalPortal};
 use testkit::forms::{decode_entities, hidden_field};
 
 /// Per-request limit of the relying party's HTTP client: generous, because `cargo lambda watch`
@@ -82,7 +82,16 @@ pub struct TestPatient {
 impl E2e {
     /// The shared portal (started for this process if `make test` did not start one) and its store.
     pub async fn new() -> E2e {
-        let portal = portal();
+        Self::on(portal()).await
+    }
+
+    /// The portal whose issuer is `http://localhost:PORT` ([`localhost_portal`]), for passkeys in a
+    /// browser, and its store.
+    pub async fn on_localhost() -> E2e {
+        Self::on(localhost_portal()).await
+    }
+
+    async fn on(portal: &'static LocalPortal) -> E2e {
         let store = shared::boot::connect_store(&portal.config())
             .await
             .expect("open the portal's store");

@@ -3,6 +3,10 @@
 //! `make test` starts one server for the whole run and exports its address (`PORTAL_TEST_BASE_URL`) and
 //! data folder (`PORTAL_TEST_DATA_DIR`); tests then own their data by creating their own clients and
 //! patients. Run alone (`cargo test`), a test process starts its own server on a free port instead.
+//!
+//! A second server, [`localhost_portal`], serves the same binaries under the issuer
+//! `http://localhost:PORT`: browsers refuse WebAuthn on an IP-address origin, so the passkey browser
+//! scenario runs there (`PORTAL_TEST_LOCALHOST_BASE_URL`, `PORTAL_TEST_LOCALHOST_DATA_DIR`).
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -15,7 +19,8 @@ use shared::config::Config;
 /// A running local portal.
 #[derive(Debug, Clone)]
 pub struct LocalPortal {
-    /// `http://127.0.0.1:PORT` — also the issuer.
+    /// `http://127.0.0.1:PORT` (or `http://localhost:PORT`, see [`localhost_portal`]) — also the
+    /// issuer.
     pub base_url: String,
     /// Its data folder (SQLite file, keys, outbox).
     pub data_dir: PathBuf,
@@ -68,12 +73,31 @@ pub fn portal() -> &'static LocalPortal {
                 base_url,
                 data_dir: data_dir.into(),
             },
-            _ => start_own(),
+            _ => start_own("127.0.0.1"),
         }
     })
 }
 
-fn start_own() -> LocalPortal {
+/// The test run's portal whose issuer is `http://localhost:PORT` (a host browsers accept as a
+/// WebAuthn relying party): the one `make test` started, or one started for this process.
+pub fn localhost_portal() -> &'static LocalPortal {
+    static PORTAL: OnceLock<LocalPortal> = OnceLock::new();
+    PORTAL.get_or_init(|| {
+        match (
+            std::env::var("PORTAL_TEST_LOCALHOST_BASE_URL"),
+            std::env::var("PORTAL_TEST_LOCALHOST_DATA_DIR"),
+        ) {
+            (Ok(base_url), Ok(data_dir)) => LocalPortal {
+                base_url,
+                data_dir: data_dir.into(),
+            },
+            _ => start_own("localhost"),
+        }
+    })
+}
+
+/// Starts a server bound to 127.0.0.1 whose issuer names `host` (`127.0.0.1` or `localhost`).
+fn start_own(host: &str) -> LocalPortal {
     let root = workspace_root();
     let data_dir = std::env::temp_dir().join(format!(
         "portal-e2e-{}-{}",
@@ -83,7 +107,7 @@ fn start_own() -> LocalPortal {
     std::fs::create_dir_all(&data_dir).expect("create test data dir");
     let port = free_port();
     let portal = LocalPortal {
-        base_url: format!("http://127.0.0.1:{port}"),
+        base_url: format!("http://{host}:{port}"),
         data_dir,
     };
     let venv_bin = root.join(".venv/bin");
