@@ -78,7 +78,7 @@ fn page_texts(client_name: &str) -> serde_json::Value {
 
 /// What the account pages and the login page's account links say, in English (from the catalogs),
 /// and where the portal's mail lands.
-fn account_env() -> Vec<(String, String)> {
+fn account_env(e2e: &E2e) -> Vec<(String, String)> {
     let text = |id: &str| message(Locale::ENGLISH, id, &[]);
     let texts = serde_json::json!({
         "registerLink": text("login-register"),
@@ -99,7 +99,7 @@ fn account_env() -> Vec<(String, String)> {
         "resetSubmit": text("account-reset-submit"),
         "passwordChanged": text("account-password-changed.title"),
     });
-    let outbox = portal_tests::watch::portal().data_dir.join("outbox");
+    let outbox = e2e.portal.data_dir.join("outbox");
     let console = serde_json::json!({
         "title": text("console-title"),
         "appsHeading": text("console-apps-heading"),
@@ -108,17 +108,36 @@ fn account_env() -> Vec<(String, String)> {
         "profileSaved": text("console-done-profile"),
         "remove": message(Locale::ENGLISH, "console-apps-remove", &[("app", CLIENT_NAME)]),
         "appRemoved": text("console-done-app-removed"),
+        "signOut": text("console-sessions-submit"),
+        "signedOut": text("console-signed-out-everywhere"),
+    });
+    let passkeys = serde_json::json!({
+        "manage": text("console-passkeys-manage"),
+        "title": text("passkeys-title"),
+        "name": text("passkeys-name"),
+        "add": text("passkeys-add-submit"),
+        "none": text("passkeys-none"),
+        "signInLink": text("passkey-sign-in-link"),
+        "signInTitle": text("passkey-sign-in-title"),
+        "signInSubmit": text("passkey-sign-in-submit"),
+        "back": text("passkeys-back"),
     });
     vec![
         ("CONSOLE_TEXTS".to_owned(), console.to_string()),
+        ("PASSKEY_TEXTS".to_owned(), passkeys.to_string()),
         ("ACCOUNT_TEXTS".to_owned(), texts.to_string()),
         ("OUTBOX_DIR".to_owned(), outbox.display().to_string()),
     ]
 }
 
-/// Runs one scenario script with a fresh client and patient; then each of `screenshots` must be a
-/// PNG the script wrote.
+/// Runs one scenario script with a fresh client and patient on the test run's portal; then each
+/// of `screenshots` must be a PNG the script wrote.
 async fn scenario(script: &str, screenshots: &[&str]) {
+    scenario_on(E2e::new().await, script, screenshots).await;
+}
+
+/// [`scenario`] on the portal `e2e`.
+async fn scenario_on(e2e: E2e, script: &str, screenshots: &[&str]) {
     let browser_dir = in_workspace("tests/browser");
     let chromium = chromium();
     require(&chromium, "Chromium", INSTALL_HINT);
@@ -129,7 +148,6 @@ async fn scenario(script: &str, screenshots: &[&str]) {
     );
     let node = PathBuf::from(std::env::var_os("PORTAL_TEST_NODE").unwrap_or_else(|| "node".into()));
 
-    let e2e = E2e::new().await;
     let client = loopback_client(&e2e, CLIENT_NAME, shared::keys::SigningAlg::RS256).await;
     let patient = e2e.patient().await;
     let mut env = common_env(&e2e, &client, &patient);
@@ -142,7 +160,7 @@ async fn scenario(script: &str, screenshots: &[&str]) {
         ]
         .map(|(k, v)| (k.to_owned(), v)),
     );
-    env.extend(account_env());
+    env.extend(account_env(&e2e));
     let started = std::time::SystemTime::now();
     let printed = run_ok(
         &node,
@@ -225,6 +243,18 @@ async fn a_german_patient_signs_in_with_ui_locales_de_and_switches_language_by_k
 async fn an_app_asking_for_loa2_has_the_patient_set_up_an_authenticator_app_and_sign_in_with_codes()
 {
     scenario("totp.test.mjs", &["totp-setup-en", "totp-code-en"]).await;
+}
+
+/// Passkeys in Chromium with a CDP virtual authenticator, on the portal whose issuer is
+/// `http://localhost:PORT` (browsers refuse WebAuthn on an IP-address origin).
+#[tokio::test]
+async fn a_patient_adds_a_passkey_and_signs_in_with_it_for_loa2_in_a_browser_and_by_keyboard() {
+    scenario_on(
+        E2e::on_localhost().await,
+        "passkeys.test.mjs",
+        &["passkeys-en-375px", "passkey-sign-in-en-375px"],
+    )
+    .await;
 }
 
 #[tokio::test]
