@@ -45,6 +45,23 @@ fn retry_after(response: &mut Response<Body>, seconds: u64) {
         .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
 }
 
+/// The answer to a failed attempt: the form again with its message (and `Retry-After` when the
+/// account is locked); `None` when the check did not fail.
+fn refused(
+    check: &CodeCheck,
+    form_again: impl FnOnce(Option<&'static str>, StatusCode) -> Response<Body>,
+) -> Option<Response<Body>> {
+    let (status, message) = failure(check)?;
+    let mut response = form_again(Some(message), status);
+    if let CodeCheck::Locked {
+        retry_after: seconds,
+    } = check
+    {
+        retry_after(&mut response, *seconds);
+    }
+    Some(response)
+}
+
 impl App {
     /// `GET /oauth/mfa`: the step-up of a signed-in session.
     pub(crate) async fn code_page(&self, request: &Request) -> Result<Response<Body>, Early> {
@@ -181,12 +198,9 @@ impl App {
             .check_code(&pending.patient_id, code, &ip)
             .await
             .map_err(|error| self.error_page(&error, lang, switch()))?;
-        if let Some((status, message)) = failure(&check) {
-            let mut response =
-                self.account_code_form(request, pending_text, Some(message), status, lang);
-            if let CodeCheck::Locked { retry_after: s } = check {
-                retry_after(&mut response, s);
-            }
+        if let Some(response) = refused(&check, |message, status| {
+            self.account_code_form(request, pending_text, message, status, lang)
+        }) {
             return Ok(response);
         }
         if check == CodeCheck::NotEnrolled {
@@ -242,11 +256,7 @@ impl App {
                 .check_code(&pending.patient_id, code, &ip)
                 .await
                 .map_err(|error| self.error_page(&error, &lang, switch()))?;
-            if let Some((status, message)) = failure(&check) {
-                let mut response = form_again(Some(message), status);
-                if let CodeCheck::Locked { retry_after: s } = check {
-                    retry_after(&mut response, s);
-                }
+            if let Some(response) = refused(&check, form_again) {
                 return Ok(response);
             }
             if check == CodeCheck::NotEnrolled {
@@ -274,11 +284,7 @@ impl App {
             .check_code(&session.patient_id, code, &ip)
             .await
             .map_err(|error| self.error_page(&error, &lang, switch()))?;
-        if let Some((status, message)) = failure(&check) {
-            let mut response = form_again(Some(message), status);
-            if let CodeCheck::Locked { retry_after: s } = check {
-                retry_after(&mut response, s);
-            }
+        if let Some(response) = refused(&check, form_again) {
             return Ok(response);
         }
         if check == CodeCheck::NotEnrolled {

@@ -372,26 +372,29 @@ pub(super) fn token_app(world: &World) -> token_fn::App {
     token_fn::App::new(world.ctx.function(shared::keys::Role::Token))
 }
 
-#[tokio::test]
-async fn removing_an_apps_access_ends_its_refresh_and_introspection_and_forgets_the_consent() {
-    let w = world().await;
-    let (app, secret) = w.ctx.client_named("Praxis & <Termine>", REDIRECT).await;
-    let tokens = token_app(&w);
-    let mut b = Browser::new(&w);
+/// The token endpoint's answer for a code the world's patient approved for `app` with `scope`
+/// (sign-in, consent and the code exchange with PKCE): an app with a live grant.
+pub(super) async fn granted(
+    b: &mut Browser<'_>,
+    world: &World,
+    app: &shared::domain::client::Client,
+    secret: &str,
+    scope: &str,
+) -> serde_json::Value {
     let done = b
         .authorize_fully(&oauth::authorize_path(
             app.id.as_str(),
             REDIRECT,
-            "openid profile appointment_read offline_access",
+            scope,
             &[],
         ))
         .await;
     let code = done.redirect_params().remove("code").expect("a code");
     let (status, issued) = token_call(
-        &tokens,
+        &token_app(world),
         "/oauth/token",
-        &app,
-        &secret,
+        app,
+        secret,
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
@@ -401,6 +404,23 @@ async fn removing_an_apps_access_ends_its_refresh_and_introspection_and_forgets_
     )
     .await;
     assert_eq!(status, 200, "{issued}");
+    issued
+}
+
+#[tokio::test]
+async fn removing_an_apps_access_ends_its_refresh_and_introspection_and_forgets_the_consent() {
+    let w = world().await;
+    let (app, secret) = w.ctx.client_named("Praxis & <Termine>", REDIRECT).await;
+    let tokens = token_app(&w);
+    let mut b = Browser::new(&w);
+    let issued = granted(
+        &mut b,
+        &w,
+        &app,
+        &secret,
+        "openid profile appointment_read offline_access",
+    )
+    .await;
     let refresh = issued["refresh_token"].as_str().unwrap().to_owned();
     let access = issued["access_token"].as_str().unwrap().to_owned();
     let (status, refreshed) = token_call(

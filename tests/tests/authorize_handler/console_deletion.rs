@@ -15,9 +15,8 @@ use shared::store::layout::{
 };
 use testkit::api::{body, book_request, call, days_ahead, ok, ApiPatient};
 use testkit::catalog;
-use testkit::oauth::VERIFIER;
 
-use super::console::{account_page, post_form, signed_in, token_app};
+use super::console::{account_page, granted, post_form, signed_in, token_app};
 use super::*;
 use testkit::oauth::token_call;
 
@@ -67,29 +66,14 @@ async fn deleting_the_account_cancels_appointments_frees_slots_and_lets_the_addr
     let (app, secret) = w.ctx.client_named("Termin-App", REDIRECT).await;
     let tokens = token_app(&w);
     let mut b = Browser::new(&w);
-    let done = b
-        .authorize_fully(&oauth::authorize_path(
-            app.id.as_str(),
-            REDIRECT,
-            "openid offline_access appointment_read",
-            &[],
-        ))
-        .await;
-    let code = done.redirect_params().remove("code").expect("a code");
-    let (status, issued) = token_call(
-        &tokens,
-        "/oauth/token",
+    let issued = granted(
+        &mut b,
+        &w,
         &app,
         &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
+        "openid offline_access appointment_read",
     )
     .await;
-    assert_eq!(status, 200, "{issued}");
     let refresh = issued["refresh_token"].as_str().unwrap().to_owned();
     let mut elsewhere = signed_in(&w).await;
 
