@@ -41,11 +41,9 @@ echo "== chromium $PORTAL_TEST_CHROMIUM; screenshots in $PORTAL_TEST_ARTIFACT_DI
 
 RUN_DIR=$(mktemp -d)
 MOTO_PID=""
-WATCH_PGID=""
-LOCALHOST_WATCH_PGID=""
+WATCH_PGIDS=()
 cleanup() {
-  [ -n "$WATCH_PGID" ] && kill -- "-$WATCH_PGID" 2>/dev/null || true
-  [ -n "$LOCALHOST_WATCH_PGID" ] && kill -- "-$LOCALHOST_WATCH_PGID" 2>/dev/null || true
+  for pgid in "${WATCH_PGIDS[@]}"; do kill -- "-$pgid" 2>/dev/null || true; done
   [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$RUN_DIR"
@@ -73,17 +71,22 @@ for fn in "${FUNCTION_PACKAGES[@]}"; do
   ln "$CARGO_TARGET_DIR/debug/$fn" "$RUN_DIR/bin/$fn" 2>/dev/null || cp "$CARGO_TARGET_DIR/debug/$fn" "$RUN_DIR/bin/$fn"
 done
 export PORTAL_TEST_FUNCTION_BIN_DIR="$RUN_DIR/bin"
+# start_watch LOG PORT DATA ISSUER: `cargo lambda watch` on 127.0.0.1:PORT in its own process group
+# (stopped by cleanup), on the data folder DATA under ISSUER, logging to $RUN_DIR/LOG.log.
+start_watch() {
+  mkdir -p "$3"
+  setsid cargo lambda watch --quiet --concurrency 4 -A 127.0.0.1 -P "$2" --disable-cors \
+    --env-var "PORTAL_DATA_DIR=$3" \
+    --env-var "PORTAL_STORE=sqlite:$3/portal.db" \
+    --env-var "PORTAL_ISSUER=$4" \
+    >"$RUN_DIR/$1.log" 2>&1 &
+  WATCH_PGIDS+=($!)
+  wait_http "http://127.0.0.1:$2/" 120 || { cat "$RUN_DIR/$1.log"; exit 1; }
+  echo "== cargo lambda watch on 127.0.0.1:$2 (issuer $4)"
+}
 WATCH_PORT=$(free_port)
 E2E_DATA="$RUN_DIR/portal"
-mkdir -p "$E2E_DATA"
-setsid cargo lambda watch --quiet --concurrency 4 -A 127.0.0.1 -P "$WATCH_PORT" --disable-cors \
-  --env-var "PORTAL_DATA_DIR=$E2E_DATA" \
-  --env-var "PORTAL_STORE=sqlite:$E2E_DATA/portal.db" \
-  --env-var "PORTAL_ISSUER=http://127.0.0.1:$WATCH_PORT" \
-  >"$RUN_DIR/watch.log" 2>&1 &
-WATCH_PGID=$!
-wait_http "http://127.0.0.1:$WATCH_PORT/" 120 || { cat "$RUN_DIR/watch.log"; exit 1; }
-echo "== cargo lambda watch on 127.0.0.1:$WATCH_PORT"
+start_watch watch "$WATCH_PORT" "$E2E_DATA" "http://127.0.0.1:$WATCH_PORT"
 export PORTAL_TEST_BASE_URL="http://127.0.0.1:$WATCH_PORT"
 export PORTAL_TEST_DATA_DIR="$E2E_DATA"
 
@@ -92,15 +95,7 @@ export PORTAL_TEST_DATA_DIR="$E2E_DATA"
 # Chromium refuses WebAuthn on an IP-address origin such as 127.0.0.1.
 LOCALHOST_PORT=$(free_port)
 LOCALHOST_DATA="$RUN_DIR/portal-localhost"
-mkdir -p "$LOCALHOST_DATA"
-setsid cargo lambda watch --quiet --concurrency 4 -A 127.0.0.1 -P "$LOCALHOST_PORT" --disable-cors \
-  --env-var "PORTAL_DATA_DIR=$LOCALHOST_DATA" \
-  --env-var "PORTAL_STORE=sqlite:$LOCALHOST_DATA/portal.db" \
-  --env-var "PORTAL_ISSUER=http://localhost:$LOCALHOST_PORT" \
-  >"$RUN_DIR/watch-localhost.log" 2>&1 &
-LOCALHOST_WATCH_PGID=$!
-wait_http "http://127.0.0.1:$LOCALHOST_PORT/" 120 || { cat "$RUN_DIR/watch-localhost.log"; exit 1; }
-echo "== cargo lambda watch on 127.0.0.1:$LOCALHOST_PORT (issuer http://localhost:$LOCALHOST_PORT)"
+start_watch watch-localhost "$LOCALHOST_PORT" "$LOCALHOST_DATA" "http://localhost:$LOCALHOST_PORT"
 export PORTAL_TEST_LOCALHOST_BASE_URL="http://localhost:$LOCALHOST_PORT"
 export PORTAL_TEST_LOCALHOST_DATA_DIR="$LOCALHOST_DATA"
 
