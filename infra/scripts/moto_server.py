@@ -1,9 +1,15 @@
-"""Runs moto (DynamoDB + SES emulator) single-threaded on a loopback port.
+"""Runs moto (DynamoDB + SES emulator) on a loopback port, one request at a time.
 
 moto evaluates a conditional write and then applies it without a lock, so under concurrent requests
 two conditional writes can both succeed, which real DynamoDB never allows. Serving one request at a
 time restores DynamoDB's atomicity, so the race tests (exactly one winner) test our code, not moto's
 threading.
+
+Connections stay open between requests (HTTP/1.1 keep-alive, a thread per connection, the requests
+themselves still one at a time), as DynamoDB keeps them. moto's own server (werkzeug's development
+server) closes every connection after its answer and then waits 10 ms for stray request bytes
+before it takes the next request, so each SDK call paid a new TCP connection and the wait: what
+`make bench-e2e` measured per round trip was mostly that, which real DynamoDB never charges.
 
 moto also ignores TransactWriteItems' ClientRequestToken. DynamoDB answers a request that repeats a
 token within 10 minutes (the SDK's retry after an attempt timed out while the first attempt
@@ -19,14 +25,12 @@ import hashlib
 import io
 import json
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 TRANSACT_WRITE = "DynamoDB_20120810.TransactWriteItems"
 # How long DynamoDB remembers a client request token.
@@ -87,17 +91,82 @@ def mismatch():
     return "400 Bad Request", headers, body
 
 
+class KeepAliveWsgi(BaseHTTPRequestHandler):
+    """One HTTP/1.1 connection: reads each whole request, runs the WSGI app under the server's
+    lock (one request at a time in the whole server), answers with a Content-Length so the
+    connection can carry the next request."""
+
+    protocol_version = "HTTP/1.1"
+    # The body follows the headers at once: with Nagle's algorithm on a kept-alive connection, that
+    # second small segment would wait for the client's delayed ACK (40 ms per request).
+    disable_nagle_algorithm = True
+
+    def do_request(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path, _, query = self.path.partition("?")
+        environ = {
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(path, "latin-1"),
+            "QUERY_STRING": query,
+            "RAW_URI": self.path,
+            "REQUEST_URI": self.path,
+            "SERVER_NAME": self.server.server_address[0],
+            "SERVER_PORT": str(self.server.server_address[1]),
+            "SERVER_PROTOCOL": self.request_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        if "Content-Type" in self.headers:
+            environ["CONTENT_TYPE"] = self.headers["Content-Type"]
+        for name, value in self.headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        answer = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, headers
+
+        with self.server.lock:
+            chunks = self.server.app(environ, start_response)
+            try:
+                data = b"".join(chunks)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+        code, _, reason = answer["status"].partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in answer["headers"]:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_request
+
+    def log_message(self, format, *args):
+        pass
+
+
 def main() -> None:
     port = int(sys.argv[1])
-    app = IdempotentTransactions(DomainDispatcherApplication(create_backend_app))
-    run_simple(
-        "127.0.0.1",
-        port,
-        app,
-        threaded=False,
-        use_reloader=False,
-        request_handler=MotoRequestHandler,
-    )
+    server = ThreadingHTTPServer(("127.0.0.1", port), KeepAliveWsgi)
+    server.daemon_threads = True
+    server.app = IdempotentTransactions(DomainDispatcherApplication(create_backend_app))
+    server.lock = threading.Lock()
+    print(f"moto on http://127.0.0.1:{port} (keep-alive, one request at a time)", flush=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
