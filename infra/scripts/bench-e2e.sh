@@ -29,7 +29,7 @@ command -v openssl >/dev/null || { echo "make bench-e2e needs openssl (the signi
 if [[ -z "${BENCH_E2E_SKIP_BUILD:-}" ]]; then
   # As in bench.sh: the functions alone (the deployed features), then the harness.
   echo "== building the functions ($PROFILE profile)"
-  cargo build --profile "$PROFILE" --bins -p authorize -p token -p userinfo
+  cargo build --profile "$PROFILE" --bins -p authorize -p token -p userinfo -p minimal-lambda
   echo "== building the end-to-end harness ($PROFILE profile)"
   cargo build --profile "$PROFILE" -p portal-bench --bin e2e
 fi

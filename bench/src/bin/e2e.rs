@@ -12,6 +12,10 @@
 //! shorter (`--dynamo-flows`, default a quarter of `--flows`): moto copies the whole table for
 //! every transaction, so its latency grows with every flow; the functions' CPU per flow does not.
 //!
+//! Each portal round is followed by as many GETs to the empty `lambda_http` function
+//! (`bench/minimal`, behind a gateway of its own): what an invocation costs here before a function
+//! does anything, reported beside the portal's non-signing CPU per request.
+//!
 //! Writes `<out>/e2e.json` and `<out>/e2e.md` and prints the table.
 
 use std::path::PathBuf;
@@ -19,9 +23,10 @@ use std::sync::Arc;
 
 use loadgen::http::Stats;
 use loadgen::oauth::{Account, App, Driver, Endpoints};
-use portal_bench::e2e::report::{self, Run};
+use portal_bench::e2e::report::{self, Run, REQUESTS};
 use portal_bench::e2e::{self, floor, peer, CpuProbe, Round};
 use portal_bench::gateway::Gateway;
+use portal_bench::ops::MINIMAL_FUNCTION;
 use portal_bench::process::{peak_rss_kb, process_cpu_ms, Launch};
 use portal_bench::{results, BenchError};
 use shared::domain::client::{Client, RedirectUri};
@@ -222,6 +227,35 @@ async fn start_portal(args: &Args, storage: &Storage) -> Result<Portal, BenchErr
     })
 }
 
+/// The empty `lambda_http` function (bench/minimal) behind a gateway of its own.
+struct Empty {
+    gateway: Gateway,
+    child: Child,
+}
+
+fn to_the_empty_function(_path: &str) -> Option<&'static str> {
+    Some(MINIMAL_FUNCTION)
+}
+
+fn start_empty(args: &Args) -> Result<Empty, BenchError> {
+    let gateway = Gateway::start(&[MINIMAL_FUNCTION], to_the_empty_function)?;
+    let runtime_api = gateway
+        .runtime_api(MINIMAL_FUNCTION)
+        .ok_or_else(|| BenchError::new("no runtime API"))?;
+    let logs = results::out_dir().join("e2e-logs");
+    std::fs::create_dir_all(&logs).map_err(BenchError::from_display("creating the log folder"))?;
+    let child = Launch {
+        binary: &args.bin_dir.join(MINIMAL_FUNCTION),
+        function: MINIMAL_FUNCTION,
+        runtime_api: &runtime_api,
+        env: &[],
+        wrapper: &[],
+        log: &logs.join(format!("{MINIMAL_FUNCTION}.log")),
+    }
+    .spawn()?;
+    Ok(Empty { gateway, child })
+}
+
 fn pid(child: &Child) -> Result<u32, BenchError> {
     child
         .id()
@@ -321,6 +355,10 @@ async fn run() -> Result<(), BenchError> {
     let gateway_probe: CpuProbe =
         Box::new(move || portal_bench::process::stat_cpu_ms(&gateway_stat));
     let peer_probe = vec![probe(peer.pid()?)];
+    let empty = start_empty(&args)?;
+    let empty_probe = probe(pid(&empty.child)?);
+    let empty_url = format!("{}/", empty.gateway.url());
+    let empty_client = reqwest::Client::new();
 
     // Warm-up, not measured: node's JIT, the functions' first requests.
     let warm = args.flows / 4;
@@ -343,6 +381,7 @@ async fn run() -> Result<(), BenchError> {
         None,
     )
     .await?;
+    e2e::floor_round(&empty_client, &empty_url, warm, &empty_probe).await?;
 
     let dynamo = match &args.dynamo_endpoint {
         Some(endpoint) => {
@@ -400,6 +439,16 @@ async fn run() -> Result<(), BenchError> {
             )
             .await?;
             run.rounds.extend([a, b]);
+            // As many invocations as the portal's round had (4 per flow).
+            run.floor.push(
+                e2e::floor_round(
+                    &empty_client,
+                    &empty_url,
+                    args.flows * REQUESTS as u64,
+                    &empty_probe,
+                )
+                .await?,
+            );
         }
         println!(
             "round {}: portal-es256, portal-dynamodb; 1 client",
@@ -460,6 +509,10 @@ async fn run() -> Result<(), BenchError> {
     }
     run.rss_kb
         .push(("oidc-provider".to_owned(), peak_rss_kb(peer.pid()?)?));
+    run.rss_kb.push((
+        format!("{MINIMAL_FUNCTION} (empty function)"),
+        peak_rss_kb(pid(&empty.child)?)?,
+    ));
     run.load.1 = load_average();
 
     let text = report::markdown(&run);

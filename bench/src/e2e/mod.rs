@@ -55,6 +55,48 @@ impl Round {
     }
 }
 
+/// The empty function's share of a round: `requests` GETs, `cpu_ms` of its process.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct FloorRound {
+    /// Requests answered.
+    pub requests: u64,
+    /// CPU of the empty function's process over them, ms.
+    pub cpu_ms: f64,
+}
+
+/// Sends `requests` GETs to `url` one after another (an empty `lambda_http` function behind its
+/// own gateway answers them) and measures the process `cpu`: what any invocation costs here before
+/// a function does anything of its own. Every answer must be 200.
+pub async fn floor_round(
+    client: &reqwest::Client,
+    url: &str,
+    requests: u64,
+    cpu: &CpuProbe,
+) -> Result<FloorRound, BenchError> {
+    let before = cpu()?;
+    for _ in 0..requests {
+        let answer = client
+            .get(url)
+            .send()
+            .await
+            .map_err(BenchError::from_display("the empty function"))?;
+        let status = answer.status();
+        answer
+            .bytes()
+            .await
+            .map_err(BenchError::from_display("the empty function's answer"))?;
+        if status != reqwest::StatusCode::OK {
+            return Err(BenchError::new(format!(
+                "the empty function answered {status}"
+            )));
+        }
+    }
+    Ok(FloorRound {
+        requests,
+        cpu_ms: cpu()? - before,
+    })
+}
+
 /// Something whose CPU time can be read (a process, the gateway's thread).
 pub type CpuProbe = Box<dyn Fn() -> Result<f64, BenchError> + Send + Sync>;
 

@@ -42,6 +42,8 @@ pub struct Run {
     pub round_trips_per_flow: f64,
     /// Peak RSS after the runs: (process, KiB).
     pub rss_kb: Vec<(String, u64)>,
+    /// The empty `lambda_http` function's rounds (one per portal round, interleaved).
+    pub floor: Vec<super::FloorRound>,
 }
 
 impl Run {
@@ -59,6 +61,15 @@ impl Run {
     /// The portal's CPU per request beside its 4 RS256 signs, µs.
     pub fn non_signing_us(&self, portal: &Round) -> f64 {
         (portal.cpu_s_per_1000() * 1000.0 - PORTAL_SIGNS * self.rs256_sign_us) / REQUESTS
+    }
+
+    /// CPU per invocation of the empty `lambda_http` function over all its rounds, µs (`None`
+    /// when it was not measured): the runtime API round trips, the event's parsing and the
+    /// answer's, and the kernel's work to wake the process for each event.
+    pub fn empty_function_us(&self) -> Option<f64> {
+        let requests: u64 = self.floor.iter().map(|f| f.requests).sum();
+        let cpu_ms: f64 = self.floor.iter().map(|f| f.cpu_ms).sum();
+        (requests > 0).then(|| cpu_ms * 1000.0 / requests as f64)
     }
 }
 
@@ -142,9 +153,18 @@ pub fn markdown(run: &Run) -> String {
             .map(|step| format!("{:.2}", p(portal, step, 50) / p(peer, step, 50)))
             .collect();
         let non_signing = run.non_signing_us(portal);
+        let above = run
+            .empty_function_us()
+            .map(|floor| {
+                format!(
+                    " (empty function {floor:.0} µs; the portal's own {:.0} µs)",
+                    non_signing - floor
+                )
+            })
+            .unwrap_or_default();
         writeln!(
             out,
-            "| {n} | **{ratio:.2}** {} | {} | **{non_signing:.0} µs** {} |",
+            "| {n} | **{ratio:.2}** {} | {} | **{non_signing:.0} µs** {}{above} |",
             verdict(ratio <= CPU_RATIO_TARGET),
             p50s.join(" · "),
             verdict(non_signing <= NON_SIGNING_TARGET_US)
@@ -161,6 +181,14 @@ pub fn markdown(run: &Run) -> String {
         run.node_sign_us
     )
     .ok();
+    if let Some(floor) = run.empty_function_us() {
+        writeln!(
+            out,
+            "Empty function (bench/minimal: `lambda_http` answering `200 ok`, behind its own gateway, {} requests in rounds interleaved with the portal's): **{floor:.0} µs CPU per invocation**, part of every request's figure above.",
+            run.floor.iter().map(|f| f.requests).sum::<u64>()
+        )
+        .ok();
+    }
     if let (Some(es), Some(rs)) = (run.side("portal-es256", 1), run.side("portal", 1)) {
         writeln!(
             out,
@@ -258,7 +286,40 @@ mod tests {
         // One ratio row per concurrency, however the sides sort.
         assert_eq!(text.matches("| 1 | **0.50** ok |").count(), 1, "{text}");
         assert_eq!(text.matches("| 4 | **0.50** ok |").count(), 1, "{text}");
-        assert!(text.contains("**100 µs** ok"), "{text}");
+        assert!(text.contains("**100 µs** ok |"), "{text}");
         assert!(text.contains("= **4.00**"), "{text}");
+    }
+
+    #[test]
+    fn the_empty_functions_cost_is_shown_beside_the_non_signing_figure() {
+        let mut run = Run {
+            rs256_sign_us: 400.0,
+            node_sign_us: 500.0,
+            combined: vec![
+                round("oidc-provider", 1, 3000.0),
+                round("portal", 1, 2400.0),
+            ],
+            ..Run::default()
+        };
+        assert_eq!(run.empty_function_us(), None);
+        run.floor = vec![
+            crate::e2e::FloorRound {
+                requests: 1000,
+                cpu_ms: 50.0,
+            },
+            crate::e2e::FloorRound {
+                requests: 3000,
+                cpu_ms: 310.0,
+            },
+        ];
+        // 360 ms over 4,000 requests.
+        assert_eq!(run.empty_function_us(), Some(90.0));
+        let text = markdown(&run);
+        // (2,400 − 1,600) / 4 = 200 µs, of which 90 the empty function's.
+        assert!(
+            text.contains("**200 µs** MISS (empty function 90 µs; the portal's own 110 µs) |"),
+            "{text}"
+        );
+        assert!(text.contains("**90 µs CPU per invocation**"), "{text}");
     }
 }
