@@ -1,7 +1,7 @@
 //! A local API Gateway (HTTP API, payload 2.0) in front of real function binaries, for
 //! `make bench-e2e`: HTTP/1.1 requests on a front door become API Gateway v2 events, each is
 //! handed to the function that owns its path through that function's own Lambda Runtime API
-//! (`AWS_LAMBDA_RUNTIME_API` = [`Gateway::runtime_api`]), and the function's answer goes back as
+//! (`AWS_LAMBDA_RUNTIME_API` = [`Gateway::runtime_api`], served by [`crate::runtime_api`]), and the function's answer goes back as
 //! the HTTP response (status, headers, `cookies` as `Set-Cookie`, base64 bodies decoded).
 //!
 //! One instance per function, one event at a time each, as a Lambda instance serves them:
@@ -11,43 +11,28 @@
 //! is measured apart from the functions' and the load generator's.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use base64::Engine as _;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, SET_COOKIE};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
 use testkit::Event;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::runtime_api::{self, accept, plain, Answer, Function, Posted, UnknownInvocation};
 use crate::BenchError;
 
-const NEXT: &str = "/2018-06-01/runtime/invocation/next";
-const INVOCATION: &str = "/2018-06-01/runtime/invocation/";
-
-/// How long a request waits for its function before the gateway answers 504 itself.
-const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request waits for its function before the gateway answers 504 itself: the deadline
+/// the function is told.
+const FUNCTION_TIMEOUT: Duration = runtime_api::DEADLINE;
 
 /// Which function serves a path (`None`: the gateway answers 404).
 pub type Router = fn(&str) -> Option<&'static str>;
-
-/// A function's answer, as API Gateway turns it into an HTTP response.
-struct Answer {
-    status: u16,
-    headers: Value,
-    cookies: Vec<String>,
-    body: Vec<u8>,
-}
 
 struct Pending {
     event: String,
@@ -60,7 +45,6 @@ struct Lane {
     queue: mpsc::UnboundedSender<Pending>,
     incoming: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>,
     in_flight: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
-    invocations: AtomicU64,
 }
 
 /// A running gateway. Dropping it stops its thread's runtime (every connection with it).
@@ -168,14 +152,9 @@ async fn bind(functions: &[&'static str], router: Router) -> Result<Bound, Bench
             queue,
             incoming: tokio::sync::Mutex::new(incoming),
             in_flight: Mutex::new(HashMap::new()),
-            invocations: AtomicU64::new(0),
         });
         let (listener, addr) = listen().await?;
-        let runtime_lane = lane.clone();
-        tokio::spawn(accept(listener, move |request| {
-            let lane = runtime_lane.clone();
-            async move { runtime_api(&lane, request).await }
-        }));
+        tokio::spawn(runtime_api::serve(listener, lane.clone()));
         runtimes.push((name, addr));
         lanes.push(lane);
     }
@@ -186,30 +165,6 @@ async fn bind(functions: &[&'static str], router: Router) -> Result<Bound, Bench
         async move { front_door(&lanes, router, request).await }
     }));
     Ok((front, runtimes))
-}
-
-/// Serves every connection of `listener` with `handle`, HTTP/1.1 keep-alive.
-async fn accept<F, Fut>(listener: TcpListener, handle: F)
-where
-    F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
-{
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let handle = handle.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let answer = handle(request);
-                async move { Ok::<_, Infallible>(answer.await) }
-            });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
 }
 
 async fn front_door(
@@ -294,139 +249,64 @@ fn response_of(answer: Answer) -> Response<Full<Bytes>> {
     response
 }
 
-async fn runtime_api(lane: &Lane, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let path = request.uri().path().to_owned();
-    if request.method() == Method::GET && path == NEXT {
-        return next(lane).await;
+impl Function for Lane {
+    fn name(&self) -> &str {
+        self.name
     }
-    let body = match request.into_body().collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => return plain(StatusCode::BAD_REQUEST, &format!("unreadable body: {e}")),
-    };
-    let Some((id, kind)) = path
-        .strip_prefix(INVOCATION)
-        .and_then(|rest| rest.split_once('/'))
-    else {
-        // `/runtime/init/error`: the function dies next; its requests time out.
-        eprintln!(
-            "gateway: {} reported {path}: {}",
-            lane.name,
-            String::from_utf8_lossy(&body)
-        );
-        return accepted();
-    };
-    let Some(reply) = lane
-        .in_flight
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(id)
-    else {
-        return plain(StatusCode::NOT_FOUND, "unknown invocation");
-    };
-    let answer = match kind {
-        "response" => parse_answer(&body).unwrap_or_else(|reason| failed(lane, &reason)),
-        _ => failed(lane, &String::from_utf8_lossy(&body)),
-    };
-    let _ = reply.send(answer);
-    accepted()
-}
 
-/// API Gateway's own answer to an invocation that failed (as deployed: 500 Internal Server Error).
-fn failed(lane: &Lane, reason: &str) -> Answer {
-    eprintln!("gateway: {} failed an invocation: {reason}", lane.name);
-    Answer {
-        status: 500,
-        headers: Value::Null,
-        cookies: Vec::new(),
-        body: br#"{"message":"Internal Server Error"}"#.to_vec(),
+    /// Takes the next queued request (waiting for one) and keeps its reply channel under `id`.
+    async fn next_event(&self, id: &str) -> Option<String> {
+        let Pending { event, reply } = self.incoming.lock().await.recv().await?;
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_owned(), reply);
+        Some(event)
+    }
+
+    fn posted(&self, posted: Posted<'_>) -> Result<(), UnknownInvocation> {
+        let (id, answer) = match posted {
+            Posted::Response { id, answer } => (id, answer),
+            Posted::Error { id, body } => (id, Err(String::from_utf8_lossy(body).into_owned())),
+            Posted::InitError { body } => {
+                // The function dies next; its requests time out.
+                eprintln!(
+                    "gateway: {} failed its init: {}",
+                    self.name,
+                    String::from_utf8_lossy(body)
+                );
+                return Ok(());
+            }
+        };
+        let reply = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id)
+            .ok_or(UnknownInvocation)?;
+        let _ = reply.send(answer.unwrap_or_else(|reason| self.failed(&reason)));
+        Ok(())
     }
 }
 
-/// Hands the function the next queued event (waiting for one).
-async fn next(lane: &Lane) -> Response<Full<Bytes>> {
-    let pending = lane.incoming.lock().await.recv().await;
-    let Some(Pending { event, reply }) = pending else {
-        std::future::pending::<()>().await;
-        return plain(StatusCode::GONE, "stopped");
-    };
-    let number = lane.invocations.fetch_add(1, Ordering::Relaxed) + 1;
-    let id = format!("8476a536-e9f4-11e8-9739-{number:012x}");
-    lane.in_flight
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(id.clone(), reply);
-    let deadline = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis()
-        + FUNCTION_TIMEOUT.as_millis();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/json")
-        .header("lambda-runtime-aws-request-id", id)
-        .header("lambda-runtime-deadline-ms", deadline.to_string())
-        .header(
-            "lambda-runtime-invoked-function-arn",
-            format!(
-                "arn:aws:lambda:eu-central-1:123456789012:function:{}",
-                lane.name
-            ),
-        )
-        .header(
-            "lambda-runtime-trace-id",
-            format!(
-                "Root=1-5759e988-bd862e3fe1be46a9{number:08x};Parent=53995c3f42cd8ad8;Sampled=0"
-            ),
-        )
-        .body(Full::new(Bytes::from(event)))
-        .unwrap_or_else(|e| plain(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
-}
-
-/// An API Gateway v2 response (`statusCode`, `headers`, `cookies`, `body`, `isBase64Encoded`).
-fn parse_answer(body: &[u8]) -> Result<Answer, String> {
-    let mut value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("response is not JSON: {e}"))?;
-    let status = value["statusCode"]
-        .as_u64()
-        .and_then(|s| u16::try_from(s).ok())
-        .ok_or("response has no statusCode")?;
-    let text = value["body"].as_str().unwrap_or("");
-    let body = if value["isBase64Encoded"].as_bool() == Some(true) {
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(|e| format!("response body is not base64: {e}"))?
-    } else {
-        text.as_bytes().to_vec()
-    };
-    let cookies = value["cookies"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|c| c.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Answer {
-        status,
-        headers: value["headers"].take(),
-        cookies,
-        body,
-    })
-}
-
-fn accepted() -> Response<Full<Bytes>> {
-    plain(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
-}
-
-fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(text.to_owned())));
-    *response.status_mut() = status;
-    response
+impl Lane {
+    /// API Gateway's own answer to an invocation that failed (as deployed: 500 Internal Server
+    /// Error).
+    fn failed(&self, reason: &str) -> Answer {
+        eprintln!("gateway: {} failed an invocation: {reason}", self.name);
+        Answer {
+            status: 500,
+            headers: Value::Null,
+            cookies: Vec::new(),
+            body: br#"{"message":"Internal Server Error"}"#.to_vec(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime_api::{INVOCATION, NEXT};
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     use tokio::net::TcpStream;
 

@@ -6,6 +6,7 @@
 //! - `benches/signing.rs`: RS256 (as we sign, and through `jsonwebtoken::encode`), ES256 and EdDSA.
 //! - `src/bin/coldstart.rs`: each function's release binary started against a local stand-in of the
 //!   Lambda Runtime API ([`runtime_stub`]): size, init time, peak RSS after 1,000 invocations.
+//! - [`runtime_api`]: the Runtime API's server side, which the stand-in and the gateway share.
 //! - `src/bin/bench_report.rs`: prints the combined table from what the three wrote.
 //! - `src/bin/e2e.rs` (`make bench-e2e`): whole OAuth flows over HTTP through the release
 //!   binaries behind a local API Gateway ([`gateway`]) against node's oidc-provider ([`e2e`]).
@@ -18,6 +19,7 @@ pub mod gateway;
 pub mod ops;
 pub mod process;
 pub mod results;
+pub mod runtime_api;
 pub mod runtime_stub;
 
 use std::time::Duration;

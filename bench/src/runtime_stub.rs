@@ -1,35 +1,23 @@
-//! A local stand-in of the AWS Lambda Runtime API (2018-06-01), enough to run a real `bootstrap`:
-//! `GET /runtime/invocation/next` hands out API Gateway v2 events with the headers the runtime
-//! client requires, `POST /runtime/invocation/{id}/response` and `.../error` take the answers, and
-//! `POST /runtime/init/error` records a failed init. HTTP/1.1 on 127.0.0.1 via hyper (the runtime
-//! client keeps one connection alive, as it does on Lambda).
+//! A local stand-in of the AWS Lambda Runtime API (2018-06-01) for the cold-start harness, enough
+//! to run a real `bootstrap` ([`crate::runtime_api`] serves the routes): each `next` hands out the
+//! [`Scenario`]'s next API Gateway v2 event, each answer goes back to it, and invocation or init
+//! errors are recorded as failures.
 //!
 //! It records when the first `next` arrives (the end of the function's init) and counts answers,
 //! so the cold-start harness can wait for either. When the scenario has nothing more to send, a
 //! `next` is simply held open, like the real API does between invocations.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::runtime_api::{self, Function, Posted, UnknownInvocation};
 use crate::BenchError;
-
-const NEXT: &str = "/2018-06-01/runtime/invocation/next";
-const INVOCATION: &str = "/2018-06-01/runtime/invocation/";
-const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
 
 /// What a function is asked, invocation after invocation.
 pub trait Scenario: Send + 'static {
@@ -57,7 +45,6 @@ struct Shared {
     function: String,
     scenario: Mutex<Box<dyn Scenario>>,
     progress: watch::Sender<Progress>,
-    invocations: Mutex<u64>,
 }
 
 /// A running stand-in; dropping it stops the server and every held connection.
@@ -81,9 +68,8 @@ impl RuntimeStub {
             function: function.to_owned(),
             scenario: Mutex::new(scenario),
             progress: sender,
-            invocations: Mutex::new(0),
         });
-        let server = tokio::spawn(serve(listener, shared));
+        let server = tokio::spawn(runtime_api::serve(listener, shared));
         Ok(Self {
             addr,
             progress,
@@ -132,175 +118,65 @@ impl Drop for RuntimeStub {
     }
 }
 
-async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    // Connection tasks live in this set, so aborting the server task drops them all, including
-    // `next` requests held open.
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let shared = shared.clone();
-        connections.spawn(async move {
-            let service = service_fn(move |request| {
-                let shared = shared.clone();
-                async move { Ok::<_, Infallible>(route(&shared, request).await) }
-            });
-            // A connection that breaks (the function was killed) just ends.
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+impl Function for Shared {
+    fn name(&self) -> &str {
+        &self.function
+    }
+
+    /// Records the first `next` (the end of the function's init), then asks the scenario.
+    async fn next_event(&self, _id: &str) -> Option<String> {
+        let arrived = Instant::now();
+        self.progress.send_if_modified(|p| {
+            let first = p.first_next.is_none();
+            p.first_next.get_or_insert(arrived);
+            first
         });
-        while connections.try_join_next().is_some() {}
-    }
-}
-
-async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let path = request.uri().path().to_owned();
-    let method = request.method().clone();
-    if method == Method::GET && path == NEXT {
-        return next(shared).await;
-    }
-    if method != Method::POST {
-        return plain(StatusCode::NOT_FOUND, "unknown route");
-    }
-    let body = match request.into_body().collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => return plain(StatusCode::BAD_REQUEST, &format!("unreadable body: {e}")),
-    };
-    if path == INIT_ERROR {
-        fail(
-            shared,
-            format!("init error: {}", String::from_utf8_lossy(&body)),
-        );
-        return accepted();
-    }
-    match path
-        .strip_prefix(INVOCATION)
-        .and_then(|rest| rest.split_once('/'))
-    {
-        Some((_, "response")) => {
-            answer(shared, &body);
-            accepted()
-        }
-        Some((id, "error")) => {
-            fail(
-                shared,
-                format!("invocation {id} failed: {}", String::from_utf8_lossy(&body)),
-            );
-            accepted()
-        }
-        _ => plain(StatusCode::NOT_FOUND, "unknown route"),
-    }
-}
-
-/// Hands out the next event, or holds the request open when there is none.
-async fn next(shared: &Shared) -> Response<Full<Bytes>> {
-    let arrived = Instant::now();
-    shared.progress.send_if_modified(|p| {
-        let first = p.first_next.is_none();
-        p.first_next.get_or_insert(arrived);
-        first
-    });
-    let event = shared
-        .scenario
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .next_event();
-    let Some(event) = event else {
-        std::future::pending::<()>().await;
-        return plain(StatusCode::GONE, "stopped");
-    };
-    let number = {
-        let mut count = shared
-            .invocations
+        self.scenario
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        *count += 1;
-        *count
-    };
-    let deadline = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis()
-        + 30_000;
-    let built = Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/json")
-        .header(
-            "lambda-runtime-aws-request-id",
-            format!("8476a536-e9f4-11e8-9739-{number:012x}"),
-        )
-        .header("lambda-runtime-deadline-ms", deadline.to_string())
-        .header(
-            "lambda-runtime-invoked-function-arn",
-            format!(
-                "arn:aws:lambda:eu-central-1:123456789012:function:{}",
-                shared.function
-            ),
-        )
-        .header(
-            "lambda-runtime-trace-id",
-            format!(
-                "Root=1-5759e988-bd862e3fe1be46a9{number:08x};Parent=53995c3f42cd8ad8;Sampled=0"
-            ),
-        )
-        .body(Full::new(Bytes::from(event)));
-    built.unwrap_or_else(|e| plain(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
-}
+            .unwrap_or_else(PoisonError::into_inner)
+            .next_event()
+    }
 
-/// Takes an API Gateway v2 response (`statusCode`, `body`, `isBase64Encoded`).
-fn answer(shared: &Shared, body: &[u8]) {
-    let parsed: Result<(u16, serde_json::Value, Vec<u8>), String> = (|| {
-        let mut value: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| format!("response is not JSON: {e}"))?;
-        let status = value["statusCode"]
-            .as_u64()
-            .and_then(|s| u16::try_from(s).ok())
-            .ok_or("response has no statusCode")?;
-        let text = value["body"].as_str().unwrap_or("");
-        let bytes = if value["isBase64Encoded"].as_bool() == Some(true) {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|e| format!("response body is not base64: {e}"))?
-        } else {
-            text.as_bytes().to_vec()
-        };
-        Ok((status, value["headers"].take(), bytes))
-    })();
-    match parsed {
-        Ok((status, headers, bytes)) => {
-            shared
-                .scenario
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .on_response(status, &headers, &bytes);
-            shared.progress.send_modify(|p| {
-                p.responses += 1;
-                *p.statuses.entry(status).or_default() += 1;
-            });
+    fn posted(&self, posted: Posted<'_>) -> Result<(), UnknownInvocation> {
+        match posted {
+            Posted::Response {
+                answer: Ok(answer), ..
+            } => {
+                self.scenario
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .on_response(answer.status, &answer.headers, &answer.body);
+                self.progress.send_modify(|p| {
+                    p.responses += 1;
+                    *p.statuses.entry(answer.status).or_default() += 1;
+                });
+            }
+            Posted::Response {
+                answer: Err(reason),
+                ..
+            } => self.fail(reason),
+            Posted::Error { id, body } => self.fail(format!(
+                "invocation {id} failed: {}",
+                String::from_utf8_lossy(body)
+            )),
+            Posted::InitError { body } => {
+                self.fail(format!("init error: {}", String::from_utf8_lossy(body)))
+            }
         }
-        Err(reason) => fail(shared, reason),
+        Ok(())
     }
 }
 
-fn fail(shared: &Shared, reason: String) {
-    shared.progress.send_modify(|p| p.failures.push(reason));
-}
-
-fn accepted() -> Response<Full<Bytes>> {
-    plain(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
-}
-
-fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(text.to_owned())));
-    *response.status_mut() = status;
-    response
+impl Shared {
+    fn fail(&self, reason: String) {
+        self.progress.send_modify(|p| p.failures.push(reason));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime_api::{INIT_ERROR, INVOCATION, NEXT};
     use std::sync::mpsc;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     use tokio::net::TcpStream;
