@@ -12,16 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-PROFILE=${BENCH_PROFILE:-bench-release}
-case "$PROFILE" in
-  release | bench) PROFILE_DIR=release ;;
-  dev | test) echo "make bench-e2e measures optimised code: use bench-release or release" >&2; exit 2 ;;
-  *) PROFILE_DIR=$PROFILE ;;
-esac
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN_DIR="$TARGET/$PROFILE_DIR"
-export PORTAL_BENCH_OUT="${PORTAL_BENCH_OUT:-$TARGET/portal-bench}"
-mkdir -p "$PORTAL_BENCH_OUT"
+bench_profile bench-e2e
 
 command -v node >/dev/null || { echo "make bench-e2e needs node (for oidc-provider): apt-get install nodejs npm" >&2; exit 2; }
 command -v openssl >/dev/null || { echo "make bench-e2e needs openssl (the signing floor)" >&2; exit 2; }

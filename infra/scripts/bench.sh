@@ -10,21 +10,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-PROFILE=${BENCH_PROFILE:-bench-release}
-case "$PROFILE" in
-  release | bench) PROFILE_DIR=release ;;
-  dev | test) echo "make bench measures optimised code: use bench-release or release" >&2; exit 2 ;;
-  *) PROFILE_DIR=$PROFILE ;;
-esac
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN_DIR="$TARGET/$PROFILE_DIR"
-export PORTAL_BENCH_OUT="${PORTAL_BENCH_OUT:-$TARGET/portal-bench}"
+bench_profile bench
 export CRITERION_HOME="$PORTAL_BENCH_OUT/criterion"
 CRITERION_ARGS=(--warm-up-time "${BENCH_WARM_UP:-1}" --measurement-time "${BENCH_MEASURE:-3}")
 
 # Stale numbers must not reach the table: each run records round trips and cold starts afresh
 # (criterion keeps its own history in $CRITERION_HOME for change reports).
-mkdir -p "$PORTAL_BENCH_OUT"
 rm -f "$PORTAL_BENCH_OUT/handlers.json" "$PORTAL_BENCH_OUT/coldstart.json" "$PORTAL_BENCH_OUT/report.md"
 
 # Two cargo invocations on purpose: features are unified per invocation, so building the functions

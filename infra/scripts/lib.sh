@@ -18,6 +18,24 @@ build_local_binaries() {
   cargo build "$@" "${bins[@]}"
 }
 
+# The benchmark scripts' common ground, from BENCH_PROFILE (default bench-release): sets PROFILE,
+# BIN_DIR (where cargo puts that profile's binaries under CARGO_TARGET_DIR or target/) and exports
+# PORTAL_BENCH_OUT (created). Unoptimised profiles are refused: their numbers would mislead.
+# $1: the make target, for that message.
+bench_profile() {
+  PROFILE=${BENCH_PROFILE:-bench-release}
+  local profile_dir
+  case "$PROFILE" in
+    release | bench) profile_dir=release ;;
+    dev | test) echo "make $1 measures optimised code: use bench-release or release" >&2; exit 2 ;;
+    *) profile_dir=$PROFILE ;;
+  esac
+  local target=${CARGO_TARGET_DIR:-$ROOT/target}
+  BIN_DIR="$target/$profile_dir"
+  export PORTAL_BENCH_OUT="${PORTAL_BENCH_OUT:-$target/portal-bench}"
+  mkdir -p "$PORTAL_BENCH_OUT"
+}
+
 # A free TCP port on loopback.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
