@@ -9,18 +9,20 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  allow,
+  assertFits,
   authorizationRequest,
   catchRedirect,
-  consentShown,
-  exchangeCode,
-  focused,
-  horizontalOverflow,
+  languageShown,
+  loginAt,
   loginShown,
-  openBrowser,
+  redeem,
   screenshot,
   setting,
   settings,
   signIn,
+  tabTo,
+  withBrowser,
 } from './lib/portal.mjs';
 
 /** The link to `path` in the newest mail to `to` in the outbox (quoted-printable undone). */
@@ -45,14 +47,12 @@ async function mailedLink(to, path) {
 test('a new patient registers, confirms the address from the mail, signs in and the app gets a code', async () => {
   const config = settings();
   const texts = JSON.parse(setting('ACCOUNT_TEXTS'));
-  const browser = await openBrowser(config);
-  try {
+  await withBrowser(config, {}, async (browser) => {
     const { page } = browser;
     const request = authorizationRequest(config);
     const email = `new.${request.state.slice(0, 8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}@example.org`;
     const password = 'a long and unusual passphrase';
-    await page.goto(request.url);
-    await loginShown(page, config);
+    await loginAt(page, config, request.url);
     await page.getByRole('link', { name: texts.registerLink }).click();
     await page.getByRole('heading', { level: 1, name: texts.registerTitle }).waitFor();
     await page.getByLabel(config.texts.en.email, { exact: true }).fill(email);
@@ -65,8 +65,7 @@ test('a new patient registers, confirms the address from the mail, signs in and 
     await page.getByRole('heading', { level: 1, name: texts.checkMail }).waitFor();
 
     // Not confirmed yet: signing in explains why and offers the link again.
-    await page.goto(request.url);
-    await loginShown(page, config);
+    await loginAt(page, config, request.url);
     await signIn(page, { ...config, email }, password);
     await page.getByRole('alert').filter({ hasText: texts.unverified }).waitFor();
     await page.getByRole('button', { name: texts.resend }).waitFor();
@@ -80,30 +79,21 @@ test('a new patient registers, confirms the address from the mail, signs in and 
     await page.getByRole('link', { name: texts.continue }).click();
     await loginShown(page, config);
     await signIn(page, { ...config, email }, password);
-    await consentShown(page, config);
-    await page.getByRole('button', { name: 'Allow' }).click();
-    const params = await redirect.landed(browser.problems);
+    const params = await allow(browser, config, redirect);
     assert.equal(params.get('state'), request.state, 'the sign-in survived the detour');
-    const tokens = await exchangeCode(config, params.get('code'), request.verifier);
-    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
-    const claims = JSON.parse(Buffer.from(tokens.body.id_token.split('.')[1], 'base64url'));
-    assert.equal(claims.email, email);
-    assert.equal(claims.email_verified, true);
-    assert.deepEqual(browser.problems, [], 'no console errors (CSP violations included)');
-  } finally {
-    await browser.close();
-  }
+    const { idClaims } = await redeem(config, params, request);
+    assert.equal(idClaims.email, email);
+    assert.equal(idClaims.email_verified, true);
+  });
 });
 
 test('a patient who forgot the password sets a new one from the mail and signs in with it', async () => {
   const config = settings();
   const texts = JSON.parse(setting('ACCOUNT_TEXTS'));
-  const browser = await openBrowser(config);
-  try {
+  await withBrowser(config, {}, async (browser) => {
     const { page } = browser;
     const request = authorizationRequest(config);
-    await page.goto(request.url);
-    await loginShown(page, config);
+    await loginAt(page, config, request.url);
     await page.getByRole('link', { name: texts.forgotLink }).click();
     await page.getByLabel(config.texts.en.email, { exact: true }).fill(config.email);
     await page.getByRole('button', { name: texts.forgotSubmit }).click();
@@ -123,51 +113,31 @@ test('a patient who forgot the password sets a new one from the mail and signs i
     // The page's own 401 status, logged by Chromium as a failed load: expected here.
     browser.problems.splice(0);
     await signIn(page, config, newPassword);
-    await consentShown(page, config);
-    await page.getByRole('button', { name: 'Allow' }).click();
-    const params = await redirect.landed(browser.problems);
+    const params = await allow(browser, config, redirect);
     assert.equal(params.get('state'), request.state);
     assert.ok(params.get('code'), 'a code');
-    assert.deepEqual(browser.problems, [], 'no console errors (CSP violations included)');
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test('the account pages fit a 375 px screen in English and German and work with the keyboard alone', async () => {
   const config = settings();
   const texts = JSON.parse(setting('ACCOUNT_TEXTS'));
-  const browser = await openBrowser(config, {
-    viewport: { width: 375, height: 667 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-  });
-  try {
-    const { page } = browser;
+  const phone = { viewport: { width: 375, height: 667 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+  await withBrowser(config, phone, async ({ page }) => {
     for (const lang of ['en', 'de']) {
       for (const path of ['/account/register', '/account/password/forgot', '/account/verify/resend']) {
         await page.goto(`${config.baseUrl}${path}?lang=${lang}`);
-        await page.locator(`html[lang="${lang}"]`).waitFor({ state: 'attached' });
-        const size = await horizontalOverflow(page);
-        assert.ok(size.scrollWidth <= size.clientWidth, `${path} (${lang}) fits: ${JSON.stringify(size)}`);
+        await languageShown(page, lang);
+        await assertFits(page, `${path} (${lang})`);
       }
     }
     console.log(`screenshot: ${await screenshot(page, config, 'forgot-de-375px')}`);
 
     // Keyboard only: Tab to the address field, type, Enter.
     await page.goto(`${config.baseUrl}/account/password/forgot?lang=en`);
-    let reached = false;
-    for (let presses = 0; presses < 10 && !reached; presses += 1) {
-      await page.keyboard.press('Tab');
-      reached = (await focused(page)).id === 'email';
-    }
-    assert.ok(reached, 'the address field is reachable with Tab');
+    await tabTo(page, 'the address field', (state) => state.id === 'email');
     await page.keyboard.type(config.email);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: texts.checkMail }).waitFor();
-    assert.deepEqual(browser.problems, [], 'no console errors (CSP violations included)');
-  } finally {
-    await browser.close();
-  }
+  });
 });

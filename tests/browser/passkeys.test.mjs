@@ -10,19 +10,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  allow,
+  assertFits,
   authorizationRequest,
+  buttonEnabled,
   catchRedirect,
-  consentShown,
-  exchangeCode,
-  focused,
-  horizontalOverflow,
-  loginShown,
-  openBrowser,
+  loginAt,
+  redeem,
   screenshot,
   setting,
   settings,
   signIn,
-  visibleFocus,
+  tabTo,
+  withBrowser,
 } from './lib/portal.mjs';
 import { jwtClaims } from './lib/totp.mjs';
 
@@ -49,51 +49,25 @@ async function virtualAuthenticator(context, page) {
   };
 }
 
-/**
- * Presses Tab (at most 40 times) until the focused element is `wanted` (a predicate on
- * `focused()`), checking that focus stays visible on the way there; returns the focused element.
- */
-async function tabTo(page, what, wanted) {
-  for (let presses = 0; presses < 40; presses += 1) {
-    await page.keyboard.press('Tab');
-    const state = await focused(page);
-    if (wanted(state)) {
-      assert.ok(visibleFocus(state), `${what} shows its focus: ${JSON.stringify(state)}`);
-      return state;
-    }
-  }
-  throw new Error(`Tab never reached ${what}`);
-}
-
-async function fitsThePhone(page, what) {
-  const { scrollWidth, clientWidth } = await horizontalOverflow(page);
-  assert.ok(scrollWidth <= clientWidth, `${what}: no horizontal scrolling (${scrollWidth} > ${clientWidth})`);
-}
-
 test('a patient adds a passkey by keyboard on a phone, signs out, and signs in with it for loa:2', async () => {
   const config = settings();
   const texts = JSON.parse(setting('PASSKEY_TEXTS'));
   const account = JSON.parse(setting('CONSOLE_TEXTS'));
   assert.match(config.baseUrl, /^http:\/\/localhost:\d+$/, 'the portal runs under a localhost issuer');
-  const browser = await openBrowser(config, { viewport: PHONE });
-  try {
+  await withBrowser(config, { viewport: PHONE }, async (browser) => {
     const { context, page } = browser;
     const authenticator = await virtualAuthenticator(context, page);
 
     // Password sign-in on the account page, then its passkey page.
-    await page.goto(`${config.baseUrl}/account`);
-    await loginShown(page, config);
+    await loginAt(page, config, `${config.baseUrl}/account`);
     await signIn(page, config);
     await page.getByRole('heading', { level: 1, name: account.title, exact: true }).waitFor();
     await page.getByRole('link', { name: texts.manage, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: texts.title, exact: true }).waitFor();
     await page.getByText(texts.none, { exact: true }).waitFor();
     // The ceremony script enables the button once it has wired the form.
-    await page.waitForFunction(
-      (name) => [...document.querySelectorAll('button')].some((b) => b.textContent === name && !b.disabled),
-      texts.add,
-    );
-    await fitsThePhone(page, 'passkeys page');
+    await buttonEnabled(page, texts.add);
+    await assertFits(page, 'passkeys page');
 
     // Keyboard only: Tab to the name field, type, Tab to the button, Enter.
     await tabTo(page, 'the passkey name field', (state) => state.id === 'name');
@@ -102,7 +76,7 @@ test('a patient adds a passkey by keyboard on a phone, signs out, and signs in w
     await page.keyboard.press('Enter');
     await page.getByRole('status').getByText('Test phone').waitFor();
     await page.getByRole('listitem').getByText('Test phone', { exact: true }).waitFor();
-    await fitsThePhone(page, 'passkeys page with a passkey');
+    await assertFits(page, 'passkeys page with a passkey');
     console.log(`screenshot: ${await screenshot(page, config, 'passkeys-en-375px')}`);
 
     const credentials = await authenticator.credentials();
@@ -120,36 +94,26 @@ test('a patient adds a passkey by keyboard on a phone, signs out, and signs in w
     // The app asks for two factors; the passkey alone gives them, no address typed.
     const request = authorizationRequest(config, { acr_values: LOA2 });
     const redirect = await catchRedirect(page, config);
-    await page.goto(request.url);
-    await loginShown(page, config);
+    await loginAt(page, config, request.url);
     await page.getByRole('link', { name: texts.signInLink, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: texts.signInTitle, exact: true }).waitFor();
-    await page.waitForFunction(
-      (name) => [...document.querySelectorAll('button')].some((b) => b.textContent === name && !b.disabled),
-      texts.signInSubmit,
-    );
-    await fitsThePhone(page, 'passkey sign-in page');
+    await buttonEnabled(page, texts.signInSubmit);
+    await assertFits(page, 'passkey sign-in page');
     console.log(`screenshot: ${await screenshot(page, config, 'passkey-sign-in-en-375px')}`);
     await tabTo(page, 'the passkey button', (state) => state.tag === 'button');
     await page.keyboard.press('Enter');
 
-    await consentShown(page, config);
-    await page.getByRole('button', { name: config.texts.en.allow, exact: true }).click();
-    const params = await redirect.landed(browser.problems);
+    const params = await allow(browser, config, redirect);
     assert.equal(params.get('error'), null, `no error: ${params}`);
     assert.equal(params.get('iss'), config.baseUrl);
-    const tokens = await exchangeCode(config, params.get('code'), request.verifier);
-    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
-    const id = jwtClaims(tokens.body.id_token);
+    const tokens = await redeem(config, params, request);
+    const id = tokens.idClaims;
     assert.equal(id.acr, LOA2);
     assert.ok(id.amr.includes('hwk') || id.amr.includes('swk'), `amr has hwk or swk: ${id.amr}`);
     assert.ok(!id.amr.includes('pwd'), `no password this time: ${id.amr}`);
-    assert.equal(jwtClaims(tokens.body.access_token).acr, LOA2);
+    assert.equal(jwtClaims(tokens.access_token).acr, LOA2);
 
     const [used] = await authenticator.credentials();
     assert.ok(used.signCount > registeredCount, 'the authenticator signed the sign-in');
-    assert.deepEqual(browser.problems, [], 'no console errors (CSP violations included)');
-  } finally {
-    await browser.close();
-  }
+  });
 });

@@ -5,12 +5,14 @@
 //
 // No fixed sleeps anywhere: every wait is one of Playwright's (navigation, locator auto-waiting).
 
+import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { jwtClaims } from './totp.mjs';
 
 /** A required environment variable. */
 export function setting(name) {
@@ -100,6 +102,20 @@ export async function openBrowser(config, options = {}) {
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs `scenario(browser)` in a fresh browser (`openBrowser(config, options)`), then asserts that
+ * no page logged a console error (CSP violations included); the browser is closed either way.
+ */
+export async function withBrowser(config, options, scenario) {
+  const browser = await openBrowser(config, options);
+  try {
+    await scenario(browser);
+    assert.deepEqual(browser.problems, [], 'no console errors (CSP violations included)');
+  } finally {
+    await browser.close();
+  }
 }
 
 /**
@@ -219,6 +235,16 @@ export async function screenshot(page, config, name) {
   return path;
 }
 
+/**
+ * Exchanges the code the app received (`params`, from `landed`) for `request`, asserting that the
+ * token endpoint answers 200; the token response with the ID token's claims as `idClaims`.
+ */
+export async function redeem(config, params, request) {
+  const tokens = await exchangeCode(config, params.get('code'), request.verifier);
+  assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+  return { ...tokens.body, idClaims: jwtClaims(tokens.body.id_token) };
+}
+
 /** Whether the page can be scrolled sideways (content wider than the viewport). */
 export async function horizontalOverflow(page) {
   return page.evaluate(() => {
@@ -270,6 +296,36 @@ export function visibleFocus(state) {
   return state.focusVisible && state.outline !== null && state.contrast >= 3;
 }
 
+/** Asserts that `what` (the page now shown) needs no sideways scrolling. */
+export async function assertFits(page, what) {
+  const { scrollWidth, clientWidth } = await horizontalOverflow(page);
+  assert.ok(scrollWidth <= clientWidth, `${what}: no horizontal scrolling (${scrollWidth} > ${clientWidth})`);
+}
+
+/**
+ * Presses Tab (at most 40 times) until the focused element is `wanted` (a predicate on
+ * `focused()`), checking that focus is visible there; returns the focused element.
+ */
+export async function tabTo(page, what, wanted) {
+  for (let presses = 0; presses < 40; presses += 1) {
+    await page.keyboard.press('Tab');
+    const state = await focused(page);
+    if (wanted(state)) {
+      assert.ok(visibleFocus(state), `${what} shows its focus: ${JSON.stringify(state)}`);
+      return state;
+    }
+  }
+  throw new Error(`Tab never reached ${what}`);
+}
+
+/** Waits until the page has an enabled button labelled `name` (a script enables it once ready). */
+export async function buttonEnabled(page, name) {
+  await page.waitForFunction(
+    (label) => [...document.querySelectorAll('button')].some((b) => b.textContent === label && !b.disabled),
+    name,
+  );
+}
+
 /**
  * Fills in the login form by its labels (in `lang`) and presses its submit button; the caller
  * waits for what comes next (the consent page, the app, or the error message).
@@ -279,6 +335,22 @@ export async function signIn(page, config, password = config.password, lang = 'e
   await page.getByLabel(texts.email, { exact: true }).fill(config.email);
   await page.getByLabel(texts.password, { exact: true }).fill(password);
   await page.getByRole('button', { name: texts.submit, exact: true }).click();
+}
+
+/** Opens `url` (an authorization request, an account page) and waits for the login page in English. */
+export async function loginAt(page, config, url) {
+  await page.goto(url);
+  await loginShown(page, config);
+}
+
+/**
+ * Waits for the consent page in English, allows, and returns the parameters the app receives at
+ * `redirect` (from `catchRedirect`).
+ */
+export async function allow(browser, config, redirect) {
+  await consentShown(browser.page, config);
+  await browser.page.getByRole('button', { name: config.texts.en.allow, exact: true }).click();
+  return redirect.landed(browser.problems);
 }
 
 /** Waits for the consent page in `lang` (its heading names the app). */
