@@ -36,6 +36,98 @@ fn grant(client: &ClientId, patient: &PatientId) -> Grant {
     )
 }
 
+/// A grant of `patient`'s for `client`, stored as redeeming a code stores it.
+async fn stored_grant(grants: &GrantRepo, client: &ClientId, patient: &PatientId) -> Grant {
+    let g = grant(client, patient);
+    grants
+        .create_with_client_check(&g, ClientCheck::Public)
+        .await
+        .unwrap();
+    g
+}
+
+/// Where the consent-withdrawal tests start: a public app, a patient who consented to it, and a
+/// live grant of theirs.
+struct Granted {
+    grants: GrantRepo,
+    consents: ConsentRepo,
+    client: Client,
+    anna: PatientId,
+    live: Grant,
+}
+
+impl Granted {
+    async fn new(store: &S) -> Self {
+        let grants = GrantRepo::new(store.clone());
+        let consents = ConsentRepo::new(store.clone());
+        let client = public_client(store, "App").await;
+        let anna = PatientId::generate();
+        consents
+            .grant(&anna, &client.id, &Scopes::parse("openid").unwrap())
+            .await
+            .unwrap();
+        let live = stored_grant(&grants, &client.id, &anna).await;
+        Self {
+            grants,
+            consents,
+            client,
+            anna,
+            live,
+        }
+    }
+
+    /// Redeems a code the patient approved at `approved`: its grant, as it was to be stored.
+    async fn redeem(&self, approved: ApprovedAt) -> (Grant, Result<(), GrantError>) {
+        let code = grant(&self.client.id, &self.anna).authorized_at(approved);
+        let stored = self
+            .grants
+            .create_with_client_check(&code, ClientCheck::Public)
+            .await;
+        (code, stored)
+    }
+
+    /// Refreshes grant `id` (first generation) with a token sealed with the approval `approved`.
+    async fn refresh(&self, id: &GrantId, approved: ApprovedAt) -> Result<(), GrantError> {
+        self.grants
+            .rotate_with_client_check(
+                id,
+                &self.client.id,
+                0,
+                ClientCheck::Public,
+                (&self.anna, approved),
+            )
+            .await
+    }
+
+    /// A code approved at `approved` is refused and nothing written; so is a refresh of the live
+    /// grant sealed with that approval, which stays as it was.
+    async fn assert_refused(&self, what: &str, approved: ApprovedAt) {
+        let (code, redeemed) = self.redeem(approved).await;
+        assert!(
+            matches!(redeemed, Err(GrantError::ConsentWithdrawn)),
+            "{what}: {redeemed:?}"
+        );
+        assert!(
+            self.grants.get(&code.id).await.unwrap().is_none(),
+            "{what}: nothing written"
+        );
+        let refreshed = self.refresh(&self.live.id, approved).await;
+        assert!(
+            matches!(refreshed, Err(GrantError::ConsentWithdrawn)),
+            "{what}: {refreshed:?}"
+        );
+        let live = self.grants.get(&self.live.id).await.unwrap().unwrap();
+        assert_eq!(live.generation, 0, "{what}");
+    }
+
+    /// A code approved at `approved` is redeemed, and its grant refreshed.
+    async fn assert_works(&self, approved: ApprovedAt) {
+        let (code, redeemed) = self.redeem(approved).await;
+        redeemed.unwrap();
+        self.refresh(&code.id, approved).await.unwrap();
+    }
+}
+
 pub(super) async fn consents_are_listed_per_patient_and_a_withdrawn_one_has_no_scopes(store: S) {
     let consents = ConsentRepo::new(store.clone());
     let (anna, bert) = (PatientId::generate(), PatientId::generate());
@@ -73,21 +165,10 @@ pub(super) async fn grants_are_listed_per_patient_and_client_and_revoked_per_cli
     let (anna, bert) = (PatientId::generate(), PatientId::generate());
     let mut of_one = Vec::new();
     for _ in 0..3 {
-        let g = grant(&one.id, &anna);
-        grants
-            .create_with_client_check(&g, ClientCheck::Public)
-            .await
-            .unwrap();
-        of_one.push(g);
+        of_one.push(stored_grant(&grants, &one.id, &anna).await);
     }
-    let of_two = grant(&two.id, &anna);
-    let berts = grant(&one.id, &bert);
-    for g in [&of_two, &berts] {
-        grants
-            .create_with_client_check(g, ClientCheck::Public)
-            .await
-            .unwrap();
-    }
+    let of_two = stored_grant(&grants, &two.id, &anna).await;
+    let berts = stored_grant(&grants, &one.id, &bert).await;
     grants
         .rotate_with_client_check(
             &of_one[0].id,
@@ -135,137 +216,44 @@ pub(super) async fn grants_are_listed_per_patient_and_client_and_revoked_per_cli
 pub(super) async fn a_withdrawn_consent_refuses_older_codes_and_refreshes_but_not_newer_ones(
     store: S,
 ) {
-    let grants = GrantRepo::new(store.clone());
-    let consents = ConsentRepo::new(store.clone());
-    let client = public_client(&store, "App").await;
-    let anna = PatientId::generate();
-    consents
-        .grant(&anna, &client.id, &Scopes::parse("openid").unwrap())
-        .await
-        .unwrap();
-    let live = grant(&client.id, &anna);
-    grants
-        .create_with_client_check(&live, ClientCheck::Public)
-        .await
-        .unwrap();
+    let app = Granted::new(&store).await;
     let before = ApprovedAt::Secs(now_unix() - 10);
-    consents.withdraw(&anna, &client.id, None).await.unwrap();
-
-    let old_code = grant(&client.id, &anna).authorized_at(before);
-    let refused = grants
-        .create_with_client_check(&old_code, ClientCheck::Public)
+    app.consents
+        .withdraw(&app.anna, &app.client.id, None)
+        .await
+        .unwrap();
+    app.assert_refused("approved before the removal", before)
         .await;
-    assert!(
-        matches!(refused, Err(GrantError::ConsentWithdrawn)),
-        "{refused:?}"
-    );
-    assert!(
-        grants.get(&old_code.id).await.unwrap().is_none(),
-        "nothing written"
-    );
-    let refresh = grants
-        .rotate_with_client_check(
-            &live.id,
-            &client.id,
-            0,
-            ClientCheck::Public,
-            (&anna, before),
-        )
-        .await;
-    assert!(
-        matches!(refresh, Err(GrantError::ConsentWithdrawn)),
-        "{refresh:?}"
-    );
-    assert_eq!(grants.get(&live.id).await.unwrap().unwrap().generation, 0);
 
     // A code the patient approved after removing the access (consent given again) works.
-    let later = ApprovedAt::Secs(now_unix() + 5);
-    let new_code = grant(&client.id, &anna).authorized_at(later);
-    grants
-        .create_with_client_check(&new_code, ClientCheck::Public)
-        .await
-        .unwrap();
-    grants
-        .rotate_with_client_check(
-            &new_code.id,
-            &client.id,
-            0,
-            ClientCheck::Public,
-            (&anna, later),
-        )
-        .await
-        .unwrap();
+    app.assert_works(ApprovedAt::Secs(now_unix() + 5)).await;
 }
 
 /// Withdrawal and approvals compared to the millisecond: an app removed and approved again
 /// within one second works, while what was approved before the removal (even in that second)
 /// stays refused; tokens sealed with seconds only keep the old rule.
 pub(super) async fn a_consent_given_again_in_the_second_of_its_withdrawal_works(store: S) {
-    let grants = GrantRepo::new(store.clone());
-    let consents = ConsentRepo::new(store.clone());
-    let client = public_client(&store, "App").await;
-    let anna = PatientId::generate();
-    let openid = Scopes::parse("openid").unwrap();
-    consents.grant(&anna, &client.id, &openid).await.unwrap();
-    let live = grant(&client.id, &anna);
-    grants
-        .create_with_client_check(&live, ClientCheck::Public)
-        .await
-        .unwrap();
+    let app = Granted::new(&store).await;
+    let (anna, client) = (&app.anna, &app.client.id);
     let tick = || tokio::time::sleep(std::time::Duration::from_millis(3));
     tick().await;
     let approved_before = ApprovedAt::now();
     tick().await;
-    consents.withdraw(&anna, &client.id, None).await.unwrap();
+    app.consents.withdraw(anna, client, None).await.unwrap();
     let withdrawn_second = now_unix();
     tick().await;
     let approved_again = ApprovedAt::now();
-    consents.grant(&anna, &client.id, &openid).await.unwrap();
+    let openid = Scopes::parse("openid").unwrap();
+    app.consents.grant(anna, client, &openid).await.unwrap();
 
-    for (what, approved) in [
-        ("approved before, to the millisecond", approved_before),
-        (
-            "sealed with seconds, the same second",
-            ApprovedAt::Secs(withdrawn_second),
-        ),
-    ] {
-        let code = grant(&client.id, &anna).authorized_at(approved);
-        let refused = grants
-            .create_with_client_check(&code, ClientCheck::Public)
-            .await;
-        assert!(
-            matches!(refused, Err(GrantError::ConsentWithdrawn)),
-            "{what}: {refused:?}"
-        );
-        let refresh = grants
-            .rotate_with_client_check(
-                &live.id,
-                &client.id,
-                0,
-                ClientCheck::Public,
-                (&anna, approved),
-            )
-            .await;
-        assert!(
-            matches!(refresh, Err(GrantError::ConsentWithdrawn)),
-            "{what}: {refresh:?}"
-        );
-    }
-    let new_code = grant(&client.id, &anna).authorized_at(approved_again);
-    grants
-        .create_with_client_check(&new_code, ClientCheck::Public)
-        .await
-        .unwrap();
-    grants
-        .rotate_with_client_check(
-            &new_code.id,
-            &client.id,
-            0,
-            ClientCheck::Public,
-            (&anna, approved_again),
-        )
-        .await
-        .unwrap();
+    app.assert_refused("approved before, to the millisecond", approved_before)
+        .await;
+    app.assert_refused(
+        "sealed with seconds, the same second",
+        ApprovedAt::Secs(withdrawn_second),
+    )
+    .await;
+    app.assert_works(approved_again).await;
 }
 
 pub(super) async fn twenty_concurrent_takes_of_a_limit_stop_exactly_at_it(store: S) {
