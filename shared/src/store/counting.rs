@@ -69,6 +69,15 @@ impl Store for CountingStore {
         self.inner.get(key).await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        // One request however many keys, and none for no keys (the adapters make no call).
+        if !keys.is_empty() {
+            let partitions: Vec<&str> = keys.iter().map(|k| k.pk.as_str()).collect();
+            self.count(&partitions);
+        }
+        self.inner.get_many(keys).await
+    }
+
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError> {
         self.count(&[&item.key.pk]);
         self.inner.put(item, condition).await

@@ -50,6 +50,8 @@ impl fmt::Display for Fault {
 pub enum Op {
     /// [`Store::get`].
     Get,
+    /// [`Store::get_many`].
+    GetMany,
     /// [`Store::put`].
     Put,
     /// [`Store::update`].
@@ -66,6 +68,7 @@ impl Op {
     /// Every operation.
     pub const ALL: &'static [Op] = &[
         Op::Get,
+        Op::GetMany,
         Op::Put,
         Op::Update,
         Op::Delete,
@@ -75,7 +78,7 @@ impl Op {
     /// The operations that write.
     pub const WRITES: &'static [Op] = &[Op::Put, Op::Update, Op::Delete, Op::Transact];
     /// The operations that only read.
-    pub const READS: &'static [Op] = &[Op::Get, Op::Query];
+    pub const READS: &'static [Op] = &[Op::Get, Op::GetMany, Op::Query];
 }
 
 /// What has been injected so far.
@@ -254,6 +257,10 @@ impl FaultStore {
 impl Store for FaultStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.through(Op::Get, self.inner.get(key)).await
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.through(Op::GetMany, self.inner.get_many(keys)).await
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError> {
