@@ -72,7 +72,9 @@ impl ConsentRepo {
     /// A read of what the patient has allowed the client, to batch with other reads
     /// ([`super::reads`]).
     pub fn read(patient: &PatientId, client: &ClientId) -> Read<Scopes> {
-        Read::new(consent_key(patient, client), |item| Ok(Some(scopes_of(&item))))
+        Read::new(consent_key(patient, client), |item| {
+            Ok(Some(scopes_of(&item)))
+        })
     }
 
     /// Every consent record of the patient (withdrawn ones too, with no scopes). One round trip

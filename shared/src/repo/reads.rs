@@ -97,10 +97,7 @@ pub async fn read_pair<A, B>(
     }
     let second_item = items.pop().flatten();
     let first_item = items.pop().flatten();
-    Ok((
-        first.fetched(first_item),
-        Some(second.fetched(second_item)),
-    ))
+    Ok((first.fetched(first_item), Some(second.fetched(second_item))))
 }
 
 #[cfg(test)]
@@ -133,7 +130,9 @@ mod tests {
         assert_eq!(first.decode().unwrap(), None);
         assert_eq!(second.unwrap().decode().unwrap().as_deref(), Some("bee"));
 
-        let (alone, none) = read_pair::<_, String>(&store, named(b), None).await.unwrap();
+        let (alone, none) = read_pair::<_, String>(&store, named(b), None)
+            .await
+            .unwrap();
         assert_eq!(store.take(), 1);
         assert!(none.is_none());
         assert_eq!(alone.decode().unwrap().as_deref(), Some("bee"));

@@ -258,7 +258,6 @@ fn delete(key: Key) -> Write {
     }
 }
 
-
 /// The session an item holds, unless it has ended.
 fn session_from(sid: String, item: &Item) -> Result<Option<Session>, RepoError> {
     let expires_at = item.number("expires")?;

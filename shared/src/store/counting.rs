@@ -134,6 +134,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batched_read_is_one_round_trip_noting_each_partition_and_no_keys_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).unwrap());
+        let store = CountingStore::new(inner);
+        let keys = [
+            Key::new("A#1", "S"),
+            Key::new("B#1", "S"),
+            Key::new("A#1", "S"),
+        ];
+        assert_eq!(store.get_many(&keys).await.unwrap(), [None, None, None]);
+        assert_eq!(store.take(), 1);
+        let seen: Vec<String> = store.take_partitions().into_iter().collect();
+        assert_eq!(seen, ["A#1", "B#1"]);
+        assert!(store.get_many(&[]).await.unwrap().is_empty());
+        assert_eq!(store.take(), 0);
+    }
+
+    #[tokio::test]
     async fn every_partition_touched_is_noted_including_each_write_of_a_transaction() {
         let dir = tempfile::tempdir().unwrap();
         let inner: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).unwrap());

@@ -370,6 +370,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batched_read_fails_like_a_read_under_its_own_operation() {
+        let (_dir, store) = store();
+        let keys = [Key::new("P", "S"), Key::new("P", "T")];
+        store.fail_next(&[Op::GetMany], Fault::Throttle);
+        store.get(&keys[0]).await.unwrap();
+        assert!(matches!(
+            store.get_many(&keys).await,
+            Err(StoreError::Unavailable(_))
+        ));
+        assert_eq!(store.get_many(&keys).await.unwrap(), [None, None]);
+        store.random(3, 1.0, &[Fault::Timeout], Op::READS);
+        assert!(store.get_many(&keys).await.is_err(), "a read among READS");
+        assert_eq!(store.injected().total(), 2);
+    }
+
+    #[tokio::test]
     async fn a_numbered_fault_hits_exactly_that_call() {
         let (_dir, store) = store();
         let key = Key::new("P", "S");

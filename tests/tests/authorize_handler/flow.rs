@@ -187,9 +187,7 @@ async fn remembered_consent_skips_the_page_and_costs_only_reads() {
 async fn without_a_session_cookie_an_authorization_request_is_one_read() {
     let w = world().await;
     w.ctx.counter.take();
-    let reply = Browser::new(&w)
-        .get(&authorize_path(&w.client, &[]))
-        .await;
+    let reply = Browser::new(&w).get(&authorize_path(&w.client, &[])).await;
     assert_eq!(reply.status, 303);
     assert_eq!(reply.location().path(), "/oauth/login");
     assert_eq!(w.ctx.counter.take(), 1, "the client alone");

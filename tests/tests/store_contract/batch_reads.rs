@@ -56,12 +56,7 @@ pub(super) async fn a_key_asked_twice_is_answered_twice(store: S) {
     let item = Item::new(key("P", "twice")).with("x", 1);
     put(&store, item.clone()).await;
     let missing = key("P", "absent");
-    let keys = [
-        item.key.clone(),
-        missing.clone(),
-        item.key.clone(),
-        missing,
-    ];
+    let keys = [item.key.clone(), missing.clone(), item.key.clone(), missing];
     assert_eq!(
         get_many(&store, &keys).await,
         [Some(item.clone()), None, Some(item), None]
@@ -83,7 +78,10 @@ pub(super) async fn a_batched_read_sees_the_latest_write(store: S) {
     put(&store, Item::new(other.clone())).await;
     store.delete(&other, Condition::None).await.unwrap();
     let read = get_many(&store, &[k.clone(), other]).await;
-    assert_eq!(read[0].as_ref().and_then(|i| i.get("v")), Some(&Value::N(2)));
+    assert_eq!(
+        read[0].as_ref().and_then(|i| i.get("v")),
+        Some(&Value::N(2))
+    );
     assert_eq!(read[1], None, "deleted just before");
 }
 
