@@ -44,10 +44,10 @@ const PORTAL_SCOPE: &str = "openid email appointment_read";
 /// The bench patient's password.
 const PASSWORD: &str = "bench-e2e-password-42";
 /// Storage round trips of one flow, as the handler tests count them with `CountingStore`:
-/// authorize with a live session 4 reads (client, session, consent, profile;
-/// tests/tests/authorize_handler/flow.rs), code exchange 1, userinfo 2 (the read and its access
-/// record), refresh 1.
-const ROUND_TRIPS_PER_FLOW: f64 = 8.0;
+/// authorize with a live session 2 (client + session, then consent + profile, each pair one
+/// batched read; tests/tests/authorize_handler/flow.rs), code exchange 1, userinfo 2 (the read and
+/// its access record), refresh 1.
+const ROUND_TRIPS_PER_FLOW: f64 = 6.0;
 
 struct Args {
     bin_dir: PathBuf,

@@ -21,7 +21,6 @@ use crate::http::request::Params;
 use crate::i18n::negotiate::{from_ui_locales, SWITCH_FIELD};
 use crate::i18n::Locale;
 use crate::keys::{KeySet, Purpose, SealError, SigningAlg};
-use crate::repo::ClientRepo;
 use crate::scope::{Scope, Scopes};
 
 /// Sealing purpose of a pending authorization request (its own key: no other sealed value opens as one).
@@ -174,16 +173,17 @@ impl AuthorizationRequest {
 }
 
 /// Validates the parameters of an authorization request (query of a GET, form of a POST) against
-/// the registered client. One storage round trip (the client).
+/// the client that [`client_id`] names, as read from storage (`None`: not registered). No storage
+/// here: the caller reads the client, in the same round trip as whatever else it needs.
 ///
 /// Errors are a [`PageError`] while the client or redirect URI is not established, and an
 /// [`ErrorRedirect`] afterwards.
-pub async fn validate(
+pub fn validate(
     params: &Params,
-    clients: &ClientRepo,
+    client: Option<Client>,
     now: i64,
 ) -> Result<AuthorizationRequest, FlowError> {
-    let client = client(params, clients).await?;
+    let client = client.ok_or(PageError::UnknownClient)?;
     let redirect_uri = match params.get("redirect_uri") {
         Ok(Some(uri)) if client.has_redirect_uri(uri) => uri.to_owned(),
         _ => return Err(PageError::BadRedirectUri.into()),
@@ -235,17 +235,12 @@ pub async fn validate(
     })
 }
 
-/// The client named by `client_id`, or the page saying it is unknown (missing, repeated, malformed
-/// and unknown ids all look the same to the patient).
-async fn client(params: &Params, clients: &ClientRepo) -> Result<Client, FlowError> {
-    let id = match params.get("client_id") {
-        Ok(Some(text)) => ClientId::parse(text).map_err(|_| PageError::UnknownClient)?,
-        _ => return Err(PageError::UnknownClient.into()),
-    };
-    match clients.get(&id).await {
-        Ok(Some(client)) => Ok(client),
-        Ok(None) => Err(PageError::UnknownClient.into()),
-        Err(error) => Err(PageError::from(error).into()),
+/// The client id a request names, or the page saying the client is unknown (missing, repeated,
+/// malformed and unregistered ids all look the same to the patient).
+pub fn client_id(params: &Params) -> Result<ClientId, PageError> {
+    match params.get("client_id") {
+        Ok(Some(text)) => ClientId::parse(text).map_err(|_| PageError::UnknownClient),
+        _ => Err(PageError::UnknownClient),
     }
 }
 

@@ -41,11 +41,11 @@ use crate::http::request::Params;
 use crate::keys::Keys;
 use crate::metrics::{self, Counter};
 use crate::repo::{
-    ApprovedAt, Attempt, ClientRepo, ConsentRepo, GrantId, PatientRepo, RepoError, Session,
-    SessionRepo, ThrottleRepo,
+    read_pair, ApprovedAt, Attempt, ClientRepo, ConsentRepo, GrantId, PatientRepo, RepoError,
+    Session, SessionRepo, ThrottleRepo,
 };
 use crate::scope::Scopes;
-use crate::store::now_unix;
+use crate::store::{now_unix, SharedStore};
 
 pub use crate::repo::sessions::SESSION_TTL;
 
@@ -183,7 +183,7 @@ pub fn identity_claims(patient: &Patient, scopes: &Scopes) -> IdentityClaims {
 pub struct Flow {
     config: Arc<Config>,
     keys: Arc<Keys>,
-    clients: ClientRepo,
+    store: SharedStore,
     patients: PatientRepo,
     sessions: SessionRepo,
     consents: ConsentRepo,
@@ -197,7 +197,7 @@ impl Flow {
         Self {
             config: context.config.clone(),
             keys: context.keys.clone(),
-            clients: ClientRepo::new(context.store.clone()),
+            store: context.store.clone(),
             patients: PatientRepo::new(context.store.clone()),
             sessions: SessionRepo::new(context.store.clone()),
             consents: ConsentRepo::new(context.store.clone()),
@@ -211,16 +211,29 @@ impl Flow {
         secure_cookies(&self.config)
     }
 
-    /// `/oauth/authorize`: validates the request and decides the next step. Storage: the client,
-    /// the session if a cookie is present, then the consent if signed in (and the profile if a code
-    /// with identity claims is issued). Writes nothing.
+    /// `/oauth/authorize`: validates the request and decides the next step. Storage: one round
+    /// trip for the client and, if a cookie is present, the session; then, if signed in, one for
+    /// the consent and (when a code would carry identity claims) the profile. Writes nothing.
     pub async fn authorize(
         &self,
         params: &Params,
         session_cookie: Option<&str>,
     ) -> Result<Next, FlowError> {
-        let request = super::authorize::validate(params, &self.clients, now_unix()).await?;
-        let session = self.session(session_cookie).await?;
+        let now = now_unix();
+        let client_id = super::authorize::client_id(params)?;
+        let (client, session) = read_pair(
+            &*self.store,
+            ClientRepo::read(&client_id),
+            session_cookie.and_then(SessionRepo::read),
+        )
+        .await?;
+        let request = super::authorize::validate(params, client.decode()?, now)?;
+        // Decoded only now: until the client and its redirect URI are established, nothing but
+        // the client may shape the answer.
+        let session = match session {
+            Some(session) => session.decode()?,
+            None => None,
+        };
         self.proceed(&request, session.as_ref()).await
     }
 
@@ -275,13 +288,24 @@ impl Flow {
             }
             return self.page_location(request, "mfa").map(Next::SecondFactor);
         }
-        let consented = self
-            .consents
-            .get(&session.patient_id, &request.client_id)
-            .await?
+        // The consent and, when a code would carry identity claims, the profile: one round trip.
+        let profile = (needs_profile(&request.scopes) && !request.prompt.consent)
+            .then(|| PatientRepo::read(&session.patient_id));
+        let (consent, profile) = read_pair(
+            &*self.store,
+            ConsentRepo::read(&session.patient_id, &request.client_id),
+            profile,
+        )
+        .await?;
+        let consented = consent
+            .decode()?
             .is_some_and(|granted| request.scopes.is_subset(&granted));
         if consented && !request.prompt.consent {
-            return self.issue_code(request, session).await;
+            let patient = match profile {
+                Some(profile) => profile.decode()?,
+                None => None,
+            };
+            return self.code(request, session, patient);
         }
         if request.prompt.none {
             return Err(request.reject(OAuthError::new(
@@ -442,8 +466,23 @@ impl Flow {
         request: &AuthorizationRequest,
         session: &Session,
     ) -> Result<Next, FlowError> {
+        let profile = if needs_profile(&request.scopes) {
+            self.patients.get(&session.patient_id).await?
+        } else {
+            None
+        };
+        self.code(request, session, profile)
+    }
+
+    /// [`Flow::issue_code`] with the profile already read (`None` when the scopes need none).
+    fn code(
+        &self,
+        request: &AuthorizationRequest,
+        session: &Session,
+        profile: Option<Patient>,
+    ) -> Result<Next, FlowError> {
         let claims = if needs_profile(&request.scopes) {
-            match self.patients.get(&session.patient_id).await? {
+            match profile {
                 Some(patient) => identity_claims(&patient, &request.scopes),
                 None => {
                     tracing::error!("a live session names a patient that does not exist");

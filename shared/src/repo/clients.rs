@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use super::reads::Read;
 use super::{corrupt, RepoError};
 use crate::domain::assurance::Acr;
 use crate::domain::client::{Client, ClientId, ClientKind, RedirectUri};
@@ -61,10 +62,13 @@ impl ClientRepo {
 
     /// The client with this id, if registered. One round trip.
     pub async fn get(&self, id: &ClientId) -> Result<Option<Client>, RepoError> {
-        match self.store.get(&client_key(id)).await? {
-            Some(item) => from_item(id, &item).map(Some),
-            None => Ok(None),
-        }
+        Self::read(id).get(&*self.store).await
+    }
+
+    /// A read of the client with this id, to batch with other reads ([`super::reads`]).
+    pub fn read(id: &ClientId) -> Read<Client> {
+        let id = id.clone();
+        Read::new(client_key(&id), move |item| from_item(&id, &item).map(Some))
     }
 }
 

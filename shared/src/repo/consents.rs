@@ -15,6 +15,7 @@
 //! same item and leaves both, which keeps older codes and grants dead.
 use std::sync::Arc;
 
+use super::reads::Read;
 use super::{corrupt, RepoError};
 use crate::domain::client::ClientId;
 use crate::domain::patient::PatientId;
@@ -65,10 +66,15 @@ impl ConsentRepo {
         patient: &PatientId,
         client: &ClientId,
     ) -> Result<Option<Scopes>, RepoError> {
-        let Some(item) = self.store.get(&consent_key(patient, client)).await? else {
-            return Ok(None);
-        };
-        Ok(Some(scopes_of(&item)))
+        Self::read(patient, client).get(&*self.store).await
+    }
+
+    /// A read of what the patient has allowed the client, to batch with other reads
+    /// ([`super::reads`]).
+    pub fn read(patient: &PatientId, client: &ClientId) -> Read<Scopes> {
+        Read::new(consent_key(patient, client), |item| {
+            Ok(Some(scopes_of(&item)))
+        })
     }
 
     /// Every consent record of the patient (withdrawn ones too, with no scopes). One round trip

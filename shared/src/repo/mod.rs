@@ -14,6 +14,7 @@ pub mod grants;
 pub mod limits;
 pub mod passkeys;
 pub mod patients;
+pub mod reads;
 pub mod second_factors;
 pub mod sessions;
 pub mod throttle;
@@ -27,6 +28,7 @@ pub use grants::{
 pub use limits::{LimitRepo, Subject};
 pub use passkeys::{Ceremony, CeremonyKind, PasskeyRecord, PasskeyRepo, PasskeyUse};
 pub use patients::{Credentials, EmailChange, PatientRepo, Verification};
+pub use reads::{read_pair, Fetched, Read};
 pub use second_factors::{EnrolError, SecondFactorRepo, TotpRecord};
 pub use sessions::{Session, SessionRepo};
 pub use throttle::{Attempt, Reservation, ThrottleRepo};

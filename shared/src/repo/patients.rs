@@ -18,6 +18,7 @@
 
 use std::sync::Arc;
 
+use super::reads::Read;
 use super::{corrupt, RepoError};
 use crate::domain::patient::{BirthDate, Email, Name, Patient, PatientId, Phone};
 use crate::i18n::Locale;
@@ -157,10 +158,15 @@ impl PatientRepo {
 
     /// The patient with this id. One round trip.
     pub async fn get(&self, id: &PatientId) -> Result<Option<Patient>, RepoError> {
-        match self.store.get(&profile_key(id)).await? {
-            Some(item) => from_profile(id, &item).map(Some),
-            None => Ok(None),
-        }
+        Self::read(id).get(&*self.store).await
+    }
+
+    /// A read of the patient's profile, to batch with other reads ([`super::reads`]).
+    pub fn read(id: &PatientId) -> Read<Patient> {
+        let id = id.clone();
+        Read::new(profile_key(&id), move |item| {
+            from_profile(&id, &item).map(Some)
+        })
     }
 
     /// Stores the patient's language (the language switch of a signed-in page; `/account`). One

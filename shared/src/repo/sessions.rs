@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::patients::Credentials;
+use super::reads::Read;
 use super::{corrupt, RepoError};
 use crate::crypto;
 use crate::domain::assurance::Amr;
@@ -183,27 +184,21 @@ impl SessionRepo {
     /// The live session for a raw session id from a cookie, if any. One round trip (none for an id
     /// that cannot be ours).
     pub async fn get(&self, raw_sid: &str) -> Result<Option<Session>, RepoError> {
+        match Self::read(raw_sid) {
+            Some(read) => read.get(&*self.store).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A read of the live session for a raw session id, to batch with other reads
+    /// ([`super::reads`]); `None` for an id that cannot be ours (nothing to read).
+    pub fn read(raw_sid: &str) -> Option<Read<Session>> {
         if raw_sid.is_empty() || raw_sid.len() > MAX_SID_LEN {
-            return Ok(None);
+            return None;
         }
-        let Some(item) = self.store.get(&layout::session(raw_sid)).await? else {
-            return Ok(None);
-        };
-        let expires_at = item.number("expires")?;
-        // The store already hides expired items; checking again keeps the rule in one obvious place.
-        if expires_at <= now_unix() {
-            return Ok(None);
-        }
-        Ok(Some(Session {
-            sid: layout::session_public_id(raw_sid),
-            patient_id: PatientId::parse(item.string("patient_id")?)
-                .map_err(|e| corrupt(&item.key, e))?,
-            auth_time: item.number("auth_time")?,
-            amr: match item.get("amr") {
-                Some(_) => Amr::from_values(item.list("amr")?.iter().map(String::as_str)),
-                None => Amr::password(),
-            },
-            expires_at,
+        let sid = layout::session_public_id(raw_sid);
+        Some(Read::new(layout::session(raw_sid), move |item| {
+            session_from(sid, &item)
         }))
     }
 
@@ -261,6 +256,26 @@ fn delete(key: Key) -> Write {
         key,
         condition: Condition::None,
     }
+}
+
+/// The session an item holds, unless it has ended.
+fn session_from(sid: String, item: &Item) -> Result<Option<Session>, RepoError> {
+    let expires_at = item.number("expires")?;
+    // The store already hides expired items; checking again keeps the rule in one obvious place.
+    if expires_at <= now_unix() {
+        return Ok(None);
+    }
+    Ok(Some(Session {
+        sid,
+        patient_id: PatientId::parse(item.string("patient_id")?)
+            .map_err(|e| corrupt(&item.key, e))?,
+        auth_time: item.number("auth_time")?,
+        amr: match item.get("amr") {
+            Some(_) => Amr::from_values(item.list("amr")?.iter().map(String::as_str)),
+            None => Amr::password(),
+        },
+        expires_at,
+    }))
 }
 
 #[cfg(test)]

@@ -69,6 +69,15 @@ impl Store for CountingStore {
         self.inner.get(key).await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        // One request however many keys, and none for no keys (the adapters make no call).
+        if !keys.is_empty() {
+            let partitions: Vec<&str> = keys.iter().map(|k| k.pk.as_str()).collect();
+            self.count(&partitions);
+        }
+        self.inner.get_many(keys).await
+    }
+
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError> {
         self.count(&[&item.key.pk]);
         self.inner.put(item, condition).await
@@ -122,6 +131,24 @@ mod tests {
             .await;
         assert_eq!(store.take(), 3);
         assert_eq!(store.round_trips(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_batched_read_is_one_round_trip_noting_each_partition_and_no_keys_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).unwrap());
+        let store = CountingStore::new(inner);
+        let keys = [
+            Key::new("A#1", "S"),
+            Key::new("B#1", "S"),
+            Key::new("A#1", "S"),
+        ];
+        assert_eq!(store.get_many(&keys).await.unwrap(), [None, None, None]);
+        assert_eq!(store.take(), 1);
+        let seen: Vec<String> = store.take_partitions().into_iter().collect();
+        assert_eq!(seen, ["A#1", "B#1"]);
+        assert!(store.get_many(&[]).await.unwrap().is_empty());
+        assert_eq!(store.take(), 0);
     }
 
     #[tokio::test]

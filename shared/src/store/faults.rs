@@ -50,6 +50,8 @@ impl fmt::Display for Fault {
 pub enum Op {
     /// [`Store::get`].
     Get,
+    /// [`Store::get_many`].
+    GetMany,
     /// [`Store::put`].
     Put,
     /// [`Store::update`].
@@ -66,6 +68,7 @@ impl Op {
     /// Every operation.
     pub const ALL: &'static [Op] = &[
         Op::Get,
+        Op::GetMany,
         Op::Put,
         Op::Update,
         Op::Delete,
@@ -75,7 +78,7 @@ impl Op {
     /// The operations that write.
     pub const WRITES: &'static [Op] = &[Op::Put, Op::Update, Op::Delete, Op::Transact];
     /// The operations that only read.
-    pub const READS: &'static [Op] = &[Op::Get, Op::Query];
+    pub const READS: &'static [Op] = &[Op::Get, Op::GetMany, Op::Query];
 }
 
 /// What has been injected so far.
@@ -256,6 +259,10 @@ impl Store for FaultStore {
         self.through(Op::Get, self.inner.get(key)).await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.through(Op::GetMany, self.inner.get_many(keys)).await
+    }
+
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError> {
         self.through(Op::Put, self.inner.put(item, condition)).await
     }
@@ -360,6 +367,22 @@ mod tests {
         assert!((80..=160).contains(&failed), "{failed} of 400");
         assert_eq!(run(7).await.0, first, "same seed, same faults");
         assert_ne!(run(8).await.0, first);
+    }
+
+    #[tokio::test]
+    async fn a_batched_read_fails_like_a_read_under_its_own_operation() {
+        let (_dir, store) = store();
+        let keys = [Key::new("P", "S"), Key::new("P", "T")];
+        store.fail_next(&[Op::GetMany], Fault::Throttle);
+        store.get(&keys[0]).await.unwrap();
+        assert!(matches!(
+            store.get_many(&keys).await,
+            Err(StoreError::Unavailable(_))
+        ));
+        assert_eq!(store.get_many(&keys).await.unwrap(), [None, None]);
+        store.random(3, 1.0, &[Fault::Timeout], Op::READS);
+        assert!(store.get_many(&keys).await.is_err(), "a read among READS");
+        assert_eq!(store.injected().total(), 2);
     }
 
     #[tokio::test]

@@ -17,6 +17,7 @@ pub mod faults;
 pub mod layout;
 pub mod observed;
 pub mod sqlite;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,6 +42,10 @@ pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 
 /// Largest page a query may ask for.
 pub const MAX_QUERY_LIMIT: u32 = 1000;
+
+/// Most keys one [`Store::get_many`] may read: DynamoDB's BatchGetItem limit, enforced by both
+/// adapters.
+pub const MAX_BATCH_GET_KEYS: usize = 100;
 
 /// A typed attribute value. Kept to the kinds the domain needs; richer structures are stored as JSON text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -604,6 +609,12 @@ pub trait Store: Send + Sync + 'static {
     /// The live item at `key`, if any (strongly consistent).
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 
+    /// The live items at `keys`, in the keys' order (`None` for a missing or expired one), in one
+    /// round trip and strongly consistent like [`Store::get`]. A key may appear twice (same answer
+    /// twice); no keys cost no call; more than [`MAX_BATCH_GET_KEYS`] is [`StoreError::Invalid`].
+    /// Not a snapshot: each item is as fresh as a `get` of it at some moment of the call.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError>;
+
     /// Writes the whole item if `condition` holds; returns the live item it replaced.
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError>;
 
@@ -643,145 +654,6 @@ pub fn now_unix_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-/// Checks rules both adapters share, so a request DynamoDB would reject fails the same way locally.
-pub mod validate {
-    use super::*;
-
-    /// Keys: non-empty, at most 1 KB (DynamoDB's sort-key limit, also applied to the partition key).
-    pub fn key(key: &Key) -> Result<(), StoreError> {
-        for (part, name) in [(&key.pk, "partition key"), (&key.sk, "sort key")] {
-            if part.is_empty() {
-                return Err(StoreError::Invalid(format!("empty {name}")));
-            }
-            if part.len() > 1024 {
-                return Err(StoreError::Invalid(format!(
-                    "{name} longer than 1024 bytes"
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Attribute names: 1..=255 ASCII letters, digits and underscores, not reserved.
-    pub fn attribute_name(name: &str) -> Result<(), StoreError> {
-        let ok = !name.is_empty()
-            && name.len() <= 255
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !ok {
-            return Err(StoreError::Invalid(format!("bad attribute name `{name}`")));
-        }
-        if RESERVED_ATTRIBUTES.contains(&name) {
-            return Err(StoreError::Invalid(format!(
-                "attribute name `{name}` is reserved for the store"
-            )));
-        }
-        Ok(())
-    }
-
-    /// A whole item: key, index key, names and size.
-    pub fn item(item: &Item) -> Result<(), StoreError> {
-        key(&item.key)?;
-        if let Some(index) = &item.gsi1 {
-            self::key(index)?;
-        }
-        for name in item.attrs.keys() {
-            attribute_name(name)?;
-        }
-        if item.size() > MAX_ITEM_BYTES {
-            return Err(StoreError::Invalid(format!(
-                "item {} is larger than DynamoDB's 400 KB limit",
-                item.key
-            )));
-        }
-        Ok(())
-    }
-
-    /// A condition's attribute name, if it has one.
-    pub fn condition(condition: &Condition) -> Result<(), StoreError> {
-        match condition {
-            Condition::Equals(name, _) | Condition::Below(name, _) => attribute_name(name),
-            Condition::AllEqual(pairs) => {
-                if pairs.is_empty() {
-                    return Err(StoreError::Invalid(
-                        "AllEqual needs at least one attribute".into(),
-                    ));
-                }
-                pairs.iter().try_for_each(|(name, _)| attribute_name(name))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// An update: names, and no attribute touched twice (DynamoDB rejects overlapping paths).
-    pub fn update(k: &Key, update: &Update) -> Result<(), StoreError> {
-        key(k)?;
-        if let Some(index) = &update.gsi1 {
-            key(index)?;
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for name in update.names() {
-            attribute_name(name)?;
-            if !seen.insert(name) {
-                return Err(StoreError::Invalid(format!(
-                    "attribute `{name}` appears twice in one update"
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// A transaction: 1..=100 writes, each valid, no key twice.
-    pub fn transaction(writes: &[Write]) -> Result<(), StoreError> {
-        if writes.is_empty() {
-            return Err(StoreError::Invalid("empty transaction".into()));
-        }
-        if writes.len() > MAX_TRANSACTION_WRITES {
-            return Err(StoreError::Invalid(format!(
-                "transaction of {} writes exceeds the limit of {MAX_TRANSACTION_WRITES}",
-                writes.len()
-            )));
-        }
-        let mut keys = std::collections::BTreeSet::new();
-        for write in writes {
-            if !keys.insert(write.key()) {
-                return Err(StoreError::Invalid(format!(
-                    "transaction touches {} twice",
-                    write.key()
-                )));
-            }
-            condition(write.condition())?;
-            match write {
-                Write::Put { item, .. } => self::item(item)?,
-                Write::Update {
-                    key: k, update: u, ..
-                } => self::update(k, u)?,
-                Write::Delete { key: k, .. } | Write::Check { key: k, .. } => key(k)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// A query: a partition and a sane limit.
-    pub fn query(query: &Query) -> Result<(), StoreError> {
-        if query.pk.is_empty() {
-            return Err(StoreError::Invalid("empty partition key in query".into()));
-        }
-        if query.limit == 0 || query.limit > MAX_QUERY_LIMIT {
-            return Err(StoreError::Invalid(format!(
-                "query limit must be 1..={MAX_QUERY_LIMIT}"
-            )));
-        }
-        if let SortKeyRange::Between(low, high) = &query.range {
-            if low > high {
-                return Err(StoreError::Invalid(
-                    "query range low bound is above its high bound".into(),
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Evaluates a condition against the live item at its key. The SQLite adapter uses this inside its

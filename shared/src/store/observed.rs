@@ -46,6 +46,10 @@ impl Store for ObservedStore {
         observe(self.inner.get(key).await)
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        observe(self.inner.get_many(keys).await)
+    }
+
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError> {
         observe(self.inner.put(item, condition).await)
     }

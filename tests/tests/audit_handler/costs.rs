@@ -113,6 +113,9 @@ impl Store for AuditDown {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.inner.get(key).await
     }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.inner.get_many(keys).await
+    }
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError> {
         if is_audit(&item.key) {
             return Err(unreachable());

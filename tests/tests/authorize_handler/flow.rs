@@ -159,14 +159,49 @@ async fn remembered_consent_skips_the_page_and_costs_only_reads() {
         code.claims.name, None,
         "profile was not asked for this time"
     );
-    // Client, session, consent and profile: four reads, no write.
-    assert_eq!(w.ctx.counter.take(), 4);
+    // Client and session in one round trip, consent and profile in another; no write.
+    assert_eq!(w.ctx.counter.take(), 2);
 
     let silent = b
         .get(&authorize_path(&w.client, &[("prompt", "none")]))
         .await;
     assert_eq!(silent.status, 302);
     assert!(silent.redirect_params().contains_key("code"));
+    assert_eq!(w.ctx.counter.take(), 2, "prompt=none costs the same");
+
+    // Scopes without identity claims: the consent alone, still two round trips.
+    let bare = b
+        .get(&oauth::authorize_path(
+            w.client.id.as_str(),
+            REDIRECT,
+            "openid",
+            &[],
+        ))
+        .await;
+    assert_eq!(bare.status, 302, "{}", bare.body);
+    assert_eq!(open_code(&w, &bare).claims.name, None);
+    assert_eq!(w.ctx.counter.take(), 2);
+}
+
+#[tokio::test]
+async fn without_a_session_cookie_an_authorization_request_is_one_read() {
+    let w = world().await;
+    w.ctx.counter.take();
+    let reply = Browser::new(&w).get(&authorize_path(&w.client, &[])).await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.location().path(), "/oauth/login");
+    assert_eq!(w.ctx.counter.take(), 1, "the client alone");
+
+    // An unknown client with a session cookie: one round trip, answered as before.
+    let mut b = Browser::new(&w);
+    b.authorize_fully(&authorize_path(&w.client, &[])).await;
+    w.ctx.counter.take();
+    let unknown = b
+        .get(&oauth::authorize_path("nobody", REDIRECT, "openid", &[]))
+        .await;
+    unknown.assert_error_page(400);
+    assert!(unknown.body.contains("not registered"), "{}", unknown.body);
+    assert_eq!(w.ctx.counter.take(), 1);
 }
 
 #[tokio::test]

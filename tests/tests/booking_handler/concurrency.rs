@@ -125,10 +125,9 @@ struct GateStore {
     gate: std::sync::Mutex<Option<Arc<tokio::sync::Barrier>>>,
 }
 
-#[async_trait::async_trait]
-impl Store for GateStore {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let item = self.inner.get(key).await?;
+impl GateStore {
+    /// Waits for the other request's read while the barrier is armed.
+    async fn pass_gate(&self) {
         let gate = self.gate.lock().unwrap().clone();
         if let Some(barrier) = gate {
             // One-shot: once both reads met, later reads (the inline ASAP dispatch after the
@@ -137,7 +136,20 @@ impl Store for GateStore {
                 *self.gate.lock().unwrap() = None;
             }
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for GateStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let item = self.inner.get(key).await?;
+        self.pass_gate().await;
         Ok(item)
+    }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let items = self.inner.get_many(keys).await?;
+        self.pass_gate().await;
+        Ok(items)
     }
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError> {
         self.inner.put(item, condition).await

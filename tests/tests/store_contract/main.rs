@@ -4,7 +4,7 @@
 //! Each test gets its own store (a temporary SQLite file or a fresh DynamoDB table on moto), so tests
 //! run in parallel. Moto handles only ~400 requests per second: tests keep their request counts low.
 //!
-//! One test binary, one module per topic: `basics`, `conditions`, `updates`, `expiry`,
+//! One test binary, one module per topic: `basics`, `batch_reads`, `conditions`, `updates`, `expiry`,
 //! `transactions`, `queries`, `validation`, `races`, and the domain repositories written on top
 //! (`accounts`, `connected_apps`, `second_factors`) (helpers in `support`), the SQLite-only race
 //! across processes in `sqlite_across_processes`, and the DynamoDB-only promises of the emulator
@@ -12,6 +12,7 @@
 
 mod accounts;
 mod basics;
+mod batch_reads;
 mod conditions;
 mod connected_apps;
 mod emulator;
@@ -91,6 +92,13 @@ macro_rules! contract_tests {
                 updates::update_sets_keeps_and_clears_the_expiry,
                 updates::update_sets_the_index_key_and_keeps_it_when_not_given,
                 updates::adding_to_a_non_numeric_attribute_is_invalid_and_changes_nothing,
+                batch_reads::answers_come_in_the_keys_order_with_none_for_missing_keys,
+                batch_reads::expired_items_are_none_like_for_get,
+                batch_reads::a_key_asked_twice_is_answered_twice,
+                batch_reads::no_keys_answer_nothing,
+                batch_reads::a_batched_read_sees_the_latest_write,
+                batch_reads::more_than_100_keys_or_a_bad_key_are_invalid_and_100_are_read,
+                batch_reads::a_batch_larger_than_one_response_is_answered_whole,
                 expiry::expired_items_are_never_returned_by_get_or_query,
                 expiry::an_item_expiring_this_very_second_is_already_gone,
                 expiry::items_expiring_in_the_future_are_visible,

@@ -80,6 +80,7 @@ fn permissions_are_item_level_only_the_mail_senders_can_send_and_only_asap_reads
 
     let item_level = [
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
@@ -101,6 +102,13 @@ fn permissions_are_item_level_only_the_mail_senders_can_send_and_only_asap_reads
         assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{holder}");
         for action in actions(statement) {
             assert!(!action.contains('*'), "{holder}: wildcard action {action}");
+            if action == "dynamodb:BatchGetItem" {
+                // A batched read is a read: never on partitions the holder could not GetItem.
+                assert!(
+                    actions(statement).iter().any(|a| a == "dynamodb:GetItem"),
+                    "{holder}: BatchGetItem beside GetItem, under the same LeadingKeys"
+                );
+            }
             if let Some(op) = action.strip_prefix("dynamodb:") {
                 assert!(
                     item_level.contains(&action.as_str()) || stream.contains(&action.as_str()),
@@ -192,6 +200,7 @@ fn authorize_touches_and_queries_only_its_own_partitions() {
         |prefixes: &[&str]| -> Vec<String> { prefixes.iter().map(|p| format!("{p}*")).collect() };
     // (items?, queries?, index?, prefixes) of every statement about the table.
     let mut seen = Vec::new();
+    let mut batched = Vec::new();
     for (holder, statement) in statements(&doc) {
         if holder != function_id {
             continue;
@@ -215,8 +224,16 @@ fn authorize_touches_and_queries_only_its_own_partitions() {
             .iter()
             .map(|v| v.as_str().unwrap().to_owned())
             .collect();
+        if actions.iter().any(|a| a == "dynamodb:BatchGetItem") {
+            batched.push(listed.clone());
+        }
         seen.push((items, queries, index, listed));
     }
+    assert_eq!(
+        batched,
+        [stars(&AUTHORIZE_KEY_PREFIXES)],
+        "authorize batches its sign-in reads (client + session, consent + profile) on its own partitions only"
+    );
     seen.sort();
     let mut expected = vec![
         (true, true, false, stars(&AUTHORIZE_KEY_PREFIXES)),

@@ -25,6 +25,14 @@ impl Store for DownStore {
     {
         down()
     }
+    fn get_many<'l0, 'l1, 'at>(&'l0 self, _keys: &'l1 [Key]) -> Fut<'at, Vec<Option<Item>>>
+    where
+        'l0: 'at,
+        'l1: 'at,
+        Self: 'at,
+    {
+        down()
+    }
     fn put<'l0, 'at>(&'l0 self, _item: Item, _condition: Condition) -> Fut<'at, Option<Item>>
     where
         'l0: 'at,

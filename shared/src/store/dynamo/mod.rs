@@ -11,11 +11,12 @@
 //!
 //! The adapter's parts: `names` names the table's attributes, `table` connects to and creates the
 //! table, `item` and `stream` map items to
-//! DynamoDB attributes and back, `expr` builds condition and update expressions, `query` builds
+//! DynamoDB attributes and back, `batch` reads several items in one BatchGetItem, `expr` builds condition and update expressions, `query` builds
 //! queries and turns cursors into start keys and back, `transact` builds transactions and reads
 //! their cancellations, and `error` maps SDK failures to [`StoreError`]. Client set-up (timeouts,
 //! retries) is [`crate::aws`]'s.
 
+mod batch;
 mod error;
 mod expr;
 mod item;
@@ -183,6 +184,10 @@ impl Store for DynamoStore {
             .await
             .map_err(|err| self.error("GetItem", &err))?;
         live_item(out.item, now)
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.batch_get(keys).await
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError> {
@@ -425,7 +430,8 @@ impl Store for DynamoStore {
     }
 }
 
-/// Small jittered pause before retrying a conflicting write (20–40 ms, doubling per attempt).
+/// Small jittered pause before retrying a conflicting write or unprocessed reads (20–40 ms,
+/// doubling per attempt).
 async fn backoff(attempt: u32) {
     let base = 20u64 << attempt.min(5);
     let millis = rand::random_range(base..=base * 2);

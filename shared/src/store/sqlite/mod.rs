@@ -539,6 +539,20 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        validate::keys(keys)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = keys.to_vec();
+        // One connection and one `now`, so every key is judged by the same clock.
+        self.run(move |conn| {
+            let now = now_unix();
+            keys.iter().map(|key| load_live(conn, key, now)).collect()
+        })
+        .await
+    }
+
     async fn put(&self, item: Item, condition: Condition) -> Result<Option<Item>, StoreError> {
         validate::item(&item)?;
         validate::condition(&condition)?;
