@@ -27,6 +27,7 @@ import json
 import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
@@ -102,6 +103,11 @@ class KeepAliveWsgi(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def do_request(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            # Unread chunks would be taken for the next request on this connection.
+            self.close_connection = True
+            self.send_error(411, "chunked request bodies are not supported; send a Content-Length")
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path, _, query = self.path.partition("?")
@@ -136,13 +142,19 @@ class KeepAliveWsgi(BaseHTTPRequestHandler):
         def start_response(status, headers, exc_info=None):
             answer["status"], answer["headers"] = status, headers
 
-        with self.server.lock:
-            chunks = self.server.app(environ, start_response)
-            try:
-                data = b"".join(chunks)
-            finally:
-                if hasattr(chunks, "close"):
-                    chunks.close()
+        try:
+            with self.server.lock:
+                chunks = self.server.app(environ, start_response)
+                try:
+                    data = b"".join(chunks)
+                finally:
+                    if hasattr(chunks, "close"):
+                        chunks.close()
+        except Exception:  # moto's own failure: a 500 the SDK reports, and the trace in the log
+            traceback.print_exc()
+            self.close_connection = True
+            self.send_error(500, "the emulator failed; see its log")
+            return
         code, _, reason = answer["status"].partition(" ")
         self.send_response(int(code), reason)
         for name, value in answer["headers"]:
