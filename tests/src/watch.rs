@@ -64,18 +64,7 @@ pub fn workspace_root() -> PathBuf {
 /// The shared portal of this test run: the one `make test` started, or one started for this process.
 pub fn portal() -> &'static LocalPortal {
     static PORTAL: OnceLock<LocalPortal> = OnceLock::new();
-    PORTAL.get_or_init(|| {
-        match (
-            std::env::var("PORTAL_TEST_BASE_URL"),
-            std::env::var("PORTAL_TEST_DATA_DIR"),
-        ) {
-            (Ok(base_url), Ok(data_dir)) => LocalPortal {
-                base_url,
-                data_dir: data_dir.into(),
-            },
-            _ => start_own("127.0.0.1"),
-        }
-    })
+    PORTAL.get_or_init(|| given_or_own("PORTAL_TEST_BASE_URL", "PORTAL_TEST_DATA_DIR", "127.0.0.1"))
 }
 
 /// The test run's portal whose issuer is `http://localhost:PORT` (a host browsers accept as a
@@ -83,17 +72,24 @@ pub fn portal() -> &'static LocalPortal {
 pub fn localhost_portal() -> &'static LocalPortal {
     static PORTAL: OnceLock<LocalPortal> = OnceLock::new();
     PORTAL.get_or_init(|| {
-        match (
-            std::env::var("PORTAL_TEST_LOCALHOST_BASE_URL"),
-            std::env::var("PORTAL_TEST_LOCALHOST_DATA_DIR"),
-        ) {
-            (Ok(base_url), Ok(data_dir)) => LocalPortal {
-                base_url,
-                data_dir: data_dir.into(),
-            },
-            _ => start_own("localhost"),
-        }
+        given_or_own(
+            "PORTAL_TEST_LOCALHOST_BASE_URL",
+            "PORTAL_TEST_LOCALHOST_DATA_DIR",
+            "localhost",
+        )
     })
+}
+
+/// The portal `make test` named in the variables `base_url` and `data_dir`, or else one started
+/// for this process under the issuer host `host`.
+fn given_or_own(base_url: &str, data_dir: &str, host: &str) -> LocalPortal {
+    match (std::env::var(base_url), std::env::var(data_dir)) {
+        (Ok(base_url), Ok(data_dir)) => LocalPortal {
+            base_url,
+            data_dir: data_dir.into(),
+        },
+        _ => start_own(host),
+    }
 }
 
 /// Starts a server bound to 127.0.0.1 whose issuer names `host` (`127.0.0.1` or `localhost`).
